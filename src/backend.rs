@@ -1,0 +1,83 @@
+//! The only module that names concrete Burn backends. Everything else is generic over
+//! `B: Backend` / `B: AutodiffBackend`; this module turns a backend name into a type.
+
+use burn::tensor::backend::AutodiffBackend;
+use serde::{Deserialize, Serialize};
+
+#[cfg(not(all(feature = "ndarray", feature = "wgpu")))]
+use crate::error::Error;
+use crate::error::Result;
+
+/// ndarray on the CPU, with autodiff.
+#[cfg(feature = "ndarray")]
+pub type NdArray = burn::backend::Autodiff<burn_ndarray::NdArray<f32>>;
+
+/// wgpu (Vulkan, Metal, DX12 or WebGPU), with autodiff.
+#[cfg(feature = "wgpu")]
+pub type Wgpu = burn::backend::Autodiff<burn_wgpu::Wgpu<f32, i32>>;
+
+/// A backend as named on the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum BackendName {
+    Ndarray,
+    Wgpu,
+}
+
+impl BackendName {
+    /// The name as written on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BackendName::Ndarray => "ndarray",
+            BackendName::Wgpu => "wgpu",
+        }
+    }
+
+    /// ndarray when compiled in, else wgpu.
+    pub fn default_compiled() -> Self {
+        if cfg!(feature = "ndarray") {
+            BackendName::Ndarray
+        } else {
+            BackendName::Wgpu
+        }
+    }
+}
+
+impl std::fmt::Display for BackendName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Work that runs on whichever backend the user picked.
+pub trait BackendJob {
+    type Output;
+    fn run<B: AutodiffBackend>(self, backend: BackendName, device: B::Device)
+    -> Result<Self::Output>;
+}
+
+#[cfg(not(all(feature = "ndarray", feature = "wgpu")))]
+fn not_compiled(name: BackendName) -> Error {
+    Error::Usage(format!(
+        "backend `{name}` was not compiled into this build; rebuild with `--features {name}`"
+    ))
+}
+
+/// Runs `job` on the backend `name`, or fails with a usage error naming the cargo feature
+/// that would compile it in.
+pub fn run_on<J: BackendJob>(name: BackendName, job: J) -> Result<J::Output> {
+    match name {
+        BackendName::Ndarray => {
+            #[cfg(feature = "ndarray")]
+            return job.run::<NdArray>(name, burn_ndarray::NdArrayDevice::Cpu);
+            #[cfg(not(feature = "ndarray"))]
+            return Err(not_compiled(name));
+        }
+        BackendName::Wgpu => {
+            #[cfg(feature = "wgpu")]
+            return job.run::<Wgpu>(name, burn_wgpu::WgpuDevice::default());
+            #[cfg(not(feature = "wgpu"))]
+            return Err(not_compiled(name));
+        }
+    }
+}

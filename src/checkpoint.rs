@@ -1,0 +1,267 @@
+//! Run directories: everything needed to predict with, inspect or resume a run, written
+//! atomically so that a crash never leaves a half-written file behind.
+//!
+//! ```text
+//! DIR/config.json     the experiment config (with the model's input and output sizes)
+//! DIR/run.json        format version, backend, epochs and steps done, column names, classes
+//! DIR/model.mpk       the weights (Burn's named MessagePack record, full precision)
+//! DIR/optimizer.mpk   the optimizer's state, for resuming
+//! DIR/metrics.csv     one row per epoch: epoch,train_loss,valid_loss,valid_accuracy
+//! DIR/summary.json    the final numbers
+//! ```
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use burn::module::Module;
+use burn::record::{FullPrecisionSettings, NamedMpkBytesRecorder, Record, Recorder};
+use burn::tensor::backend::{AutodiffBackend, Backend};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::backend::BackendName;
+use crate::config::ExperimentConfig;
+use crate::data::Dataset;
+use crate::error::{Error, Result};
+use crate::loss::Task;
+use crate::metrics::EpochRecord;
+use crate::model::Mlp;
+use crate::train::{Resume, Trained};
+
+/// Version of the run-directory layout; a directory from another version is refused.
+pub const FORMAT_VERSION: u32 = 1;
+
+const CONFIG: &str = "config.json";
+const RUN: &str = "run.json";
+const MODEL: &str = "model.mpk";
+const OPTIMIZER: &str = "optimizer.mpk";
+const METRICS: &str = "metrics.csv";
+const SUMMARY: &str = "summary.json";
+
+/// What a run directory records besides the config: how far training got and what the
+/// columns were called.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunInfo {
+    pub format_version: u32,
+    /// The backend that trained the weights last (any backend can load them).
+    pub backend: String,
+    pub task: Task,
+    pub epochs_done: usize,
+    pub steps: u64,
+    /// Feature columns, in the order the model reads them.
+    pub feature_names: Vec<String>,
+    pub target_name: String,
+    /// Class labels by index (classification only).
+    pub classes: Option<Vec<String>>,
+}
+
+impl RunInfo {
+    /// Describes a run trained on `backend` from `data`.
+    pub fn new<B: AutodiffBackend>(
+        backend: BackendName,
+        config: &ExperimentConfig,
+        data: &Dataset,
+        trained: &Trained<B>,
+    ) -> Self {
+        RunInfo {
+            format_version: FORMAT_VERSION,
+            backend: backend.to_string(),
+            task: config.task(),
+            epochs_done: trained.history.len(),
+            steps: trained.steps,
+            feature_names: data.feature_names.clone(),
+            target_name: data.target_name.clone(),
+            classes: data.labels().map(<[_]>::to_vec),
+        }
+    }
+}
+
+type Bytes = NamedMpkBytesRecorder<FullPrecisionSettings>;
+
+/// Encodes a Burn record (weights or optimizer state) at full precision.
+pub fn encode<B: Backend, R: Record<B>>(record: R) -> Result<Vec<u8>> {
+    Recorder::<B>::record(&Bytes::default(), record, ())
+        .map_err(|e| Error::Training(format!("could not encode a record: {e}")))
+}
+
+/// Decodes a Burn record; `what` names it in the error.
+pub fn decode<B: Backend, R: Record<B>>(bytes: &[u8], device: &B::Device, what: &str) -> Result<R> {
+    Recorder::<B>::load(&Bytes::default(), bytes.to_vec(), device)
+        .map_err(|e| Error::Training(format!("could not decode the {what}: {e}")))
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same directory, flushed to disk
+/// and then renamed over the target, so readers see the old file or the new one, never half.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let result = (|| {
+        let mut file = std::fs::File::create(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    result.map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        Error::io(path, e)
+    })
+}
+
+/// A run directory on disk.
+#[derive(Clone, Debug)]
+pub struct RunDir {
+    pub path: PathBuf,
+}
+
+impl RunDir {
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        Self { path: path.into() }
+    }
+
+    /// Whether the directory already holds a run.
+    pub fn exists(&self) -> bool {
+        self.path.join(RUN).exists()
+    }
+
+    /// Saves a trained run: weights, optimizer state, metrics, config, summary (with `extra`
+    /// fields merged in), and last `run.json`, which marks the directory complete.
+    pub fn save<B: AutodiffBackend>(
+        &self,
+        config: &ExperimentConfig,
+        info: &RunInfo,
+        trained: &Trained<B>,
+        extra: Map<String, Value>,
+    ) -> Result<()> {
+        std::fs::create_dir_all(&self.path).map_err(|e| Error::io(&self.path, e))?;
+        write_atomic(&self.file(MODEL), &encode::<B, _>(trained.model.clone().into_record())?)?;
+        write_atomic(&self.file(OPTIMIZER), &trained.optimizer_state)?;
+        write_atomic(&self.file(METRICS), &metrics_csv(&trained.history)?)?;
+        write_atomic(&self.file(CONFIG), config.to_json().as_bytes())?;
+        let mut summary = summary(info, trained);
+        summary.extend(extra);
+        write_atomic(&self.file(SUMMARY), &pretty(&Value::Object(summary)))?;
+        write_atomic(&self.file(RUN), &pretty(info))
+    }
+
+    fn file(&self, name: &str) -> PathBuf {
+        self.path.join(name)
+    }
+
+    fn read(&self, name: &str) -> Result<Vec<u8>> {
+        let path = self.file(name);
+        std::fs::read(&path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => Error::checkpoint(
+                &self.path,
+                format!("has no {name}; is it a run directory written by `nnlab train`?"),
+            ),
+            _ => Error::io(path, e),
+        })
+    }
+
+    /// Reads `config.json` and `run.json`, checking the format version.
+    pub fn load_meta(&self) -> Result<(ExperimentConfig, RunInfo)> {
+        let info: RunInfo = serde_json::from_slice(&self.read(RUN)?)
+            .map_err(|e| Error::checkpoint(self.file(RUN), e))?;
+        if info.format_version != FORMAT_VERSION {
+            return Err(Error::checkpoint(
+                self.file(RUN),
+                format!(
+                    "has format version {}, this nnlab reads version {FORMAT_VERSION}",
+                    info.format_version
+                ),
+            ));
+        }
+        let text = String::from_utf8(self.read(CONFIG)?)
+            .map_err(|e| Error::checkpoint(self.file(CONFIG), e))?;
+        let config = ExperimentConfig::from_json(&text, &self.file(CONFIG))?;
+        Ok((config, info))
+    }
+
+    /// Loads the weights into a model shaped by `config`.
+    pub fn load_model<B: Backend>(&self, config: &ExperimentConfig, device: &B::Device) -> Result<Mlp<B>> {
+        let record = decode::<B, _>(&self.read(MODEL)?, device, "weights")
+            .map_err(|e| Error::checkpoint(self.file(MODEL), e))?;
+        let template: Mlp<B> = config.model.init(config.training.seed, device);
+        let expected: Vec<Vec<usize>> = template.layers.iter().map(|l| l.weight.dims().to_vec()).collect();
+        let model = template.load_record(record);
+        let found: Vec<Vec<usize>> = model.layers.iter().map(|l| l.weight.dims().to_vec()).collect();
+        if found != expected {
+            return Err(Error::checkpoint(
+                self.file(MODEL),
+                format!("holds layers shaped {found:?} but config.json describes {expected:?}"),
+            ));
+        }
+        Ok(model)
+    }
+
+    /// Everything needed to continue training.
+    pub fn load_resume<B: AutodiffBackend>(
+        &self,
+        config: &ExperimentConfig,
+        info: &RunInfo,
+        device: &B::Device,
+    ) -> Result<Resume<B>> {
+        let history = read_metrics(&self.read(METRICS)?)
+            .map_err(|e| Error::checkpoint(self.file(METRICS), e))?;
+        if history.len() != info.epochs_done {
+            return Err(Error::checkpoint(
+                self.file(METRICS),
+                format!("has {} epochs but run.json says {}", history.len(), info.epochs_done),
+            ));
+        }
+        Ok(Resume {
+            model: self.load_model(config, device)?,
+            optimizer_state: self.read(OPTIMIZER)?,
+            history,
+            steps: info.steps,
+        })
+    }
+
+    /// The saved `summary.json`.
+    pub fn load_summary(&self) -> Result<Value> {
+        serde_json::from_slice(&self.read(SUMMARY)?).map_err(|e| Error::checkpoint(self.file(SUMMARY), e))
+    }
+}
+
+fn pretty<T: Serialize>(value: &T) -> Vec<u8> {
+    let mut text = serde_json::to_vec_pretty(value).expect("serializes");
+    text.push(b'\n');
+    text
+}
+
+fn summary<B: AutodiffBackend>(info: &RunInfo, trained: &Trained<B>) -> Map<String, Value> {
+    let last = trained.history.last();
+    let mut map = Map::new();
+    map.insert("backend".into(), info.backend.clone().into());
+    map.insert("task".into(), info.task.to_string().into());
+    map.insert("epochs".into(), info.epochs_done.into());
+    map.insert("steps".into(), trained.steps.into());
+    map.insert("train_seconds".into(), trained.train_seconds.into());
+    map.insert("diverged".into(), trained.diverged.into());
+    map.insert("train_loss".into(), last.map(|r| r.train_loss).into());
+    map.insert("valid_loss".into(), last.and_then(|r| r.valid_loss).into());
+    map.insert("valid_accuracy".into(), last.and_then(|r| r.valid_accuracy).into());
+    map
+}
+
+fn metrics_csv(history: &[EpochRecord]) -> Result<Vec<u8>> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    for record in history {
+        writer
+            .serialize(record)
+            .map_err(|e| Error::Training(format!("could not write metrics: {e}")))?;
+    }
+    if history.is_empty() {
+        writer
+            .write_record(["epoch", "train_loss", "valid_loss", "valid_accuracy"])
+            .map_err(|e| Error::Training(format!("could not write metrics: {e}")))?;
+    }
+    writer
+        .into_inner()
+        .map_err(|e| Error::Training(format!("could not write metrics: {e}")))
+}
+
+fn read_metrics(bytes: &[u8]) -> std::result::Result<Vec<EpochRecord>, csv::Error> {
+    csv::Reader::from_reader(bytes).deserialize().collect()
+}

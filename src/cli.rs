@@ -1,0 +1,160 @@
+//! Command-line arguments (clap types only; `commands` does the work).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::backend::BackendName;
+use crate::config::BatchSize;
+use crate::data::Builtin;
+use crate::loss::{LossName, Task};
+use crate::model::Activation;
+use crate::optim::OptimizerName;
+
+/// nnlab: train, inspect and reuse neural networks on tabular data, on the CPU (ndarray) or
+/// the GPU (wgpu).
+#[derive(Debug, Parser)]
+#[command(name = "nnlab", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Train a model and save it as a run directory.
+    Train(TrainArgs),
+    /// Predict with a saved run; writes CSV to stdout.
+    Predict(PredictArgs),
+    /// Show a run's config and final metrics.
+    Info(InfoArgs),
+}
+
+/// `nnlab train`: without `--config`, every setting has a default (a single linear neuron,
+/// SGD with learning rate 0.01, batch 32, 100 epochs: Keras's defaults), and the flags change
+/// them.
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// A JSON experiment config; fields it omits keep their defaults, flags override it.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// A CSV file with a header row to train on.
+    #[arg(long, value_name = "FILE.csv", conflicts_with = "dataset")]
+    pub data: Option<PathBuf>,
+    /// The column of the CSV file to predict.
+    #[arg(long, value_name = "COLUMN")]
+    pub target: Option<String>,
+    /// Feature columns to use, comma-separated [default: every column but the target].
+    #[arg(long, value_name = "A,B,...", value_delimiter = ',')]
+    pub features: Option<Vec<String>>,
+    /// A built-in dataset instead of a file: `linear` (the textbook data) or `moons`.
+    #[arg(long, value_enum)]
+    pub dataset: Option<Builtin>,
+    /// Regression or classification [default: from the loss, or the built-in dataset].
+    #[arg(long, value_enum)]
+    pub task: Option<Task>,
+    /// Where to write the run [default: artifacts/<data name>].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Replace a run that already exists in the output directory.
+    #[arg(long)]
+    pub overwrite: bool,
+    /// Continue a saved run up to `--epochs` epochs in all (written back to DIR unless
+    /// `--out` names another directory).
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["config", "data", "dataset", "target", "features", "task", "optimizer", "batch_size", "hidden", "activation", "loss", "seed", "validation"])]
+    pub resume: Option<PathBuf>,
+    /// Epochs (passes over the training set) [default: 100].
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    /// Learning rate α [default: 0.01].
+    #[arg(long, value_name = "ALPHA")]
+    pub lr: Option<f64>,
+    /// Optimizer [default: sgd].
+    #[arg(long, value_enum)]
+    pub optimizer: Option<OptimizerName>,
+    /// Rows per step, or `full` for batch gradient descent [default: 32].
+    #[arg(long, value_name = "N|full")]
+    pub batch_size: Option<BatchSize>,
+    /// Hidden layer widths, comma-separated; `none` for the single neuron [default: none].
+    #[arg(long, value_name = "N,N,...|none", value_parser = parse_hidden)]
+    pub hidden: Option<Hidden>,
+    /// Activation after each hidden layer [default: relu].
+    #[arg(long, value_enum)]
+    pub activation: Option<Activation>,
+    /// Loss function [default: mse for regression, cross_entropy for classification].
+    #[arg(long, value_enum)]
+    pub loss: Option<LossName>,
+    /// Seed of the initial weights, shuffles and split [default: 42].
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Fraction of rows held out for validation [default: 0].
+    #[arg(long, value_name = "FRACTION")]
+    pub validation: Option<f64>,
+    /// Backend to train on [default: ndarray when compiled in, else wgpu].
+    #[arg(long, value_enum)]
+    pub backend: Option<BackendName>,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Hidden layer widths from the command line.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Hidden(pub Vec<usize>);
+
+fn parse_hidden(s: &str) -> Result<Hidden, String> {
+    if s.trim().is_empty() || s.trim() == "none" {
+        return Ok(Hidden(Vec::new()));
+    }
+    s.split(',')
+        .map(|n| {
+            n.trim()
+                .parse::<usize>()
+                .map_err(|_| format!("`{n}` is not a layer width"))
+        })
+        .collect::<Result<_, _>>()
+        .map(Hidden)
+}
+
+/// `nnlab predict`
+#[derive(Debug, Args)]
+pub struct PredictArgs {
+    /// A run directory written by `nnlab train`.
+    #[arg(long, value_name = "DIR")]
+    pub checkpoint: PathBuf,
+    /// A CSV file with a header row holding the feature columns used in training (other
+    /// columns are ignored).
+    #[arg(long, value_name = "FILE.csv")]
+    pub input: PathBuf,
+    /// Backend to predict on [default: ndarray when compiled in, else wgpu].
+    #[arg(long, value_enum)]
+    pub backend: Option<BackendName>,
+}
+
+/// `nnlab info`
+#[derive(Debug, Args)]
+pub struct InfoArgs {
+    /// A run directory written by `nnlab train`.
+    pub dir: PathBuf,
+}
+
+/// Arguments of the examples: `[OUT_DIR] [--backend ndarray|wgpu]`.
+#[derive(Debug, Parser)]
+pub struct ExampleArgs {
+    /// Where to write the run.
+    pub out: Option<PathBuf>,
+    /// Backend to train on [default: ndarray when compiled in, else wgpu].
+    #[arg(long, value_enum)]
+    pub backend: Option<BackendName>,
+}
+
+impl ExampleArgs {
+    /// Parses the process arguments: the output directory (or `default_out`) and the backend.
+    pub fn parse_or(default_out: &str) -> (PathBuf, BackendName) {
+        let args = Self::parse();
+        (
+            args.out.unwrap_or_else(|| PathBuf::from(default_out)),
+            args.backend.unwrap_or_else(BackendName::default_compiled),
+        )
+    }
+}

@@ -1,0 +1,317 @@
+//! What each subcommand does, on whichever backend was chosen.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use burn::tensor::backend::AutodiffBackend;
+use serde_json::Map;
+
+use crate::backend::{BackendJob, BackendName, run_on};
+use crate::checkpoint::{RunDir, RunInfo};
+use crate::cli::{Command, Hidden, InfoArgs, PredictArgs, TrainArgs};
+use crate::config::ExperimentConfig;
+use crate::data::{DataConfig, Dataset, csv};
+use crate::error::{Error, Result};
+use crate::loss::LossName;
+use crate::metrics::EpochRecord;
+use crate::predict::predict;
+use crate::train::fit;
+
+/// Runs one parsed command.
+pub fn run(command: Command) -> Result<()> {
+    match command {
+        Command::Train(args) => train(args),
+        Command::Predict(args) => predict_command(args),
+        Command::Info(args) => info(args),
+    }
+}
+
+/// The config that `nnlab train` flags describe: the file (or defaults) with flags on top.
+pub fn train_config(args: &TrainArgs) -> Result<ExperimentConfig> {
+    let mut config = match &args.config {
+        Some(path) => ExperimentConfig::load_file(path)?,
+        None => ExperimentConfig::new(),
+    };
+    if let Some(path) = &args.data {
+        config.data = DataConfig::new()
+            .with_dataset(None)
+            .with_csv(Some(path.clone()))
+            .with_target(args.target.clone())
+            .with_features(args.features.clone());
+    } else if let Some(dataset) = args.dataset {
+        config.data = DataConfig::new().with_dataset(Some(dataset));
+    } else if args.target.is_some() || args.features.is_some() {
+        return Err(Error::Usage("--target and --features need --data FILE.csv".into()));
+    }
+    // The task decides the default loss: an explicit task, else the built-in dataset's.
+    if let Some(task) = args.task.or(config.data.builtin_task()) {
+        if args.loss.is_none() && config.loss.name.task() != task {
+            config.loss.name = LossName::default_for(task);
+        }
+    }
+    if let Some(loss) = args.loss {
+        config.loss.name = loss;
+    }
+    if let Some(task) = args.task {
+        if config.loss.name.task() != task {
+            return Err(Error::Usage(format!(
+                "--loss {} is for {} but --task is {task}",
+                name(config.loss.name),
+                config.loss.name.task()
+            )));
+        }
+    }
+    apply_common(&mut config, args);
+    if let Some(optimizer) = args.optimizer {
+        config.optimizer.name = optimizer;
+    }
+    if let Some(batch) = args.batch_size {
+        config.training.batch_size = batch;
+    }
+    if let Some(Hidden(hidden)) = args.hidden.clone() {
+        config.model.hidden = hidden;
+    }
+    if let Some(activation) = args.activation {
+        config.model.activation = activation;
+    }
+    if let Some(seed) = args.seed {
+        config.training.seed = seed;
+    }
+    if let Some(fraction) = args.validation {
+        config.training.validation_fraction = fraction;
+    }
+    config.validate()?;
+    Ok(config)
+}
+
+/// Flags that may also change a resumed run.
+fn apply_common(config: &mut ExperimentConfig, args: &TrainArgs) {
+    if let Some(epochs) = args.epochs {
+        config.training.epochs = epochs;
+    }
+    if let Some(lr) = args.lr {
+        config.optimizer.learning_rate = lr;
+    }
+}
+
+/// Sets the model's input and output sizes from the data, and pins a CSV path so that the
+/// run can find its data again from any directory.
+pub fn fit_to_data(config: &mut ExperimentConfig, data: &Dataset) -> Result<()> {
+    config.model.input_size = data.width();
+    config.model.output_size = config.loss.name.output_size(data.labels().map_or(0, <[_]>::len));
+    if let Some(path) = &config.data.csv {
+        config.data.csv = Some(std::fs::canonicalize(path).map_err(|e| Error::io(path, e))?);
+    }
+    config.validate()
+}
+
+fn train(args: TrainArgs) -> Result<()> {
+    let backend = args.backend.unwrap_or_else(BackendName::default_compiled);
+    let job = match &args.resume {
+        Some(dir) => {
+            let from = RunDir::new(dir);
+            let (mut config, info) = from.load_meta()?;
+            apply_common(&mut config, &args);
+            config.validate()?;
+            if config.training.epochs <= info.epochs_done {
+                return Err(Error::Usage(format!(
+                    "{} has already trained {} epochs; pass --epochs N with N above that",
+                    dir.display(),
+                    info.epochs_done
+                )));
+            }
+            let out = args.out.clone().unwrap_or_else(|| dir.clone());
+            if out != *dir {
+                refuse_existing(&out, args.overwrite)?;
+            }
+            TrainJob {
+                config,
+                out: RunDir::new(out),
+                resume: Some((from, info)),
+                quiet: args.quiet,
+            }
+        }
+        None => {
+            let config = train_config(&args)?;
+            let out = args
+                .out
+                .clone()
+                .unwrap_or_else(|| Path::new("artifacts").join(config.data.name()));
+            refuse_existing(&out, args.overwrite)?;
+            TrainJob {
+                config,
+                out: RunDir::new(out),
+                resume: None,
+                quiet: args.quiet,
+            }
+        }
+    };
+    let report = run_on(backend, job)?;
+    let last = report.history.last();
+    let mut line = format!(
+        "trained {} epochs ({} steps) on {backend} in {:.2}s: train loss {:.6}",
+        report.history.len(),
+        report.steps,
+        report.train_seconds,
+        last.map_or(f64::NAN, |r| r.train_loss)
+    );
+    if let Some(v) = last.and_then(|r| r.valid_loss) {
+        line += &format!(", validation loss {v:.6}");
+    }
+    if let Some(a) = last.and_then(|r| r.valid_accuracy) {
+        line += &format!(", validation accuracy {:.2}%", 100.0 * a);
+    }
+    eprintln!("{line}");
+    if report.diverged {
+        eprintln!("warning: the loss diverged (became NaN or infinite); try a smaller --lr");
+    }
+    eprintln!("saved to {}", report.dir.display());
+    Ok(())
+}
+
+fn refuse_existing(out: &Path, overwrite: bool) -> Result<()> {
+    if RunDir::new(out).exists() && !overwrite {
+        return Err(Error::Usage(format!(
+            "{} already holds a run; pass --overwrite to replace it or --out to choose another directory",
+            out.display()
+        )));
+    }
+    Ok(())
+}
+
+/// What `nnlab train` reports once the run is saved.
+pub struct TrainReport {
+    pub dir: PathBuf,
+    pub history: Vec<EpochRecord>,
+    pub steps: u64,
+    pub train_seconds: f64,
+    pub diverged: bool,
+}
+
+/// Trains (or resumes) a run and saves it.
+pub struct TrainJob {
+    pub config: ExperimentConfig,
+    pub out: RunDir,
+    pub resume: Option<(RunDir, RunInfo)>,
+    pub quiet: bool,
+}
+
+impl BackendJob for TrainJob {
+    type Output = TrainReport;
+
+    fn run<B: AutodiffBackend>(self, backend: BackendName, device: B::Device) -> Result<TrainReport> {
+        let TrainJob {
+            mut config,
+            out,
+            resume,
+            quiet,
+        } = self;
+        let data = config.data.load(config.task())?;
+        let resume = match &resume {
+            Some((from, info)) => {
+                if data.feature_names != info.feature_names {
+                    return Err(Error::Usage(format!(
+                        "the data's feature columns {:?} differ from the run's {:?}",
+                        data.feature_names, info.feature_names
+                    )));
+                }
+                Some(from.load_resume::<B>(&config, info, &device)?)
+            }
+            None => {
+                fit_to_data(&mut config, &data)?;
+                None
+            }
+        };
+        let trained = fit::<B>(&config, &data, &device, resume, !quiet)?;
+        let info = RunInfo::new(backend, &config, &data, &trained);
+        out.save(&config, &info, &trained, Map::new())?;
+        Ok(TrainReport {
+            dir: out.path,
+            history: trained.history,
+            steps: trained.steps,
+            train_seconds: trained.train_seconds,
+            diverged: trained.diverged,
+        })
+    }
+}
+
+struct PredictJob {
+    dir: RunDir,
+    input: PathBuf,
+}
+
+impl BackendJob for PredictJob {
+    type Output = crate::predict::Predictions;
+
+    fn run<B: AutodiffBackend>(self, _: BackendName, device: B::Device) -> Result<Self::Output> {
+        let (config, info) = self.dir.load_meta()?;
+        let model = self.dir.load_model::<B::InnerBackend>(&config, &device)?;
+        let features = csv::read_features(&self.input, &info.feature_names)?;
+        Ok(predict(
+            &model,
+            config.loss.name,
+            info.classes.as_deref(),
+            &features,
+            info.feature_names.len(),
+            &device,
+        ))
+    }
+}
+
+fn predict_command(args: PredictArgs) -> Result<()> {
+    let backend = args.backend.unwrap_or_else(BackendName::default_compiled);
+    let predictions = run_on(
+        backend,
+        PredictJob {
+            dir: RunDir::new(&args.checkpoint),
+            input: args.input,
+        },
+    )?;
+    let stdout = std::io::stdout().lock();
+    predictions
+        .write_csv(stdout)
+        .map_err(|e| Error::io("<stdout>", std::io::Error::other(e)))
+}
+
+fn info(args: InfoArgs) -> Result<()> {
+    let dir = RunDir::new(&args.dir);
+    let (config, info) = dir.load_meta()?;
+    let summary = dir.load_summary()?;
+    let mut out = std::io::stdout().lock();
+    let number = |key: &str| summary.get(key).and_then(|v| v.as_f64());
+    let sizes: Vec<String> = config.model.sizes().iter().map(usize::to_string).collect();
+    let mut text = format!(
+        "run:            {}\ntask:           {} (target `{}`, features {})\nmodel:          {} ({} activation)\nloss:           {}\noptimizer:      {} (learning rate {})\ntrained:        {} epochs, {} steps, last on {}\n",
+        args.dir.display(),
+        info.task,
+        info.target_name,
+        info.feature_names.join(", "),
+        sizes.join(" → "),
+        name(config.model.activation),
+        name(config.loss.name),
+        config.optimizer.name.as_str(),
+        config.optimizer.learning_rate,
+        info.epochs_done,
+        info.steps,
+        info.backend,
+    );
+    for key in ["train_loss", "valid_loss", "valid_accuracy", "train_seconds"] {
+        if let Some(v) = number(key) {
+            text += &format!("{:<16}{v}\n", format!("{key}:"));
+        }
+    }
+    if let Some(classes) = &info.classes {
+        text += &format!("classes:        {}\n", classes.join(", "));
+    }
+    text += &format!("\nconfig.json:\n{}\n", config.to_json());
+    out.write_all(text.as_bytes())
+        .map_err(|e| Error::io("<stdout>", e))
+}
+
+/// The name of a config enum value, as written in JSON.
+fn name<T: serde::Serialize>(value: T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}

@@ -1,0 +1,230 @@
+//! The experiment: data, model, loss, optimizer and training settings in one JSON document.
+//!
+//! A config file may give only the fields it changes; the rest keep their defaults. Unknown
+//! fields and wrong types are errors that name the field, and [`ExperimentConfig::validate`]
+//! checks every value before any work starts.
+
+use std::path::Path;
+use std::str::FromStr;
+
+use burn::config::Config;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::Value;
+
+use crate::data::DataConfig;
+use crate::error::{Error, Result};
+use crate::loss::{LossConfig, Task};
+use crate::model::MlpConfig;
+use crate::optim::OptimizerConfig;
+
+/// Rows per gradient step: a number, or `full` for batch gradient descent over the whole
+/// training set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BatchSize {
+    Full,
+    Rows(usize),
+}
+
+impl BatchSize {
+    /// Rows per step for a training set of `rows` rows.
+    pub fn rows(self, rows: usize) -> usize {
+        match self {
+            BatchSize::Full => rows,
+            BatchSize::Rows(n) => n.min(rows),
+        }
+    }
+}
+
+impl std::fmt::Display for BatchSize {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BatchSize::Full => f.write_str("full"),
+            BatchSize::Rows(n) => write!(f, "{n}"),
+        }
+    }
+}
+
+impl FromStr for BatchSize {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+        match s.trim() {
+            "full" => Ok(BatchSize::Full),
+            n => n
+                .parse()
+                .map(BatchSize::Rows)
+                .map_err(|_| format!("`{s}` is neither a number of rows nor `full`")),
+        }
+    }
+}
+
+impl Serialize for BatchSize {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        match self {
+            BatchSize::Full => s.serialize_str("full"),
+            BatchSize::Rows(n) => s.serialize_u64(*n as u64),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for BatchSize {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Rows(usize),
+            Name(String),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Rows(n) => Ok(BatchSize::Rows(n)),
+            Raw::Name(s) => s.parse().map_err(serde::de::Error::custom),
+        }
+    }
+}
+
+/// How long and in what order to train.
+#[derive(Config, Debug, PartialEq)]
+pub struct TrainingConfig {
+    /// Passes over the training set.
+    #[config(default = 100)]
+    pub epochs: usize,
+    /// Rows per step, or `full`.
+    #[config(default = "BatchSize::Rows(32)")]
+    pub batch_size: BatchSize,
+    /// Visit the training rows in a new random order each epoch.
+    #[config(default = true)]
+    pub shuffle: bool,
+    /// Seeds the initial weights, the shuffles and the validation split.
+    #[config(default = 42)]
+    pub seed: u64,
+    /// Fraction of the rows held out for validation; 0 for none.
+    #[config(default = 0.0)]
+    pub validation_fraction: f64,
+}
+
+impl TrainingConfig {
+    /// Checks every field.
+    pub fn validate(&self) -> Result<()> {
+        if self.epochs == 0 {
+            return Err(Error::config("training.epochs", "must be at least 1"));
+        }
+        if self.batch_size == BatchSize::Rows(0) {
+            return Err(Error::config(
+                "training.batch_size",
+                "must be at least 1 (or `full`)",
+            ));
+        }
+        let f = self.validation_fraction;
+        if !(f.is_finite() && (0.0..1.0).contains(&f)) {
+            return Err(Error::config(
+                "training.validation_fraction",
+                format!("must be in [0, 1), got {f}"),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Everything needed to rebuild a model and train it again.
+#[derive(Config, Debug)]
+pub struct ExperimentConfig {
+    #[config(default = "DataConfig::new()")]
+    pub data: DataConfig,
+    #[config(default = "MlpConfig::new()")]
+    pub model: MlpConfig,
+    #[config(default = "LossConfig::new()")]
+    pub loss: LossConfig,
+    #[config(default = "OptimizerConfig::new()")]
+    pub optimizer: OptimizerConfig,
+    #[config(default = "TrainingConfig::new()")]
+    pub training: TrainingConfig,
+}
+
+impl ExperimentConfig {
+    /// The task, decided by the loss.
+    pub fn task(&self) -> Task {
+        self.loss.name.task()
+    }
+
+    /// Checks every field and that the parts fit together.
+    pub fn validate(&self) -> Result<()> {
+        self.data.validate()?;
+        self.model.validate()?;
+        self.loss.validate()?;
+        self.optimizer.validate()?;
+        self.training.validate()?;
+        if let Some(task) = self.data.builtin_task() {
+            if task != self.task() {
+                return Err(Error::config(
+                    "loss.name",
+                    format!(
+                        "is a {} loss but dataset `{}` is a {task} problem",
+                        self.task(),
+                        self.data.name()
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Parses a JSON config that may omit fields, then validates it. `origin` names the
+    /// source in error messages.
+    pub fn from_json(text: &str, origin: &Path) -> Result<Self> {
+        let user: Value = serde_json::from_str(text).map_err(|e| Error::Data {
+            path: origin.to_path_buf(),
+            line: Some(e.line() as u64),
+            column: None,
+            message: format!("invalid JSON (column {}): {e}", e.column()),
+        })?;
+        let mut merged = serde_json::to_value(ExperimentConfig::new()).expect("config serializes");
+        merge(&mut merged, user, "")?;
+        let config: ExperimentConfig =
+            serde_path_to_error::deserialize(merged).map_err(|e| {
+                Error::config(e.path().to_string(), format!("is invalid: {}", e.inner()))
+            })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Reads and validates a config file.
+    pub fn load_file(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        Self::from_json(&text, path)
+    }
+
+    /// The config as pretty JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("config serializes")
+    }
+}
+
+/// Overlays `user` on the defaults `base`; a key the defaults lack is an unknown field.
+fn merge(base: &mut Value, user: Value, at: &str) -> Result<()> {
+    match (base, user) {
+        (Value::Object(base), Value::Object(user)) => {
+            for (key, value) in user {
+                let field = if at.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{at}.{key}")
+                };
+                match base.get_mut(&key) {
+                    Some(slot) => merge(slot, value, &field)?,
+                    None => {
+                        let known: Vec<&str> = base.keys().map(String::as_str).collect();
+                        return Err(Error::config(
+                            field,
+                            format!("is not a known field; expected one of: {}", known.join(", ")),
+                        ));
+                    }
+                }
+            }
+            Ok(())
+        }
+        (base, user) => {
+            *base = user;
+            Ok(())
+        }
+    }
+}

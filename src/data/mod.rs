@@ -1,0 +1,233 @@
+//! Where training data comes from: built-in datasets and CSV files, turned into a [`Dataset`]
+//! (a numeric feature table with named columns and a target).
+
+pub mod csv;
+pub mod numpy;
+pub mod split;
+pub mod synthetic;
+
+use std::path::PathBuf;
+
+use burn::config::Config;
+use burn::tensor::backend::Backend;
+use burn::tensor::{Int, Tensor, TensorData};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::loss::{Targets, Task};
+
+/// A built-in dataset.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum Builtin {
+    /// The textbook's 100 points, y = 3x + U(0, 1), NumPy seed 1 (regression).
+    Linear,
+    /// Two interleaving half circles (2 classes).
+    Moons,
+}
+
+impl Builtin {
+    /// The name as written in configs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Builtin::Linear => "linear",
+            Builtin::Moons => "moons",
+        }
+    }
+
+    /// The task the dataset poses.
+    pub fn task(self) -> Task {
+        match self {
+            Builtin::Linear => Task::Regression,
+            Builtin::Moons => Task::Classification,
+        }
+    }
+}
+
+/// Where the data comes from: a built-in dataset or a CSV file.
+#[derive(Config, Debug, PartialEq)]
+pub struct DataConfig {
+    /// A built-in dataset; used when `csv` is not set.
+    #[config(default = "Some(Builtin::Linear)")]
+    pub dataset: Option<Builtin>,
+    /// A CSV file with a header row; takes precedence over `dataset`.
+    pub csv: Option<PathBuf>,
+    /// The target column of the CSV file.
+    pub target: Option<String>,
+    /// Feature columns of the CSV file; every column but the target when unset.
+    pub features: Option<Vec<String>>,
+    /// Number of points of a generated dataset (`moons`).
+    #[config(default = 1000)]
+    pub samples: usize,
+    /// Noise level of a generated dataset (`moons`).
+    #[config(default = 0.1)]
+    pub noise: f64,
+    /// Seed of a generated dataset (`moons`).
+    #[config(default = 0)]
+    pub seed: u64,
+}
+
+impl DataConfig {
+    /// Checks that the fields describe one source.
+    pub fn validate(&self) -> Result<()> {
+        match (&self.csv, &self.dataset) {
+            (Some(_), _) if self.target.is_none() => Err(Error::config(
+                "data.target",
+                "is required with a CSV file: name the column to predict",
+            )),
+            (None, None) => Err(Error::config(
+                "data",
+                "names no data: set `dataset` or `csv`",
+            )),
+            _ if !(self.noise.is_finite() && self.noise >= 0.0) => Err(Error::config(
+                "data.noise",
+                format!("must be zero or positive, got {}", self.noise),
+            )),
+            (None, Some(Builtin::Moons)) if self.samples < 4 => {
+                Err(Error::config("data.samples", "must be at least 4"))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The task the data poses, when the data alone decides it (built-in datasets).
+    pub fn builtin_task(&self) -> Option<Task> {
+        match (&self.csv, self.dataset) {
+            (None, Some(builtin)) => Some(builtin.task()),
+            _ => None,
+        }
+    }
+
+    /// A short name for the data, used as the default run directory.
+    pub fn name(&self) -> String {
+        match (&self.csv, self.dataset) {
+            (Some(path), _) => path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "csv".into()),
+            (None, Some(builtin)) => builtin.as_str().into(),
+            (None, None) => "run".into(),
+        }
+    }
+
+    /// Loads the data for `task`.
+    pub fn load(&self, task: Task) -> Result<Dataset> {
+        self.validate()?;
+        let data = match (&self.csv, self.dataset) {
+            (Some(path), _) => {
+                let target = self.target.as_deref().unwrap_or_default();
+                csv::read_table(path, target, self.features.as_deref(), task)?
+            }
+            (None, Some(Builtin::Linear)) => synthetic::linear(),
+            (None, Some(Builtin::Moons)) => synthetic::moons(self.samples, self.noise, self.seed),
+            (None, None) => unreachable!("validated above"),
+        };
+        if data.task() != task {
+            return Err(Error::Usage(format!(
+                "dataset `{}` is a {} problem but the loss is for {task}",
+                self.name(),
+                data.task()
+            )));
+        }
+        Ok(data)
+    }
+}
+
+/// The target column: numbers, or class indices with their labels.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TargetValues {
+    Values(Vec<f64>),
+    Classes {
+        indices: Vec<usize>,
+        labels: Vec<String>,
+    },
+}
+
+/// A numeric table: features row-major, one target per row.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Dataset {
+    /// `rows × feature_names.len()` values, row after row.
+    pub features: Vec<f64>,
+    pub feature_names: Vec<String>,
+    pub target_name: String,
+    pub targets: TargetValues,
+}
+
+impl Dataset {
+    /// Number of rows.
+    pub fn rows(&self) -> usize {
+        self.features.len() / self.feature_names.len().max(1)
+    }
+
+    /// Number of feature columns.
+    pub fn width(&self) -> usize {
+        self.feature_names.len()
+    }
+
+    /// Regression or classification.
+    pub fn task(&self) -> Task {
+        match self.targets {
+            TargetValues::Values(_) => Task::Regression,
+            TargetValues::Classes { .. } => Task::Classification,
+        }
+    }
+
+    /// Class labels, for classification data.
+    pub fn labels(&self) -> Option<&[String]> {
+        match &self.targets {
+            TargetValues::Classes { labels, .. } => Some(labels),
+            TargetValues::Values(_) => None,
+        }
+    }
+
+    /// The rows named by `indices`, in that order.
+    pub fn subset(&self, indices: &[usize]) -> Dataset {
+        let width = self.width();
+        let features = indices
+            .iter()
+            .flat_map(|&i| self.features[i * width..(i + 1) * width].iter().copied())
+            .collect();
+        let targets = match &self.targets {
+            TargetValues::Values(v) => TargetValues::Values(indices.iter().map(|&i| v[i]).collect()),
+            TargetValues::Classes { indices: c, labels } => TargetValues::Classes {
+                indices: indices.iter().map(|&i| c[i]).collect(),
+                labels: labels.clone(),
+            },
+        };
+        Dataset {
+            features,
+            feature_names: self.feature_names.clone(),
+            target_name: self.target_name.clone(),
+            targets,
+        }
+    }
+
+    /// The features as a `[rows, width]` float tensor.
+    pub fn feature_tensor<B: Backend>(&self, device: &B::Device) -> Tensor<B, 2> {
+        features_tensor(&self.features, self.width(), device)
+    }
+
+    /// The targets as tensors: `[rows, 1]` values or `[rows]` class indices.
+    pub fn target_tensor<B: Backend>(&self, device: &B::Device) -> Targets<B> {
+        match &self.targets {
+            TargetValues::Values(v) => {
+                let data: Vec<f32> = v.iter().map(|&y| y as f32).collect();
+                Targets::Values(Tensor::from_data(TensorData::new(data, [v.len(), 1]), device))
+            }
+            TargetValues::Classes { indices, .. } => {
+                let data: Vec<i64> = indices.iter().map(|&c| c as i64).collect();
+                Targets::Classes(Tensor::<B, 1, Int>::from_data(
+                    TensorData::new(data, [indices.len()]),
+                    device,
+                ))
+            }
+        }
+    }
+}
+
+/// Row-major `f64` values as a `[rows, width]` float tensor.
+pub fn features_tensor<B: Backend>(values: &[f64], width: usize, device: &B::Device) -> Tensor<B, 2> {
+    let data: Vec<f32> = values.iter().map(|&v| v as f32).collect();
+    let rows = values.len() / width.max(1);
+    Tensor::from_data(TensorData::new(data, [rows, width]), device)
+}

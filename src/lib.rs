@@ -1,0 +1,22 @@
+//! nnlab: the mathematics of neural networks, runnable, on Burn.
+//!
+//! Data flows one way: a [`data`] source becomes a [`data::Dataset`], [`train::fit`] runs the
+//! [`model`] and [`loss`] through an [`optim`] optimizer batch by batch, and [`checkpoint`]
+//! writes the run directory that `predict`, `info` and `--resume` read back. Everything is
+//! generic over the Burn backend; only [`backend`] names one.
+
+pub mod backend;
+pub mod checkpoint;
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod data;
+pub mod error;
+pub mod loss;
+pub mod metrics;
+pub mod model;
+pub mod optim;
+pub mod predict;
+pub mod train;
+
+pub use error::{Error, Result};

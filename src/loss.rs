@@ -1,0 +1,177 @@
+//! Loss functions J(ŷ, y), built from Burn's loss modules.
+//!
+//! Regression: `mse` = (1/N) Σ (ŷ − y)², `mae` = (1/N) Σ |ŷ − y|, `huber` = (1/N) Σ h_δ(ŷ − y)
+//! with h_δ(r) = r²/2 for |r| ≤ δ and δ(|r| − δ/2) otherwise.
+//! Classification: `cross_entropy` = −(1/N) Σ log softmax(ŷ)_y over the logits of every class,
+//! `binary_cross_entropy` = −(1/N) Σ [y log σ(ŷ) + (1 − y) log(1 − σ(ŷ))] on one logit.
+
+use burn::config::Config;
+use burn::nn::loss::{
+    BinaryCrossEntropyLoss, BinaryCrossEntropyLossConfig, CrossEntropyLoss,
+    CrossEntropyLossConfig, HuberLoss, HuberLossConfig, LpLoss, LpLossConfig, MseLoss, Reduction,
+};
+use burn::tensor::backend::Backend;
+use burn::tensor::{Int, Tensor};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// What the model predicts: numbers or classes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum Task {
+    Regression,
+    Classification,
+}
+
+impl std::fmt::Display for Task {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Task::Regression => "regression",
+            Task::Classification => "classification",
+        })
+    }
+}
+
+/// The loss function's name, as written in configs and on the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum LossName {
+    Mse,
+    Mae,
+    Huber,
+    CrossEntropy,
+    BinaryCrossEntropy,
+}
+
+impl LossName {
+    /// The task this loss belongs to.
+    pub fn task(self) -> Task {
+        match self {
+            LossName::Mse | LossName::Mae | LossName::Huber => Task::Regression,
+            LossName::CrossEntropy | LossName::BinaryCrossEntropy => Task::Classification,
+        }
+    }
+
+    /// The usual loss for a task: MSE for regression, cross-entropy for classification.
+    pub fn default_for(task: Task) -> Self {
+        match task {
+            Task::Regression => LossName::Mse,
+            Task::Classification => LossName::CrossEntropy,
+        }
+    }
+
+    /// The model output size this loss expects for `classes` classes (0 for regression).
+    pub fn output_size(self, classes: usize) -> usize {
+        match self {
+            LossName::CrossEntropy => classes,
+            _ => 1,
+        }
+    }
+}
+
+/// Which loss to minimise.
+#[derive(Config, Debug, PartialEq)]
+pub struct LossConfig {
+    /// `mse`, `mae`, `huber`, `cross_entropy` or `binary_cross_entropy`.
+    #[config(default = "LossName::Mse")]
+    pub name: LossName,
+    /// δ of the Huber loss: where the quadratic part turns linear.
+    #[config(default = 1.0)]
+    pub huber_delta: f64,
+}
+
+impl LossConfig {
+    /// Checks every field.
+    pub fn validate(&self) -> Result<()> {
+        if !(self.huber_delta.is_finite() && self.huber_delta > 0.0) {
+            return Err(Error::config(
+                "loss.huber_delta",
+                format!("must be a positive number, got {}", self.huber_delta),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Builds the Burn loss module.
+    pub fn init<B: Backend>(&self, device: &B::Device) -> Loss<B> {
+        match self.name {
+            LossName::Mse => Loss::Mse(MseLoss::new()),
+            LossName::Mae => Loss::Mae(LpLossConfig::l1()),
+            LossName::Huber => Loss::Huber(HuberLossConfig::new(self.huber_delta as f32).init()),
+            LossName::CrossEntropy => {
+                Loss::CrossEntropy(CrossEntropyLossConfig::new().init(device))
+            }
+            LossName::BinaryCrossEntropy => Loss::BinaryCrossEntropy(
+                BinaryCrossEntropyLossConfig::new()
+                    .with_logits(true)
+                    .init(device),
+            ),
+        }
+    }
+}
+
+/// Targets of a batch: values `[rows, outputs]` for regression, class indices `[rows]` for
+/// classification.
+#[derive(Clone, Debug)]
+pub enum Targets<B: Backend> {
+    Values(Tensor<B, 2>),
+    Classes(Tensor<B, 1, Int>),
+}
+
+impl<B: Backend> Targets<B> {
+    /// Number of rows.
+    pub fn rows(&self) -> usize {
+        match self {
+            Targets::Values(t) => t.dims()[0],
+            Targets::Classes(t) => t.dims()[0],
+        }
+    }
+
+    /// Rows `start..end`.
+    pub fn slice(&self, start: usize, end: usize) -> Self {
+        match self {
+            Targets::Values(t) => Targets::Values(t.clone().slice(start..end)),
+            Targets::Classes(t) => Targets::Classes(t.clone().slice(start..end)),
+        }
+    }
+
+    /// The rows named by `indices`, in that order.
+    pub fn select(&self, indices: Tensor<B, 1, Int>) -> Self {
+        match self {
+            Targets::Values(t) => Targets::Values(t.clone().select(0, indices)),
+            Targets::Classes(t) => Targets::Classes(t.clone().select(0, indices)),
+        }
+    }
+}
+
+/// A built loss function, ready to compare model outputs with targets.
+#[derive(Debug)]
+pub enum Loss<B: Backend> {
+    Mse(MseLoss),
+    Mae(LpLoss),
+    Huber(HuberLoss),
+    CrossEntropy(CrossEntropyLoss<B>),
+    BinaryCrossEntropy(BinaryCrossEntropyLoss<B>),
+}
+
+impl<B: Backend> Loss<B> {
+    /// The mean loss over the batch, a one-element tensor.
+    ///
+    /// # Panics
+    /// If the targets' kind does not match the loss (values for a classification loss or classes
+    /// for a regression loss); [`crate::config::ExperimentConfig::validate`] rules that out.
+    pub fn forward(&self, output: Tensor<B, 2>, targets: &Targets<B>) -> Tensor<B, 1> {
+        match (self, targets) {
+            (Loss::Mse(l), Targets::Values(y)) => l.forward(output, y.clone(), Reduction::Mean),
+            (Loss::Mae(l), Targets::Values(y)) => l.forward(output, y.clone(), Reduction::Mean),
+            (Loss::Huber(l), Targets::Values(y)) => l.forward(output, y.clone(), Reduction::Mean),
+            (Loss::CrossEntropy(l), Targets::Classes(y)) => l.forward(output, y.clone()),
+            (Loss::BinaryCrossEntropy(l), Targets::Classes(y)) => {
+                let rows = y.dims()[0];
+                l.forward(output, y.clone().reshape([rows, 1]))
+            }
+            _ => panic!("loss and targets disagree on the task; the config was not validated"),
+        }
+    }
+}

@@ -1,0 +1,143 @@
+//! The multilayer perceptron: a stack of `y = f(Wᵀx + b)` layers.
+//!
+//! With no hidden layers the model is the textbook's single neuron, `y = wᵀx + b` (the output
+//! layer is always linear; the loss decides how its values are read: as numbers for
+//! regression, as logits for classification).
+
+use burn::config::Config;
+use burn::module::{Module, Param};
+use burn::nn::Linear;
+use burn::tensor::backend::Backend;
+use burn::tensor::{Tensor, TensorData, activation};
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// The non-linearity `f` applied after each hidden layer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum Activation {
+    /// f(z) = z
+    Identity,
+    /// f(z) = 1 / (1 + e^(−z))
+    Sigmoid,
+    /// f(z) = tanh z
+    Tanh,
+    /// f(z) = max(0, z)
+    Relu,
+    /// f(z) = z for z > 0, 0.01·z otherwise (Burn's default slope)
+    LeakyRelu,
+    /// f(z) = z·Φ(z), Φ the standard normal CDF
+    Gelu,
+}
+
+impl Activation {
+    /// Applies `f` element-wise.
+    pub fn forward<B: Backend, const D: usize>(self, z: Tensor<B, D>) -> Tensor<B, D> {
+        match self {
+            Activation::Identity => z,
+            Activation::Sigmoid => activation::sigmoid(z),
+            Activation::Tanh => activation::tanh(z),
+            Activation::Relu => activation::relu(z),
+            Activation::LeakyRelu => activation::leaky_relu(z, 0.01),
+            Activation::Gelu => activation::gelu(z),
+        }
+    }
+}
+
+/// Shape of the perceptron. `hidden = []` is the single neuron.
+#[derive(Config, Debug, PartialEq)]
+pub struct MlpConfig {
+    /// Number of input features.
+    #[config(default = 1)]
+    pub input_size: usize,
+    /// Width of each hidden layer, in order; empty for the single neuron.
+    #[config(default = "Vec::new()")]
+    pub hidden: Vec<usize>,
+    /// Non-linearity after each hidden layer.
+    #[config(default = "Activation::Relu")]
+    pub activation: Activation,
+    /// Number of outputs: 1 for regression and binary cross-entropy, the class count for
+    /// cross-entropy.
+    #[config(default = 1)]
+    pub output_size: usize,
+}
+
+impl MlpConfig {
+    /// Checks every field; errors name the field as it appears in `config.json`.
+    pub fn validate(&self) -> Result<()> {
+        if self.input_size == 0 {
+            return Err(Error::config("model.input_size", "must be at least 1"));
+        }
+        if self.output_size == 0 {
+            return Err(Error::config("model.output_size", "must be at least 1"));
+        }
+        if let Some(i) = self.hidden.iter().position(|&h| h == 0) {
+            return Err(Error::config(
+                format!("model.hidden[{i}]"),
+                "must be at least 1 (a layer needs a unit)",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Layer sizes from input to output, e.g. `[2, 16, 16, 3]`.
+    pub fn sizes(&self) -> Vec<usize> {
+        let mut sizes = vec![self.input_size];
+        sizes.extend(&self.hidden);
+        sizes.push(self.output_size);
+        sizes
+    }
+
+    /// Builds the model with Glorot-uniform weights and zero biases (Keras's `Dense` default),
+    /// drawn from `seed` on the host so that every backend starts from the same numbers.
+    pub fn init<B: Backend>(&self, seed: u64, device: &B::Device) -> Mlp<B> {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let sizes = self.sizes();
+        let layers = sizes
+            .windows(2)
+            .map(|pair| {
+                let (fan_in, fan_out) = (pair[0], pair[1]);
+                let limit = (6.0 / (fan_in + fan_out) as f64).sqrt();
+                let weights: Vec<f32> = (0..fan_in * fan_out)
+                    .map(|_| rng.random_range(-limit..limit) as f32)
+                    .collect();
+                let weight = Tensor::from_data(TensorData::new(weights, [fan_in, fan_out]), device);
+                let bias = Tensor::zeros([fan_out], device);
+                Linear {
+                    weight: Param::from_tensor(weight),
+                    bias: Some(Param::from_tensor(bias)),
+                }
+            })
+            .collect();
+        Mlp {
+            layers,
+            activation: self.activation,
+        }
+    }
+}
+
+/// A multilayer perceptron: hidden layers with `activation`, then a linear output layer.
+#[derive(Module, Debug)]
+pub struct Mlp<B: Backend> {
+    /// Hidden layers followed by the output layer.
+    pub layers: Vec<Linear<B>>,
+    #[module(skip)]
+    pub activation: Activation,
+}
+
+impl<B: Backend> Mlp<B> {
+    /// Maps a batch `[rows, input_size]` to `[rows, output_size]`.
+    pub fn forward(&self, x: Tensor<B, 2>) -> Tensor<B, 2> {
+        let last = self.layers.len() - 1;
+        self.layers
+            .iter()
+            .enumerate()
+            .fold(x, |h, (i, layer)| {
+                let z = layer.forward(h);
+                if i == last { z } else { self.activation.forward(z) }
+            })
+    }
+}

@@ -1,0 +1,298 @@
+//! Optimizer choices, each mapped onto Burn's own optimizer with Burn's defaults.
+//!
+//! With learning rate α and gradient g = ∇J(w) of the current batch (the whole training set
+//! when the batch size is `full`, giving batch gradient descent):
+//! - `gd`: w ← w − α g.
+//! - `sgd`: the same rule, plus optional L2 weight decay (g ← g + λw) and momentum
+//!   v ← μ v + (1 − dampening) g, w ← w − α v (Nesterov: w ← w − α (g + μ v)).
+//! - `momentum`: `sgd` with Burn's momentum defaults (μ = 0.9, dampening = 0.1).
+//! - `adagrad`: G ← G + g², w ← w − α_t g / (√G + ε), α_t = α / (1 + (t − 1)·lr_decay).
+//! - `rmsprop`: s ← ρ s + (1 − ρ) g², then with momentum μ: b ← μ b + g / (√s + ε),
+//!   w ← w − α b.
+//! - `adam`: m ← β₁ m + (1 − β₁) g, v ← β₂ v + (1 − β₂) g², w ← w − α m̂ / (√v̂ + ε) with the
+//!   bias-corrected m̂ = m / (1 − β₁ᵗ), v̂ = v / (1 − β₂ᵗ).
+//! - `adamw`: Adam with decoupled weight decay, w ← w − α λ w before the Adam step.
+
+use burn::config::Config;
+use burn::module::AutodiffModule;
+use burn::optim::decay::WeightDecayConfig;
+use burn::optim::momentum::MomentumConfig;
+use burn::optim::{
+    AdaGradConfig, AdamConfig, AdamWConfig, Optimizer, RmsPropConfig, SgdConfig,
+};
+use burn::tensor::backend::AutodiffBackend;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// The optimizer's name, as written in configs and on the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum OptimizerName {
+    Gd,
+    Sgd,
+    Momentum,
+    Adagrad,
+    Rmsprop,
+    Adam,
+    Adamw,
+}
+
+impl OptimizerName {
+    /// The name as written in configs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OptimizerName::Gd => "gd",
+            OptimizerName::Sgd => "sgd",
+            OptimizerName::Momentum => "momentum",
+            OptimizerName::Adagrad => "adagrad",
+            OptimizerName::Rmsprop => "rmsprop",
+            OptimizerName::Adam => "adam",
+            OptimizerName::Adamw => "adamw",
+        }
+    }
+}
+
+/// Hyperparameters of `sgd`. Momentum 0 turns momentum off.
+#[derive(Config, Debug, PartialEq)]
+pub struct SgdParams {
+    /// μ; 0 for none.
+    #[config(default = 0.0)]
+    pub momentum: f64,
+    /// Fraction of the gradient held back from the velocity.
+    #[config(default = 0.0)]
+    pub dampening: f64,
+    /// Nesterov's look-ahead form of momentum.
+    #[config(default = false)]
+    pub nesterov: bool,
+    /// L2 penalty λ added to the gradient as λw; 0 for none.
+    #[config(default = 0.0)]
+    pub weight_decay: f64,
+}
+
+/// Hyperparameters of `adagrad` (Burn's defaults).
+#[derive(Config, Debug, PartialEq)]
+pub struct AdaGradParams {
+    #[config(default = 0.0)]
+    pub lr_decay: f64,
+    #[config(default = 1e-5)]
+    pub epsilon: f64,
+    #[config(default = 0.0)]
+    pub weight_decay: f64,
+}
+
+/// Hyperparameters of `rmsprop` (Burn's defaults).
+#[derive(Config, Debug, PartialEq)]
+pub struct RmsPropParams {
+    /// ρ, the smoothing constant of the squared-gradient average.
+    #[config(default = 0.99)]
+    pub alpha: f64,
+    #[config(default = 0.9)]
+    pub momentum: f64,
+    #[config(default = 1e-5)]
+    pub epsilon: f64,
+    /// Divide by an estimate of the gradient's variance instead of its second moment.
+    #[config(default = false)]
+    pub centered: bool,
+    #[config(default = 0.0)]
+    pub weight_decay: f64,
+}
+
+/// Hyperparameters of `adam` and `adamw` (Burn's defaults; `adamw` decays by 1e-4).
+#[derive(Config, Debug, PartialEq)]
+pub struct AdamParams {
+    #[config(default = 0.9)]
+    pub beta_1: f64,
+    #[config(default = 0.999)]
+    pub beta_2: f64,
+    #[config(default = 1e-5)]
+    pub epsilon: f64,
+    #[config(default = false)]
+    pub amsgrad: bool,
+    /// L2 penalty (`adam`) or decoupled decay rate (`adamw`).
+    #[config(default = 0.0)]
+    pub weight_decay: f64,
+}
+
+/// Which optimizer to use and its hyperparameters. Only the block named by `name` is read.
+#[derive(Config, Debug)]
+pub struct OptimizerConfig {
+    /// `gd`, `sgd`, `momentum`, `adagrad`, `rmsprop`, `adam` or `adamw`.
+    #[config(default = "OptimizerName::Sgd")]
+    pub name: OptimizerName,
+    /// α, the step size.
+    #[config(default = 0.01)]
+    pub learning_rate: f64,
+    #[config(default = "SgdParams::new()")]
+    pub sgd: SgdParams,
+    /// Burn's momentum settings for `momentum`.
+    #[config(default = "MomentumConfig::new()")]
+    pub momentum: MomentumConfig,
+    #[config(default = "AdaGradParams::new()")]
+    pub adagrad: AdaGradParams,
+    #[config(default = "RmsPropParams::new()")]
+    pub rmsprop: RmsPropParams,
+    #[config(default = "AdamParams::new()")]
+    pub adam: AdamParams,
+    #[config(default = "AdamParams::new().with_weight_decay(1e-4)")]
+    pub adamw: AdamParams,
+}
+
+/// A computation that needs a concrete optimizer type; [`OptimizerConfig::dispatch`] picks it.
+pub trait WithOptimizer<B: AutodiffBackend, M: AutodiffModule<B>> {
+    type Output;
+    fn run<O: Optimizer<M, B>>(self, optimizer: O) -> Self::Output;
+}
+
+fn decay(penalty: f64) -> Option<WeightDecayConfig> {
+    (penalty > 0.0).then(|| WeightDecayConfig::new(penalty as f32))
+}
+
+fn check(field: &str, value: f64, ok: bool, range: &str) -> Result<()> {
+    if value.is_finite() && ok {
+        Ok(())
+    } else {
+        Err(Error::config(
+            format!("optimizer.{field}"),
+            format!("must be {range}, got {value}"),
+        ))
+    }
+}
+
+fn unit(field: &str, value: f64) -> Result<()> {
+    check(field, value, (0.0..1.0).contains(&value), "in [0, 1)")
+}
+
+fn positive(field: &str, value: f64) -> Result<()> {
+    check(field, value, value > 0.0, "positive")
+}
+
+fn non_negative(field: &str, value: f64) -> Result<()> {
+    check(field, value, value >= 0.0, "zero or positive")
+}
+
+impl OptimizerConfig {
+    /// Checks the learning rate and the hyperparameters of the chosen optimizer.
+    pub fn validate(&self) -> Result<()> {
+        positive("learning_rate", self.learning_rate)?;
+        match self.name {
+            OptimizerName::Gd => {}
+            OptimizerName::Sgd => {
+                unit("sgd.momentum", self.sgd.momentum)?;
+                unit("sgd.dampening", self.sgd.dampening)?;
+                non_negative("sgd.weight_decay", self.sgd.weight_decay)?;
+                if self.sgd.nesterov && self.sgd.momentum == 0.0 {
+                    return Err(Error::config(
+                        "optimizer.sgd.nesterov",
+                        "needs optimizer.sgd.momentum above 0",
+                    ));
+                }
+            }
+            OptimizerName::Momentum => {
+                unit("momentum.momentum", self.momentum.momentum)?;
+                unit("momentum.dampening", self.momentum.dampening)?;
+            }
+            OptimizerName::Adagrad => {
+                non_negative("adagrad.lr_decay", self.adagrad.lr_decay)?;
+                positive("adagrad.epsilon", self.adagrad.epsilon)?;
+                non_negative("adagrad.weight_decay", self.adagrad.weight_decay)?;
+            }
+            OptimizerName::Rmsprop => {
+                unit("rmsprop.alpha", self.rmsprop.alpha)?;
+                unit("rmsprop.momentum", self.rmsprop.momentum)?;
+                positive("rmsprop.epsilon", self.rmsprop.epsilon)?;
+                non_negative("rmsprop.weight_decay", self.rmsprop.weight_decay)?;
+            }
+            OptimizerName::Adam | OptimizerName::Adamw => {
+                let (key, p) = if self.name == OptimizerName::Adam {
+                    ("adam", &self.adam)
+                } else {
+                    ("adamw", &self.adamw)
+                };
+                unit(&format!("{key}.beta_1"), p.beta_1)?;
+                unit(&format!("{key}.beta_2"), p.beta_2)?;
+                positive(&format!("{key}.epsilon"), p.epsilon)?;
+                non_negative(&format!("{key}.weight_decay"), p.weight_decay)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Builds the chosen Burn optimizer and hands it to `job`: the one place where the
+    /// optimizer name becomes a type, so the training loop exists once.
+    pub fn dispatch<B, M, J>(&self, job: J) -> J::Output
+    where
+        B: AutodiffBackend,
+        M: AutodiffModule<B>,
+        J: WithOptimizer<B, M>,
+    {
+        match self.name {
+            OptimizerName::Gd => job.run(SgdConfig::new().init::<B, M>()),
+            OptimizerName::Sgd => {
+                let p = &self.sgd;
+                let momentum = (p.momentum > 0.0).then(|| MomentumConfig {
+                    momentum: p.momentum,
+                    dampening: p.dampening,
+                    nesterov: p.nesterov,
+                });
+                job.run(
+                    SgdConfig::new()
+                        .with_momentum(momentum)
+                        .with_weight_decay(decay(p.weight_decay))
+                        .init::<B, M>(),
+                )
+            }
+            OptimizerName::Momentum => job.run(
+                SgdConfig::new()
+                    .with_momentum(Some(self.momentum.clone()))
+                    .init::<B, M>(),
+            ),
+            OptimizerName::Adagrad => {
+                let p = &self.adagrad;
+                job.run(
+                    AdaGradConfig::new()
+                        .with_lr_decay(p.lr_decay)
+                        .with_epsilon(p.epsilon as f32)
+                        .with_weight_decay(decay(p.weight_decay))
+                        .init::<B, M>(),
+                )
+            }
+            OptimizerName::Rmsprop => {
+                let p = &self.rmsprop;
+                job.run(
+                    RmsPropConfig::new()
+                        .with_alpha(p.alpha as f32)
+                        .with_momentum(p.momentum as f32)
+                        .with_epsilon(p.epsilon as f32)
+                        .with_centered(p.centered)
+                        .with_weight_decay(decay(p.weight_decay))
+                        .init::<B, M>(),
+                )
+            }
+            OptimizerName::Adam => {
+                let p = &self.adam;
+                job.run(
+                    AdamConfig::new()
+                        .with_beta_1(p.beta_1 as f32)
+                        .with_beta_2(p.beta_2 as f32)
+                        .with_epsilon(p.epsilon as f32)
+                        .with_amsgrad(p.amsgrad)
+                        .with_weight_decay(decay(p.weight_decay))
+                        .init::<B, M>(),
+                )
+            }
+            OptimizerName::Adamw => {
+                let p = &self.adamw;
+                job.run(
+                    AdamWConfig::new()
+                        .with_beta_1(p.beta_1 as f32)
+                        .with_beta_2(p.beta_2 as f32)
+                        .with_epsilon(p.epsilon as f32)
+                        .with_amsgrad(p.amsgrad)
+                        .with_weight_decay(p.weight_decay as f32)
+                        .init::<B, M>(),
+                )
+            }
+        }
+    }
+}
