@@ -4,10 +4,9 @@
 //!
 //! `cargo run --example classification [-- OUT_DIR] [--backend ndarray|wgpu]`
 
-
-use nnlab::cli::ExampleArgs;
 use nnlab::backend::run_on;
 use nnlab::checkpoint::RunDir;
+use nnlab::cli::ExampleArgs;
 use nnlab::commands::TrainJob;
 use nnlab::config::{BatchSize, ExperimentConfig, TrainingConfig};
 use nnlab::data::{Builtin, DataConfig};
@@ -66,7 +65,10 @@ fn main() {
             );
             println!("saved to {}", report.dir.display());
             if accuracy < 0.95 {
-                eprintln!("error: held-out accuracy {:.1}% is below 95%", 100.0 * accuracy);
+                eprintln!(
+                    "error: held-out accuracy {:.1}% is below 95%",
+                    100.0 * accuracy
+                );
                 std::process::exit(1);
             }
         }

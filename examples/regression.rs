@@ -21,9 +21,9 @@ use std::path::PathBuf;
 
 use burn::tensor::ElementConversion;
 use burn::tensor::backend::AutodiffBackend;
-use nnlab::cli::ExampleArgs;
 use nnlab::backend::{BackendJob, BackendName, run_on};
 use nnlab::checkpoint::{RunDir, RunInfo};
+use nnlab::cli::ExampleArgs;
 use nnlab::config::{BatchSize, ExperimentConfig, TrainingConfig};
 use nnlab::data::{Builtin, DataConfig, TargetValues, synthetic};
 use nnlab::loss::{LossConfig, LossName};
@@ -46,7 +46,11 @@ fn least_squares(x: &[f64], y: &[f64]) -> (f64, f64, f64) {
 }
 
 fn mse(x: &[f64], y: &[f64], f: impl Fn(f64) -> f64) -> f64 {
-    x.iter().zip(y).map(|(x, y)| (f(*x) - y).powi(2)).sum::<f64>() / x.len() as f64
+    x.iter()
+        .zip(y)
+        .map(|(x, y)| (f(*x) - y).powi(2))
+        .sum::<f64>()
+        / x.len() as f64
 }
 
 struct Textbook {
@@ -59,7 +63,12 @@ impl BackendJob for Textbook {
     fn run<B: AutodiffBackend>(self, backend: BackendName, device: B::Device) -> Result<()> {
         let config = ExperimentConfig::new()
             .with_data(DataConfig::new().with_dataset(Some(Builtin::Linear)))
-            .with_model(MlpConfig::new().with_input_size(1).with_hidden(vec![]).with_output_size(1))
+            .with_model(
+                MlpConfig::new()
+                    .with_input_size(1)
+                    .with_hidden(vec![])
+                    .with_output_size(1),
+            )
             .with_loss(LossConfig::new().with_name(LossName::Mse))
             .with_optimizer(
                 OptimizerConfig::new()
@@ -91,15 +100,16 @@ impl BackendJob for Textbook {
         let trained = fit::<B>(&config, &data, &device, None, true)?;
         let layer = &trained.model.layers[0];
         let w: f64 = layer.weight.val().into_scalar().elem();
-        let b: f64 = layer.bias.as_ref().expect("bias").val().into_scalar().elem();
-        let Predictions::Values(pred) = predict(
-            &trained.model,
-            config.loss.name,
-            None,
-            &x,
-            1,
-            &device,
-        ) else {
+        let b: f64 = layer
+            .bias
+            .as_ref()
+            .expect("bias")
+            .val()
+            .into_scalar()
+            .elem();
+        let Predictions::Values(pred) =
+            predict(&trained.model, config.loss.name, None, &x, 1, &device)
+        else {
             unreachable!("regression gives values")
         };
         let train_mse = y
@@ -118,7 +128,10 @@ impl BackendJob for Textbook {
         println!("             {:>12} {:>12} {:>12}", "w", "b", "MSE");
         println!("  SGD        {w:>12.8} {b:>12.8} {train_mse:>12.10}");
         println!("  lstsq      {lstsq_w:>12.8} {lstsq_b:>12.8} {lstsq_mse:>12.10}");
-        println!("  training MSE is {:+.4}% of the least-squares MSE", 100.0 * gap);
+        println!(
+            "  training MSE is {:+.4}% of the least-squares MSE",
+            100.0 * gap
+        );
         println!("\npredictions:");
         for i in 0..5 {
             println!("  x = {:.6}  y = {:.6}  ŷ = {:.6}", x[i], y[i], pred[i]);

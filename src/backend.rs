@@ -52,8 +52,11 @@ impl std::fmt::Display for BackendName {
 /// Work that runs on whichever backend the user picked.
 pub trait BackendJob {
     type Output;
-    fn run<B: AutodiffBackend>(self, backend: BackendName, device: B::Device)
-    -> Result<Self::Output>;
+    fn run<B: AutodiffBackend>(
+        self,
+        backend: BackendName,
+        device: B::Device,
+    ) -> Result<Self::Output>;
 }
 
 #[cfg(not(all(feature = "ndarray", feature = "wgpu")))]

@@ -94,7 +94,10 @@ pub fn decode<B: Backend, R: Record<B>>(bytes: &[u8], device: &B::Device, what: 
 /// and then renamed over the target, so readers see the old file or the new one, never half.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
     let result = (|| {
         let mut file = std::fs::File::create(&tmp)?;
@@ -134,7 +137,10 @@ impl RunDir {
         extra: Map<String, Value>,
     ) -> Result<()> {
         std::fs::create_dir_all(&self.path).map_err(|e| Error::io(&self.path, e))?;
-        write_atomic(&self.file(MODEL), &encode::<B, _>(trained.model.clone().into_record())?)?;
+        write_atomic(
+            &self.file(MODEL),
+            &encode::<B, _>(trained.model.clone().into_record())?,
+        )?;
         write_atomic(&self.file(OPTIMIZER), &trained.optimizer_state)?;
         write_atomic(&self.file(METRICS), &metrics_csv(&trained.history)?)?;
         write_atomic(&self.file(CONFIG), config.to_json().as_bytes())?;
@@ -179,13 +185,25 @@ impl RunDir {
     }
 
     /// Loads the weights into a model shaped by `config`.
-    pub fn load_model<B: Backend>(&self, config: &ExperimentConfig, device: &B::Device) -> Result<Mlp<B>> {
+    pub fn load_model<B: Backend>(
+        &self,
+        config: &ExperimentConfig,
+        device: &B::Device,
+    ) -> Result<Mlp<B>> {
         let record = decode::<B, _>(&self.read(MODEL)?, device, "weights")
             .map_err(|e| Error::checkpoint(self.file(MODEL), e))?;
         let template: Mlp<B> = config.model.init(config.training.seed, device);
-        let expected: Vec<Vec<usize>> = template.layers.iter().map(|l| l.weight.dims().to_vec()).collect();
+        let expected: Vec<Vec<usize>> = template
+            .layers
+            .iter()
+            .map(|l| l.weight.dims().to_vec())
+            .collect();
         let model = template.load_record(record);
-        let found: Vec<Vec<usize>> = model.layers.iter().map(|l| l.weight.dims().to_vec()).collect();
+        let found: Vec<Vec<usize>> = model
+            .layers
+            .iter()
+            .map(|l| l.weight.dims().to_vec())
+            .collect();
         if found != expected {
             return Err(Error::checkpoint(
                 self.file(MODEL),
@@ -207,7 +225,11 @@ impl RunDir {
         if history.len() != info.epochs_done {
             return Err(Error::checkpoint(
                 self.file(METRICS),
-                format!("has {} epochs but run.json says {}", history.len(), info.epochs_done),
+                format!(
+                    "has {} epochs but run.json says {}",
+                    history.len(),
+                    info.epochs_done
+                ),
             ));
         }
         Ok(Resume {
@@ -220,7 +242,8 @@ impl RunDir {
 
     /// The saved `summary.json`.
     pub fn load_summary(&self) -> Result<Value> {
-        serde_json::from_slice(&self.read(SUMMARY)?).map_err(|e| Error::checkpoint(self.file(SUMMARY), e))
+        serde_json::from_slice(&self.read(SUMMARY)?)
+            .map_err(|e| Error::checkpoint(self.file(SUMMARY), e))
     }
 }
 
@@ -241,7 +264,10 @@ fn summary<B: AutodiffBackend>(info: &RunInfo, trained: &Trained<B>) -> Map<Stri
     map.insert("diverged".into(), trained.diverged.into());
     map.insert("train_loss".into(), last.map(|r| r.train_loss).into());
     map.insert("valid_loss".into(), last.and_then(|r| r.valid_loss).into());
-    map.insert("valid_accuracy".into(), last.and_then(|r| r.valid_accuracy).into());
+    map.insert(
+        "valid_accuracy".into(),
+        last.and_then(|r| r.valid_accuracy).into(),
+    );
     map
 }
 

@@ -67,7 +67,7 @@ pub struct TrainArgs {
     #[arg(long)]
     pub epochs: Option<usize>,
     /// Learning rate α [default: 0.01].
-    #[arg(long, value_name = "ALPHA")]
+    #[arg(long, value_name = "ALPHA", allow_negative_numbers = true)]
     pub lr: Option<f64>,
     /// Optimizer [default: sgd].
     #[arg(long, value_enum)]
@@ -88,7 +88,7 @@ pub struct TrainArgs {
     #[arg(long)]
     pub seed: Option<u64>,
     /// Fraction of rows held out for validation [default: 0].
-    #[arg(long, value_name = "FRACTION")]
+    #[arg(long, value_name = "FRACTION", allow_negative_numbers = true)]
     pub validation: Option<f64>,
     /// Backend to train on [default: ndarray when compiled in, else wgpu].
     #[arg(long, value_enum)]

@@ -41,25 +41,28 @@ pub fn train_config(args: &TrainArgs) -> Result<ExperimentConfig> {
     } else if let Some(dataset) = args.dataset {
         config.data = DataConfig::new().with_dataset(Some(dataset));
     } else if args.target.is_some() || args.features.is_some() {
-        return Err(Error::Usage("--target and --features need --data FILE.csv".into()));
+        return Err(Error::Usage(
+            "--target and --features need --data FILE.csv".into(),
+        ));
     }
     // The task decides the default loss: an explicit task, else the built-in dataset's.
-    if let Some(task) = args.task.or(config.data.builtin_task()) {
-        if args.loss.is_none() && config.loss.name.task() != task {
-            config.loss.name = LossName::default_for(task);
-        }
+    if let Some(task) = args.task.or(config.data.builtin_task())
+        && args.loss.is_none()
+        && config.loss.name.task() != task
+    {
+        config.loss.name = LossName::default_for(task);
     }
     if let Some(loss) = args.loss {
         config.loss.name = loss;
     }
-    if let Some(task) = args.task {
-        if config.loss.name.task() != task {
-            return Err(Error::Usage(format!(
-                "--loss {} is for {} but --task is {task}",
-                name(config.loss.name),
-                config.loss.name.task()
-            )));
-        }
+    if let Some(task) = args.task
+        && config.loss.name.task() != task
+    {
+        return Err(Error::Usage(format!(
+            "--loss {} is for {} but --task is {task}",
+            name(config.loss.name),
+            config.loss.name.task()
+        )));
     }
     apply_common(&mut config, args);
     if let Some(optimizer) = args.optimizer {
@@ -98,7 +101,10 @@ fn apply_common(config: &mut ExperimentConfig, args: &TrainArgs) {
 /// run can find its data again from any directory.
 pub fn fit_to_data(config: &mut ExperimentConfig, data: &Dataset) -> Result<()> {
     config.model.input_size = data.width();
-    config.model.output_size = config.loss.name.output_size(data.labels().map_or(0, <[_]>::len));
+    config.model.output_size = config
+        .loss
+        .name
+        .output_size(data.labels().map_or(0, <[_]>::len));
     if let Some(path) = &config.data.csv {
         config.data.csv = Some(std::fs::canonicalize(path).map_err(|e| Error::io(path, e))?);
     }
@@ -199,7 +205,11 @@ pub struct TrainJob {
 impl BackendJob for TrainJob {
     type Output = TrainReport;
 
-    fn run<B: AutodiffBackend>(self, backend: BackendName, device: B::Device) -> Result<TrainReport> {
+    fn run<B: AutodiffBackend>(
+        self,
+        backend: BackendName,
+        device: B::Device,
+    ) -> Result<TrainReport> {
         let TrainJob {
             mut config,
             out,
@@ -295,7 +305,12 @@ fn info(args: InfoArgs) -> Result<()> {
         info.steps,
         info.backend,
     );
-    for key in ["train_loss", "valid_loss", "valid_accuracy", "train_seconds"] {
+    for key in [
+        "train_loss",
+        "valid_loss",
+        "valid_accuracy",
+        "train_seconds",
+    ] {
         if let Some(v) = number(key) {
             text += &format!("{:<16}{v}\n", format!("{key}:"));
         }

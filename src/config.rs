@@ -153,17 +153,17 @@ impl ExperimentConfig {
         self.loss.validate()?;
         self.optimizer.validate()?;
         self.training.validate()?;
-        if let Some(task) = self.data.builtin_task() {
-            if task != self.task() {
-                return Err(Error::config(
-                    "loss.name",
-                    format!(
-                        "is a {} loss but dataset `{}` is a {task} problem",
-                        self.task(),
-                        self.data.name()
-                    ),
-                ));
-            }
+        if let Some(task) = self.data.builtin_task()
+            && task != self.task()
+        {
+            return Err(Error::config(
+                "loss.name",
+                format!(
+                    "is a {} loss but dataset `{}` is a {task} problem",
+                    self.task(),
+                    self.data.name()
+                ),
+            ));
         }
         Ok(())
     }
@@ -179,10 +179,9 @@ impl ExperimentConfig {
         })?;
         let mut merged = serde_json::to_value(ExperimentConfig::new()).expect("config serializes");
         merge(&mut merged, user, "")?;
-        let config: ExperimentConfig =
-            serde_path_to_error::deserialize(merged).map_err(|e| {
-                Error::config(e.path().to_string(), format!("is invalid: {}", e.inner()))
-            })?;
+        let config: ExperimentConfig = serde_path_to_error::deserialize(merged).map_err(|e| {
+            Error::config(e.path().to_string(), format!("is invalid: {}", e.inner()))
+        })?;
         config.validate()?;
         Ok(config)
     }
@@ -215,7 +214,10 @@ fn merge(base: &mut Value, user: Value, at: &str) -> Result<()> {
                         let known: Vec<&str> = base.keys().map(String::as_str).collect();
                         return Err(Error::config(
                             field,
-                            format!("is not a known field; expected one of: {}", known.join(", ")),
+                            format!(
+                                "is not a known field; expected one of: {}",
+                                known.join(", ")
+                            ),
                         ));
                     }
                 }

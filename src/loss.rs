@@ -7,8 +7,8 @@
 
 use burn::config::Config;
 use burn::nn::loss::{
-    BinaryCrossEntropyLoss, BinaryCrossEntropyLossConfig, CrossEntropyLoss,
-    CrossEntropyLossConfig, HuberLoss, HuberLossConfig, LpLoss, LpLossConfig, MseLoss, Reduction,
+    BinaryCrossEntropyLoss, BinaryCrossEntropyLossConfig, CrossEntropyLoss, CrossEntropyLossConfig,
+    HuberLoss, HuberLossConfig, LpLoss, LpLossConfig, MseLoss, Reduction,
 };
 use burn::tensor::backend::Backend;
 use burn::tensor::{Int, Tensor};

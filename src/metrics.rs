@@ -30,7 +30,11 @@ pub fn predicted_classes<B: Backend>(output: Tensor<B, 2>, loss: LossName) -> Te
 }
 
 /// Share of rows whose predicted class equals the target.
-pub fn accuracy<B: Backend>(output: Tensor<B, 2>, targets: Tensor<B, 1, Int>, loss: LossName) -> f64 {
+pub fn accuracy<B: Backend>(
+    output: Tensor<B, 2>,
+    targets: Tensor<B, 1, Int>,
+    loss: LossName,
+) -> f64 {
     let rows = targets.dims()[0];
     let correct: i64 = predicted_classes(output, loss)
         .equal(targets)

@@ -132,12 +132,13 @@ impl<B: Backend> Mlp<B> {
     /// Maps a batch `[rows, input_size]` to `[rows, output_size]`.
     pub fn forward(&self, x: Tensor<B, 2>) -> Tensor<B, 2> {
         let last = self.layers.len() - 1;
-        self.layers
-            .iter()
-            .enumerate()
-            .fold(x, |h, (i, layer)| {
-                let z = layer.forward(h);
-                if i == last { z } else { self.activation.forward(z) }
-            })
+        self.layers.iter().enumerate().fold(x, |h, (i, layer)| {
+            let z = layer.forward(h);
+            if i == last {
+                z
+            } else {
+                self.activation.forward(z)
+            }
+        })
     }
 }

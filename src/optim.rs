@@ -17,9 +17,7 @@ use burn::config::Config;
 use burn::module::AutodiffModule;
 use burn::optim::decay::WeightDecayConfig;
 use burn::optim::momentum::MomentumConfig;
-use burn::optim::{
-    AdaGradConfig, AdamConfig, AdamWConfig, Optimizer, RmsPropConfig, SgdConfig,
-};
+use burn::optim::{AdaGradConfig, AdamConfig, AdamWConfig, Optimizer, RmsPropConfig, SgdConfig};
 use burn::tensor::backend::AutodiffBackend;
 use serde::{Deserialize, Serialize};
 
@@ -230,7 +228,7 @@ impl OptimizerConfig {
             OptimizerName::Gd => job.run(SgdConfig::new().init::<B, M>()),
             OptimizerName::Sgd => {
                 let p = &self.sgd;
-                let momentum = (p.momentum > 0.0).then(|| MomentumConfig {
+                let momentum = (p.momentum > 0.0).then_some(MomentumConfig {
                     momentum: p.momentum,
                     dampening: p.dampening,
                     nesterov: p.nesterov,

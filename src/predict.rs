@@ -77,7 +77,11 @@ impl Predictions {
                 for (row, &class) in classes.iter().enumerate() {
                     let mut record = vec![labels[class].clone()];
                     let k = labels.len();
-                    record.extend(probabilities[row * k..(row + 1) * k].iter().map(f32::to_string));
+                    record.extend(
+                        probabilities[row * k..(row + 1) * k]
+                            .iter()
+                            .map(f32::to_string),
+                    );
                     writer.write_record(&record)?;
                 }
             }

@@ -78,26 +78,38 @@ pub fn fit<B: AutodiffBackend>(
     if data.width() != config.model.input_size {
         return Err(Error::config(
             "model.input_size",
-            format!("is {} but the data has {} feature columns", config.model.input_size, data.width()),
+            format!(
+                "is {} but the data has {} feature columns",
+                config.model.input_size,
+                data.width()
+            ),
         ));
     }
     let (train_rows, valid_rows) = split_rows(config, data.rows());
     if train_rows.is_empty() {
         return Err(Error::Usage("the dataset has no rows to train on".into()));
     }
-    if let crate::config::BatchSize::Rows(n) = config.training.batch_size {
-        if n > train_rows.len() {
-            return Err(Error::config(
-                "training.batch_size",
-                format!("is {n} but the training split has only {} rows", train_rows.len()),
-            ));
-        }
+    if let crate::config::BatchSize::Rows(n) = config.training.batch_size
+        && n > train_rows.len()
+    {
+        return Err(Error::config(
+            "training.batch_size",
+            format!(
+                "is {n} but the training split has only {} rows",
+                train_rows.len()
+            ),
+        ));
     }
     let train = data.subset(&train_rows);
     let valid = (!valid_rows.is_empty()).then(|| data.subset(&valid_rows));
     let (model, state, history, steps) = match resume {
         Some(r) => (r.model, Some(r.optimizer_state), r.history, r.steps),
-        None => (config.model.init(config.training.seed, device), None, Vec::new(), 0),
+        None => (
+            config.model.init(config.training.seed, device),
+            None,
+            Vec::new(),
+            0,
+        ),
     };
     let job = Loop {
         config,
@@ -114,12 +126,15 @@ pub fn fit<B: AutodiffBackend>(
     config.optimizer.dispatch(job)
 }
 
+/// Features and targets of a set of rows, on the device.
+type Rows<B> = (Tensor<B, 2>, Targets<B>);
+
 /// The training loop, written once for every optimizer type.
 struct Loop<'a, B: AutodiffBackend> {
     config: &'a ExperimentConfig,
     x: Tensor<B, 2>,
     y: Targets<B>,
-    valid: Option<(Tensor<B::InnerBackend, 2>, Targets<B::InnerBackend>)>,
+    valid: Option<Rows<B::InnerBackend>>,
     device: &'a B::Device,
     model: Mlp<B>,
     state: Option<Vec<u8>>,
@@ -180,7 +195,10 @@ impl<B: AutodiffBackend> WithOptimizer<B, Mlp<B>> for Loop<'_, B> {
             let (valid_loss, valid_accuracy) = match &valid {
                 Some((vx, vy)) => {
                     let output = model.valid().forward(vx.clone());
-                    let loss: f64 = valid_loss_fn.forward(output.clone(), vy).into_scalar().elem();
+                    let loss: f64 = valid_loss_fn
+                        .forward(output.clone(), vy)
+                        .into_scalar()
+                        .elem();
                     let acc = match vy {
                         Targets::Classes(c) => Some(accuracy(output, c.clone(), config.loss.name)),
                         Targets::Values(_) => None,
@@ -239,6 +257,11 @@ fn progress_bar(epochs: usize, done: usize, show: bool) -> ProgressBar {
 }
 
 /// Runs `model` on `features` (row-major, `width` columns) in inference mode.
-pub fn forward_rows<B: Backend>(model: &Mlp<B>, features: &[f64], width: usize, device: &B::Device) -> Tensor<B, 2> {
+pub fn forward_rows<B: Backend>(
+    model: &Mlp<B>,
+    features: &[f64],
+    width: usize,
+    device: &B::Device,
+) -> Tensor<B, 2> {
     model.forward(crate::data::features_tensor(features, width, device))
 }

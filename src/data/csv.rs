@@ -25,10 +25,17 @@ struct Table {
 
 fn open(path: &Path) -> Result<Table> {
     if path.is_dir() {
-        return Err(data_error(path, None, None, "is a directory, not a CSV file".into()));
+        return Err(data_error(
+            path,
+            None,
+            None,
+            "is a directory, not a CSV file".into(),
+        ));
     }
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let mut reader = ::csv::ReaderBuilder::new().has_headers(true).from_reader(file);
+    let mut reader = ::csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(file);
     let header: Vec<String> = reader
         .headers()
         .map_err(|e| data_error(path, Some(1), None, e.to_string()))?
@@ -36,7 +43,12 @@ fn open(path: &Path) -> Result<Table> {
         .map(|h| h.trim().to_owned())
         .collect();
     if header.is_empty() || header.iter().all(String::is_empty) {
-        return Err(data_error(path, None, None, "is empty: expected a header row".into()));
+        return Err(data_error(
+            path,
+            None,
+            None,
+            "is empty: expected a header row".into(),
+        ));
     }
     Ok(Table { reader, header })
 }
@@ -147,7 +159,12 @@ pub fn read_table(
         Ok(())
     })?;
     if raw_targets.is_empty() {
-        return Err(data_error(path, None, None, "has a header but no data rows".into()));
+        return Err(data_error(
+            path,
+            None,
+            None,
+            "has a header but no data rows".into(),
+        ));
     }
 
     let targets = match task {
@@ -171,24 +188,41 @@ pub fn read_table(
 /// alphabetically.
 fn classes(path: &Path, target: &str, cells: &[(u64, String)]) -> Result<TargetValues> {
     if let Some((line, _)) = cells.iter().find(|(_, c)| c.is_empty()) {
-        return Err(data_error(path, Some(*line), Some(target), "is empty".into()));
+        return Err(data_error(
+            path,
+            Some(*line),
+            Some(target),
+            "is empty".into(),
+        ));
     }
     let distinct: BTreeSet<&str> = cells.iter().map(|(_, c)| c.as_str()).collect();
     let mut labels: Vec<String> = distinct.into_iter().map(str::to_owned).collect();
     if labels.iter().all(|l| l.parse::<f64>().is_ok()) {
-        labels.sort_by(|a, b| a.parse::<f64>().unwrap().total_cmp(&b.parse::<f64>().unwrap()));
+        labels.sort_by(|a, b| {
+            a.parse::<f64>()
+                .unwrap()
+                .total_cmp(&b.parse::<f64>().unwrap())
+        });
     }
     if labels.len() < 2 {
         return Err(data_error(
             path,
             None,
             Some(target),
-            format!("has a single class (`{}`); classification needs two or more", labels[0]),
+            format!(
+                "has a single class (`{}`); classification needs two or more",
+                labels[0]
+            ),
         ));
     }
     let indices = cells
         .iter()
-        .map(|(_, c)| labels.iter().position(|l| l == c).expect("label collected above"))
+        .map(|(_, c)| {
+            labels
+                .iter()
+                .position(|l| l == c)
+                .expect("label collected above")
+        })
         .collect();
     Ok(TargetValues::Classes { indices, labels })
 }
@@ -209,7 +243,12 @@ pub fn read_features(path: &Path, names: &[String]) -> Result<Vec<f64>> {
         Ok(())
     })?;
     if values.is_empty() {
-        return Err(data_error(path, None, None, "has a header but no data rows".into()));
+        return Err(data_error(
+            path,
+            None,
+            None,
+            "has a header but no data rows".into(),
+        ));
     }
     Ok(values)
 }

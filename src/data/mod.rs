@@ -188,7 +188,9 @@ impl Dataset {
             .flat_map(|&i| self.features[i * width..(i + 1) * width].iter().copied())
             .collect();
         let targets = match &self.targets {
-            TargetValues::Values(v) => TargetValues::Values(indices.iter().map(|&i| v[i]).collect()),
+            TargetValues::Values(v) => {
+                TargetValues::Values(indices.iter().map(|&i| v[i]).collect())
+            }
             TargetValues::Classes { indices: c, labels } => TargetValues::Classes {
                 indices: indices.iter().map(|&i| c[i]).collect(),
                 labels: labels.clone(),
@@ -212,7 +214,10 @@ impl Dataset {
         match &self.targets {
             TargetValues::Values(v) => {
                 let data: Vec<f32> = v.iter().map(|&y| y as f32).collect();
-                Targets::Values(Tensor::from_data(TensorData::new(data, [v.len(), 1]), device))
+                Targets::Values(Tensor::from_data(
+                    TensorData::new(data, [v.len(), 1]),
+                    device,
+                ))
             }
             TargetValues::Classes { indices, .. } => {
                 let data: Vec<i64> = indices.iter().map(|&c| c as i64).collect();
@@ -226,7 +231,11 @@ impl Dataset {
 }
 
 /// Row-major `f64` values as a `[rows, width]` float tensor.
-pub fn features_tensor<B: Backend>(values: &[f64], width: usize, device: &B::Device) -> Tensor<B, 2> {
+pub fn features_tensor<B: Backend>(
+    values: &[f64],
+    width: usize,
+    device: &B::Device,
+) -> Tensor<B, 2> {
     let data: Vec<f32> = values.iter().map(|&v| v as f32).collect();
     let rows = values.len() / width.max(1);
     Tensor::from_data(TensorData::new(data, [rows, width]), device)

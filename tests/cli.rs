@@ -1,0 +1,312 @@
+//! The `nnlab` binary end to end: train, predict, resume, info, and its errors.
+
+#![cfg(feature = "ndarray")]
+
+use std::path::Path;
+
+use assert_cmd::Command;
+use burn::tensor::backend::AutodiffBackend;
+use nnlab::checkpoint::RunDir;
+use nnlab::data::synthetic;
+use nnlab::predict::{Predictions, predict};
+use predicates::prelude::*;
+
+mod common;
+type Inner = <common::Cpu as AutodiffBackend>::InnerBackend;
+
+fn nnlab() -> Command {
+    Command::cargo_bin("nnlab").unwrap()
+}
+
+/// Writes the textbook data as `id,x,y` (the id is a column to leave out).
+fn write_textbook_csv(path: &Path) {
+    let data = synthetic::linear();
+    let y = common::values(&data);
+    let mut text = String::from("id,x,y\n");
+    for (i, (x, y)) in data.features.iter().zip(&y).enumerate() {
+        text += &format!("{i},{x},{y}\n");
+    }
+    std::fs::write(path, text).unwrap();
+}
+
+#[test]
+fn train_then_predict_gives_the_saved_models_predictions() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("textbook.csv");
+    write_textbook_csv(&csv);
+    let run = dir.path().join("run");
+    nnlab()
+        .args(["train", "--data"])
+        .arg(&csv)
+        .args([
+            "--target",
+            "y",
+            "--features",
+            "x",
+            "--epochs",
+            "200",
+            "--lr",
+            "0.1",
+            "--quiet",
+            "--out",
+        ])
+        .arg(&run)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "trained 200 epochs (800 steps) on ndarray",
+        ));
+
+    // Columns in another order, plus one the model never saw.
+    let input = dir.path().join("input.csv");
+    std::fs::write(&input, "note,x\na,0.0\nb,0.5\nc,1.0\n").unwrap();
+    let output = nnlab()
+        .args(["predict", "--checkpoint"])
+        .arg(&run)
+        .arg("--input")
+        .arg(&input)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let mut lines = stdout.lines();
+    assert_eq!(lines.next(), Some("prediction"));
+    let printed: Vec<f32> = lines.map(|l| l.parse().unwrap()).collect();
+
+    let device = Default::default();
+    let saved = RunDir::new(&run);
+    let (config, _) = saved.load_meta().unwrap();
+    let model = saved.load_model::<Inner>(&config, &device).unwrap();
+    let Predictions::Values(expected) =
+        predict(&model, config.loss.name, None, &[0.0, 0.5, 1.0], 1, &device)
+    else {
+        panic!("regression gives values")
+    };
+    assert_eq!(printed, expected);
+    // The fitted line is near y = 2.97x + 0.50.
+    assert!((printed[2] - printed[0] - 2.97).abs() < 0.1, "{printed:?}");
+}
+
+#[test]
+fn classification_prints_labels_and_probabilities() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("moons");
+    nnlab()
+        .args([
+            "train",
+            "--dataset",
+            "moons",
+            "--hidden",
+            "16,16",
+            "--optimizer",
+            "adam",
+            "--epochs",
+            "30",
+            "-q",
+            "--out",
+        ])
+        .arg(&run)
+        .assert()
+        .success();
+    let input = dir.path().join("points.csv");
+    std::fs::write(&input, "x1,x2\n0.0,1.0\n1.0,-0.5\n").unwrap();
+    let output = nnlab()
+        .args(["predict", "--checkpoint"])
+        .arg(&run)
+        .arg("--input")
+        .arg(&input)
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines[0], "class,probability_0,probability_1");
+    // (0, 1) is on the upper moon (class 0), (1, −0.5) on the lower one (class 1).
+    for (line, class) in lines[1..].iter().zip(["0", "1"]) {
+        let cells: Vec<&str> = line.split(',').collect();
+        assert_eq!(cells[0], class, "{stdout}");
+        let p: f32 = cells[1].parse::<f32>().unwrap() + cells[2].parse::<f32>().unwrap();
+        assert!((p - 1.0).abs() < 1e-5, "{line}");
+    }
+}
+
+#[test]
+fn resume_continues_to_the_requested_epoch() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    nnlab()
+        .args([
+            "train",
+            "--dataset",
+            "linear",
+            "--epochs",
+            "3",
+            "-q",
+            "--out",
+        ])
+        .arg(&run)
+        .assert()
+        .success();
+    nnlab()
+        .args(["train", "--epochs", "7", "-q", "--resume"])
+        .arg(&run)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("trained 7 epochs (28 steps)"));
+    let metrics = std::fs::read_to_string(run.join("metrics.csv")).unwrap();
+    assert_eq!(metrics.lines().count(), 8);
+    nnlab().arg("info").arg(&run).assert().success().stdout(
+        predicate::str::contains("7 epochs, 28 steps")
+            .and(predicate::str::contains("\"epochs\": 7")),
+    );
+    // Asking for fewer epochs than done is a usage error.
+    nnlab()
+        .args(["train", "--epochs", "5", "--resume"])
+        .arg(&run)
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn errors_are_one_line_with_the_right_exit_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    nnlab()
+        .args(["train", "--epochs", "1", "-q", "--out"])
+        .arg(&run)
+        .assert()
+        .success();
+    let cases: Vec<(Vec<String>, i32, &str)> = vec![
+        (
+            vec!["train".into(), "--out".into(), run.display().to_string()],
+            2,
+            "--overwrite",
+        ),
+        (
+            vec!["train".into(), "--epochs".into(), "0".into()],
+            2,
+            "training.epochs",
+        ),
+        (
+            vec!["train".into(), "--lr".into(), "-1".into()],
+            2,
+            "optimizer.learning_rate",
+        ),
+        (
+            vec![
+                "train".into(),
+                "--dataset".into(),
+                "moons".into(),
+                "--loss".into(),
+                "mse".into(),
+            ],
+            2,
+            "loss.name",
+        ),
+        (
+            vec![
+                "train".into(),
+                "--data".into(),
+                "no-such.csv".into(),
+                "--target".into(),
+                "y".into(),
+            ],
+            1,
+            "no-such.csv",
+        ),
+        (
+            vec![
+                "predict".into(),
+                "--checkpoint".into(),
+                run.display().to_string(),
+                "--input".into(),
+                dir.path().join("nothing.csv").display().to_string(),
+            ],
+            1,
+            "nothing.csv",
+        ),
+        (
+            vec!["info".into(), dir.path().display().to_string()],
+            1,
+            "run.json",
+        ),
+    ];
+    for (args, code, needle) in cases {
+        let output = nnlab().args(&args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(code), "{args:?}: {stderr}");
+        assert!(stderr.contains(needle), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn predict_names_a_missing_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    nnlab()
+        .args(["train", "--epochs", "1", "-q", "--out"])
+        .arg(&run)
+        .assert()
+        .success();
+    let input = dir.path().join("wrong.csv");
+    std::fs::write(&input, "z\n1.0\n").unwrap();
+    nnlab()
+        .args(["predict", "--checkpoint"])
+        .arg(&run)
+        .arg("--input")
+        .arg(&input)
+        .assert()
+        .code(1)
+        .stderr(
+            predicate::str::contains("no column `x`").and(predicate::str::contains("wrong.csv")),
+        );
+}
+
+#[cfg(not(feature = "wgpu"))]
+#[test]
+fn a_backend_not_compiled_in_names_the_feature() {
+    nnlab()
+        .args(["train", "--backend", "wgpu"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--features wgpu"));
+}
+
+#[test]
+fn help_explains_every_flag() {
+    nnlab().arg("--help").assert().success().stdout(
+        predicate::str::contains("train")
+            .and(predicate::str::contains("predict"))
+            .and(predicate::str::contains("info")),
+    );
+    let help = nnlab().args(["train", "--help"]).output().unwrap().stdout;
+    let help = String::from_utf8(help).unwrap();
+    for flag in [
+        "--config",
+        "--data",
+        "--target",
+        "--features",
+        "--dataset",
+        "--task",
+        "--out",
+        "--resume",
+        "--epochs",
+        "--lr",
+        "--optimizer",
+        "--batch-size",
+        "--hidden",
+        "--activation",
+        "--loss",
+        "--seed",
+        "--backend",
+        "--quiet",
+    ] {
+        assert!(help.contains(flag), "train --help lacks {flag}");
+    }
+}

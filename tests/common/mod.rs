@@ -1,0 +1,154 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use burn::tensor::backend::Backend;
+use nnlab::config::{BatchSize, ExperimentConfig, TrainingConfig};
+use nnlab::data::{Builtin, DataConfig, Dataset, TargetValues, synthetic};
+use nnlab::loss::{LossConfig, LossName};
+use nnlab::model::{Activation, Mlp, MlpConfig};
+use nnlab::optim::{OptimizerConfig, OptimizerName};
+use nnlab::predict::{Predictions, predict};
+
+/// The CPU backend with autodiff.
+pub type Cpu = nnlab::backend::NdArray;
+
+/// The textbook problem: one neuron on the linear data, MSE.
+pub fn textbook(
+    optimizer: OptimizerName,
+    lr: f64,
+    epochs: usize,
+    batch: BatchSize,
+) -> ExperimentConfig {
+    ExperimentConfig::new()
+        .with_data(DataConfig::new().with_dataset(Some(Builtin::Linear)))
+        .with_model(
+            MlpConfig::new()
+                .with_input_size(1)
+                .with_hidden(vec![])
+                .with_output_size(1),
+        )
+        .with_loss(LossConfig::new().with_name(LossName::Mse))
+        .with_optimizer(
+            OptimizerConfig::new()
+                .with_name(optimizer)
+                .with_learning_rate(lr),
+        )
+        .with_training(
+            TrainingConfig::new()
+                .with_epochs(epochs)
+                .with_batch_size(batch),
+        )
+}
+
+/// A small classifier on the moons, with a validation split.
+pub fn moons(epochs: usize) -> ExperimentConfig {
+    ExperimentConfig::new()
+        .with_data(
+            DataConfig::new()
+                .with_dataset(Some(Builtin::Moons))
+                .with_samples(200),
+        )
+        .with_model(
+            MlpConfig::new()
+                .with_input_size(2)
+                .with_hidden(vec![8, 8])
+                .with_activation(Activation::Tanh)
+                .with_output_size(2),
+        )
+        .with_loss(LossConfig::new().with_name(LossName::CrossEntropy))
+        .with_optimizer(
+            OptimizerConfig::new()
+                .with_name(OptimizerName::Adam)
+                .with_learning_rate(0.01),
+        )
+        .with_training(
+            TrainingConfig::new()
+                .with_epochs(epochs)
+                .with_batch_size(BatchSize::Rows(16))
+                .with_validation_fraction(0.25),
+        )
+}
+
+/// The least-squares line through the textbook data: (w, b, MSE).
+pub fn least_squares() -> (f64, f64, f64) {
+    let data = synthetic::linear();
+    let x = &data.features;
+    let y = values(&data);
+    let n = x.len() as f64;
+    let (mx, my) = (x.iter().sum::<f64>() / n, y.iter().sum::<f64>() / n);
+    let sxy: f64 = x.iter().zip(&y).map(|(x, y)| (x - mx) * (y - my)).sum();
+    let sxx: f64 = x.iter().map(|x| (x - mx).powi(2)).sum();
+    let w = sxy / sxx;
+    let b = my - w * mx;
+    let mse = x
+        .iter()
+        .zip(&y)
+        .map(|(x, y)| (w * x + b - y).powi(2))
+        .sum::<f64>()
+        / n;
+    (w, b, mse)
+}
+
+/// The regression targets of a dataset.
+pub fn values(data: &Dataset) -> Vec<f64> {
+    match &data.targets {
+        TargetValues::Values(v) => v.clone(),
+        TargetValues::Classes { .. } => panic!("not a regression dataset"),
+    }
+}
+
+/// MSE of a regression model on a dataset, computed in f64 from its predictions.
+pub fn mse<B: Backend>(model: &Mlp<B>, data: &Dataset, device: &B::Device) -> f64 {
+    let Predictions::Values(pred) = predict(
+        model,
+        LossName::Mse,
+        None,
+        &data.features,
+        data.width(),
+        device,
+    ) else {
+        panic!("regression gives values")
+    };
+    let y = values(data);
+    y.iter()
+        .zip(&pred)
+        .map(|(y, p)| (f64::from(*p) - y).powi(2))
+        .sum::<f64>()
+        / y.len() as f64
+}
+
+/// Every weight and bias of a model, flattened in layer order.
+pub fn parameters<B: Backend>(model: &Mlp<B>) -> Vec<f32> {
+    model
+        .layers
+        .iter()
+        .flat_map(|layer| {
+            let mut p: Vec<f32> = layer
+                .weight
+                .val()
+                .into_data()
+                .convert::<f32>()
+                .to_vec()
+                .unwrap();
+            if let Some(bias) = &layer.bias {
+                p.extend(
+                    bias.val()
+                        .into_data()
+                        .convert::<f32>()
+                        .to_vec::<f32>()
+                        .unwrap(),
+                );
+            }
+            p
+        })
+        .collect()
+}
+
+/// Largest absolute difference between two parameter lists of the same length.
+pub fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len(), "parameter counts differ");
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
+}

@@ -1,0 +1,64 @@
+//! The examples, run as built by `cargo test`, reproduce the textbook numbers.
+
+#![cfg(feature = "ndarray")]
+
+use std::path::PathBuf;
+use std::process::Command;
+
+/// An example binary built beside this test (`target/<profile>/examples/NAME`).
+fn example(name: &str) -> Command {
+    let exe = std::env::current_exe().unwrap();
+    let profile_dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
+    let path: PathBuf = profile_dir.join("examples").join(name);
+    assert!(path.is_file(), "{} was not built", path.display());
+    Command::new(path)
+}
+
+#[test]
+fn regression_matches_least_squares() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = example("regression").arg(dir.path()).output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("X[0] = 0.417022005"), "{stdout}");
+    assert!(stdout.contains("ΣX = 48.5877928"), "{stdout}");
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("summary.json")).unwrap())
+            .unwrap();
+    let get = |key: &str| {
+        summary[key]
+            .as_f64()
+            .unwrap_or_else(|| panic!("summary lacks {key}"))
+    };
+    assert_eq!(summary["steps"], 4000);
+    assert!((get("lstsq_w") - 2.97328974).abs() < 1e-8);
+    assert!((get("lstsq_b") - 0.49781698).abs() < 1e-8);
+    assert!((get("lstsq_mse") - 0.0999430229).abs() < 1e-10);
+    assert!(
+        get("train_mse") / get("lstsq_mse") - 1.0 < 0.005,
+        "{summary}"
+    );
+    assert!((get("w") - get("lstsq_w")).abs() < 0.05, "{summary}");
+    assert!((get("b") - get("lstsq_b")).abs() < 0.05, "{summary}");
+    assert!(get("train_seconds") > 0.0);
+}
+
+#[test]
+fn classification_reaches_95_percent_held_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = example("classification").arg(dir.path()).output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("summary.json")).unwrap())
+            .unwrap();
+    let accuracy = summary["valid_accuracy"].as_f64().unwrap();
+    assert!(accuracy >= 0.95, "held-out accuracy {accuracy}");
+}
