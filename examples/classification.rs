@@ -1,4 +1,4 @@
-//! A non-linear classifier: two interleaving moons (1000 points, noise 0.1, seed 0), an MLP
+//! A non-linear classifier: two interleaving moons (1000 points, noise 0.2, seed 0), an MLP
 //! 2-16-16-2 with ReLU, cross-entropy and Adam; 20% of the points are held out and never
 //! trained on. Saves the run to `artifacts/classification/`.
 //!
@@ -22,7 +22,7 @@ fn main() {
             DataConfig::new()
                 .with_dataset(Some(Builtin::Moons))
                 .with_samples(1000)
-                .with_noise(0.1),
+                .with_noise(0.2),
         )
         .with_model(
             MlpConfig::new()

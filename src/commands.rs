@@ -291,13 +291,17 @@ fn info(args: InfoArgs) -> Result<()> {
     let number = |key: &str| summary.get(key).and_then(|v| v.as_f64());
     let sizes: Vec<String> = config.model.sizes().iter().map(usize::to_string).collect();
     let mut text = format!(
-        "run:            {}\ntask:           {} (target `{}`, features {})\nmodel:          {} ({} activation)\nloss:           {}\noptimizer:      {} (learning rate {})\ntrained:        {} epochs, {} steps, last on {}\n",
+        "run:            {}\ntask:           {} (target `{}`, features {})\nmodel:          {}{}\nloss:           {}\noptimizer:      {} (learning rate {})\ntrained:        {} epochs, {} steps, last on {}\n",
         args.dir.display(),
         info.task,
         info.target_name,
         info.feature_names.join(", "),
         sizes.join(" → "),
-        name(config.model.activation),
+        if config.model.hidden.is_empty() {
+            " (a single linear neuron)".to_string()
+        } else {
+            format!(" ({} activation)", name(config.model.activation))
+        },
         name(config.loss.name),
         config.optimizer.name.as_str(),
         config.optimizer.learning_rate,
