@@ -135,6 +135,58 @@ fn classification_prints_labels_and_probabilities() {
 }
 
 #[test]
+fn text_labels_are_learned_and_printed_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("moons.csv");
+    let data = synthetic::moons(200, 0.1, 3);
+    let nnlab::data::TargetValues::Classes { indices, .. } = &data.targets else {
+        panic!("moons are classes")
+    };
+    let mut text = String::from("x1,x2,side\n");
+    for (row, class) in data.features.chunks(2).zip(indices) {
+        let label = ["upper", "lower"][*class];
+        text += &format!("{},{},{label}\n", row[0], row[1]);
+    }
+    std::fs::write(&csv, text).unwrap();
+    let run = dir.path().join("run");
+    nnlab()
+        .args(["train", "--data"])
+        .arg(&csv)
+        .args([
+            "--target",
+            "side",
+            "--task",
+            "classification",
+            "--hidden",
+            "16",
+            "--optimizer",
+            "adam",
+        ])
+        .args(["--epochs", "40", "-q", "--out"])
+        .arg(&run)
+        .assert()
+        .success();
+    let input = dir.path().join("points.csv");
+    std::fs::write(&input, "x1,x2\n0.0,1.0\n1.0,-0.5\n").unwrap();
+    let output = nnlab()
+        .args(["predict", "--checkpoint"])
+        .arg(&run)
+        .arg("--input")
+        .arg(&input)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let lines: Vec<&str> = stdout.lines().collect();
+    // Labels are indexed in sorted order: lower = 0, upper = 1.
+    assert_eq!(
+        lines[0], "class,probability_lower,probability_upper",
+        "{stdout}"
+    );
+    assert!(lines[1].starts_with("upper,"), "{stdout}");
+    assert!(lines[2].starts_with("lower,"), "{stdout}");
+}
+
+#[test]
 fn resume_continues_to_the_requested_epoch() {
     let dir = tempfile::tempdir().unwrap();
     let run = dir.path().join("run");
