@@ -1,6 +1,9 @@
 //! The only module that names concrete Burn backends. Everything else is generic over
 //! `B: Backend` / `B: AutodiffBackend`; this module turns a backend name into a type.
 
+#[cfg(not(any(feature = "ndarray", feature = "wgpu")))]
+compile_error!("nnlab needs a backend: enable the `ndarray` or the `wgpu` cargo feature");
+
 use burn::tensor::backend::AutodiffBackend;
 use serde::{Deserialize, Serialize};
 
