@@ -30,28 +30,10 @@ use nnlab::loss::{LossConfig, LossName};
 use nnlab::model::MlpConfig;
 use nnlab::optim::{OptimizerConfig, OptimizerName};
 use nnlab::predict::{Predictions, predict};
+use nnlab::reference::least_squares_line;
 use nnlab::train::fit;
 use nnlab::{Error, Result};
 use serde_json::{Map, json};
-
-/// Least squares for y = w·x + b: (w, b, mean squared error).
-fn least_squares(x: &[f64], y: &[f64]) -> (f64, f64, f64) {
-    let n = x.len() as f64;
-    let (mx, my) = (x.iter().sum::<f64>() / n, y.iter().sum::<f64>() / n);
-    let sxy: f64 = x.iter().zip(y).map(|(x, y)| (x - mx) * (y - my)).sum();
-    let sxx: f64 = x.iter().map(|x| (x - mx).powi(2)).sum();
-    let w = sxy / sxx;
-    let b = my - w * mx;
-    (w, b, mse(x, y, |x| w * x + b))
-}
-
-fn mse(x: &[f64], y: &[f64], f: impl Fn(f64) -> f64) -> f64 {
-    x.iter()
-        .zip(y)
-        .map(|(x, y)| (f(*x) - y).powi(2))
-        .sum::<f64>()
-        / x.len() as f64
-}
 
 struct Textbook {
     out: PathBuf,
@@ -118,7 +100,7 @@ impl BackendJob for Textbook {
             .map(|(y, p)| (f64::from(*p) - y).powi(2))
             .sum::<f64>()
             / y.len() as f64;
-        let (lstsq_w, lstsq_b, lstsq_mse) = least_squares(&x, y);
+        let (lstsq_w, lstsq_b, lstsq_mse) = least_squares_line(&x, y);
         let gap = train_mse / lstsq_mse - 1.0;
 
         println!(

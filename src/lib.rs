@@ -17,6 +17,7 @@ pub mod metrics;
 pub mod model;
 pub mod optim;
 pub mod predict;
+pub mod reference;
 pub mod train;
 
 pub use error::{Error, Result};

@@ -43,14 +43,20 @@ fn a_saved_run_predicts_exactly_as_the_model_in_memory() {
     let device = Default::default();
     let trained = fit::<Cpu>(&config, &data, &device, None, false).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let run = RunDir::new(dir.path().join("run"));
-    let info = RunInfo::new(BackendName::Ndarray, &config, &data, &trained);
-    run.save(&config, &info, &trained, Default::default())
-        .unwrap();
+    let run = common::save_run(
+        &dir.path().join("run"),
+        BackendName::Ndarray,
+        &config,
+        &data,
+        &trained,
+    );
 
     let (loaded_config, loaded_info) = run.load_meta().unwrap();
     assert_eq!(loaded_config.to_json(), config.to_json());
-    assert_eq!(loaded_info, info);
+    assert_eq!(
+        loaded_info,
+        RunInfo::new(BackendName::Ndarray, &config, &data, &trained)
+    );
     let loaded = run.load_model::<Inner>(&loaded_config, &device).unwrap();
     let labels = data.labels();
     let width = data.width();
@@ -96,9 +102,7 @@ fn resuming_gives_the_weights_of_an_uninterrupted_run() {
     let half = common::moons(5);
     let first = fit::<Cpu>(&half, &data, &device, None, false).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let run = RunDir::new(dir.path());
-    let info = RunInfo::new(BackendName::Ndarray, &half, &data, &first);
-    run.save(&half, &info, &first, Default::default()).unwrap();
+    let run = common::save_run(dir.path(), BackendName::Ndarray, &half, &data, &first);
 
     let (config, info) = run.load_meta().unwrap();
     let config = config
@@ -124,10 +128,7 @@ fn weights_that_do_not_fit_the_config_are_refused() {
     let device = Default::default();
     let trained = fit::<Cpu>(&config, &data, &device, None, false).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let run = RunDir::new(dir.path());
-    let info = RunInfo::new(BackendName::Ndarray, &config, &data, &trained);
-    run.save(&config, &info, &trained, Default::default())
-        .unwrap();
+    let run = common::save_run(dir.path(), BackendName::Ndarray, &config, &data, &trained);
 
     let (mut config, _) = run.load_meta().unwrap();
     config.model.hidden = vec![8, 3];

@@ -18,6 +18,17 @@ fn nnlab() -> Command {
     Command::cargo_bin("nnlab").unwrap()
 }
 
+/// `nnlab predict --checkpoint RUN --input INPUT`.
+fn predict_command(run: &Path, input: &Path) -> Command {
+    let mut command = nnlab();
+    command
+        .args(["predict", "--checkpoint"])
+        .arg(run)
+        .arg("--input")
+        .arg(input);
+    command
+}
+
 /// Writes the textbook data as `id,x,y` (the id is a column to leave out).
 fn write_textbook_csv(path: &Path) {
     let data = synthetic::linear();
@@ -60,13 +71,7 @@ fn train_then_predict_gives_the_saved_models_predictions() {
     // Columns in another order, plus one the model never saw.
     let input = dir.path().join("input.csv");
     std::fs::write(&input, "note,x\na,0.0\nb,0.5\nc,1.0\n").unwrap();
-    let output = nnlab()
-        .args(["predict", "--checkpoint"])
-        .arg(&run)
-        .arg("--input")
-        .arg(&input)
-        .output()
-        .unwrap();
+    let output = predict_command(&run, &input).output().unwrap();
     assert!(
         output.status.success(),
         "{}",
@@ -114,13 +119,7 @@ fn classification_prints_labels_and_probabilities() {
         .success();
     let input = dir.path().join("points.csv");
     std::fs::write(&input, "x1,x2\n0.0,1.0\n1.0,-0.5\n").unwrap();
-    let output = nnlab()
-        .args(["predict", "--checkpoint"])
-        .arg(&run)
-        .arg("--input")
-        .arg(&input)
-        .output()
-        .unwrap();
+    let output = predict_command(&run, &input).output().unwrap();
     assert!(output.status.success());
     let stdout = String::from_utf8(output.stdout).unwrap();
     let lines: Vec<&str> = stdout.lines().collect();
@@ -168,13 +167,7 @@ fn text_labels_are_learned_and_printed_back() {
         .success();
     let input = dir.path().join("points.csv");
     std::fs::write(&input, "x1,x2\n0.0,1.0\n1.0,-0.5\n").unwrap();
-    let output = nnlab()
-        .args(["predict", "--checkpoint"])
-        .arg(&run)
-        .arg("--input")
-        .arg(&input)
-        .output()
-        .unwrap();
+    let output = predict_command(&run, &input).output().unwrap();
     let stdout = String::from_utf8(output.stdout).unwrap();
     let lines: Vec<&str> = stdout.lines().collect();
     // Labels are indexed in sorted order: lower = 0, upper = 1.
@@ -308,16 +301,9 @@ fn predict_names_a_missing_column() {
         .success();
     let input = dir.path().join("wrong.csv");
     std::fs::write(&input, "z\n1.0\n").unwrap();
-    nnlab()
-        .args(["predict", "--checkpoint"])
-        .arg(&run)
-        .arg("--input")
-        .arg(&input)
-        .assert()
-        .code(1)
-        .stderr(
-            predicate::str::contains("no column `x`").and(predicate::str::contains("wrong.csv")),
-        );
+    predict_command(&run, &input).assert().code(1).stderr(
+        predicate::str::contains("no column `x`").and(predicate::str::contains("wrong.csv")),
+    );
 }
 
 #[cfg(not(feature = "wgpu"))]

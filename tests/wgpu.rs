@@ -10,7 +10,6 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use burn::tensor::Tensor;
 use burn::tensor::backend::AutodiffBackend;
 use nnlab::backend::{BackendName, Wgpu};
-use nnlab::checkpoint::{RunDir, RunInfo};
 use nnlab::config::BatchSize;
 use nnlab::optim::OptimizerName;
 use nnlab::predict::{Predictions, predict};
@@ -98,14 +97,13 @@ fn checkpoints_load_on_the_other_backend() {
 
     // Written on wgpu, read on ndarray.
     let trained = fit::<Wgpu>(&config, &data, &gpu, None, false).unwrap();
-    let run = RunDir::new(dir.path().join("from-wgpu"));
-    run.save(
+    let run = common::save_run(
+        &dir.path().join("from-wgpu"),
+        BackendName::Wgpu,
         &config,
-        &RunInfo::new(BackendName::Wgpu, &config, &data, &trained),
+        &data,
         &trained,
-        Default::default(),
-    )
-    .unwrap();
+    );
     let on_gpu = predict(
         &trained.model,
         config.loss.name,
@@ -121,14 +119,13 @@ fn checkpoints_load_on_the_other_backend() {
 
     // Written on ndarray, read on wgpu.
     let trained = fit::<Cpu>(&config, &data, &cpu, None, false).unwrap();
-    let run = RunDir::new(dir.path().join("from-ndarray"));
-    run.save(
+    let run = common::save_run(
+        &dir.path().join("from-ndarray"),
+        BackendName::Ndarray,
         &config,
-        &RunInfo::new(BackendName::Ndarray, &config, &data, &trained),
+        &data,
         &trained,
-        Default::default(),
-    )
-    .unwrap();
+    );
     let on_cpu = predict(
         &trained.model,
         config.loss.name,

@@ -1,13 +1,18 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
-use burn::tensor::backend::Backend;
+use std::path::Path;
+
+use burn::tensor::backend::{AutodiffBackend, Backend};
+use nnlab::backend::BackendName;
+use nnlab::checkpoint::{RunDir, RunInfo};
 use nnlab::config::{BatchSize, ExperimentConfig, TrainingConfig};
 use nnlab::data::{Builtin, DataConfig, Dataset, TargetValues, synthetic};
 use nnlab::loss::{LossConfig, LossName};
 use nnlab::model::{Activation, Mlp, MlpConfig};
 use nnlab::optim::{OptimizerConfig, OptimizerName};
 use nnlab::predict::{Predictions, predict};
+use nnlab::train::Trained;
 
 /// The CPU backend with autodiff.
 pub type Cpu = nnlab::backend::NdArray;
@@ -72,21 +77,22 @@ pub fn moons(epochs: usize) -> ExperimentConfig {
 /// The least-squares line through the textbook data: (w, b, MSE).
 pub fn least_squares() -> (f64, f64, f64) {
     let data = synthetic::linear();
-    let x = &data.features;
-    let y = values(&data);
-    let n = x.len() as f64;
-    let (mx, my) = (x.iter().sum::<f64>() / n, y.iter().sum::<f64>() / n);
-    let sxy: f64 = x.iter().zip(&y).map(|(x, y)| (x - mx) * (y - my)).sum();
-    let sxx: f64 = x.iter().map(|x| (x - mx).powi(2)).sum();
-    let w = sxy / sxx;
-    let b = my - w * mx;
-    let mse = x
-        .iter()
-        .zip(&y)
-        .map(|(x, y)| (w * x + b - y).powi(2))
-        .sum::<f64>()
-        / n;
-    (w, b, mse)
+    nnlab::reference::least_squares_line(&data.features, &values(&data))
+}
+
+/// Saves a trained run to `path` as `nnlab train` would.
+pub fn save_run<B: AutodiffBackend>(
+    path: &Path,
+    backend: BackendName,
+    config: &ExperimentConfig,
+    data: &Dataset,
+    trained: &Trained<B>,
+) -> RunDir {
+    let run = RunDir::new(path);
+    let info = RunInfo::new(backend, config, data, trained);
+    run.save(config, &info, trained, Default::default())
+        .unwrap();
+    run
 }
 
 /// The regression targets of a dataset.
