@@ -1,17 +1,28 @@
 //! Optimizer choices, each mapped onto Burn's own optimizer with Burn's defaults.
 //!
-//! With learning rate α and gradient g = ∇J(w) of the current batch (the whole training set
-//! when the batch size is `full`, giving batch gradient descent):
+//! The rules, as Burn 0.21 computes them, with learning rate α, step t = 1, 2, … and
+//! g = ∇J(w) over the current batch (the whole training set when the batch size is `full`,
+//! which makes it batch gradient descent). Where a weight decay λ is set (L2 penalty), it first
+//! replaces the gradient: g ← g + λw.
 //! - `gd`: w ← w − α g.
-//! - `sgd`: the same rule, plus optional L2 weight decay (g ← g + λw) and momentum
-//!   v ← μ v + (1 − dampening) g, w ← w − α v (Nesterov: w ← w − α (g + μ v)).
-//! - `momentum`: `sgd` with Burn's momentum defaults (μ = 0.9, dampening = 0.1).
-//! - `adagrad`: G ← G + g², w ← w − α_t g / (√G + ε), α_t = α / (1 + (t − 1)·lr_decay).
-//! - `rmsprop`: s ← ρ s + (1 − ρ) g², then with momentum μ: b ← μ b + g / (√s + ε),
-//!   w ← w − α b.
-//! - `adam`: m ← β₁ m + (1 − β₁) g, v ← β₂ v + (1 − β₂) g², w ← w − α m̂ / (√v̂ + ε) with the
-//!   bias-corrected m̂ = m / (1 − β₁ᵗ), v̂ = v / (1 − β₂ᵗ).
-//! - `adamw`: Adam with decoupled weight decay, w ← w − α λ w before the Adam step.
+//! - `sgd`: w ← w − α g, or with momentum μ > 0: v₁ = g, vₜ = μ vₜ₋₁ + (1 − dampening) g,
+//!   w ← w − α v (Nesterov: w ← w − α (g + μ v)). Burn starts the velocity at g itself, not at
+//!   (1 − dampening) g.
+//! - `momentum`: `sgd` with Burn's momentum defaults, μ = 0.9 and dampening 0.1.
+//! - `adagrad`: G ← G + g², w ← w − αₜ g / (√G + ε), with αₜ = α / (1 + (t − 1)·lr_decay).
+//! - `rmsprop`: s ← ρ s + (1 − ρ) g² (s₀ = 0); centered: ḡ ← ρ ḡ + (1 − ρ) g and s − ḡ² in
+//!   place of s; u = g / (√s + ε); with momentum μ > 0: b₁ = u, bₜ = μ bₜ₋₁ + u, u = b;
+//!   w ← w − α u. Burn's default μ is 0.9 (PyTorch's is 0).
+//! - `adam`: m ← β₁ m + (1 − β₁) g, v ← β₂ v + (1 − β₂) g² (m₀ = v₀ = 0),
+//!   w ← w − α m̂ / (√v̂ + ε) with m̂ = m / (1 − β₁ᵗ), v̂ = v / (1 − β₂ᵗ); Burn computes it as
+//!   m·(√(1 − β₂ᵗ) / (1 − β₁ᵗ)) / (√v + ε√(1 − β₂ᵗ)), the same value. AMSGrad uses the running
+//!   maximum of v.
+//! - `adamw`: the Adam step without the L2 term, plus decoupled decay:
+//!   w ← w (1 − α λ) − α m̂ / (√v̂ + ε).
+//!
+//! Burn stores every hyperparameter but α, dampening, μ of `sgd` and `lr_decay` as `f32`
+//! (0.999 becomes 0.99900001…) and forms 1 − β and the bias corrections 1 − βᵗ in `f32`;
+//! `tests/update_rules.rs` pins these rules against an `f64` reference, step by step.
 
 use burn::config::Config;
 use burn::module::AutodiffModule;

@@ -47,7 +47,7 @@ fn wgpu_device() -> Option<burn_wgpu::WgpuDevice> {
     }
 }
 
-fn max_diff(a: &Predictions, b: &Predictions) -> f32 {
+fn max_diff(a: &Predictions, b: &Predictions) -> f64 {
     match (a, b) {
         (Predictions::Values(a), Predictions::Values(b)) => common::max_abs_diff(a, b),
         (

@@ -123,25 +123,25 @@ pub fn mse<B: Backend>(model: &Mlp<B>, data: &Dataset, device: &B::Device) -> f6
         / y.len() as f64
 }
 
-/// Every weight and bias of a model, flattened in layer order.
-pub fn parameters<B: Backend>(model: &Mlp<B>) -> Vec<f32> {
+/// Every weight and bias of a model, flattened in layer order (exactly, as `f64`).
+pub fn parameters<B: Backend>(model: &Mlp<B>) -> Vec<f64> {
     model
         .layers
         .iter()
         .flat_map(|layer| {
-            let mut p: Vec<f32> = layer
+            let mut p: Vec<f64> = layer
                 .weight
                 .val()
                 .into_data()
-                .convert::<f32>()
+                .convert::<f64>()
                 .to_vec()
                 .unwrap();
             if let Some(bias) = &layer.bias {
                 p.extend(
                     bias.val()
                         .into_data()
-                        .convert::<f32>()
-                        .to_vec::<f32>()
+                        .convert::<f64>()
+                        .to_vec::<f64>()
                         .unwrap(),
                 );
             }
@@ -150,11 +150,11 @@ pub fn parameters<B: Backend>(model: &Mlp<B>) -> Vec<f32> {
         .collect()
 }
 
-/// Largest absolute difference between two parameter lists of the same length.
-pub fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
-    assert_eq!(a.len(), b.len(), "parameter counts differ");
+/// Largest absolute difference between two lists of the same length.
+pub fn max_abs_diff<T: Into<f64> + Copy>(a: &[T], b: &[T]) -> f64 {
+    assert_eq!(a.len(), b.len(), "lengths differ");
     a.iter()
         .zip(b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f32::max)
+        .map(|(x, y)| ((*x).into() - (*y).into()).abs())
+        .fold(0.0, f64::max)
 }
