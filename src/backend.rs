@@ -15,6 +15,10 @@ use crate::error::Result;
 #[cfg(feature = "ndarray")]
 pub type NdArray = burn::backend::Autodiff<burn_ndarray::NdArray<f32>>;
 
+/// ndarray on the CPU in `f64`, with autodiff: the precision gradient checks need.
+#[cfg(feature = "ndarray")]
+pub type NdArrayF64 = burn::backend::Autodiff<burn_ndarray::NdArray<f64>>;
+
 /// wgpu (Vulkan, Metal, DX12 or WebGPU), with autodiff.
 #[cfg(feature = "wgpu")]
 pub type Wgpu = burn::backend::Autodiff<burn_wgpu::Wgpu<f32, i32>>;
@@ -86,4 +90,12 @@ pub fn run_on<J: BackendJob>(name: BackendName, job: J) -> Result<J::Output> {
             return Err(not_compiled(name));
         }
     }
+}
+
+/// Runs `job` on ndarray in `f64`, for work that needs the precision (gradient checks).
+pub fn run_f64<J: BackendJob>(job: J) -> Result<J::Output> {
+    #[cfg(feature = "ndarray")]
+    return job.run::<NdArrayF64>(BackendName::Ndarray, burn_ndarray::NdArrayDevice::Cpu);
+    #[cfg(not(feature = "ndarray"))]
+    return Err(not_compiled(BackendName::Ndarray));
 }

@@ -28,6 +28,8 @@ pub enum Command {
     Predict(PredictArgs),
     /// Show a run's config and final metrics.
     Info(InfoArgs),
+    /// Check autodiff's gradients against finite differences, per parameter tensor.
+    Gradcheck(GradcheckArgs),
 }
 
 /// `nnlab train`: without `--config`, every setting has a default (a single linear neuron,
@@ -129,6 +131,17 @@ pub struct PredictArgs {
     /// Backend to predict on [default: ndarray when compiled in, else wgpu].
     #[arg(long, value_enum)]
     pub backend: Option<BackendName>,
+}
+
+/// `nnlab gradcheck`: the model of a config at its initial weights, on ndarray in `f64`.
+#[derive(Debug, Args)]
+pub struct GradcheckArgs {
+    /// A JSON experiment config (fields it omits keep their defaults).
+    #[arg(long, value_name = "FILE")]
+    pub config: PathBuf,
+    /// How many rows of the data the loss is taken over.
+    #[arg(long, default_value_t = 32)]
+    pub rows: usize,
 }
 
 /// `nnlab info`

@@ -6,12 +6,13 @@ use std::path::{Path, PathBuf};
 use burn::tensor::backend::AutodiffBackend;
 use serde_json::Map;
 
-use crate::backend::{BackendJob, BackendName, run_on};
+use crate::backend::{BackendJob, BackendName, run_f64, run_on};
 use crate::checkpoint::{RunDir, RunInfo};
-use crate::cli::{Command, Hidden, InfoArgs, PredictArgs, TrainArgs};
+use crate::cli::{Command, GradcheckArgs, Hidden, InfoArgs, PredictArgs, TrainArgs};
 use crate::config::ExperimentConfig;
 use crate::data::{DataConfig, Dataset, csv};
 use crate::error::{Error, Result};
+use crate::gradcheck::{ParamCheck, gradcheck};
 use crate::loss::LossName;
 use crate::metrics::EpochRecord;
 use crate::predict::predict;
@@ -23,6 +24,7 @@ pub fn run(command: Command) -> Result<()> {
         Command::Train(args) => train(args),
         Command::Predict(args) => predict_command(args),
         Command::Info(args) => info(args),
+        Command::Gradcheck(args) => gradcheck_command(args),
     }
 }
 
@@ -333,4 +335,63 @@ fn name<T: serde::Serialize>(value: T) -> String {
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
         .unwrap_or_default()
+}
+
+struct GradcheckJob {
+    config: ExperimentConfig,
+    rows: usize,
+}
+
+impl BackendJob for GradcheckJob {
+    type Output = (usize, Vec<ParamCheck>);
+
+    fn run<B: AutodiffBackend>(self, _: BackendName, device: B::Device) -> Result<Self::Output> {
+        let mut config = self.config;
+        let data = config.data.load(config.task())?;
+        fit_to_data(&mut config, &data)?;
+        let rows: Vec<usize> = (0..data.rows().min(self.rows)).collect();
+        let model = config.model.init::<B>(config.training.seed, &device);
+        let checks = gradcheck(&model, &config.loss, &data.subset(&rows), &device);
+        Ok((rows.len(), checks))
+    }
+}
+
+fn gradcheck_command(args: GradcheckArgs) -> Result<()> {
+    if args.rows == 0 {
+        return Err(Error::Usage("--rows must be at least 1".into()));
+    }
+    let config = ExperimentConfig::load_file(&args.config)?;
+    let (rows, checks) = run_f64(GradcheckJob {
+        config,
+        rows: args.rows,
+    })?;
+    let mut text = format!(
+        "gradient check at the initial weights: loss over {rows} rows, ndarray f64, central differences (4th order, h = {:e})\n\n{:<18} {:<10} {:>12} {:>16}\n",
+        crate::gradcheck::STEP,
+        "parameter",
+        "shape",
+        "max |grad|",
+        "max rel. error"
+    );
+    for c in &checks {
+        text += &format!(
+            "{:<18} {:<10} {:>12.3e} {:>16.3e}\n",
+            c.name,
+            format!("{:?}", c.shape),
+            c.max_gradient,
+            c.max_relative_error
+        );
+    }
+    let worst = checks
+        .iter()
+        .map(|c| c.max_relative_error)
+        .fold(0.0, f64::max);
+    text += &format!(
+        "\nlargest relative error {worst:.3e} (relative to max(|autodiff|, |numeric|, {:e}))\n",
+        crate::gradcheck::FLOOR
+    );
+    std::io::stdout()
+        .lock()
+        .write_all(text.as_bytes())
+        .map_err(|e| Error::io("<stdout>", e))
 }

@@ -12,6 +12,7 @@ pub mod commands;
 pub mod config;
 pub mod data;
 pub mod error;
+pub mod gradcheck;
 pub mod loss;
 pub mod metrics;
 pub mod model;

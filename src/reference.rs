@@ -18,3 +18,20 @@ pub fn least_squares_line(x: &[f64], y: &[f64]) -> (f64, f64, f64) {
         / n;
     (w, b, mse)
 }
+
+/// The gradient of J = (1/N) Σ (Xw + b − y)² for a linear model: ∇w J = (2/N) Xᵀ(Xw + b − y)
+/// and ∇b J = (2/N) Σ (Xw + b − y). `x` is row-major with `w.len()` columns.
+pub fn linear_mse_gradient(x: &[f64], y: &[f64], w: &[f64], b: f64) -> (Vec<f64>, f64) {
+    let width = w.len();
+    let n = y.len() as f64;
+    let mut grad_w = vec![0.0; width];
+    let mut grad_b = 0.0;
+    for (row, target) in x.chunks(width).zip(y) {
+        let residual = row.iter().zip(w).map(|(x, w)| x * w).sum::<f64>() + b - target;
+        for (g, x) in grad_w.iter_mut().zip(row) {
+            *g += 2.0 / n * residual * x;
+        }
+        grad_b += 2.0 / n * residual;
+    }
+    (grad_w, grad_b)
+}

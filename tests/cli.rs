@@ -317,6 +317,39 @@ fn a_backend_not_compiled_in_names_the_feature() {
 }
 
 #[test]
+fn gradcheck_reports_every_parameter_tensor() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.json");
+    std::fs::write(
+        &config,
+        r#"{"data": {"dataset": "moons", "samples": 40}, "model": {"hidden": [4, 3], "activation": "tanh"},
+            "loss": {"name": "cross_entropy"}}"#,
+    )
+    .unwrap();
+    let output = nnlab()
+        .args(["gradcheck", "--rows", "16", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(stdout.contains("loss over 16 rows"), "{stdout}");
+    let rows: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with("layers."))
+        .collect();
+    assert_eq!(rows.len(), 6, "{stdout}");
+    for row in rows {
+        let error: f64 = row.split_whitespace().last().unwrap().parse().unwrap();
+        assert!(error <= 1e-6, "{row}");
+    }
+}
+
+#[test]
 fn help_explains_every_flag() {
     nnlab().arg("--help").assert().success().stdout(
         predicate::str::contains("train")

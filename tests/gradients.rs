@@ -1,0 +1,129 @@
+//! Autodiff computes the gradients the math says: against central finite differences for every
+//! activation and both loss families, and against the closed form for linear regression.
+
+#![cfg(feature = "ndarray")]
+
+use nnlab::data::{Dataset, TargetValues, synthetic};
+use nnlab::gradcheck::gradcheck;
+use nnlab::loss::{LossConfig, LossName};
+use nnlab::model::{Activation, MlpConfig};
+use nnlab::reference::linear_mse_gradient;
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+
+mod common;
+
+type F64 = burn::backend::Autodiff<burn_ndarray::NdArray<f64>>;
+
+/// 8 rows of 3 features in [−2, 2], with a regression target or one of 3 classes.
+fn table(classes: bool) -> Dataset {
+    let mut rng = StdRng::seed_from_u64(11);
+    let features: Vec<f64> = (0..24).map(|_| rng.random_range(-2.0..2.0)).collect();
+    let targets = if classes {
+        TargetValues::Classes {
+            indices: (0..8).map(|i| i % 3).collect(),
+            labels: vec!["a".into(), "b".into(), "c".into()],
+        }
+    } else {
+        TargetValues::Values((0..8).map(|_| rng.random_range(-1.0..1.0)).collect())
+    };
+    Dataset {
+        features,
+        feature_names: vec!["x1".into(), "x2".into(), "x3".into()],
+        target_name: "y".into(),
+        targets,
+    }
+}
+
+fn check(hidden: Vec<usize>, activation: Activation, loss: LossName) {
+    let data = table(loss == LossName::CrossEntropy);
+    let model = MlpConfig::new()
+        .with_input_size(3)
+        .with_hidden(hidden.clone())
+        .with_activation(activation)
+        .with_output_size(if loss == LossName::CrossEntropy { 3 } else { 1 })
+        .init::<F64>(5, &Default::default());
+    let checks = gradcheck(
+        &model,
+        &LossConfig::new().with_name(loss),
+        &data,
+        &Default::default(),
+    );
+    assert_eq!(checks.len(), 2 * (hidden.len() + 1));
+    for c in checks {
+        assert!(c.max_gradient > 0.0, "{} has no gradient", c.name);
+        assert!(
+            c.max_relative_error <= 1e-6,
+            "{hidden:?} {activation:?} {loss:?}: {} relative error {:e}",
+            c.name,
+            c.max_relative_error
+        );
+    }
+}
+
+const ACTIVATIONS: [Activation; 6] = [
+    Activation::Identity,
+    Activation::Sigmoid,
+    Activation::Tanh,
+    Activation::Relu,
+    Activation::LeakyRelu,
+    Activation::Gelu,
+];
+
+#[test]
+fn single_neuron_mse_and_cross_entropy() {
+    check(vec![], Activation::Identity, LossName::Mse);
+    check(vec![], Activation::Identity, LossName::CrossEntropy);
+}
+
+#[test]
+fn two_hidden_layers_with_every_activation_mse() {
+    for activation in ACTIVATIONS {
+        check(vec![5, 4], activation, LossName::Mse);
+    }
+}
+
+#[test]
+fn two_hidden_layers_with_every_activation_cross_entropy() {
+    for activation in ACTIVATIONS {
+        check(vec![5, 4], activation, LossName::CrossEntropy);
+    }
+}
+
+#[test]
+fn linear_regression_gradient_matches_the_closed_form() {
+    let data = synthetic::linear();
+    let device = Default::default();
+    let model = MlpConfig::new().init::<F64>(9, &device);
+    let loss = LossConfig::new()
+        .with_name(LossName::Mse)
+        .init::<F64>(&device);
+    let output = model.forward(data.feature_tensor::<F64>(&device));
+    let grads = loss
+        .forward(output, &data.target_tensor::<F64>(&device))
+        .backward();
+    let layer = &model.layers[0];
+    let auto_w: Vec<f64> = layer
+        .weight
+        .grad(&grads)
+        .unwrap()
+        .into_data()
+        .to_vec()
+        .unwrap();
+    let auto_b: Vec<f64> = layer
+        .bias
+        .as_ref()
+        .unwrap()
+        .grad(&grads)
+        .unwrap()
+        .into_data()
+        .to_vec()
+        .unwrap();
+
+    let p = common::parameters(&model);
+    let (grad_w, grad_b) =
+        linear_mse_gradient(&data.features, &common::values(&data), &p[..1], p[1]);
+    let rel = |a: f64, b: f64| (a - b).abs() / b.abs();
+    assert!(rel(auto_w[0], grad_w[0]) < 1e-6, "{auto_w:?} vs {grad_w:?}");
+    assert!(rel(auto_b[0], grad_b) < 1e-6, "{auto_b:?} vs {grad_b}");
+}
