@@ -6,7 +6,7 @@
 //! DIR/run.json        format version, backend, epochs and steps done, column names, classes
 //! DIR/model.mpk       the weights (Burn's named MessagePack record, full precision)
 //! DIR/optimizer.mpk   the optimizer's state, for resuming
-//! DIR/metrics.csv     one row per epoch: epoch,train_loss,valid_loss,valid_accuracy
+//! DIR/metrics.csv     one row per epoch: epoch,train_loss,valid_loss,valid_accuracy,learning_rate
 //! DIR/summary.json    the final numbers
 //! ```
 
@@ -280,7 +280,13 @@ fn metrics_csv(history: &[EpochRecord]) -> Result<Vec<u8>> {
     }
     if history.is_empty() {
         writer
-            .write_record(["epoch", "train_loss", "valid_loss", "valid_accuracy"])
+            .write_record([
+                "epoch",
+                "train_loss",
+                "valid_loss",
+                "valid_accuracy",
+                "learning_rate",
+            ])
             .map_err(|e| Error::Training(format!("could not write metrics: {e}")))?;
     }
     writer

@@ -10,6 +10,7 @@ use crate::data::Builtin;
 use crate::loss::{LossName, Task};
 use crate::model::Activation;
 use crate::optim::OptimizerName;
+use crate::schedule::ScheduleName;
 
 /// nnlab: train, inspect and reuse neural networks on tabular data, on the CPU (ndarray) or
 /// the GPU (wgpu).
@@ -23,7 +24,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Train a model and save it as a run directory.
-    Train(TrainArgs),
+    Train(Box<TrainArgs>),
     /// Predict with a saved run; writes CSV to stdout.
     Predict(PredictArgs),
     /// Show a run's config and final metrics.
@@ -63,7 +64,7 @@ pub struct TrainArgs {
     pub overwrite: bool,
     /// Continue a saved run up to `--epochs` epochs in all (written back to DIR unless
     /// `--out` names another directory).
-    #[arg(long, value_name = "DIR", conflicts_with_all = ["config", "data", "dataset", "target", "features", "task", "optimizer", "batch_size", "hidden", "activation", "loss", "seed", "validation"])]
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["config", "data", "dataset", "target", "features", "task", "optimizer", "batch_size", "hidden", "activation", "loss", "seed", "validation", "schedule", "warmup", "clip_norm", "clip_value"])]
     pub resume: Option<PathBuf>,
     /// Epochs (passes over the training set) [default: 100].
     #[arg(long)]
@@ -86,6 +87,18 @@ pub struct TrainArgs {
     /// Loss function [default: mse for regression, cross_entropy for classification].
     #[arg(long, value_enum)]
     pub loss: Option<LossName>,
+    /// Learning-rate schedule, stepped once per epoch [default: constant].
+    #[arg(long, value_enum)]
+    pub schedule: Option<ScheduleName>,
+    /// Epochs of linear learning-rate warm-up [default: 0].
+    #[arg(long, value_name = "EPOCHS")]
+    pub warmup: Option<usize>,
+    /// Clip each parameter tensor's gradient to this L2 norm.
+    #[arg(long, value_name = "MAX", conflicts_with = "clip_value")]
+    pub clip_norm: Option<f64>,
+    /// Clamp every gradient entry to [−MAX, MAX].
+    #[arg(long, value_name = "MAX")]
+    pub clip_value: Option<f64>,
     /// Seed of the initial weights, shuffles and split [default: 42].
     #[arg(long)]
     pub seed: Option<u64>,

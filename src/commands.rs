@@ -16,12 +16,13 @@ use crate::gradcheck::{ParamCheck, gradcheck};
 use crate::loss::LossName;
 use crate::metrics::EpochRecord;
 use crate::predict::predict;
+use crate::schedule::{ClipBy, ClipConfig};
 use crate::train::fit;
 
 /// Runs one parsed command.
 pub fn run(command: Command) -> Result<()> {
     match command {
-        Command::Train(args) => train(args),
+        Command::Train(args) => train(*args),
         Command::Predict(args) => predict_command(args),
         Command::Info(args) => info(args),
         Command::Gradcheck(args) => gradcheck_command(args),
@@ -84,6 +85,20 @@ pub fn train_config(args: &TrainArgs) -> Result<ExperimentConfig> {
     }
     if let Some(fraction) = args.validation {
         config.training.validation_fraction = fraction;
+    }
+    if let Some(schedule) = args.schedule {
+        config.schedule.name = schedule;
+    }
+    if let Some(warmup) = args.warmup {
+        config.schedule.warmup_epochs = warmup;
+    }
+    for (by, threshold) in [
+        (ClipBy::Norm, args.clip_norm),
+        (ClipBy::Value, args.clip_value),
+    ] {
+        if let Some(threshold) = threshold {
+            config.optimizer.clip = ClipConfig::new().with_by(by).with_threshold(threshold);
+        }
     }
     config.validate()?;
     Ok(config)

@@ -1,4 +1,5 @@
-//! The experiment: data, model, loss, optimizer and training settings in one JSON document.
+//! The experiment: data, model, loss, optimizer, schedule and training settings in one JSON
+//! document.
 //!
 //! A config file may give only the fields it changes; the rest keep their defaults. Unknown
 //! fields and wrong types are errors that name the field, and [`ExperimentConfig::validate`]
@@ -16,6 +17,7 @@ use crate::error::{Error, Result};
 use crate::loss::{LossConfig, Task};
 use crate::model::MlpConfig;
 use crate::optim::OptimizerConfig;
+use crate::schedule::ScheduleConfig;
 
 /// Rows per gradient step: a number, or `full` for batch gradient descent over the whole
 /// training set.
@@ -136,6 +138,8 @@ pub struct ExperimentConfig {
     pub loss: LossConfig,
     #[config(default = "OptimizerConfig::new()")]
     pub optimizer: OptimizerConfig,
+    #[config(default = "ScheduleConfig::new()")]
+    pub schedule: ScheduleConfig,
     #[config(default = "TrainingConfig::new()")]
     pub training: TrainingConfig,
 }
@@ -152,6 +156,7 @@ impl ExperimentConfig {
         self.model.validate()?;
         self.loss.validate()?;
         self.optimizer.validate()?;
+        self.schedule.validate(self.optimizer.learning_rate)?;
         self.training.validate()?;
         if let Some(task) = self.data.builtin_task()
             && task != self.task()

@@ -19,6 +19,7 @@ pub mod model;
 pub mod optim;
 pub mod predict;
 pub mod reference;
+pub mod schedule;
 pub mod train;
 
 pub use error::{Error, Result};

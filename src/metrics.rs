@@ -17,6 +17,8 @@ pub struct EpochRecord {
     pub valid_loss: Option<f64>,
     /// Share of validation rows classified correctly (classification only).
     pub valid_accuracy: Option<f64>,
+    /// The learning rate used in the epoch.
+    pub learning_rate: f64,
 }
 
 /// The predicted class of each row: the arg-max logit, or `logit > 0` for a single-logit

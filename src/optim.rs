@@ -26,13 +26,17 @@
 
 use burn::config::Config;
 use burn::module::AutodiffModule;
+use burn::optim::adaptor::OptimizerAdaptor;
 use burn::optim::decay::WeightDecayConfig;
 use burn::optim::momentum::MomentumConfig;
-use burn::optim::{AdaGradConfig, AdamConfig, AdamWConfig, Optimizer, RmsPropConfig, SgdConfig};
+use burn::optim::{
+    AdaGradConfig, AdamConfig, AdamWConfig, Optimizer, RmsPropConfig, SgdConfig, SimpleOptimizer,
+};
 use burn::tensor::backend::AutodiffBackend;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::schedule::ClipConfig;
 
 /// The optimizer's name, as written in configs and on the command line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -145,6 +149,9 @@ pub struct OptimizerConfig {
     pub adam: AdamParams,
     #[config(default = "AdamParams::new().with_weight_decay(1e-4)")]
     pub adamw: AdamParams,
+    /// Gradient clipping before each step (by norm or by value); off by default.
+    #[config(default = "ClipConfig::new()")]
+    pub clip: ClipConfig,
 }
 
 /// A computation that needs a concrete optimizer type; [`OptimizerConfig::dispatch`] picks it.
@@ -184,6 +191,7 @@ impl OptimizerConfig {
     /// Checks the learning rate and the hyperparameters of the chosen optimizer.
     pub fn validate(&self) -> Result<()> {
         positive("learning_rate", self.learning_rate)?;
+        self.clip.validate()?;
         match self.name {
             OptimizerName::Gd => {}
             OptimizerName::Sgd => {
@@ -227,6 +235,19 @@ impl OptimizerConfig {
         Ok(())
     }
 
+    /// Adds the configured gradient clipping to a Burn optimizer.
+    fn clipped<O, B, M>(&self, optim: OptimizerAdaptor<O, M, B>) -> OptimizerAdaptor<O, M, B>
+    where
+        B: AutodiffBackend,
+        M: AutodiffModule<B>,
+        O: SimpleOptimizer<B::InnerBackend>,
+    {
+        match self.clip.burn() {
+            Some(clip) => optim.with_grad_clipping(clip.init()),
+            None => optim,
+        }
+    }
+
     /// Builds the chosen Burn optimizer and hands it to `job`: the one place where the
     /// optimizer name becomes a type, so the training loop exists once.
     pub fn dispatch<B, M, J>(&self, job: J) -> J::Output
@@ -236,7 +257,7 @@ impl OptimizerConfig {
         J: WithOptimizer<B, M>,
     {
         match self.name {
-            OptimizerName::Gd => job.run(SgdConfig::new().init::<B, M>()),
+            OptimizerName::Gd => job.run(self.clipped(SgdConfig::new().init::<B, M>())),
             OptimizerName::Sgd => {
                 let p = &self.sgd;
                 let momentum = (p.momentum > 0.0).then_some(MomentumConfig {
@@ -245,61 +266,73 @@ impl OptimizerConfig {
                     nesterov: p.nesterov,
                 });
                 job.run(
-                    SgdConfig::new()
-                        .with_momentum(momentum)
-                        .with_weight_decay(decay(p.weight_decay))
-                        .init::<B, M>(),
+                    self.clipped(
+                        SgdConfig::new()
+                            .with_momentum(momentum)
+                            .with_weight_decay(decay(p.weight_decay))
+                            .init::<B, M>(),
+                    ),
                 )
             }
             OptimizerName::Momentum => job.run(
-                SgdConfig::new()
-                    .with_momentum(Some(self.momentum.clone()))
-                    .init::<B, M>(),
+                self.clipped(
+                    SgdConfig::new()
+                        .with_momentum(Some(self.momentum.clone()))
+                        .init::<B, M>(),
+                ),
             ),
             OptimizerName::Adagrad => {
                 let p = &self.adagrad;
                 job.run(
-                    AdaGradConfig::new()
-                        .with_lr_decay(p.lr_decay)
-                        .with_epsilon(p.epsilon as f32)
-                        .with_weight_decay(decay(p.weight_decay))
-                        .init::<B, M>(),
+                    self.clipped(
+                        AdaGradConfig::new()
+                            .with_lr_decay(p.lr_decay)
+                            .with_epsilon(p.epsilon as f32)
+                            .with_weight_decay(decay(p.weight_decay))
+                            .init::<B, M>(),
+                    ),
                 )
             }
             OptimizerName::Rmsprop => {
                 let p = &self.rmsprop;
                 job.run(
-                    RmsPropConfig::new()
-                        .with_alpha(p.alpha as f32)
-                        .with_momentum(p.momentum as f32)
-                        .with_epsilon(p.epsilon as f32)
-                        .with_centered(p.centered)
-                        .with_weight_decay(decay(p.weight_decay))
-                        .init::<B, M>(),
+                    self.clipped(
+                        RmsPropConfig::new()
+                            .with_alpha(p.alpha as f32)
+                            .with_momentum(p.momentum as f32)
+                            .with_epsilon(p.epsilon as f32)
+                            .with_centered(p.centered)
+                            .with_weight_decay(decay(p.weight_decay))
+                            .init::<B, M>(),
+                    ),
                 )
             }
             OptimizerName::Adam => {
                 let p = &self.adam;
                 job.run(
-                    AdamConfig::new()
-                        .with_beta_1(p.beta_1 as f32)
-                        .with_beta_2(p.beta_2 as f32)
-                        .with_epsilon(p.epsilon as f32)
-                        .with_amsgrad(p.amsgrad)
-                        .with_weight_decay(decay(p.weight_decay))
-                        .init::<B, M>(),
+                    self.clipped(
+                        AdamConfig::new()
+                            .with_beta_1(p.beta_1 as f32)
+                            .with_beta_2(p.beta_2 as f32)
+                            .with_epsilon(p.epsilon as f32)
+                            .with_amsgrad(p.amsgrad)
+                            .with_weight_decay(decay(p.weight_decay))
+                            .init::<B, M>(),
+                    ),
                 )
             }
             OptimizerName::Adamw => {
                 let p = &self.adamw;
                 job.run(
-                    AdamWConfig::new()
-                        .with_beta_1(p.beta_1 as f32)
-                        .with_beta_2(p.beta_2 as f32)
-                        .with_epsilon(p.epsilon as f32)
-                        .with_amsgrad(p.amsgrad)
-                        .with_weight_decay(p.weight_decay as f32)
-                        .init::<B, M>(),
+                    self.clipped(
+                        AdamWConfig::new()
+                            .with_beta_1(p.beta_1 as f32)
+                            .with_beta_2(p.beta_2 as f32)
+                            .with_epsilon(p.epsilon as f32)
+                            .with_amsgrad(p.amsgrad)
+                            .with_weight_decay(p.weight_decay as f32)
+                            .init::<B, M>(),
+                    ),
                 )
             }
         }

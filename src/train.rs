@@ -167,13 +167,16 @@ impl<B: AutodiffBackend> WithOptimizer<B, Mlp<B>> for Loop<'_, B> {
         let valid_loss_fn: Loss<B::InnerBackend> = config.loss.init(device);
         let rows = y.rows();
         let batch = training.batch_size.rows(rows);
-        let lr = config.optimizer.learning_rate;
+        let rates = config
+            .schedule
+            .learning_rates(config.optimizer.learning_rate, training.epochs)?;
         let first_epoch = history.len() + 1;
         let bar = progress_bar(training.epochs, first_epoch - 1, progress);
         let start = Instant::now();
         let mut diverged = false;
 
         for epoch in first_epoch..=training.epochs {
+            let lr = rates[epoch - 1];
             let (xe, ye) = if training.shuffle {
                 let order = shuffled(rows, stream(training.seed, SHUFFLE_STREAM + epoch as u64));
                 let order = Tensor::<B, 1, Int>::from_data(TensorData::new(order, [rows]), device);
@@ -212,6 +215,7 @@ impl<B: AutodiffBackend> WithOptimizer<B, Mlp<B>> for Loop<'_, B> {
                 train_loss,
                 valid_loss,
                 valid_accuracy,
+                learning_rate: lr,
             });
             bar.set_position(epoch as u64);
             bar.set_message(format!("loss {train_loss:.6}"));

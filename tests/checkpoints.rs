@@ -89,7 +89,7 @@ fn a_saved_run_predicts_exactly_as_the_model_in_memory() {
     }
     let metrics = std::fs::read_to_string(run.path.join("metrics.csv")).unwrap();
     assert_eq!(metrics.lines().count(), 1 + 3, "{metrics}");
-    assert!(metrics.starts_with("epoch,train_loss,valid_loss,valid_accuracy\n"));
+    assert!(metrics.starts_with("epoch,train_loss,valid_loss,valid_accuracy,learning_rate\n"));
 }
 
 #[test]
