@@ -29,6 +29,17 @@ fn predict_command(run: &Path, input: &Path) -> Command {
     command
 }
 
+/// Trains the default model for one epoch into `DIR/run`.
+fn one_epoch_run(dir: &Path) -> std::path::PathBuf {
+    let run = dir.join("run");
+    nnlab()
+        .args(["train", "--epochs", "1", "-q", "--out"])
+        .arg(&run)
+        .assert()
+        .success();
+    run
+}
+
 /// Writes the textbook data as `id,x,y` (the id is a column to leave out).
 fn write_textbook_csv(path: &Path) {
     let data = synthetic::linear();
@@ -219,12 +230,7 @@ fn resume_continues_to_the_requested_epoch() {
 #[test]
 fn errors_are_one_line_with_the_right_exit_code() {
     let dir = tempfile::tempdir().unwrap();
-    let run = dir.path().join("run");
-    nnlab()
-        .args(["train", "--epochs", "1", "-q", "--out"])
-        .arg(&run)
-        .assert()
-        .success();
+    let run = one_epoch_run(dir.path());
     let cases: Vec<(Vec<String>, i32, &str)> = vec![
         (
             vec!["train".into(), "--out".into(), run.display().to_string()],
@@ -293,12 +299,7 @@ fn errors_are_one_line_with_the_right_exit_code() {
 #[test]
 fn predict_names_a_missing_column() {
     let dir = tempfile::tempdir().unwrap();
-    let run = dir.path().join("run");
-    nnlab()
-        .args(["train", "--epochs", "1", "-q", "--out"])
-        .arg(&run)
-        .assert()
-        .success();
+    let run = one_epoch_run(dir.path());
     let input = dir.path().join("wrong.csv");
     std::fs::write(&input, "z\n1.0\n").unwrap();
     predict_command(&run, &input).assert().code(1).stderr(
