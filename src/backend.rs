@@ -85,7 +85,7 @@ pub fn run_on<J: BackendJob>(name: BackendName, job: J) -> Result<J::Output> {
         }
         BackendName::Wgpu => {
             #[cfg(feature = "wgpu")]
-            return job.run::<Wgpu>(name, burn_wgpu::WgpuDevice::default());
+            return job.run::<Wgpu>(name, wgpu_device()?);
             #[cfg(not(feature = "wgpu"))]
             return Err(not_compiled(name));
         }
@@ -93,9 +93,32 @@ pub fn run_on<J: BackendJob>(name: BackendName, job: J) -> Result<J::Output> {
 }
 
 /// Runs `job` on ndarray in `f64`, for work that needs the precision (gradient checks).
+#[cfg_attr(not(feature = "ndarray"), allow(unused_variables))]
 pub fn run_f64<J: BackendJob>(job: J) -> Result<J::Output> {
     #[cfg(feature = "ndarray")]
     return job.run::<NdArrayF64>(BackendName::Ndarray, burn_ndarray::NdArrayDevice::Cpu);
     #[cfg(not(feature = "ndarray"))]
     return Err(not_compiled(BackendName::Ndarray));
+}
+
+/// The default wgpu device, once a one-element computation on it has succeeded. wgpu panics
+/// when it finds no adapter; this turns that into an error the user can act on.
+#[cfg(feature = "wgpu")]
+fn wgpu_device() -> Result<burn_wgpu::WgpuDevice> {
+    use std::panic::{AssertUnwindSafe, catch_unwind, set_hook, take_hook};
+    let device = burn_wgpu::WgpuDevice::default();
+    let hook = take_hook();
+    set_hook(Box::new(|_| {}));
+    let probe = catch_unwind(AssertUnwindSafe(|| {
+        burn::tensor::Tensor::<burn_wgpu::Wgpu, 1>::ones([1], &device).into_data()
+    }));
+    set_hook(hook);
+    probe.map(|_| device).map_err(|_| {
+        crate::error::Error::Backend(
+            "no usable wgpu adapter was found: install a GPU driver with Vulkan, Metal or DX12 \
+             (on a machine without a GPU, `apt-get install mesa-vulkan-drivers` gives a software \
+             one) or use --backend ndarray"
+                .into(),
+        )
+    })
 }

@@ -31,6 +31,9 @@ pub enum Error {
     /// A run directory is missing a file, or a file in it cannot be decoded.
     #[error("checkpoint {}: {message}", path.display())]
     Checkpoint { path: PathBuf, message: String },
+    /// The chosen backend cannot run here (for example no GPU adapter).
+    #[error("{0}")]
+    Backend(String),
     /// Training could not go on (for example the loss became NaN).
     #[error("training failed: {0}")]
     Training(String),

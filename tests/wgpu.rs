@@ -138,3 +138,21 @@ fn checkpoints_load_on_the_other_backend() {
     let on_gpu = predict(&loaded, config.loss.name, labels, &data.features, 2, &gpu);
     assert!(max_diff(&on_gpu, &on_cpu) <= 1e-5);
 }
+
+#[test]
+fn no_adapter_is_a_one_line_error() {
+    // Pointing the Vulkan loader at a driver list that does not exist hides every adapter.
+    let dir = tempfile::tempdir().unwrap();
+    let output = assert_cmd::Command::cargo_bin("nnlab")
+        .unwrap()
+        .env("VK_ICD_FILENAMES", dir.path().join("none.json"))
+        .args(["train", "--backend", "wgpu", "--epochs", "1", "-q", "--out"])
+        .arg(dir.path().join("run"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("no usable wgpu adapter"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!dir.path().join("run").exists(), "nothing is written");
+}
