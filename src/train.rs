@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use burn::module::AutodiffModule;
 use burn::optim::{GradientsParams, Optimizer};
-use burn::tensor::backend::{AutodiffBackend, Backend};
+use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::{ElementConversion, Int, Tensor, TensorData};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rand::SeedableRng;
@@ -55,7 +55,7 @@ const SPLIT_STREAM: u64 = 1;
 const SHUFFLE_STREAM: u64 = 2;
 
 /// The rows used for training and for validation under `config`.
-pub fn split_rows(config: &ExperimentConfig, rows: usize) -> (Vec<usize>, Vec<usize>) {
+fn split_rows(config: &ExperimentConfig, rows: usize) -> (Vec<usize>, Vec<usize>) {
     let seed = stream(config.training.seed, SPLIT_STREAM);
     split::train_valid(rows, config.training.validation_fraction, seed)
 }
@@ -258,14 +258,4 @@ fn progress_bar(epochs: usize, done: usize, show: bool) -> ProgressBar {
     );
     bar.set_position(done as u64);
     bar
-}
-
-/// Runs `model` on `features` (row-major, `width` columns) in inference mode.
-pub fn forward_rows<B: Backend>(
-    model: &Mlp<B>,
-    features: &[f64],
-    width: usize,
-    device: &B::Device,
-) -> Tensor<B, 2> {
-    model.forward(crate::data::features_tensor(features, width, device))
 }
