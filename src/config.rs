@@ -84,6 +84,18 @@ impl<'de> Deserialize<'de> for BatchSize {
     }
 }
 
+/// What the `train_loss` of an epoch measures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TrainLoss {
+    /// The mean of the losses of the epoch's batches, each taken before its step (as Keras
+    /// reports it): free, but no single model had that loss.
+    Running,
+    /// The loss of the model at the end of the epoch on the whole training set: what the
+    /// formulas speak of, for one extra forward pass per epoch.
+    EndOfEpoch,
+}
+
 /// How long and in what order to train.
 #[derive(Config, Debug, PartialEq)]
 pub struct TrainingConfig {
@@ -102,6 +114,9 @@ pub struct TrainingConfig {
     /// Fraction of the rows held out for validation; 0 for none.
     #[config(default = 0.0)]
     pub validation_fraction: f64,
+    /// `running` or `end_of_epoch`.
+    #[config(default = "TrainLoss::Running")]
+    pub train_loss: TrainLoss,
 }
 
 impl TrainingConfig {

@@ -11,7 +11,9 @@ use crate::loss::LossName;
 pub struct EpochRecord {
     /// 1-based epoch number.
     pub epoch: usize,
-    /// Mean loss over the epoch's training rows, measured during the epoch.
+    /// Loss on the training rows, measured as `training.train_loss` says ([`TrainLoss`]).
+    ///
+    /// [`TrainLoss`]: crate::config::TrainLoss
     pub train_loss: f64,
     /// Loss on the validation rows after the epoch, when there are any.
     pub valid_loss: Option<f64>,

@@ -13,7 +13,7 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 
 use crate::checkpoint::{decode, encode};
-use crate::config::ExperimentConfig;
+use crate::config::{ExperimentConfig, TrainLoss};
 use crate::data::{Dataset, split};
 use crate::error::{Error, Result};
 use crate::loss::{Loss, Targets};
@@ -41,6 +41,8 @@ pub struct Trained<B: AutodiffBackend> {
     pub steps: u64,
     /// Wall time of this session's training loop.
     pub train_seconds: f64,
+    /// Seconds from the start of this session's loop to the end of each of its epochs.
+    pub epoch_seconds: Vec<f64>,
     /// The training loss became NaN or infinite; training stopped at that epoch.
     pub diverged: bool,
 }
@@ -60,6 +62,47 @@ fn split_rows(config: &ExperimentConfig, rows: usize) -> (Vec<usize>, Vec<usize>
     split::train_valid(rows, config.training.validation_fraction, seed)
 }
 
+/// The training and (when `validation_fraction` > 0) validation sets that [`fit`] uses.
+pub fn split(config: &ExperimentConfig, data: &Dataset) -> (Dataset, Option<Dataset>) {
+    let (train_rows, valid_rows) = split_rows(config, data.rows());
+    let valid = (!valid_rows.is_empty()).then(|| data.subset(&valid_rows));
+    (data.subset(&train_rows), valid)
+}
+
+/// Checks that `config` can train on `data` (sizes, batch size against the training split)
+/// without training; [`fit`] checks the same before it starts.
+pub fn check(config: &ExperimentConfig, data: &Dataset) -> Result<()> {
+    config.validate()?;
+    if data.width() != config.model.input_size {
+        return Err(Error::config(
+            "model.input_size",
+            format!(
+                "is {} but the data has {} feature columns",
+                config.model.input_size,
+                data.width()
+            ),
+        ));
+    }
+    let train_rows = split_rows(config, data.rows()).0.len();
+    if train_rows == 0 {
+        return Err(Error::Usage("the dataset has no rows to train on".into()));
+    }
+    if let crate::config::BatchSize::Rows(n) = config.training.batch_size
+        && n > train_rows
+    {
+        return Err(Error::config(
+            "training.batch_size",
+            format!("is {n} but the training split has only {train_rows} rows"),
+        ));
+    }
+    Ok(())
+}
+
+/// Gradient steps in one epoch of `config` on a training set of `rows` rows.
+pub fn steps_per_epoch(config: &ExperimentConfig, rows: usize) -> u64 {
+    rows.div_ceil(config.training.batch_size.rows(rows)) as u64
+}
+
 /// Trains a model on `data` as `config` says, on the device given, starting fresh or from
 /// `resume`, up to `config.training.epochs` epochs in all.
 ///
@@ -74,34 +117,8 @@ pub fn fit<B: AutodiffBackend>(
     resume: Option<Resume<B>>,
     progress: bool,
 ) -> Result<Trained<B>> {
-    config.validate()?;
-    if data.width() != config.model.input_size {
-        return Err(Error::config(
-            "model.input_size",
-            format!(
-                "is {} but the data has {} feature columns",
-                config.model.input_size,
-                data.width()
-            ),
-        ));
-    }
-    let (train_rows, valid_rows) = split_rows(config, data.rows());
-    if train_rows.is_empty() {
-        return Err(Error::Usage("the dataset has no rows to train on".into()));
-    }
-    if let crate::config::BatchSize::Rows(n) = config.training.batch_size
-        && n > train_rows.len()
-    {
-        return Err(Error::config(
-            "training.batch_size",
-            format!(
-                "is {n} but the training split has only {} rows",
-                train_rows.len()
-            ),
-        ));
-    }
-    let train = data.subset(&train_rows);
-    let valid = (!valid_rows.is_empty()).then(|| data.subset(&valid_rows));
+    check(config, data)?;
+    let (train, valid) = split(config, data);
     let (model, state, history, steps) = match resume {
         Some(r) => (r.model, Some(r.optimizer_state), r.history, r.steps),
         None => (
@@ -115,6 +132,8 @@ pub fn fit<B: AutodiffBackend>(
         config,
         x: train.feature_tensor(device),
         y: train.target_tensor(device),
+        train_eval: (config.training.train_loss == TrainLoss::EndOfEpoch)
+            .then(|| (train.feature_tensor(device), train.target_tensor(device))),
         valid: valid.map(|v| (v.feature_tensor(device), v.target_tensor(device))),
         device,
         model,
@@ -134,6 +153,8 @@ struct Loop<'a, B: AutodiffBackend> {
     config: &'a ExperimentConfig,
     x: Tensor<B, 2>,
     y: Targets<B>,
+    /// The training rows without autodiff, when the loss is measured at the end of each epoch.
+    train_eval: Option<Rows<B::InnerBackend>>,
     valid: Option<Rows<B::InnerBackend>>,
     device: &'a B::Device,
     model: Mlp<B>,
@@ -151,6 +172,7 @@ impl<B: AutodiffBackend> WithOptimizer<B, Mlp<B>> for Loop<'_, B> {
             config,
             x,
             y,
+            train_eval,
             valid,
             device,
             mut model,
@@ -174,6 +196,7 @@ impl<B: AutodiffBackend> WithOptimizer<B, Mlp<B>> for Loop<'_, B> {
         let bar = progress_bar(training.epochs, first_epoch - 1, progress);
         let start = Instant::now();
         let mut diverged = false;
+        let mut epoch_seconds = Vec::new();
 
         for epoch in first_epoch..=training.epochs {
             let lr = rates[epoch - 1];
@@ -194,7 +217,13 @@ impl<B: AutodiffBackend> WithOptimizer<B, Mlp<B>> for Loop<'_, B> {
                 model = optim.step(lr, model, grads);
                 steps += 1;
             }
-            let train_loss = loss_sum.into_scalar().elem::<f64>() / rows as f64;
+            let train_loss = match &train_eval {
+                Some((tx, ty)) => valid_loss_fn
+                    .forward(model.valid().forward(tx.clone()), ty)
+                    .into_scalar()
+                    .elem::<f64>(),
+                None => loss_sum.into_scalar().elem::<f64>() / rows as f64,
+            };
             let (valid_loss, valid_accuracy) = match &valid {
                 Some((vx, vy)) => {
                     let output = model.valid().forward(vx.clone());
@@ -217,6 +246,7 @@ impl<B: AutodiffBackend> WithOptimizer<B, Mlp<B>> for Loop<'_, B> {
                 valid_accuracy,
                 learning_rate: lr,
             });
+            epoch_seconds.push(start.elapsed().as_secs_f64());
             bar.set_position(epoch as u64);
             bar.set_message(format!("loss {train_loss:.6}"));
             if !train_loss.is_finite() {
@@ -232,6 +262,7 @@ impl<B: AutodiffBackend> WithOptimizer<B, Mlp<B>> for Loop<'_, B> {
             history,
             steps,
             train_seconds,
+            epoch_seconds,
             diverged,
         })
     }
