@@ -29,6 +29,9 @@ pub enum Command {
     Predict(PredictArgs),
     /// Show a run's config and final metrics.
     Info(InfoArgs),
+    /// Train one model with several optimizers, learning rates or batch sizes from the same
+    /// initial weights; writes history.csv, curves.png and curves.svg, prints a table.
+    Compare(Box<CompareArgs>),
     /// Check autodiff's gradients against finite differences, per parameter tensor.
     Gradcheck(GradcheckArgs),
 }
@@ -38,6 +41,82 @@ pub enum Command {
 /// them.
 #[derive(Debug, Args)]
 pub struct TrainArgs {
+    #[command(flatten)]
+    pub experiment: ExperimentArgs,
+    /// Where to write the run [default: artifacts/<data name>].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Replace a run that already exists in the output directory.
+    #[arg(long)]
+    pub overwrite: bool,
+    /// Continue a saved run up to `--epochs` epochs in all (written back to DIR unless
+    /// `--out` names another directory).
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["config", "data", "dataset", "target", "features", "task", "optimizer", "batch_size", "hidden", "activation", "loss", "seed", "validation", "schedule", "warmup", "clip_norm", "clip_value"])]
+    pub resume: Option<PathBuf>,
+    /// Learning rate α [default: 0.01].
+    #[arg(long, value_name = "ALPHA", allow_negative_numbers = true)]
+    pub lr: Option<f64>,
+    /// Optimizer [default: sgd].
+    #[arg(long, value_enum)]
+    pub optimizer: Option<OptimizerName>,
+    /// Rows per step, or `full` for batch gradient descent [default: 32].
+    #[arg(long, value_name = "N|full")]
+    pub batch_size: Option<BatchSize>,
+    /// Backend to train on [default: ndarray when compiled in, else wgpu].
+    #[arg(long, value_enum)]
+    pub backend: Option<BackendName>,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// `nnlab compare`: one model, from the same initial weights, trained once per combination of
+/// the optimizers, learning rates and batch sizes listed.
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    #[command(flatten)]
+    pub experiment: ExperimentArgs,
+    /// Optimizers to compare, comma-separated [default: gd,sgd,momentum,adagrad,rmsprop,adam].
+    #[arg(long, alias = "optimizers", value_enum, value_delimiter = ',')]
+    pub optimizer: Vec<OptimizerName>,
+    /// Learning rates to compare, comma-separated [default: the config's, else 0.01].
+    #[arg(
+        long,
+        value_name = "A,B,...",
+        value_delimiter = ',',
+        allow_negative_numbers = true
+    )]
+    pub lr: Vec<f64>,
+    /// Batch sizes to compare, comma-separated, `full` for batch gradient descent
+    /// [default: the config's, else 32; `full` for gd].
+    #[arg(long, value_name = "N|full,...", value_delimiter = ',')]
+    pub batch_size: Vec<BatchSize>,
+    /// The loss whose first crossing the table reports [default: 1.1 × the lowest training
+    /// loss any variant reached].
+    #[arg(long, value_name = "LOSS")]
+    pub target_loss: Option<f64>,
+    /// A variant has diverged when its training loss exceeds this many times the initial
+    /// model's loss, or becomes NaN or infinite [default: 100].
+    #[arg(long, value_name = "FACTOR")]
+    pub divergence_factor: Option<f64>,
+    /// Where to write the comparison [default: artifacts/compare-<data name>].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Replace a comparison that already exists in the output directory.
+    #[arg(long)]
+    pub overwrite: bool,
+    /// Backend to train on [default: ndarray when compiled in, else wgpu].
+    #[arg(long, value_enum)]
+    pub backend: Option<BackendName>,
+    /// No progress bars and no line per finished variant.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// What the experiment is, shared by `train` and `compare`: the config file and the flags that
+/// change it.
+#[derive(Debug, Args)]
+pub struct ExperimentArgs {
     /// A JSON experiment config; fields it omits keep their defaults, flags override it.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -56,28 +135,9 @@ pub struct TrainArgs {
     /// Regression or classification [default: from the loss, or the built-in dataset].
     #[arg(long, value_enum)]
     pub task: Option<Task>,
-    /// Where to write the run [default: artifacts/<data name>].
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
-    /// Replace a run that already exists in the output directory.
-    #[arg(long)]
-    pub overwrite: bool,
-    /// Continue a saved run up to `--epochs` epochs in all (written back to DIR unless
-    /// `--out` names another directory).
-    #[arg(long, value_name = "DIR", conflicts_with_all = ["config", "data", "dataset", "target", "features", "task", "optimizer", "batch_size", "hidden", "activation", "loss", "seed", "validation", "schedule", "warmup", "clip_norm", "clip_value"])]
-    pub resume: Option<PathBuf>,
     /// Epochs (passes over the training set) [default: 100].
     #[arg(long)]
     pub epochs: Option<usize>,
-    /// Learning rate α [default: 0.01].
-    #[arg(long, value_name = "ALPHA", allow_negative_numbers = true)]
-    pub lr: Option<f64>,
-    /// Optimizer [default: sgd].
-    #[arg(long, value_enum)]
-    pub optimizer: Option<OptimizerName>,
-    /// Rows per step, or `full` for batch gradient descent [default: 32].
-    #[arg(long, value_name = "N|full")]
-    pub batch_size: Option<BatchSize>,
     /// Hidden layer widths, comma-separated; `none` for the single neuron [default: none].
     #[arg(long, value_name = "N,N,...|none", value_parser = parse_hidden)]
     pub hidden: Option<Hidden>,
@@ -105,12 +165,6 @@ pub struct TrainArgs {
     /// Fraction of rows held out for validation [default: 0].
     #[arg(long, value_name = "FRACTION", allow_negative_numbers = true)]
     pub validation: Option<f64>,
-    /// Backend to train on [default: ndarray when compiled in, else wgpu].
-    #[arg(long, value_enum)]
-    pub backend: Option<BackendName>,
-    /// No progress bar.
-    #[arg(long, short)]
-    pub quiet: bool,
 }
 
 /// Hidden layer widths from the command line.

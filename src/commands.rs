@@ -8,7 +8,10 @@ use serde_json::Map;
 
 use crate::backend::{BackendJob, BackendName, run_f64, run_on};
 use crate::checkpoint::{RunDir, RunInfo};
-use crate::cli::{Command, GradcheckArgs, Hidden, InfoArgs, PredictArgs, TrainArgs};
+use crate::cli::{
+    Command, CompareArgs, ExperimentArgs, GradcheckArgs, Hidden, InfoArgs, PredictArgs, TrainArgs,
+};
+use crate::compare::{CompareConfig, Comparison, HISTORY, VariantRun, compare};
 use crate::config::ExperimentConfig;
 use crate::data::{DataConfig, Dataset, csv};
 use crate::error::{Error, Result};
@@ -25,12 +28,28 @@ pub fn run(command: Command) -> Result<()> {
         Command::Train(args) => train(*args),
         Command::Predict(args) => predict_command(args),
         Command::Info(args) => info(args),
+        Command::Compare(args) => compare_command(*args),
         Command::Gradcheck(args) => gradcheck_command(args),
     }
 }
 
 /// The config that `nnlab train` flags describe: the file (or defaults) with flags on top.
 pub fn train_config(args: &TrainArgs) -> Result<ExperimentConfig> {
+    let mut config = experiment_config(&args.experiment)?;
+    apply_common(&mut config, args);
+    if let Some(optimizer) = args.optimizer {
+        config.optimizer.name = optimizer;
+    }
+    if let Some(batch) = args.batch_size {
+        config.training.batch_size = batch;
+    }
+    config.validate()?;
+    Ok(config)
+}
+
+/// The config file (or the defaults) with the shared experiment flags on top, not yet
+/// validated: the caller may change more.
+fn experiment_config(args: &ExperimentArgs) -> Result<ExperimentConfig> {
     let mut config = match &args.config {
         Some(path) => ExperimentConfig::load_file(path)?,
         None => ExperimentConfig::new(),
@@ -67,12 +86,8 @@ pub fn train_config(args: &TrainArgs) -> Result<ExperimentConfig> {
             config.loss.name.task()
         )));
     }
-    apply_common(&mut config, args);
-    if let Some(optimizer) = args.optimizer {
-        config.optimizer.name = optimizer;
-    }
-    if let Some(batch) = args.batch_size {
-        config.training.batch_size = batch;
+    if let Some(epochs) = args.epochs {
+        config.training.epochs = epochs;
     }
     if let Some(Hidden(hidden)) = args.hidden.clone() {
         config.model.hidden = hidden;
@@ -100,13 +115,12 @@ pub fn train_config(args: &TrainArgs) -> Result<ExperimentConfig> {
             config.optimizer.clip = ClipConfig::new().with_by(by).with_threshold(threshold);
         }
     }
-    config.validate()?;
     Ok(config)
 }
 
 /// Flags that may also change a resumed run.
 fn apply_common(config: &mut ExperimentConfig, args: &TrainArgs) {
-    if let Some(epochs) = args.epochs {
+    if let Some(epochs) = args.experiment.epochs {
         config.training.epochs = epochs;
     }
     if let Some(lr) = args.lr {
@@ -404,6 +418,86 @@ fn gradcheck_command(args: GradcheckArgs) -> Result<()> {
     text += &format!(
         "\nlargest relative error {worst:.3e} (relative to max(|autodiff|, |numeric|, {:e}))\n",
         crate::gradcheck::FLOOR
+    );
+    std::io::stdout()
+        .lock()
+        .write_all(text.as_bytes())
+        .map_err(|e| Error::io("<stdout>", e))
+}
+
+/// Trains every variant of a comparison on the data of `base`; the caller saves and prints it.
+pub struct CompareJob {
+    pub base: ExperimentConfig,
+    pub plan: CompareConfig,
+    /// No progress bars and no line per finished variant.
+    pub quiet: bool,
+}
+
+impl BackendJob for CompareJob {
+    type Output = Comparison;
+
+    fn run<B: AutodiffBackend>(self, _: BackendName, device: B::Device) -> Result<Self::Output> {
+        let CompareJob {
+            mut base,
+            plan,
+            quiet,
+        } = self;
+        let data = base.data.load(base.task())?;
+        fit_to_data(&mut base, &data)?;
+        let variants = plan.variants(&base);
+        let report = |run: &VariantRun| {
+            if !quiet {
+                eprintln!(
+                    "trained {} in {:.2}s",
+                    run.variant.label(&variants),
+                    run.seconds
+                );
+            }
+        };
+        compare::<B>(&base, &plan, &data, &device, !quiet, report)
+    }
+}
+
+fn compare_command(args: CompareArgs) -> Result<()> {
+    let backend = args.backend.unwrap_or_else(BackendName::default_compiled);
+    let base = experiment_config(&args.experiment)?;
+    base.validate()?;
+    let mut plan = CompareConfig::new()
+        .with_learning_rates(args.lr)
+        .with_batch_sizes(args.batch_size)
+        .with_target_loss(args.target_loss);
+    if !args.optimizer.is_empty() {
+        plan.optimizers = args.optimizer;
+    }
+    if let Some(factor) = args.divergence_factor {
+        plan.divergence_factor = factor;
+    }
+    plan.resolved(&base).validate()?;
+    let out = args
+        .out
+        .unwrap_or_else(|| Path::new("artifacts").join(format!("compare-{}", base.data.name())));
+    if (out.join(HISTORY).exists() || RunDir::new(&out).exists()) && !args.overwrite {
+        return Err(Error::Usage(format!(
+            "{} already holds a run; pass --overwrite to replace it or --out to choose another directory",
+            out.display()
+        )));
+    }
+    let comparison = run_on(
+        backend,
+        CompareJob {
+            base,
+            plan,
+            quiet: args.quiet,
+        },
+    )?;
+    comparison.save(&out)?;
+    let text = format!(
+        "{} variants on {backend}, {} epochs each, from the same initial weights (training loss {:.6} at epoch 0)\n\n{}\nsaved history.csv, curves.png and curves.svg to {}\n",
+        comparison.runs.len(),
+        comparison.base.training.epochs,
+        comparison.initial_loss,
+        comparison.table(),
+        out.display()
     );
     std::io::stdout()
         .lock()

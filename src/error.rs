@@ -31,6 +31,9 @@ pub enum Error {
     /// A run directory is missing a file, or a file in it cannot be decoded.
     #[error("checkpoint {}: {message}", path.display())]
     Checkpoint { path: PathBuf, message: String },
+    /// A picture could not be drawn or encoded.
+    #[error("could not draw {}: {message}", path.display())]
+    Plot { path: PathBuf, message: String },
     /// The chosen backend cannot run here (for example no GPU adapter).
     #[error("{0}")]
     Backend(String),

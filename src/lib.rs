@@ -9,6 +9,7 @@ pub mod backend;
 pub mod checkpoint;
 pub mod cli;
 pub mod commands;
+pub mod compare;
 pub mod config;
 pub mod data;
 pub mod error;
@@ -19,6 +20,7 @@ pub mod model;
 pub mod optim;
 pub mod predict;
 pub mod reference;
+pub mod report;
 pub mod schedule;
 pub mod train;
 

@@ -52,6 +52,16 @@ pub enum OptimizerName {
 }
 
 impl OptimizerName {
+    /// The textbook's six, the optimizers `nnlab compare` races by default.
+    pub const CLASSIC: [OptimizerName; 6] = [
+        OptimizerName::Gd,
+        OptimizerName::Sgd,
+        OptimizerName::Momentum,
+        OptimizerName::Adagrad,
+        OptimizerName::Rmsprop,
+        OptimizerName::Adam,
+    ];
+
     /// The name as written in configs.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -35,3 +35,15 @@ pub fn linear_mse_gradient(x: &[f64], y: &[f64], w: &[f64], b: f64) -> (Vec<f64>
     }
     (grad_w, grad_b)
 }
+
+/// The largest learning rate at which full-batch gradient descent on the line's MSE converges:
+/// α < 2/λ_max, with λ_max the largest eigenvalue of the (constant) Hessian
+/// H = (2/N) [[Σx², Σx], [Σx, N]]. Above it the error along that eigenvector grows by
+/// |1 − α λ_max| > 1 per step.
+pub fn line_gd_stability_limit(x: &[f64]) -> f64 {
+    let n = x.len() as f64;
+    let (sxx, sx) = (x.iter().map(|x| x * x).sum::<f64>(), x.iter().sum::<f64>());
+    let (a, b, d) = (2.0 * sxx / n, 2.0 * sx / n, 2.0);
+    let lambda_max = (a + d) / 2.0 + (((a - d) / 2.0).powi(2) + b * b).sqrt();
+    2.0 / lambda_max
+}

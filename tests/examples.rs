@@ -62,3 +62,43 @@ fn classification_reaches_95_percent_held_out() {
     let accuracy = summary["valid_accuracy"].as_f64().unwrap();
     assert!(accuracy >= 0.95, "held-out accuracy {accuracy}");
 }
+
+#[test]
+fn optimizers_race_from_one_start_and_none_diverges() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = example("optimizers").arg(dir.path()).output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("summary.json")).unwrap())
+            .unwrap();
+    let names: Vec<&str> = summary["variants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["optimizer"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["gd", "sgd", "momentum", "adagrad", "rmsprop", "adam"]
+    );
+    // At α = 0.1 every optimizer lowers the loss from the shared start, and the momentum
+    // family gets within 10% of the best loss reached.
+    let initial = summary["initial_loss"].as_f64().unwrap();
+    for v in summary["variants"].as_array().unwrap() {
+        assert!(
+            v["final_train_loss"].as_f64().unwrap() < initial / 10.0,
+            "{v}"
+        );
+    }
+    for v in &summary["variants"].as_array().unwrap()[2..] {
+        if v["optimizer"] != "adagrad" {
+            assert!(v["epoch_below_target"].as_u64().is_some(), "{v}");
+        }
+    }
+    assert!(dir.path().join("curves.png").is_file());
+}

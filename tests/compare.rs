@@ -1,0 +1,327 @@
+//! `nnlab compare`: the variants share their initial weights and differ only by optimizer,
+//! learning rate and batch size; divergence is reported, not fatal; the files hold what the
+//! table says.
+
+#![cfg(feature = "ndarray")]
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use assert_cmd::Command;
+use burn::module::AutodiffModule;
+use burn::tensor::backend::AutodiffBackend;
+use nnlab::compare::{CompareConfig, Comparison, compare};
+use nnlab::config::{BatchSize, TrainLoss};
+use nnlab::data::synthetic;
+use nnlab::optim::OptimizerName;
+use nnlab::train::fit;
+
+mod common;
+use common::Cpu;
+type Inner = <Cpu as AutodiffBackend>::InnerBackend;
+
+fn run(plan: CompareConfig, epochs: usize) -> Comparison {
+    let base = common::textbook(OptimizerName::Sgd, 0.05, epochs, BatchSize::Rows(32));
+    let data = synthetic::linear();
+    compare::<Cpu>(&base, &plan, &data, &Default::default(), false, |_| {}).unwrap()
+}
+
+fn losses(comparison: &Comparison, i: usize) -> Vec<f64> {
+    comparison.runs[i]
+        .points
+        .iter()
+        .map(|p| p.train_loss)
+        .collect()
+}
+
+#[test]
+fn variants_start_from_the_same_weights_and_differ_only_by_the_rule() {
+    let plan = CompareConfig::new()
+        .with_optimizers(vec![
+            OptimizerName::Gd,
+            OptimizerName::Sgd,
+            OptimizerName::Adam,
+        ])
+        .with_batch_sizes(vec![BatchSize::Rows(32)]);
+    let comparison = run(plan, 10);
+    let data = synthetic::linear();
+    let base = &comparison.base;
+    let initial = base
+        .model
+        .init::<Inner>(base.training.seed, &Default::default());
+    let initial_mse = common::mse(&initial, &data, &Default::default());
+    for r in &comparison.runs {
+        let p = &r.points[0];
+        assert_eq!((p.epoch, p.step), (0, 0));
+        assert!(
+            (p.train_loss / initial_mse - 1.0).abs() < 1e-6,
+            "{} starts at {} but the seed's model has MSE {initial_mse}",
+            r.variant.optimizer.as_str(),
+            p.train_loss
+        );
+    }
+    // gd and sgd without momentum are the same rule, w ← w − α g, on the same batches.
+    assert_eq!(losses(&comparison, 0), losses(&comparison, 1));
+    assert_ne!(losses(&comparison, 1), losses(&comparison, 2));
+
+    // And a variant is exactly what `fit` gives for its config on its own.
+    let config = comparison.runs[2].variant.config(base);
+    let trained = fit::<Cpu>(&config, &data, &Default::default(), None, false).unwrap();
+    let last = comparison.runs[2].points.last().unwrap();
+    assert_eq!(last.train_loss, trained.history.last().unwrap().train_loss);
+    let final_mse = common::mse(&trained.model.valid(), &data, &Default::default());
+    assert!((last.train_loss / final_mse - 1.0).abs() < 1e-6);
+}
+
+#[test]
+fn gd_defaults_to_the_full_batch() {
+    let plan = CompareConfig::new().with_optimizers(vec![OptimizerName::Gd, OptimizerName::Sgd]);
+    let comparison = run(plan, 3);
+    let batches: Vec<BatchSize> = comparison
+        .runs
+        .iter()
+        .map(|r| r.variant.batch_size)
+        .collect();
+    assert_eq!(batches, [BatchSize::Full, BatchSize::Rows(32)]);
+    let steps: Vec<u64> = comparison.runs.iter().map(|r| r.points[3].step).collect();
+    assert_eq!(steps, [3, 12], "100 rows: 1 step per epoch, or 4 of 32");
+}
+
+#[test]
+fn end_of_epoch_loss_is_the_trained_models_loss() {
+    let mut config = common::textbook(OptimizerName::Sgd, 0.1, 5, BatchSize::Rows(8));
+    config.training.train_loss = TrainLoss::EndOfEpoch;
+    let data = synthetic::linear();
+    let trained = fit::<Cpu>(&config, &data, &Default::default(), None, false).unwrap();
+    let recorded = trained.history.last().unwrap().train_loss;
+    let mse = common::mse(&trained.model.valid(), &data, &Default::default());
+    assert!((recorded / mse - 1.0).abs() < 1e-6, "{recorded} vs {mse}");
+
+    // The running mean, measured on moving weights, is a different number.
+    config.training.train_loss = TrainLoss::Running;
+    let running = fit::<Cpu>(&config, &data, &Default::default(), None, false).unwrap();
+    assert_ne!(running.history.last().unwrap().train_loss, recorded);
+}
+
+#[test]
+fn a_too_large_learning_rate_diverges_without_failing_the_run() {
+    let plan = CompareConfig::new()
+        .with_optimizers(vec![OptimizerName::Sgd])
+        .with_learning_rates(vec![0.1, 5.0])
+        .with_batch_sizes(vec![BatchSize::Full]);
+    let comparison = run(plan, 30);
+    let bound = comparison.divergence_bound;
+    assert_eq!(bound, 100.0 * comparison.initial_loss);
+    let [stable, wild] = &comparison.runs[..] else {
+        panic!("two variants")
+    };
+    assert_eq!(stable.diverged_at, None);
+    assert!(stable.points.iter().all(|p| p.train_loss < bound));
+    assert_eq!(stable.points.len(), 31);
+    let at = wild.diverged_at.expect("α = 5 diverges on this data");
+    for p in &wild.points[1..] {
+        let beyond = p.train_loss.is_nan() || p.train_loss > bound;
+        assert_eq!(beyond, p.epoch >= at, "epoch {}: {}", p.epoch, p.train_loss);
+    }
+}
+
+#[test]
+fn gradient_descent_diverges_just_above_two_over_the_largest_curvature() {
+    let limit = nnlab::reference::line_gd_stability_limit(&synthetic::linear().features);
+    assert!((limit - 0.797).abs() < 0.01, "2/λ_max = {limit}");
+    let plan = CompareConfig::new()
+        .with_optimizers(vec![OptimizerName::Gd])
+        .with_learning_rates(vec![0.95 * limit, 1.05 * limit])
+        .with_batch_sizes(vec![BatchSize::Full]);
+    let comparison = run(plan, 300);
+    let (_, _, best) = common::least_squares();
+    let [below, above] = &comparison.runs[..] else {
+        panic!("two variants")
+    };
+    assert_eq!(below.diverged_at, None);
+    assert!(
+        (below.final_loss() / best - 1.0).abs() < 1e-4,
+        "{}",
+        below.final_loss()
+    );
+    assert!(above.diverged_at.is_some(), "{:?}", above.points.last());
+}
+
+fn nnlab() -> Command {
+    Command::cargo_bin("nnlab").unwrap()
+}
+
+type Row = BTreeMap<String, String>;
+
+fn read_history(path: &Path) -> (Vec<String>, Vec<Row>) {
+    let mut reader = csv::Reader::from_path(path).unwrap();
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    let rows = reader
+        .records()
+        .map(|r| {
+            header
+                .iter()
+                .cloned()
+                .zip(r.unwrap().iter().map(String::from))
+                .collect()
+        })
+        .collect();
+    (header, rows)
+}
+
+#[test]
+fn compare_writes_history_curves_summary_and_a_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("race");
+    let output = nnlab()
+        .args(["compare", "--dataset", "linear", "--optimizer", "sgd,adam"])
+        .args([
+            "--lr",
+            "0.05,10",
+            "--batch-size",
+            "full,32",
+            "--epochs",
+            "15",
+        ])
+        .args(["--target-loss", "0.5", "-q", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("epoch < 0.5"), "{stdout}");
+    assert!(stdout.contains("diverged at epoch"), "{stdout}");
+
+    let (header, rows) = read_history(&out.join("history.csv"));
+    assert_eq!(
+        header,
+        [
+            "optimizer",
+            "learning_rate",
+            "batch_size",
+            "epoch",
+            "step",
+            "train_loss",
+            "valid_loss",
+            "elapsed_ms"
+        ]
+    );
+    let mut variants: BTreeMap<(String, String, String), Vec<&Row>> = BTreeMap::new();
+    for row in &rows {
+        let key = (
+            row["optimizer"].clone(),
+            row["learning_rate"].clone(),
+            row["batch_size"].clone(),
+        );
+        variants.entry(key).or_default().push(row);
+    }
+    assert_eq!(variants.len(), 8);
+    let initial = &rows[0]["train_loss"];
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    for ((optimizer, lr, batch), points) in &variants {
+        let per_epoch: u64 = if batch == "full" { 1 } else { 4 };
+        assert_eq!(&points[0]["train_loss"], initial, "same initial weights");
+        let mut elapsed = 0.0;
+        for (i, p) in points.iter().enumerate() {
+            let epoch: u64 = p["epoch"].parse().unwrap();
+            assert_eq!(epoch, i as u64);
+            assert_eq!(p["step"].parse::<u64>().unwrap(), epoch * per_epoch);
+            assert_eq!(p["valid_loss"], "");
+            let ms: f64 = p["elapsed_ms"].parse().unwrap();
+            assert!(ms >= elapsed);
+            elapsed = ms;
+        }
+        let entry = summary["variants"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| {
+                v["optimizer"] == optimizer.as_str()
+                    && v["learning_rate"].as_f64() == lr.parse().ok()
+                    && v["batch_size"].to_string().trim_matches('"') == batch
+            })
+            .unwrap();
+        let loss = |p: &Row| p["train_loss"].parse::<f64>().unwrap();
+        let first_below = points[1..]
+            .iter()
+            .find(|p| loss(p) < 0.5)
+            .map(|p| p["epoch"].parse::<u64>().unwrap());
+        assert_eq!(entry["epoch_below_target"].as_u64(), first_below);
+        if lr == "0.05" {
+            assert_eq!(points.len(), 16, "{optimizer} {lr} {batch} ran every epoch");
+            assert_eq!(entry["diverged"], false);
+        }
+    }
+    let diverged = summary["variants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|v| v["diverged"] == true)
+        .count();
+    assert!(diverged >= 1, "{summary}");
+
+    let png = image::load_from_memory(&std::fs::read(out.join("curves.png")).unwrap())
+        .unwrap()
+        .to_rgb8();
+    assert_eq!(png.dimensions(), (1000, 620));
+    let colors: std::collections::HashSet<_> = png.pixels().map(|p| p.0).collect();
+    assert!(colors.len() > 8, "a picture, not a blank image");
+    let svg = std::fs::read_to_string(out.join("curves.svg")).unwrap();
+    for label in [
+        "epoch",
+        "training loss",
+        "sgd α=0.05 batch=full",
+        "(diverged)",
+    ] {
+        assert!(svg.contains(label), "curves.svg lacks `{label}`");
+    }
+}
+
+#[test]
+fn compare_checks_every_variant_before_training_and_keeps_old_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("race");
+    nnlab()
+        .args(["compare", "--lr", "0.1,0.1", "--out"])
+        .arg(&out)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("lists 0.1 twice"));
+    nnlab()
+        .args(["compare", "--batch-size", "32,500", "--out"])
+        .arg(&out)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("training.batch_size"));
+    assert!(!out.exists(), "nothing written for a plan that cannot run");
+
+    let quick = [
+        "compare",
+        "--optimizer",
+        "sgd",
+        "--epochs",
+        "2",
+        "-q",
+        "--out",
+    ];
+    nnlab().args(quick).arg(&out).assert().success();
+    let before = std::fs::read(out.join("history.csv")).unwrap();
+    nnlab()
+        .args(quick)
+        .arg(&out)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("--overwrite"));
+    assert_eq!(std::fs::read(out.join("history.csv")).unwrap(), before);
+    nnlab()
+        .args(quick)
+        .arg(&out)
+        .arg("--overwrite")
+        .assert()
+        .success();
+}
