@@ -325,3 +325,31 @@ fn compare_checks_every_variant_before_training_and_keeps_old_runs() {
         .assert()
         .success();
 }
+
+#[test]
+fn compare_on_a_classification_set_records_validation_loss() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("moons");
+    let output = nnlab()
+        .args(["compare", "--dataset", "moons", "--hidden", "8"])
+        .args(["--optimizer", "sgd,adam", "--lr", "0.05", "--epochs", "5"])
+        .args(["--validation", "0.2", "-q", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    assert!(stdout.contains("final valid loss"), "{stdout}");
+    let (_, rows) = read_history(&out.join("history.csv"));
+    assert_eq!(rows.len(), 2 * 6);
+    for row in &rows {
+        let valid: f64 = row["valid_loss"].parse().unwrap();
+        assert!(valid.is_finite() && valid > 0.0, "{row:?}");
+    }
+    // Cross-entropy starts near ln 2 for two balanced classes and small initial logits.
+    let initial: f64 = rows[0]["train_loss"].parse().unwrap();
+    assert!((initial - 2f64.ln()).abs() < 0.3, "{initial}");
+    for file in ["curves.png", "curves.svg", "summary.json", "config.json"] {
+        assert!(out.join(file).is_file(), "{file}");
+    }
+}
