@@ -2,7 +2,8 @@
 //! points of the regression example, trained for 100 epochs from the same initial weights by
 //! gd (full batch), sgd, momentum, adagrad, rmsprop and adam (batch 32), all with α = 0.1.
 //! Prints the table and saves history.csv and the curves to `artifacts/optimizers/`; the same
-//! as `nnlab compare --dataset linear --lr 0.1 --out artifacts/optimizers`.
+//! as `nnlab compare --dataset linear --scale none --scale-target none --lr 0.1
+//! --out artifacts/optimizers`.
 //!
 //! `cargo run --example optimizers [-- OUT_DIR] [--backend ndarray|wgpu]`
 
@@ -11,14 +12,20 @@ use nnlab::cli::ExampleArgs;
 use nnlab::commands::CompareJob;
 use nnlab::compare::CompareConfig;
 use nnlab::config::ExperimentConfig;
+use nnlab::data::scale::{FeatureScaling, PreprocessConfig, TargetScaling};
 use nnlab::data::{Builtin, DataConfig};
 
 fn main() {
     let (out, backend) = ExampleArgs::parse_or("artifacts/optimizers");
 
-    // The defaults are the textbook's: one neuron, MSE, batch 32, 100 epochs, seed 42.
-    let base =
-        ExperimentConfig::new().with_data(DataConfig::new().with_dataset(Some(Builtin::Linear)));
+    // One neuron, MSE, batch 32, 100 epochs, seed 42, on the raw numbers as the textbook.
+    let base = ExperimentConfig::new()
+        .with_data(DataConfig::new().with_dataset(Some(Builtin::Linear)))
+        .with_preprocess(
+            PreprocessConfig::new()
+                .with_features(FeatureScaling::None)
+                .with_target(TargetScaling::None),
+        );
     let plan = CompareConfig::new().with_learning_rates(vec![0.1]);
     let job = CompareJob {
         base,

@@ -25,6 +25,7 @@ use nnlab::backend::{BackendJob, BackendName, run_on};
 use nnlab::checkpoint::{RunDir, RunInfo};
 use nnlab::cli::ExampleArgs;
 use nnlab::config::{BatchSize, ExperimentConfig, TrainingConfig};
+use nnlab::data::scale::{FeatureScaling, PreprocessConfig, TargetScaling};
 use nnlab::data::{Builtin, DataConfig, TargetValues, synthetic};
 use nnlab::loss::{LossConfig, LossName};
 use nnlab::model::MlpConfig;
@@ -45,6 +46,12 @@ impl BackendJob for Textbook {
     fn run<B: AutodiffBackend>(self, backend: BackendName, device: B::Device) -> Result<()> {
         let config = ExperimentConfig::new()
             .with_data(DataConfig::new().with_dataset(Some(Builtin::Linear)))
+            // Keras trains on the raw numbers; nnlab would standardize them by default.
+            .with_preprocess(
+                PreprocessConfig::new()
+                    .with_features(FeatureScaling::None)
+                    .with_target(TargetScaling::None),
+            )
             .with_model(
                 MlpConfig::new()
                     .with_input_size(1)
@@ -89,9 +96,15 @@ impl BackendJob for Textbook {
             .val()
             .into_scalar()
             .elem();
-        let Predictions::Values(pred) =
-            predict(&trained.model, config.loss.name, None, &x, 1, &device)
-        else {
+        let Predictions::Values(pred) = predict(
+            &trained.model,
+            config.loss.name,
+            None,
+            &trained.scaler,
+            &x,
+            1,
+            &device,
+        ) else {
             unreachable!("regression gives values")
         };
         let train_mse = y

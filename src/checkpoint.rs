@@ -4,9 +4,10 @@
 //! ```text
 //! DIR/config.json     the experiment config (with the model's input and output sizes)
 //! DIR/run.json        format version, backend, epochs and steps done, column names, classes
+//! DIR/scaler.json     the preprocessing fitted on the training rows
 //! DIR/model.mpk       the weights (Burn's named MessagePack record, full precision)
 //! DIR/optimizer.mpk   the optimizer's state, for resuming
-//! DIR/metrics.csv     one row per epoch: epoch,train_loss,valid_loss,valid_accuracy,learning_rate
+//! DIR/metrics.csv     one row per epoch: losses, validation metrics, learning rate
 //! DIR/summary.json    the final numbers
 //! ```
 
@@ -22,18 +23,20 @@ use serde_json::{Map, Value};
 use crate::backend::BackendName;
 use crate::config::ExperimentConfig;
 use crate::data::Dataset;
+use crate::data::scale::Scaler;
 use crate::error::{Error, Result};
 use crate::loss::Task;
-use crate::metrics::EpochRecord;
+use crate::metrics::{EpochRecord, Evaluation};
 use crate::model::Mlp;
 use crate::train::{Resume, Trained};
 
 /// Version of the run-directory layout; a directory from another version is refused.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 const CONFIG: &str = "config.json";
 const RUN: &str = "run.json";
 const MODEL: &str = "model.mpk";
+const SCALER: &str = "scaler.json";
 const OPTIMIZER: &str = "optimizer.mpk";
 const METRICS: &str = "metrics.csv";
 const SUMMARY: &str = "summary.json";
@@ -142,6 +145,7 @@ impl RunDir {
             &encode::<B, _>(trained.model.clone().into_record())?,
         )?;
         write_atomic(&self.file(OPTIMIZER), &trained.optimizer_state)?;
+        write_atomic(&self.file(SCALER), &pretty(&trained.scaler))?;
         write_atomic(&self.file(METRICS), &metrics_csv(&trained.history)?)?;
         write_atomic(&self.file(CONFIG), config.to_json().as_bytes())?;
         let mut summary = summary(info, trained);
@@ -237,7 +241,25 @@ impl RunDir {
             optimizer_state: self.read(OPTIMIZER)?,
             history,
             steps: info.steps,
+            scaler: self.load_scaler(info)?,
         })
+    }
+
+    /// The preprocessing the run's model expects, checked against its feature columns.
+    pub fn load_scaler(&self, info: &RunInfo) -> Result<Scaler> {
+        let scaler: Scaler = serde_json::from_slice(&self.read(SCALER)?)
+            .map_err(|e| Error::checkpoint(self.file(SCALER), e))?;
+        if scaler.features.len() != info.feature_names.len() {
+            return Err(Error::checkpoint(
+                self.file(SCALER),
+                format!(
+                    "scales {} features but run.json names {}",
+                    scaler.features.len(),
+                    info.feature_names.len()
+                ),
+            ));
+        }
+        Ok(scaler)
     }
 
     /// The saved `summary.json`.
@@ -268,6 +290,9 @@ fn summary<B: AutodiffBackend>(info: &RunInfo, trained: &Trained<B>) -> Map<Stri
         "valid_accuracy".into(),
         last.and_then(|r| r.valid_accuracy).into(),
     );
+    let json = |e: &Option<Evaluation>| serde_json::to_value(e).expect("metrics serialize");
+    map.insert("valid".into(), json(&trained.valid));
+    map.insert("test".into(), json(&trained.test));
     map
 }
 
@@ -285,6 +310,10 @@ fn metrics_csv(history: &[EpochRecord]) -> Result<Vec<u8>> {
                 "train_loss",
                 "valid_loss",
                 "valid_accuracy",
+                "valid_f1",
+                "valid_rmse",
+                "valid_mae",
+                "valid_r2",
                 "learning_rate",
             ])
             .map_err(|e| Error::Training(format!("could not write metrics: {e}")))?;

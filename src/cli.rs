@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::backend::BackendName;
 use crate::config::BatchSize;
 use crate::data::Builtin;
+use crate::data::scale::{FeatureScaling, TargetScaling};
 use crate::loss::{LossName, Task};
 use crate::model::Activation;
 use crate::optim::OptimizerName;
@@ -34,6 +35,8 @@ pub enum Command {
     Compare(Box<CompareArgs>),
     /// Check autodiff's gradients against finite differences, per parameter tensor.
     Gradcheck(GradcheckArgs),
+    /// List the built-in datasets.
+    Datasets,
 }
 
 /// `nnlab train`: without `--config`, every setting has a default (a single linear neuron,
@@ -51,7 +54,7 @@ pub struct TrainArgs {
     pub overwrite: bool,
     /// Continue a saved run up to `--epochs` epochs in all (written back to DIR unless
     /// `--out` names another directory).
-    #[arg(long, value_name = "DIR", conflicts_with_all = ["config", "data", "dataset", "target", "features", "task", "optimizer", "batch_size", "hidden", "activation", "loss", "seed", "validation", "schedule", "warmup", "clip_norm", "clip_value"])]
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["config", "data", "dataset", "samples", "noise", "classes", "data_seed", "drop_missing", "scale", "scale_target", "target", "features", "task", "optimizer", "batch_size", "hidden", "activation", "loss", "seed", "validation", "schedule", "warmup", "clip_norm", "clip_value"])]
     pub resume: Option<PathBuf>,
     /// Learning rate α [default: 0.01].
     #[arg(long, value_name = "ALPHA", allow_negative_numbers = true)]
@@ -129,9 +132,30 @@ pub struct ExperimentArgs {
     /// Feature columns to use, comma-separated [default: every column but the target].
     #[arg(long, value_name = "A,B,...", value_delimiter = ',')]
     pub features: Option<Vec<String>>,
-    /// A built-in dataset instead of a file: `linear` (the textbook data) or `moons`.
+    /// A built-in dataset instead of a file (`nnlab datasets` lists them).
     #[arg(long, value_enum)]
     pub dataset: Option<Builtin>,
+    /// Points of a generated dataset [default: 1000].
+    #[arg(long, value_name = "N")]
+    pub samples: Option<usize>,
+    /// Standard deviation of a generated dataset's noise [default: 0.1].
+    #[arg(long, value_name = "STD", allow_negative_numbers = true)]
+    pub noise: Option<f64>,
+    /// Classes of `blobs` [default: 3].
+    #[arg(long, value_name = "K")]
+    pub classes: Option<usize>,
+    /// Seed of a generated dataset [default: 0].
+    #[arg(long, value_name = "SEED")]
+    pub data_seed: Option<u64>,
+    /// Skip CSV rows with an empty, NaN or infinite cell instead of failing.
+    #[arg(long)]
+    pub drop_missing: bool,
+    /// Feature scaling, fitted on the training rows and saved with the run [default: standard].
+    #[arg(long, value_enum, value_name = "HOW")]
+    pub scale: Option<FeatureScaling>,
+    /// Scaling of a regression target; predictions are mapped back [default: standard].
+    #[arg(long, value_enum, value_name = "HOW")]
+    pub scale_target: Option<TargetScaling>,
     /// Regression or classification [default: from the loss, or the built-in dataset].
     #[arg(long, value_enum)]
     pub task: Option<Task>,

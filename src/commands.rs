@@ -13,10 +13,10 @@ use crate::cli::{
 };
 use crate::compare::{CompareConfig, Comparison, HISTORY, VariantRun, compare};
 use crate::config::ExperimentConfig;
-use crate::data::{DataConfig, Dataset, csv};
+use crate::data::{Builtin, DataConfig, Dataset, csv};
 use crate::error::{Error, Result};
 use crate::gradcheck::{ParamCheck, gradcheck};
-use crate::loss::LossName;
+use crate::loss::{LossName, Task};
 use crate::metrics::EpochRecord;
 use crate::predict::predict;
 use crate::schedule::{ClipBy, ClipConfig};
@@ -30,6 +30,7 @@ pub fn run(command: Command) -> Result<()> {
         Command::Info(args) => info(args),
         Command::Compare(args) => compare_command(*args),
         Command::Gradcheck(args) => gradcheck_command(args),
+        Command::Datasets => datasets(),
     }
 }
 
@@ -66,6 +67,27 @@ fn experiment_config(args: &ExperimentArgs) -> Result<ExperimentConfig> {
         return Err(Error::Usage(
             "--target and --features need --data FILE.csv".into(),
         ));
+    }
+    if let Some(samples) = args.samples {
+        config.data.samples = samples;
+    }
+    if let Some(noise) = args.noise {
+        config.data.noise = noise;
+    }
+    if let Some(classes) = args.classes {
+        config.data.classes = classes;
+    }
+    if let Some(seed) = args.data_seed {
+        config.data.seed = seed;
+    }
+    if args.drop_missing {
+        config.data.drop_missing = true;
+    }
+    if let Some(scale) = args.scale {
+        config.preprocess.features = scale;
+    }
+    if let Some(scale) = args.scale_target {
+        config.preprocess.target = scale;
     }
     // The task decides the default loss: an explicit task, else the built-in dataset's.
     if let Some(task) = args.task.or(config.data.builtin_task())
@@ -184,6 +206,12 @@ fn train(args: TrainArgs) -> Result<()> {
         }
     };
     let report = run_on(backend, job)?;
+    if report.skipped_rows > 0 {
+        eprintln!(
+            "skipped {} rows with a missing value (--drop-missing)",
+            report.skipped_rows
+        );
+    }
     let last = report.history.last();
     let mut line = format!(
         "trained {} epochs ({} steps) on {backend} in {:.2}s: train loss {:.6}",
@@ -223,6 +251,8 @@ pub struct TrainReport {
     pub steps: u64,
     pub train_seconds: f64,
     pub diverged: bool,
+    /// CSV rows skipped for a missing value (`--drop-missing`).
+    pub skipped_rows: usize,
 }
 
 /// Trains (or resumes) a run and saves it.
@@ -247,7 +277,7 @@ impl BackendJob for TrainJob {
             resume,
             quiet,
         } = self;
-        let data = config.data.load(config.task())?;
+        let (data, skipped_rows) = config.data.load_counting(config.task())?;
         let resume = match &resume {
             Some((from, info)) => {
                 if data.feature_names != info.feature_names {
@@ -272,6 +302,7 @@ impl BackendJob for TrainJob {
             steps: trained.steps,
             train_seconds: trained.train_seconds,
             diverged: trained.diverged,
+            skipped_rows,
         })
     }
 }
@@ -287,11 +318,13 @@ impl BackendJob for PredictJob {
     fn run<B: AutodiffBackend>(self, _: BackendName, device: B::Device) -> Result<Self::Output> {
         let (config, info) = self.dir.load_meta()?;
         let model = self.dir.load_model::<B::InnerBackend>(&config, &device)?;
+        let scaler = self.dir.load_scaler(&info)?;
         let features = csv::read_features(&self.input, &info.feature_names)?;
         Ok(predict(
             &model,
             config.loss.name,
             info.classes.as_deref(),
+            &scaler,
             &features,
             info.feature_names.len(),
             &device,
@@ -499,6 +532,34 @@ fn compare_command(args: CompareArgs) -> Result<()> {
         comparison.table(),
         out.display()
     );
+    std::io::stdout()
+        .lock()
+        .write_all(text.as_bytes())
+        .map_err(|e| Error::io("<stdout>", e))
+}
+
+fn datasets() -> Result<()> {
+    let rows: Vec<Vec<String>> = Builtin::ALL
+        .iter()
+        .map(|b| {
+            let about = b.about();
+            vec![
+                about.name.to_string(),
+                about.task.to_string(),
+                about.rows.map_or("--samples".into(), |r| r.to_string()),
+                about.features.to_string(),
+                match (about.task, about.classes) {
+                    (Task::Regression, _) => "-".into(),
+                    (_, Some(k)) => k.to_string(),
+                    (_, None) => "--classes".into(),
+                },
+                about.source.to_string(),
+            ]
+        })
+        .collect();
+    let header = ["name", "task", "rows", "features", "classes", "source"];
+    let text = crate::report::table(&header, &rows, &[0, 1, 5])
+        + "\nGenerated sets take --samples (default 1000), --noise (default 0.1) and --data-seed.\n";
     std::io::stdout()
         .lock()
         .write_all(text.as_bytes())

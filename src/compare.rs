@@ -254,7 +254,8 @@ pub fn compare<B: AutodiffBackend>(
     for variant in &variants {
         train::check(&variant.config(base), data)?;
     }
-    let (train_set, valid_set) = train::split(base, data);
+    let prepared = train::prepare(base, data, None);
+    let (train_set, valid_set) = (prepared.train, prepared.valid.map(|(scaled, _)| scaled));
     let model = base
         .model
         .init::<B::InnerBackend>(base.training.seed, device);

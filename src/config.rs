@@ -1,5 +1,5 @@
-//! The experiment: data, model, loss, optimizer, schedule and training settings in one JSON
-//! document.
+//! The experiment: data, preprocessing, model, loss, optimizer, schedule and training settings
+//! in one JSON document.
 //!
 //! A config file may give only the fields it changes; the rest keep their defaults. Unknown
 //! fields and wrong types are errors that name the field, and [`ExperimentConfig::validate`]
@@ -13,6 +13,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
 use crate::data::DataConfig;
+use crate::data::scale::PreprocessConfig;
 use crate::error::{Error, Result};
 use crate::loss::{LossConfig, Task};
 use crate::model::MlpConfig;
@@ -111,9 +112,14 @@ pub struct TrainingConfig {
     /// Seeds the initial weights, the shuffles and the validation split.
     #[config(default = 42)]
     pub seed: u64,
-    /// Fraction of the rows held out for validation; 0 for none.
+    /// Fraction of the rows held out for validation (metrics every epoch); 0 for none.
+    /// Stratified by class for classification.
     #[config(default = 0.0)]
     pub validation_fraction: f64,
+    /// Fraction of the rows held out for a final test, never seen in training or validation;
+    /// 0 for none.
+    #[config(default = 0.0)]
+    pub test_fraction: f64,
     /// `running` or `end_of_epoch`.
     #[config(default = "TrainLoss::Running")]
     pub train_loss: TrainLoss,
@@ -131,11 +137,21 @@ impl TrainingConfig {
                 "must be at least 1 (or `full`)",
             ));
         }
-        let f = self.validation_fraction;
-        if !(f.is_finite() && (0.0..1.0).contains(&f)) {
+        for (field, f) in [
+            ("training.validation_fraction", self.validation_fraction),
+            ("training.test_fraction", self.test_fraction),
+        ] {
+            if !(f.is_finite() && (0.0..1.0).contains(&f)) {
+                return Err(Error::config(field, format!("must be in [0, 1), got {f}")));
+            }
+        }
+        if self.validation_fraction + self.test_fraction >= 1.0 {
             return Err(Error::config(
-                "training.validation_fraction",
-                format!("must be in [0, 1), got {f}"),
+                "training.test_fraction",
+                format!(
+                    "plus validation_fraction must be below 1 (got {} + {}): no rows would train",
+                    self.test_fraction, self.validation_fraction
+                ),
             ));
         }
         Ok(())
@@ -147,6 +163,8 @@ impl TrainingConfig {
 pub struct ExperimentConfig {
     #[config(default = "DataConfig::new()")]
     pub data: DataConfig,
+    #[config(default = "PreprocessConfig::new()")]
+    pub preprocess: PreprocessConfig,
     #[config(default = "MlpConfig::new()")]
     pub model: MlpConfig,
     #[config(default = "LossConfig::new()")]

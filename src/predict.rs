@@ -2,8 +2,10 @@
 
 use std::io::Write;
 
+use burn::tensor::Tensor;
 use burn::tensor::backend::Backend;
 
+use crate::data::scale::Scaler;
 use crate::loss::LossName;
 use crate::metrics::{class_probabilities, predicted_classes};
 use crate::model::Mlp;
@@ -22,38 +24,64 @@ pub enum Predictions {
     },
 }
 
-/// Runs `model` on `features` (row-major, `width` columns) and reads its outputs as the loss
-/// defines them: values for regression, class probabilities for classification.
+/// Runs `model` on raw `features` (row-major, `width` columns): scales them as the run was
+/// trained, and reads the outputs as the loss defines them: values in the target's original
+/// units for regression, class probabilities for classification.
 pub fn predict<B: Backend>(
     model: &Mlp<B>,
     loss: LossName,
     labels: Option<&[String]>,
+    scaler: &Scaler,
     features: &[f64],
     width: usize,
     device: &B::Device,
 ) -> Predictions {
-    let output = model.forward(crate::data::features_tensor(features, width, device));
-    match labels {
-        None => Predictions::Values(output.into_data().to_vec().expect("f32 outputs")),
-        Some(labels) => {
-            let classes: Vec<i64> = predicted_classes(output.clone(), loss)
-                .into_data()
-                .convert::<i64>()
-                .to_vec()
-                .expect("integer classes");
-            Predictions::Classes {
-                classes: classes.into_iter().map(|c| c as usize).collect(),
-                probabilities: class_probabilities(output, loss)
-                    .into_data()
-                    .to_vec()
-                    .expect("f32 probabilities"),
-                labels: labels.to_vec(),
-            }
-        }
-    }
+    let x = crate::data::features_tensor(&scaler.features(features), width, device);
+    Predictions::from_output(model.forward(x), loss, labels, scaler)
 }
 
 impl Predictions {
+    /// Reads a model's outputs `[rows, outputs]`: values mapped back to the target's units for
+    /// regression (no `labels`), classes and probabilities for classification.
+    pub fn from_output<B: Backend>(
+        output: Tensor<B, 2>,
+        loss: LossName,
+        labels: Option<&[String]>,
+        scaler: &Scaler,
+    ) -> Self {
+        match labels {
+            None => {
+                let values: Vec<f32> = output
+                    .into_data()
+                    .convert::<f32>()
+                    .to_vec()
+                    .expect("f32 outputs");
+                Predictions::Values(
+                    values
+                        .into_iter()
+                        .map(|v| scaler.restore_target(f64::from(v)) as f32)
+                        .collect(),
+                )
+            }
+            Some(labels) => {
+                let classes: Vec<i64> = predicted_classes(output.clone(), loss)
+                    .into_data()
+                    .convert::<i64>()
+                    .to_vec()
+                    .expect("integer classes");
+                Predictions::Classes {
+                    classes: classes.into_iter().map(|c| c as usize).collect(),
+                    probabilities: class_probabilities(output, loss)
+                        .into_data()
+                        .convert::<f32>()
+                        .to_vec()
+                        .expect("f32 probabilities"),
+                    labels: labels.to_vec(),
+                }
+            }
+        }
+    }
+
     /// Writes the predictions as CSV: a `prediction` column for regression; for
     /// classification a `class` column (the label) and one `probability_<label>` column per
     /// class. Numbers are written in full `f32` precision.

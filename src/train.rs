@@ -14,12 +14,15 @@ use rand::seq::SliceRandom;
 
 use crate::checkpoint::{decode, encode};
 use crate::config::{ExperimentConfig, TrainLoss};
-use crate::data::{Dataset, split};
+use crate::data::scale::Scaler;
+use crate::data::split::{self, Split};
+use crate::data::{Dataset, TargetValues};
 use crate::error::{Error, Result};
 use crate::loss::{Loss, Targets};
-use crate::metrics::{EpochRecord, accuracy};
+use crate::metrics::{EpochRecord, Evaluation, evaluate};
 use crate::model::Mlp;
 use crate::optim::WithOptimizer;
+use crate::predict::{Predictions, predict};
 
 /// Where a resumed run left off.
 pub struct Resume<B: AutodiffBackend> {
@@ -28,6 +31,8 @@ pub struct Resume<B: AutodiffBackend> {
     pub optimizer_state: Vec<u8>,
     pub history: Vec<EpochRecord>,
     pub steps: u64,
+    /// The preprocessing fitted when the run started.
+    pub scaler: Scaler,
 }
 
 /// The result of [`fit`].
@@ -35,6 +40,8 @@ pub struct Trained<B: AutodiffBackend> {
     pub model: Mlp<B>,
     /// The optimizer's state (moments, velocities, step counts), encoded for a checkpoint.
     pub optimizer_state: Vec<u8>,
+    /// The preprocessing fitted on the training rows; the model reads scaled features.
+    pub scaler: Scaler,
     /// One record per epoch, including those of earlier sessions of a resumed run.
     pub history: Vec<EpochRecord>,
     /// Gradient steps taken in all sessions.
@@ -45,6 +52,10 @@ pub struct Trained<B: AutodiffBackend> {
     pub epoch_seconds: Vec<f64>,
     /// The training loss became NaN or infinite; training stopped at that epoch.
     pub diverged: bool,
+    /// The final model's metrics on the validation rows, when there are any.
+    pub valid: Option<Evaluation>,
+    /// The final model's metrics on the test rows, when `training.test_fraction` > 0.
+    pub test: Option<Evaluation>,
 }
 
 /// A seed for one purpose, so that the initial weights, the split and each epoch's shuffle
@@ -56,17 +67,52 @@ fn stream(seed: u64, purpose: u64) -> u64 {
 const SPLIT_STREAM: u64 = 1;
 const SHUFFLE_STREAM: u64 = 2;
 
-/// The rows used for training and for validation under `config`.
-fn split_rows(config: &ExperimentConfig, rows: usize) -> (Vec<usize>, Vec<usize>) {
-    let seed = stream(config.training.seed, SPLIT_STREAM);
-    split::train_valid(rows, config.training.validation_fraction, seed)
+/// The class index of each row, for classification data.
+pub fn class_indices(data: &Dataset) -> Option<&[usize]> {
+    match &data.targets {
+        TargetValues::Classes { indices, .. } => Some(indices),
+        TargetValues::Values(_) => None,
+    }
 }
 
-/// The training and (when `validation_fraction` > 0) validation sets that [`fit`] uses.
-pub fn split(config: &ExperimentConfig, data: &Dataset) -> (Dataset, Option<Dataset>) {
-    let (train_rows, valid_rows) = split_rows(config, data.rows());
-    let valid = (!valid_rows.is_empty()).then(|| data.subset(&valid_rows));
-    (data.subset(&train_rows), valid)
+/// The rows of each part under `config` (stratified for classification).
+pub fn split_rows(config: &ExperimentConfig, data: &Dataset) -> Split {
+    let t = &config.training;
+    let seed = stream(t.seed, SPLIT_STREAM);
+    split::split(
+        data.rows(),
+        class_indices(data),
+        t.validation_fraction,
+        t.test_fraction,
+        seed,
+    )
+}
+
+/// The data [`fit`] works on: the parts of the split, and the preprocessing fitted on the
+/// training part.
+pub struct Prepared {
+    pub scaler: Scaler,
+    /// Training rows, scaled.
+    pub train: Dataset,
+    /// Validation rows, scaled and raw.
+    pub valid: Option<(Dataset, Dataset)>,
+    /// Test rows, raw (they are only ever predicted).
+    pub test: Option<Dataset>,
+}
+
+/// Splits `data` as `config` says and scales it with `scaler`, or with one fitted on the
+/// training rows.
+pub fn prepare(config: &ExperimentConfig, data: &Dataset, scaler: Option<Scaler>) -> Prepared {
+    let split = split_rows(config, data);
+    let train = data.subset(&split.train);
+    let scaler = scaler.unwrap_or_else(|| Scaler::fit(&config.preprocess, &train));
+    let part = |rows: &[usize]| (!rows.is_empty()).then(|| data.subset(rows));
+    Prepared {
+        train: scaler.apply(&train),
+        valid: part(&split.valid).map(|raw| (scaler.apply(&raw), raw)),
+        test: part(&split.test),
+        scaler,
+    }
 }
 
 /// Checks that `config` can train on `data` (sizes, batch size against the training split)
@@ -83,7 +129,7 @@ pub fn check(config: &ExperimentConfig, data: &Dataset) -> Result<()> {
             ),
         ));
     }
-    let train_rows = split_rows(config, data.rows()).0.len();
+    let train_rows = split_rows(config, data).train.len();
     if train_rows == 0 {
         return Err(Error::Usage("the dataset has no rows to train on".into()));
     }
@@ -118,23 +164,38 @@ pub fn fit<B: AutodiffBackend>(
     progress: bool,
 ) -> Result<Trained<B>> {
     check(config, data)?;
-    let (train, valid) = split(config, data);
-    let (model, state, history, steps) = match resume {
-        Some(r) => (r.model, Some(r.optimizer_state), r.history, r.steps),
+    let (model, state, history, steps, scaler) = match resume {
+        Some(r) => (
+            r.model,
+            Some(r.optimizer_state),
+            r.history,
+            r.steps,
+            Some(r.scaler),
+        ),
         None => (
             config.model.init(config.training.seed, device),
             None,
             Vec::new(),
             0,
+            None,
         ),
     };
+    let prepared = prepare(config, data, scaler);
+    let train = &prepared.train;
     let job = Loop {
         config,
         x: train.feature_tensor(device),
         y: train.target_tensor(device),
         train_eval: (config.training.train_loss == TrainLoss::EndOfEpoch)
             .then(|| (train.feature_tensor(device), train.target_tensor(device))),
-        valid: valid.map(|v| (v.feature_tensor(device), v.target_tensor(device))),
+        valid: prepared.valid.as_ref().map(|(scaled, raw)| Valid {
+            x: scaled.feature_tensor(device),
+            y: scaled.target_tensor(device),
+            truth: raw.targets.clone(),
+        }),
+        labels: data.labels().map(<[_]>::to_vec),
+        test: prepared.test.clone(),
+        scaler: prepared.scaler.clone(),
         device,
         model,
         state,
@@ -148,6 +209,13 @@ pub fn fit<B: AutodiffBackend>(
 /// Features and targets of a set of rows, on the device.
 type Rows<B> = (Tensor<B, 2>, Targets<B>);
 
+/// The validation rows: scaled tensors for the loss, raw targets for the metrics.
+struct Valid<B: burn::tensor::backend::Backend> {
+    x: Tensor<B, 2>,
+    y: Targets<B>,
+    truth: TargetValues,
+}
+
 /// The training loop, written once for every optimizer type.
 struct Loop<'a, B: AutodiffBackend> {
     config: &'a ExperimentConfig,
@@ -155,7 +223,10 @@ struct Loop<'a, B: AutodiffBackend> {
     y: Targets<B>,
     /// The training rows without autodiff, when the loss is measured at the end of each epoch.
     train_eval: Option<Rows<B::InnerBackend>>,
-    valid: Option<Rows<B::InnerBackend>>,
+    valid: Option<Valid<B::InnerBackend>>,
+    labels: Option<Vec<String>>,
+    test: Option<Dataset>,
+    scaler: Scaler,
     device: &'a B::Device,
     model: Mlp<B>,
     state: Option<Vec<u8>>,
@@ -174,6 +245,9 @@ impl<B: AutodiffBackend> WithOptimizer<B, Mlp<B>> for Loop<'_, B> {
             y,
             train_eval,
             valid,
+            labels,
+            test,
+            scaler,
             device,
             mut model,
             state,
@@ -185,8 +259,9 @@ impl<B: AutodiffBackend> WithOptimizer<B, Mlp<B>> for Loop<'_, B> {
             optim = optim.load_record(decode::<B, O::Record>(&bytes, device, "optimizer state")?);
         }
         let training = &config.training;
+        let loss_name = config.loss.name;
         let loss_fn: Loss<B> = config.loss.init(device);
-        let valid_loss_fn: Loss<B::InnerBackend> = config.loss.init(device);
+        let eval_loss_fn: Loss<B::InnerBackend> = config.loss.init(device);
         let rows = y.rows();
         let batch = training.batch_size.rows(rows);
         let rates = config
@@ -197,6 +272,7 @@ impl<B: AutodiffBackend> WithOptimizer<B, Mlp<B>> for Loop<'_, B> {
         let start = Instant::now();
         let mut diverged = false;
         let mut epoch_seconds = Vec::new();
+        let mut valid_eval = None;
 
         for epoch in first_epoch..=training.epochs {
             let lr = rates[epoch - 1];
@@ -218,34 +294,26 @@ impl<B: AutodiffBackend> WithOptimizer<B, Mlp<B>> for Loop<'_, B> {
                 steps += 1;
             }
             let train_loss = match &train_eval {
-                Some((tx, ty)) => valid_loss_fn
+                Some((tx, ty)) => eval_loss_fn
                     .forward(model.valid().forward(tx.clone()), ty)
                     .into_scalar()
                     .elem::<f64>(),
                 None => loss_sum.into_scalar().elem::<f64>() / rows as f64,
             };
-            let (valid_loss, valid_accuracy) = match &valid {
-                Some((vx, vy)) => {
-                    let output = model.valid().forward(vx.clone());
-                    let loss: f64 = valid_loss_fn
-                        .forward(output.clone(), vy)
-                        .into_scalar()
-                        .elem();
-                    let acc = match vy {
-                        Targets::Classes(c) => Some(accuracy(output, c.clone(), config.loss.name)),
-                        Targets::Values(_) => None,
-                    };
-                    (Some(loss), acc)
-                }
-                None => (None, None),
-            };
-            history.push(EpochRecord {
-                epoch,
-                train_loss,
-                valid_loss,
-                valid_accuracy,
-                learning_rate: lr,
-            });
+            let mut record = EpochRecord::new(epoch, train_loss, lr);
+            if let Some(v) = &valid {
+                let output = model.valid().forward(v.x.clone());
+                let loss: f64 = eval_loss_fn
+                    .forward(output.clone(), &v.y)
+                    .into_scalar()
+                    .elem();
+                let predictions =
+                    Predictions::from_output(output, loss_name, labels.as_deref(), &scaler);
+                let evaluation = evaluate(&predictions, &v.truth);
+                record = record.with_validation(loss, &evaluation);
+                valid_eval = Some(evaluation);
+            }
+            history.push(record);
             epoch_seconds.push(start.elapsed().as_secs_f64());
             bar.set_position(epoch as u64);
             bar.set_message(format!("loss {train_loss:.6}"));
@@ -256,14 +324,29 @@ impl<B: AutodiffBackend> WithOptimizer<B, Mlp<B>> for Loop<'_, B> {
         }
         bar.finish_and_clear();
         let train_seconds = start.elapsed().as_secs_f64();
+        let test = test.map(|t| {
+            let predictions = predict(
+                &model.valid(),
+                loss_name,
+                labels.as_deref(),
+                &scaler,
+                &t.features,
+                t.width(),
+                device,
+            );
+            evaluate(&predictions, &t.targets)
+        });
         Ok(Trained {
             optimizer_state: encode::<B, _>(optim.to_record())?,
             model,
+            scaler,
             history,
             steps,
             train_seconds,
             epoch_seconds,
             diverged,
+            valid: valid_eval,
+            test,
         })
     }
 }

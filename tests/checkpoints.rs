@@ -64,6 +64,7 @@ fn a_saved_run_predicts_exactly_as_the_model_in_memory() {
         &trained.model,
         config.loss.name,
         labels,
+        &trained.scaler,
         &data.features,
         width,
         &device,
@@ -72,6 +73,7 @@ fn a_saved_run_predicts_exactly_as_the_model_in_memory() {
         &loaded,
         config.loss.name,
         labels,
+        &run.load_scaler(&loaded_info).unwrap(),
         &data.features,
         width,
         &device,
@@ -82,6 +84,7 @@ fn a_saved_run_predicts_exactly_as_the_model_in_memory() {
         "run.json",
         "model.mpk",
         "optimizer.mpk",
+        "scaler.json",
         "metrics.csv",
         "summary.json",
     ] {
@@ -89,7 +92,9 @@ fn a_saved_run_predicts_exactly_as_the_model_in_memory() {
     }
     let metrics = std::fs::read_to_string(run.path.join("metrics.csv")).unwrap();
     assert_eq!(metrics.lines().count(), 1 + 3, "{metrics}");
-    assert!(metrics.starts_with("epoch,train_loss,valid_loss,valid_accuracy,learning_rate\n"));
+    assert!(metrics.starts_with(
+        "epoch,train_loss,valid_loss,valid_accuracy,valid_f1,valid_rmse,valid_mae,valid_r2,learning_rate\n"
+    ));
 }
 
 #[test]

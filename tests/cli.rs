@@ -68,7 +68,7 @@ fn train_then_predict_gives_the_saved_models_predictions() {
             "--epochs",
             "200",
             "--lr",
-            "0.1",
+            "0.02",
             "--quiet",
             "--out",
         ])
@@ -95,11 +95,18 @@ fn train_then_predict_gives_the_saved_models_predictions() {
 
     let device = Default::default();
     let saved = RunDir::new(&run);
-    let (config, _) = saved.load_meta().unwrap();
+    let (config, info) = saved.load_meta().unwrap();
     let model = saved.load_model::<Inner>(&config, &device).unwrap();
-    let Predictions::Values(expected) =
-        predict(&model, config.loss.name, None, &[0.0, 0.5, 1.0], 1, &device)
-    else {
+    let scaler = saved.load_scaler(&info).unwrap();
+    let Predictions::Values(expected) = predict(
+        &model,
+        config.loss.name,
+        None,
+        &scaler,
+        &[0.0, 0.5, 1.0],
+        1,
+        &device,
+    ) else {
         panic!("regression gives values")
     };
     assert_eq!(printed, expected);

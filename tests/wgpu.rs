@@ -108,13 +108,23 @@ fn checkpoints_load_on_the_other_backend() {
         &trained.model,
         config.loss.name,
         labels,
+        &trained.scaler,
         &data.features,
         2,
         &gpu,
     );
-    let (saved, _) = run.load_meta().unwrap();
+    let (saved, info) = run.load_meta().unwrap();
     let loaded = run.load_model::<CpuInner>(&saved, &cpu).unwrap();
-    let on_cpu = predict(&loaded, config.loss.name, labels, &data.features, 2, &cpu);
+    let scaler = run.load_scaler(&info).unwrap();
+    let on_cpu = predict(
+        &loaded,
+        config.loss.name,
+        labels,
+        &scaler,
+        &data.features,
+        2,
+        &cpu,
+    );
     assert!(max_diff(&on_gpu, &on_cpu) <= 1e-5);
 
     // Written on ndarray, read on wgpu.
@@ -130,12 +140,22 @@ fn checkpoints_load_on_the_other_backend() {
         &trained.model,
         config.loss.name,
         labels,
+        &trained.scaler,
         &data.features,
         2,
         &cpu,
     );
     let loaded = run.load_model::<WgpuInner>(&saved, &gpu).unwrap();
-    let on_gpu = predict(&loaded, config.loss.name, labels, &data.features, 2, &gpu);
+    let scaler = run.load_scaler(&info).unwrap();
+    let on_gpu = predict(
+        &loaded,
+        config.loss.name,
+        labels,
+        &scaler,
+        &data.features,
+        2,
+        &gpu,
+    );
     assert!(max_diff(&on_gpu, &on_cpu) <= 1e-5);
 }
 

@@ -1,7 +1,6 @@
 //! CSV tables with a header row: numeric features picked by column name, a numeric or labelled
 //! target. Every error names the file, the line and the column.
 
-use std::collections::BTreeSet;
 use std::path::Path;
 
 use super::{Dataset, TargetValues};
@@ -19,7 +18,7 @@ fn data_error(path: &Path, line: Option<u64>, column: Option<&str>, message: Str
 
 /// An open CSV file with its header read.
 struct Table {
-    reader: ::csv::Reader<std::fs::File>,
+    reader: ::csv::Reader<std::io::BufReader<std::fs::File>>,
     header: Vec<String>,
 }
 
@@ -33,9 +32,11 @@ fn open(path: &Path) -> Result<Table> {
         ));
     }
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    // Flexible, so that a ragged row gets our message (with both counts) rather than csv's.
     let mut reader = ::csv::ReaderBuilder::new()
         .has_headers(true)
-        .from_reader(file);
+        .flexible(true)
+        .from_reader(std::io::BufReader::with_capacity(1 << 16, file));
     let header: Vec<String> = reader
         .headers()
         .map_err(|e| data_error(path, Some(1), None, e.to_string()))?
@@ -64,7 +65,29 @@ fn column_index(path: &Path, header: &[String], name: &str) -> Result<usize> {
     })
 }
 
-fn parse_number(path: &Path, line: u64, column: &str, cell: &str) -> Result<f64> {
+/// A cell that holds no usable number: empty, NaN or infinite.
+fn missing(cell: &str) -> Option<&'static str> {
+    match cell.trim().to_ascii_lowercase().as_str() {
+        "" => Some("is empty"),
+        "nan" | "na" | "n/a" | "null" | "none" => Some("is missing (NaN)"),
+        "inf" | "+inf" | "-inf" | "infinity" | "+infinity" | "-infinity" => Some("is infinite"),
+        _ => None,
+    }
+}
+
+/// What to add to a missing-value error when the rows could be skipped instead.
+const DROP_HINT: &str = "; pass --drop-missing to skip rows with missing values";
+
+/// Parses a cell as a finite number; `hint` ends the message for a missing value.
+fn parse_number(path: &Path, line: u64, column: &str, cell: &str, hint: &str) -> Result<f64> {
+    if let Some(what) = missing(cell) {
+        return Err(data_error(
+            path,
+            Some(line),
+            Some(column),
+            format!("{what}{hint}"),
+        ));
+    }
     let value: f64 = cell.trim().parse().map_err(|_| {
         data_error(
             path,
@@ -117,13 +140,18 @@ fn for_each_row(
 }
 
 /// Reads a training table: `target` is the column to predict; `features` the columns to learn
-/// from (every other column when `None`).
+/// from (every other column when `None`). With `drop_missing`, rows with an empty, NaN or
+/// infinite cell in a used column are skipped and counted; otherwise they are an error.
+///
+/// Rows stream through one reused record into the numeric table, so memory stays close to
+/// the numbers' size (8 bytes a value) whatever the file's.
 pub fn read_table(
     path: &Path,
     target: &str,
     features: Option<&[String]>,
     task: Task,
-) -> Result<Dataset> {
+    drop_missing: bool,
+) -> Result<(Dataset, usize)> {
     let mut table = open(path)?;
     let target_index = column_index(path, &table.header, target)?;
     let feature_names: Vec<String> = match features {
@@ -143,88 +171,122 @@ pub fn read_table(
             format!("has no feature column besides the target `{target}`"),
         ));
     }
+    if feature_names.iter().any(|f| f == target) {
+        return Err(data_error(
+            path,
+            Some(1),
+            Some(target),
+            "is the target and cannot also be a feature".into(),
+        ));
+    }
     let feature_indices = feature_names
         .iter()
         .map(|name| column_index(path, &table.header, name))
         .collect::<Result<Vec<_>>>()?;
 
     let mut values = Vec::new();
-    let mut raw_targets = Vec::new();
+    let mut numbers = Vec::new();
+    let mut labels = Labels::default();
+    let mut skipped = 0;
     for_each_row(path, &mut table, |line, record| {
+        let used = feature_indices.iter().chain([&target_index]);
+        if drop_missing && used.clone().any(|&i| missing(&record[i]).is_some()) {
+            skipped += 1;
+            return Ok(());
+        }
         for (&i, name) in feature_indices.iter().zip(&feature_names) {
-            values.push(parse_number(path, line, name, &record[i])?);
+            values.push(parse_number(path, line, name, &record[i], DROP_HINT)?);
         }
         let cell = record[target_index].trim();
-        raw_targets.push((line, cell.to_owned()));
+        match task {
+            Task::Regression => numbers.push(parse_number(path, line, target, cell, DROP_HINT)?),
+            Task::Classification => {
+                if let Some(what) = missing(cell) {
+                    return Err(data_error(
+                        path,
+                        Some(line),
+                        Some(target),
+                        format!("{what}{DROP_HINT}"),
+                    ));
+                }
+                labels.push(cell);
+            }
+        }
         Ok(())
     })?;
-    if raw_targets.is_empty() {
-        return Err(data_error(
-            path,
-            None,
-            None,
-            "has a header but no data rows".into(),
-        ));
+    if values.is_empty() {
+        let message = if skipped > 0 {
+            format!("has no row without a missing value ({skipped} skipped)")
+        } else {
+            "has a header but no data rows".into()
+        };
+        return Err(data_error(path, None, None, message));
     }
-
     let targets = match task {
-        Task::Regression => TargetValues::Values(
-            raw_targets
-                .iter()
-                .map(|(line, cell)| parse_number(path, *line, target, cell))
-                .collect::<Result<_>>()?,
-        ),
-        Task::Classification => classes(path, target, &raw_targets)?,
+        Task::Regression => TargetValues::Values(numbers),
+        Task::Classification => labels.finish(path, target)?,
     };
-    Ok(Dataset {
+    let data = Dataset {
         features: values,
         feature_names,
         target_name: target.to_owned(),
         targets,
-    })
+    };
+    Ok((data, skipped))
 }
 
-/// Maps class cells to indices: labels sorted numerically when they are all numbers, else
-/// alphabetically.
-fn classes(path: &Path, target: &str, cells: &[(u64, String)]) -> Result<TargetValues> {
-    if let Some((line, _)) = cells.iter().find(|(_, c)| c.is_empty()) {
-        return Err(data_error(
-            path,
-            Some(*line),
-            Some(target),
-            "is empty".into(),
-        ));
-    }
-    let distinct: BTreeSet<&str> = cells.iter().map(|(_, c)| c.as_str()).collect();
-    let mut labels: Vec<String> = distinct.into_iter().map(str::to_owned).collect();
-    if labels.iter().all(|l| l.parse::<f64>().is_ok()) {
-        labels.sort_by(|a, b| {
-            a.parse::<f64>()
-                .unwrap()
-                .total_cmp(&b.parse::<f64>().unwrap())
+/// Class labels as they stream in: each distinct text gets a provisional index.
+#[derive(Default)]
+struct Labels {
+    seen: std::collections::HashMap<String, usize>,
+    order: Vec<String>,
+    indices: Vec<usize>,
+}
+
+impl Labels {
+    fn push(&mut self, cell: &str) {
+        let next = self.order.len();
+        let index = *self.seen.entry(cell.to_owned()).or_insert_with(|| {
+            self.order.push(cell.to_owned());
+            next
         });
+        self.indices.push(index);
     }
-    if labels.len() < 2 {
-        return Err(data_error(
-            path,
-            None,
-            Some(target),
-            format!(
-                "has a single class (`{}`); classification needs two or more",
-                labels[0]
-            ),
-        ));
-    }
-    let indices = cells
-        .iter()
-        .map(|(_, c)| {
-            labels
-                .iter()
-                .position(|l| l == c)
-                .expect("label collected above")
+
+    /// Final class indices: labels sorted numerically when they are all numbers, else
+    /// alphabetically.
+    fn finish(self, path: &Path, target: &str) -> Result<TargetValues> {
+        let mut labels = self.order.clone();
+        if labels.iter().all(|l| l.parse::<f64>().is_ok()) {
+            labels.sort_by(|a, b| {
+                a.parse::<f64>()
+                    .unwrap()
+                    .total_cmp(&b.parse::<f64>().unwrap())
+            });
+        } else {
+            labels.sort();
+        }
+        if labels.len() < 2 {
+            return Err(data_error(
+                path,
+                None,
+                Some(target),
+                format!(
+                    "has a single class (`{}`); classification needs two or more",
+                    labels[0]
+                ),
+            ));
+        }
+        let rank: Vec<usize> = self
+            .order
+            .iter()
+            .map(|l| labels.iter().position(|m| m == l).expect("same labels"))
+            .collect();
+        Ok(TargetValues::Classes {
+            indices: self.indices.iter().map(|&i| rank[i]).collect(),
+            labels,
         })
-        .collect();
-    Ok(TargetValues::Classes { indices, labels })
+    }
 }
 
 /// Reads the columns `names` (in that order) from a CSV file for prediction; other columns are
@@ -238,7 +300,7 @@ pub fn read_features(path: &Path, names: &[String]) -> Result<Vec<f64>> {
     let mut values = Vec::new();
     for_each_row(path, &mut table, |line, record| {
         for (&i, name) in indices.iter().zip(names) {
-            values.push(parse_number(path, line, name, &record[i])?);
+            values.push(parse_number(path, line, name, &record[i], "")?);
         }
         Ok(())
     })?;

@@ -1,8 +1,10 @@
 //! Where training data comes from: built-in datasets and CSV files, turned into a [`Dataset`]
 //! (a numeric feature table with named columns and a target).
 
+pub mod builtin;
 pub mod csv;
 pub mod numpy;
+pub mod scale;
 pub mod split;
 pub mod synthetic;
 
@@ -11,38 +13,11 @@ use std::path::PathBuf;
 use burn::config::Config;
 use burn::tensor::backend::Backend;
 use burn::tensor::{Int, Tensor, TensorData};
-use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::loss::{Targets, Task};
 
-/// A built-in dataset.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "snake_case")]
-pub enum Builtin {
-    /// The textbook's 100 points, y = 3x + U(0, 1), NumPy seed 1 (regression).
-    Linear,
-    /// Two interleaving half circles (2 classes).
-    Moons,
-}
-
-impl Builtin {
-    /// The name as written in configs.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Builtin::Linear => "linear",
-            Builtin::Moons => "moons",
-        }
-    }
-
-    /// The task the dataset poses.
-    pub fn task(self) -> Task {
-        match self {
-            Builtin::Linear => Task::Regression,
-            Builtin::Moons => Task::Classification,
-        }
-    }
-}
+pub use builtin::Builtin;
 
 /// Where the data comes from: a built-in dataset or a CSV file.
 #[derive(Config, Debug, PartialEq)]
@@ -56,15 +31,21 @@ pub struct DataConfig {
     pub target: Option<String>,
     /// Feature columns of the CSV file; every column but the target when unset.
     pub features: Option<Vec<String>>,
-    /// Number of points of a generated dataset (`moons`).
+    /// Number of points of a generated dataset.
     #[config(default = 1000)]
     pub samples: usize,
-    /// Noise level of a generated dataset (`moons`).
+    /// Noise level of a generated dataset: the standard deviation of the Gaussian noise.
     #[config(default = 0.1)]
     pub noise: f64,
-    /// Seed of a generated dataset (`moons`).
+    /// Number of classes of `blobs`.
+    #[config(default = 3)]
+    pub classes: usize,
+    /// Seed of a generated dataset.
     #[config(default = 0)]
     pub seed: u64,
+    /// Skip CSV rows with an empty, NaN or infinite cell instead of failing.
+    #[config(default = false)]
+    pub drop_missing: bool,
 }
 
 impl DataConfig {
@@ -83,9 +64,20 @@ impl DataConfig {
                 "data.noise",
                 format!("must be zero or positive, got {}", self.noise),
             )),
-            (None, Some(Builtin::Moons)) if self.samples < 4 => {
+            (None, Some(b)) if b.is_generated() && self.samples < 4 => {
                 Err(Error::config("data.samples", "must be at least 4"))
             }
+            (None, Some(Builtin::Blobs)) if self.classes < 2 => Err(Error::config(
+                "data.classes",
+                format!("must be at least 2, got {}", self.classes),
+            )),
+            (None, Some(Builtin::Blobs)) if self.classes > self.samples => Err(Error::config(
+                "data.classes",
+                format!(
+                    "is {} but there are only {} samples",
+                    self.classes, self.samples
+                ),
+            )),
             _ => Ok(()),
         }
     }
@@ -112,14 +104,27 @@ impl DataConfig {
 
     /// Loads the data for `task`.
     pub fn load(&self, task: Task) -> Result<Dataset> {
+        self.load_counting(task).map(|(data, _)| data)
+    }
+
+    /// Loads the data for `task`, with the number of CSV rows skipped for missing values.
+    pub fn load_counting(&self, task: Task) -> Result<(Dataset, usize)> {
         self.validate()?;
-        let data = match (&self.csv, self.dataset) {
+        let (data, skipped) = match (&self.csv, self.dataset) {
             (Some(path), _) => {
                 let target = self.target.as_deref().unwrap_or_default();
-                csv::read_table(path, target, self.features.as_deref(), task)?
+                csv::read_table(
+                    path,
+                    target,
+                    self.features.as_deref(),
+                    task,
+                    self.drop_missing,
+                )?
             }
-            (None, Some(Builtin::Linear)) => synthetic::linear(),
-            (None, Some(Builtin::Moons)) => synthetic::moons(self.samples, self.noise, self.seed),
+            (None, Some(builtin)) => (
+                builtin.load(self.samples, self.noise, self.classes, self.seed),
+                0,
+            ),
             (None, None) => unreachable!("validated above"),
         };
         if data.task() != task {
@@ -129,7 +134,7 @@ impl DataConfig {
                 data.task()
             )));
         }
-        Ok(data)
+        Ok((data, skipped))
     }
 }
 

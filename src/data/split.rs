@@ -1,38 +1,150 @@
-//! Train/validation splits.
+//! Train/validation/test splits and k-fold cross-validation folds, stratified by class for
+//! classification so that every part keeps the class proportions.
 
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 
-/// Splits `0..rows` into training and validation indices: a seeded shuffle, then the last
-/// `round(rows · fraction)` rows (at least one when the fraction is positive) for validation.
-/// A fraction of 0 keeps every row, in order, for training.
-pub fn train_valid(rows: usize, fraction: f64, seed: u64) -> (Vec<usize>, Vec<usize>) {
-    let mut indices: Vec<usize> = (0..rows).collect();
-    if fraction <= 0.0 {
-        return (indices, Vec::new());
+/// Row indices of the three parts of a split.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Split {
+    pub train: Vec<usize>,
+    pub valid: Vec<usize>,
+    pub test: Vec<usize>,
+}
+
+/// The rows grouped for stratification: one group per class, or one group of all rows.
+fn groups(rows: usize, classes: Option<&[usize]>) -> Vec<Vec<usize>> {
+    match classes {
+        None => vec![(0..rows).collect()],
+        Some(classes) => {
+            let k = classes.iter().max().map_or(0, |m| m + 1);
+            let mut groups = vec![Vec::new(); k];
+            for (row, &c) in classes.iter().enumerate() {
+                groups[c].push(row);
+            }
+            groups
+        }
     }
-    indices.shuffle(&mut StdRng::seed_from_u64(seed));
-    let valid = ((rows as f64 * fraction).round() as usize).clamp(1, rows.saturating_sub(1));
-    let valid = indices.split_off(rows - valid);
-    (indices, valid)
+}
+
+/// Splits `0..rows`: a seeded shuffle, then `round(n · test)` rows for testing and
+/// `round(n · valid)` for validation (at least one each when its fraction is positive and
+/// the rows allow), per class when `classes` is given. With both fractions 0 every row trains,
+/// in order.
+pub fn split(rows: usize, classes: Option<&[usize]>, valid: f64, test: f64, seed: u64) -> Split {
+    if valid <= 0.0 && test <= 0.0 {
+        return Split {
+            train: (0..rows).collect(),
+            ..Split::default()
+        };
+    }
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut out = Split::default();
+    for mut group in groups(rows, classes) {
+        group.shuffle(&mut rng);
+        let n = group.len();
+        let take = |fraction: f64| {
+            if fraction <= 0.0 {
+                0
+            } else {
+                ((n as f64 * fraction).round() as usize).max(1)
+            }
+        };
+        let n_test = take(test).min(n.saturating_sub(1));
+        let n_valid = take(valid).min(n.saturating_sub(1 + n_test));
+        out.test.extend(group.drain(n - n_test..));
+        out.valid.extend(group.drain(n - n_test - n_valid..));
+        out.train.extend(group);
+    }
+    if classes.is_some() {
+        // Interleave the classes again so that no part is sorted by class.
+        for part in [&mut out.train, &mut out.valid, &mut out.test] {
+            part.shuffle(&mut rng);
+        }
+    }
+    out
+}
+
+/// Assigns `0..rows` to `k` folds after a seeded shuffle, dealing each class round-robin when
+/// `classes` is given; returns each fold's rows.
+pub fn folds(rows: usize, classes: Option<&[usize]>, k: usize, seed: u64) -> Vec<Vec<usize>> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut folds = vec![Vec::new(); k];
+    let mut next = 0;
+    for mut group in groups(rows, classes) {
+        group.shuffle(&mut rng);
+        for row in group {
+            folds[next % k].push(row);
+            next += 1;
+        }
+    }
+    for fold in &mut folds {
+        fold.sort_unstable();
+    }
+    folds
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn split_is_a_partition() {
-        let (train, valid) = train_valid(10, 0.2, 7);
-        assert_eq!((train.len(), valid.len()), (8, 2));
-        let mut all: Vec<usize> = train.iter().chain(&valid).copied().collect();
+    fn partition(s: &Split, rows: usize) {
+        let mut all: Vec<usize> = s
+            .train
+            .iter()
+            .chain(&s.valid)
+            .chain(&s.test)
+            .copied()
+            .collect();
         all.sort();
-        assert_eq!(all, (0..10).collect::<Vec<_>>());
+        assert_eq!(all, (0..rows).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn split_is_a_partition_of_the_asked_sizes() {
+        let s = split(10, None, 0.2, 0.1, 7);
+        assert_eq!((s.train.len(), s.valid.len(), s.test.len()), (7, 2, 1));
+        partition(&s, 10);
     }
 
     #[test]
     fn no_fraction_keeps_order() {
-        assert_eq!(train_valid(3, 0.0, 1), (vec![0, 1, 2], vec![]));
+        assert_eq!(split(3, None, 0.0, 0.0, 1).train, vec![0, 1, 2]);
+    }
+
+    #[test]
+    fn stratified_parts_keep_the_class_shares() {
+        // 60 of class 0, 30 of class 1, 10 of class 2.
+        let classes: Vec<usize> = (0..100)
+            .map(|i| {
+                if i < 60 {
+                    0
+                } else if i < 90 {
+                    1
+                } else {
+                    2
+                }
+            })
+            .collect();
+        let s = split(100, Some(&classes), 0.2, 0.1, 3);
+        partition(&s, 100);
+        let count = |part: &[usize], c: usize| part.iter().filter(|&&r| classes[r] == c).count();
+        assert_eq!([0, 1, 2].map(|c| count(&s.valid, c)), [12, 6, 2]);
+        assert_eq!([0, 1, 2].map(|c| count(&s.test, c)), [6, 3, 1]);
+    }
+
+    #[test]
+    fn stratified_folds_deal_every_class_evenly() {
+        let classes: Vec<usize> = (0..150).map(|i| i / 50).collect();
+        let folds = folds(150, Some(&classes), 5, 11);
+        let mut all: Vec<usize> = folds.concat();
+        all.sort();
+        assert_eq!(all, (0..150).collect::<Vec<_>>());
+        for fold in &folds {
+            for c in 0..3 {
+                assert_eq!(fold.iter().filter(|&&r| classes[r] == c).count(), 10);
+            }
+        }
     }
 }

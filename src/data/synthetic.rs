@@ -1,4 +1,7 @@
-//! Built-in datasets generated from a seed: the textbook's linear data and two moons.
+//! Built-in datasets generated from a seed: the textbook's linear data, a noisy sine, and the
+//! classic 2-D classification shapes (moons, circles, spirals, XOR, blobs).
+
+use std::f64::consts::PI;
 
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
@@ -12,45 +15,139 @@ pub fn linear() -> Dataset {
     let x = rng.rand(100);
     let noise = rng.rand(100);
     let y: Vec<f64> = x.iter().zip(&noise).map(|(x, n)| 3.0 * x + n).collect();
-    Dataset {
-        features: x,
-        feature_names: vec!["x".into()],
-        target_name: "y".into(),
-        targets: TargetValues::Values(y),
+    regression(x, vec!["x".into()], y)
+}
+
+/// y = sin(2πx) + ε, x uniform in [0, 1], ε ~ N(0, noise²): a curve a single neuron cannot
+/// fit and a small MLP can.
+pub fn sine(samples: usize, noise: f64, seed: u64) -> Dataset {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut x = Vec::with_capacity(samples);
+    let mut y = Vec::with_capacity(samples);
+    for _ in 0..samples {
+        let xi: f64 = rng.random();
+        x.push(xi);
+        y.push((2.0 * PI * xi).sin() + noise * gaussian(&mut rng));
     }
+    regression(x, vec!["x".into()], y)
 }
 
 /// Two interleaving half circles (scikit-learn's `make_moons`), `samples` points split evenly
 /// between the classes, with Gaussian noise of standard deviation `noise` on each coordinate.
 pub fn moons(samples: usize, noise: f64, seed: u64) -> Dataset {
     let mut rng = StdRng::seed_from_u64(seed);
-    let outer = samples / 2;
-    let mut features = Vec::with_capacity(samples * 2);
-    let mut classes = Vec::with_capacity(samples);
-    for i in 0..samples {
-        let (class, k, n) = if i < outer {
-            (0, i, outer)
-        } else {
-            (1, i - outer, samples - outer)
-        };
-        let t = std::f64::consts::PI * k as f64 / (n.max(2) - 1) as f64;
-        let (x, y) = if class == 0 {
+    let mut points = Vec::with_capacity(samples);
+    for (class, k, n) in halves(samples) {
+        let t = PI * k as f64 / (n.max(2) - 1) as f64;
+        let p = if class == 0 {
             (t.cos(), t.sin())
         } else {
             (1.0 - t.cos(), 0.5 - t.sin())
         };
-        features.push(x + noise * gaussian(&mut rng));
-        features.push(y + noise * gaussian(&mut rng));
-        classes.push(class);
+        points.push((p, class));
+    }
+    plane(points, noise, &mut rng, 2)
+}
+
+/// Two concentric circles, radius 1 and 0.5 (scikit-learn's `make_circles`, factor 0.5).
+pub fn circles(samples: usize, noise: f64, seed: u64) -> Dataset {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut points = Vec::with_capacity(samples);
+    for (class, k, n) in halves(samples) {
+        let t = 2.0 * PI * k as f64 / n.max(1) as f64;
+        let r = if class == 0 { 1.0 } else { 0.5 };
+        points.push(((r * t.cos(), r * t.sin()), class));
+    }
+    plane(points, noise, &mut rng, 2)
+}
+
+/// Two interleaved spirals, each turning one and a half times around the origin.
+pub fn spirals(samples: usize, noise: f64, seed: u64) -> Dataset {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut points = Vec::with_capacity(samples);
+    for (class, k, n) in halves(samples) {
+        let s = k as f64 / n.max(2) as f64;
+        let t = 3.0 * PI * s + PI * class as f64;
+        let r = 0.1 + s;
+        points.push(((r * t.cos(), r * t.sin()), class));
+    }
+    plane(points, noise, &mut rng, 2)
+}
+
+/// Points uniform in [−1, 1]², class 1 where x₁·x₂ > 0: the problem a single neuron cannot
+/// solve. The noise moves points after labelling.
+pub fn xor(samples: usize, noise: f64, seed: u64) -> Dataset {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let points = (0..samples)
+        .map(|_| {
+            let x1 = rng.random_range(-1.0..1.0);
+            let x2 = rng.random_range(-1.0..1.0);
+            ((x1, x2), usize::from(x1 * x2 > 0.0))
+        })
+        .collect();
+    plane(points, noise, &mut rng, 2)
+}
+
+/// `classes` Gaussian blobs with standard deviation `noise` around centres drawn uniformly in
+/// [−5, 5]², the points dealt evenly between them.
+pub fn blobs(samples: usize, classes: usize, noise: f64, seed: u64) -> Dataset {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let centres: Vec<(f64, f64)> = (0..classes)
+        .map(|_| (rng.random_range(-5.0..5.0), rng.random_range(-5.0..5.0)))
+        .collect();
+    let points = (0..samples)
+        .map(|i| {
+            let class = i * classes / samples.max(1);
+            (centres[class], class)
+        })
+        .collect();
+    plane(points, noise, &mut rng, classes)
+}
+
+/// The (class, index within class, class size) of each of `samples` points split between two
+/// classes, the first taking the odd one out.
+fn halves(samples: usize) -> impl Iterator<Item = (usize, usize, usize)> {
+    let first = samples / 2;
+    (0..samples).map(move |i| {
+        if i < first {
+            (0, i, first)
+        } else {
+            (1, i - first, samples - first)
+        }
+    })
+}
+
+/// A 2-D classification set from ideal points, each moved by Gaussian noise.
+fn plane(
+    points: Vec<((f64, f64), usize)>,
+    noise: f64,
+    rng: &mut StdRng,
+    classes: usize,
+) -> Dataset {
+    let mut features = Vec::with_capacity(points.len() * 2);
+    let mut indices = Vec::with_capacity(points.len());
+    for ((x1, x2), class) in points {
+        features.push(x1 + noise * gaussian(rng));
+        features.push(x2 + noise * gaussian(rng));
+        indices.push(class);
     }
     Dataset {
         features,
         feature_names: vec!["x1".into(), "x2".into()],
         target_name: "class".into(),
         targets: TargetValues::Classes {
-            indices: classes,
-            labels: vec!["0".into(), "1".into()],
+            indices,
+            labels: (0..classes).map(|c| c.to_string()).collect(),
         },
+    }
+}
+
+fn regression(features: Vec<f64>, feature_names: Vec<String>, y: Vec<f64>) -> Dataset {
+    Dataset {
+        features,
+        feature_names,
+        target_name: "y".into(),
+        targets: TargetValues::Values(y),
     }
 }
 
@@ -58,5 +155,5 @@ pub fn moons(samples: usize, noise: f64, seed: u64) -> Dataset {
 fn gaussian(rng: &mut StdRng) -> f64 {
     let u1: f64 = 1.0 - rng.random::<f64>();
     let u2: f64 = rng.random();
-    (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
+    (-2.0 * u1.ln()).sqrt() * (2.0 * PI * u2).cos()
 }

@@ -7,6 +7,7 @@ use burn::tensor::backend::{AutodiffBackend, Backend};
 use nnlab::backend::BackendName;
 use nnlab::checkpoint::{RunDir, RunInfo};
 use nnlab::config::{BatchSize, ExperimentConfig, TrainingConfig};
+use nnlab::data::scale::{FeatureScaling, PreprocessConfig, Scaler, TargetScaling};
 use nnlab::data::{Builtin, DataConfig, Dataset, TargetValues, synthetic};
 use nnlab::loss::{LossConfig, LossName};
 use nnlab::model::{Activation, Mlp, MlpConfig};
@@ -26,6 +27,7 @@ pub fn textbook(
 ) -> ExperimentConfig {
     ExperimentConfig::new()
         .with_data(DataConfig::new().with_dataset(Some(Builtin::Linear)))
+        .with_preprocess(unscaled())
         .with_model(
             MlpConfig::new()
                 .with_input_size(1)
@@ -43,6 +45,13 @@ pub fn textbook(
                 .with_epochs(epochs)
                 .with_batch_size(batch),
         )
+}
+
+/// No feature or target scaling: the textbook trains on the raw numbers.
+pub fn unscaled() -> PreprocessConfig {
+    PreprocessConfig::new()
+        .with_features(FeatureScaling::None)
+        .with_target(TargetScaling::None)
 }
 
 /// A small classifier on the moons, with a validation split.
@@ -103,12 +112,14 @@ pub fn values(data: &Dataset) -> Vec<f64> {
     }
 }
 
-/// MSE of a regression model on a dataset, computed in f64 from its predictions.
+/// MSE of a regression model on a dataset (read unscaled), computed in f64 from its
+/// predictions.
 pub fn mse<B: Backend>(model: &Mlp<B>, data: &Dataset, device: &B::Device) -> f64 {
     let Predictions::Values(pred) = predict(
         model,
         LossName::Mse,
         None,
+        &Scaler::identity(data.width()),
         &data.features,
         data.width(),
         device,

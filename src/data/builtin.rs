@@ -1,0 +1,226 @@
+//! The built-in datasets: generated ones (any size, noise and seed) and three small real ones
+//! shipped inside the `linfa-datasets` crate, so nothing is downloaded at run time.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Dataset, TargetValues, synthetic};
+use crate::loss::Task;
+
+/// A built-in dataset.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum Builtin {
+    /// The textbook's 100 points, y = 3x + U(0, 1), NumPy seed 1 (regression).
+    Linear,
+    /// y = sin(2πx) + noise, x uniform in [0, 1] (regression).
+    Sine,
+    /// Two interleaving half circles (2 classes).
+    Moons,
+    /// Two concentric circles (2 classes).
+    Circles,
+    /// Two interleaved spirals (2 classes).
+    Spirals,
+    /// The four quadrants of [−1, 1]², class by the sign of x₁·x₂ (2 classes).
+    Xor,
+    /// Gaussian blobs, `classes` of them (k classes).
+    Blobs,
+    /// Fisher's iris flowers: 150 × 4, 3 species (real, classification).
+    Iris,
+    /// Diabetes progression after one year: 441 × 10 (real, regression).
+    Diabetes,
+    /// Red wine quality scores: 1599 × 11 (real, regression).
+    WineQuality,
+}
+
+/// What `nnlab datasets` says about a built-in dataset.
+pub struct About {
+    pub name: &'static str,
+    pub task: Task,
+    /// Rows, or `None` when `data.samples` sets it.
+    pub rows: Option<usize>,
+    pub features: usize,
+    /// Classes, or `None` for regression (`blobs`: `data.classes`).
+    pub classes: Option<usize>,
+    pub source: &'static str,
+}
+
+impl Builtin {
+    /// Every built-in dataset, in the order `nnlab datasets` lists them.
+    pub const ALL: [Builtin; 10] = [
+        Builtin::Linear,
+        Builtin::Sine,
+        Builtin::Moons,
+        Builtin::Circles,
+        Builtin::Spirals,
+        Builtin::Xor,
+        Builtin::Blobs,
+        Builtin::Iris,
+        Builtin::Diabetes,
+        Builtin::WineQuality,
+    ];
+
+    /// The name as written in configs.
+    pub fn as_str(self) -> &'static str {
+        self.about().name
+    }
+
+    /// The task the dataset poses.
+    pub fn task(self) -> Task {
+        self.about().task
+    }
+
+    /// Whether `samples`, `noise` and `seed` shape it.
+    pub fn is_generated(self) -> bool {
+        self.about().rows.is_none()
+    }
+
+    pub fn about(self) -> About {
+        let generated = |name, task, classes, source| About {
+            name,
+            task,
+            rows: None,
+            features: if name == "sine" { 1 } else { 2 },
+            classes,
+            source,
+        };
+        match self {
+            Builtin::Linear => About {
+                name: "linear",
+                task: Task::Regression,
+                rows: Some(100),
+                features: 1,
+                classes: None,
+                source: "the textbook: np.random.seed(1); X = rand(100, 1); y = 3X + rand(100, 1)",
+            },
+            Builtin::Sine => generated(
+                "sine",
+                Task::Regression,
+                None,
+                "y = sin(2πx) + N(0, noise²), x ~ U(0, 1)",
+            ),
+            Builtin::Moons => generated(
+                "moons",
+                Task::Classification,
+                Some(2),
+                "two interleaving half circles (as scikit-learn's make_moons)",
+            ),
+            Builtin::Circles => generated(
+                "circles",
+                Task::Classification,
+                Some(2),
+                "two concentric circles, radii 1 and 0.5 (as make_circles)",
+            ),
+            Builtin::Spirals => generated(
+                "spirals",
+                Task::Classification,
+                Some(2),
+                "two interleaved spirals, 1.5 turns each",
+            ),
+            Builtin::Xor => generated(
+                "xor",
+                Task::Classification,
+                Some(2),
+                "U(−1, 1)², class 1 where x1·x2 > 0",
+            ),
+            Builtin::Blobs => generated(
+                "blobs",
+                Task::Classification,
+                None,
+                "`classes` Gaussian blobs (std `noise`) around centres in [−5, 5]²",
+            ),
+            Builtin::Iris => About {
+                name: "iris",
+                task: Task::Classification,
+                rows: Some(150),
+                features: 4,
+                classes: Some(3),
+                source: "Fisher (1936), via the linfa-datasets crate",
+            },
+            Builtin::Diabetes => About {
+                name: "diabetes",
+                task: Task::Regression,
+                rows: Some(441),
+                features: 10,
+                classes: None,
+                source: "Efron et al. (2004), scikit-learn's scaled version, via linfa-datasets \
+                         (whose loader drops the first of the 442 rows)",
+            },
+            Builtin::WineQuality => About {
+                name: "wine_quality",
+                task: Task::Regression,
+                rows: Some(1599),
+                features: 11,
+                classes: None,
+                source: "Cortez et al. (2009), red wine, UCI, via linfa-datasets",
+            },
+        }
+    }
+
+    /// Generates or loads the dataset; `samples`, `noise`, `classes` and `seed` shape the
+    /// generated ones only.
+    pub fn load(self, samples: usize, noise: f64, classes: usize, seed: u64) -> Dataset {
+        match self {
+            Builtin::Linear => synthetic::linear(),
+            Builtin::Sine => synthetic::sine(samples, noise, seed),
+            Builtin::Moons => synthetic::moons(samples, noise, seed),
+            Builtin::Circles => synthetic::circles(samples, noise, seed),
+            Builtin::Spirals => synthetic::spirals(samples, noise, seed),
+            Builtin::Xor => synthetic::xor(samples, noise, seed),
+            Builtin::Blobs => synthetic::blobs(samples, classes, noise, seed),
+            Builtin::Iris => {
+                let ds = linfa_datasets::iris();
+                let indices = ds.targets.iter().copied().collect();
+                Dataset {
+                    features: ds.records.iter().copied().collect(),
+                    feature_names: names(&[
+                        "sepal_length",
+                        "sepal_width",
+                        "petal_length",
+                        "petal_width",
+                    ]),
+                    target_name: "species".into(),
+                    targets: TargetValues::Classes {
+                        indices,
+                        labels: names(&["setosa", "versicolor", "virginica"]),
+                    },
+                }
+            }
+            Builtin::Diabetes => {
+                let ds = linfa_datasets::diabetes();
+                Dataset {
+                    features: ds.records.iter().copied().collect(),
+                    feature_names: names(&[
+                        "age", "sex", "bmi", "bp", "s1", "s2", "s3", "s4", "s5", "s6",
+                    ]),
+                    target_name: "progression".into(),
+                    targets: TargetValues::Values(ds.targets.iter().copied().collect()),
+                }
+            }
+            Builtin::WineQuality => {
+                let ds = linfa_datasets::winequality();
+                Dataset {
+                    features: ds.records.iter().copied().collect(),
+                    feature_names: names(&[
+                        "fixed_acidity",
+                        "volatile_acidity",
+                        "citric_acid",
+                        "residual_sugar",
+                        "chlorides",
+                        "free_sulfur_dioxide",
+                        "total_sulfur_dioxide",
+                        "density",
+                        "ph",
+                        "sulphates",
+                        "alcohol",
+                    ]),
+                    target_name: "quality".into(),
+                    targets: TargetValues::Values(ds.targets.iter().map(|&q| q as f64).collect()),
+                }
+            }
+        }
+    }
+}
+
+fn names(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| s.to_string()).collect()
+}

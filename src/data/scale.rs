@@ -1,0 +1,211 @@
+//! Preprocessing fitted on the training rows only and saved with the run, so that `predict`
+//! takes raw rows and answers in raw units.
+//!
+//! - `standard` (z-score): x' = (x − mean) / std, with the population std (as scikit-learn's
+//!   `StandardScaler`);
+//! - `min_max`: x' = (x − min) / (max − min), into [0, 1];
+//! - the regression target likewise with `standard`; predictions are mapped back with
+//!   y = y'·std + mean. A constant column keeps scale 1.
+
+use burn::config::Config;
+use serde::{Deserialize, Serialize};
+
+use super::{Dataset, TargetValues};
+
+/// How feature columns are scaled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum FeatureScaling {
+    /// Zero mean and unit variance on the training rows.
+    Standard,
+    /// Into [0, 1] on the training rows.
+    MinMax,
+    /// As they are.
+    None,
+}
+
+/// How a regression target is scaled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum TargetScaling {
+    /// Zero mean and unit variance on the training rows; predictions mapped back.
+    Standard,
+    /// As it is.
+    None,
+}
+
+/// What to fit on the training rows before training.
+#[derive(Config, Debug, PartialEq)]
+pub struct PreprocessConfig {
+    /// `standard`, `min_max` or `none`.
+    #[config(default = "FeatureScaling::Standard")]
+    pub features: FeatureScaling,
+    /// `standard` or `none`; regression only (class labels are never scaled).
+    #[config(default = "TargetScaling::Standard")]
+    pub target: TargetScaling,
+}
+
+/// x' = (x − shift) / scale.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Affine {
+    pub shift: f64,
+    pub scale: f64,
+}
+
+impl Affine {
+    const IDENTITY: Affine = Affine {
+        shift: 0.0,
+        scale: 1.0,
+    };
+
+    pub fn apply(self, x: f64) -> f64 {
+        (x - self.shift) / self.scale
+    }
+
+    pub fn restore(self, x: f64) -> f64 {
+        x * self.scale + self.shift
+    }
+
+    fn standard(values: impl Iterator<Item = f64> + Clone) -> Affine {
+        let n = values.clone().count().max(1) as f64;
+        let mean = values.clone().sum::<f64>() / n;
+        let var = values.map(|v| (v - mean).powi(2)).sum::<f64>() / n;
+        Affine {
+            shift: mean,
+            scale: nonzero(var.sqrt()),
+        }
+    }
+
+    fn min_max(values: impl Iterator<Item = f64>) -> Affine {
+        let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+            (lo.min(v), hi.max(v))
+        });
+        if lo.is_finite() {
+            Affine {
+                shift: lo,
+                scale: nonzero(hi - lo),
+            }
+        } else {
+            Affine::IDENTITY
+        }
+    }
+}
+
+fn nonzero(scale: f64) -> f64 {
+    if scale > 1e-12 { scale } else { 1.0 }
+}
+
+/// The fitted preprocessing of a run: one map per feature column and, for regression, the
+/// target's.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Scaler {
+    pub features: Vec<Affine>,
+    pub target: Option<Affine>,
+}
+
+impl Scaler {
+    /// No scaling, for `width` features.
+    pub fn identity(width: usize) -> Self {
+        Scaler {
+            features: vec![Affine::IDENTITY; width],
+            target: None,
+        }
+    }
+
+    /// Fits the maps `config` asks for on `data` (the training rows).
+    pub fn fit(config: &PreprocessConfig, data: &Dataset) -> Self {
+        let width = data.width();
+        let column = |j: usize| data.features.iter().skip(j).step_by(width.max(1)).copied();
+        let features = (0..width)
+            .map(|j| match config.features {
+                FeatureScaling::Standard => Affine::standard(column(j)),
+                FeatureScaling::MinMax => Affine::min_max(column(j)),
+                FeatureScaling::None => Affine::IDENTITY,
+            })
+            .collect();
+        let target = match (&data.targets, config.target) {
+            (TargetValues::Values(y), TargetScaling::Standard) => {
+                Some(Affine::standard(y.iter().copied()))
+            }
+            _ => None,
+        };
+        Scaler { features, target }
+    }
+
+    /// Scales row-major features of this scaler's width.
+    pub fn features(&self, values: &[f64]) -> Vec<f64> {
+        let width = self.features.len().max(1);
+        values
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| self.features[i % width].apply(v))
+            .collect()
+    }
+
+    /// A scaled copy of `data`: features, and the target where it has a map.
+    pub fn apply(&self, data: &Dataset) -> Dataset {
+        let targets = match (&data.targets, self.target) {
+            (TargetValues::Values(y), Some(t)) => {
+                TargetValues::Values(y.iter().map(|&v| t.apply(v)).collect())
+            }
+            (targets, _) => targets.clone(),
+        };
+        Dataset {
+            features: self.features(&data.features),
+            feature_names: data.feature_names.clone(),
+            target_name: data.target_name.clone(),
+            targets,
+        }
+    }
+
+    /// A model output in the target's original units.
+    pub fn restore_target(&self, y: f64) -> f64 {
+        self.target.map_or(y, |t| t.restore(y))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table() -> Dataset {
+        Dataset {
+            features: vec![1.0, 10.0, 2.0, 10.0, 3.0, 10.0, 6.0, 10.0],
+            feature_names: vec!["a".into(), "constant".into()],
+            target_name: "y".into(),
+            targets: TargetValues::Values(vec![2.0, 4.0, 6.0, 8.0]),
+        }
+    }
+
+    #[test]
+    fn standard_gives_zero_mean_unit_variance_and_restores_the_target() {
+        let data = table();
+        let scaler = Scaler::fit(&PreprocessConfig::new(), &data);
+        let scaled = scaler.apply(&data);
+        let a: Vec<f64> = scaled.features.iter().step_by(2).copied().collect();
+        let mean = a.iter().sum::<f64>() / 4.0;
+        let var = a.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / 4.0;
+        assert!(mean.abs() < 1e-12 && (var - 1.0).abs() < 1e-12);
+        // A constant column is centred, not divided by zero.
+        assert!(scaled.features.iter().skip(1).step_by(2).all(|&v| v == 0.0));
+        let TargetValues::Values(y) = &scaled.targets else {
+            unreachable!()
+        };
+        for (scaled, raw) in y.iter().zip([2.0, 4.0, 6.0, 8.0]) {
+            assert!((scaler.restore_target(*scaled) - raw).abs() < 1e-12);
+        }
+    }
+
+    #[test]
+    fn min_max_maps_the_training_range_onto_the_unit_interval() {
+        let config = PreprocessConfig::new()
+            .with_features(FeatureScaling::MinMax)
+            .with_target(TargetScaling::None);
+        let scaler = Scaler::fit(&config, &table());
+        assert_eq!(
+            scaler.features(&[1.0, 10.0, 6.0, 10.0]),
+            [0.0, 0.0, 1.0, 0.0]
+        );
+        assert_eq!(scaler.target, None);
+    }
+}
