@@ -28,6 +28,10 @@ pub enum Command {
     Train(Box<TrainArgs>),
     /// Predict with a saved run; writes CSV to stdout.
     Predict(PredictArgs),
+    /// Score a saved run on labelled rows: regression or classification metrics.
+    Eval(EvalArgs),
+    /// K-fold cross-validation: the score of each fold, their mean and standard deviation.
+    Cv(Box<CvArgs>),
     /// Show a run's config and final metrics.
     Info(InfoArgs),
     /// Train one model with several optimizers, learning rates or batch sizes from the same
@@ -46,6 +50,8 @@ pub enum Command {
 pub struct TrainArgs {
     #[command(flatten)]
     pub experiment: ExperimentArgs,
+    #[command(flatten)]
+    pub optim: OptimArgs,
     /// Where to write the run [default: artifacts/<data name>].
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
@@ -54,8 +60,19 @@ pub struct TrainArgs {
     pub overwrite: bool,
     /// Continue a saved run up to `--epochs` epochs in all (written back to DIR unless
     /// `--out` names another directory).
-    #[arg(long, value_name = "DIR", conflicts_with_all = ["config", "data", "dataset", "samples", "noise", "classes", "data_seed", "drop_missing", "scale", "scale_target", "target", "features", "task", "optimizer", "batch_size", "hidden", "activation", "loss", "seed", "validation", "schedule", "warmup", "clip_norm", "clip_value"])]
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["config", "data", "dataset", "samples", "noise", "classes", "data_seed", "drop_missing", "scale", "scale_target", "target", "features", "task", "optimizer", "batch_size", "hidden", "activation", "loss", "seed", "validation", "test", "schedule", "warmup", "clip_norm", "clip_value"])]
     pub resume: Option<PathBuf>,
+    /// Backend to train on [default: ndarray when compiled in, else wgpu].
+    #[arg(long, value_enum)]
+    pub backend: Option<BackendName>,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// The optimizer of a single training run.
+#[derive(Debug, Args)]
+pub struct OptimArgs {
     /// Learning rate α [default: 0.01].
     #[arg(long, value_name = "ALPHA", allow_negative_numbers = true)]
     pub lr: Option<f64>,
@@ -65,12 +82,47 @@ pub struct TrainArgs {
     /// Rows per step, or `full` for batch gradient descent [default: 32].
     #[arg(long, value_name = "N|full")]
     pub batch_size: Option<BatchSize>,
+}
+
+/// `nnlab cv`: k-fold cross-validation of one experiment.
+#[derive(Debug, Args)]
+pub struct CvArgs {
+    #[command(flatten)]
+    pub experiment: ExperimentArgs,
+    #[command(flatten)]
+    pub optim: OptimArgs,
+    /// Number of folds.
+    #[arg(long, default_value_t = 5)]
+    pub folds: usize,
+    /// Where to write cv.json [default: artifacts/cv-<data name>].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Replace a cross-validation that already exists in the output directory.
+    #[arg(long)]
+    pub overwrite: bool,
     /// Backend to train on [default: ndarray when compiled in, else wgpu].
     #[arg(long, value_enum)]
     pub backend: Option<BackendName>,
-    /// No progress bar.
+    /// No progress bars and no line per fold.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+/// `nnlab eval`: a saved run's metrics on labelled rows.
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// A run directory written by `nnlab train`.
+    #[arg(long, value_name = "DIR")]
+    pub checkpoint: PathBuf,
+    /// A CSV file with a header row holding the run's feature columns and its target column.
+    #[arg(long, value_name = "FILE.csv")]
+    pub input: PathBuf,
+    /// Print the metrics as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Backend to predict on [default: ndarray when compiled in, else wgpu].
+    #[arg(long, value_enum)]
+    pub backend: Option<BackendName>,
 }
 
 /// `nnlab compare`: one model, from the same initial weights, trained once per combination of
@@ -186,9 +238,12 @@ pub struct ExperimentArgs {
     /// Seed of the initial weights, shuffles and split [default: 42].
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Fraction of rows held out for validation [default: 0].
+    /// Fraction of rows held out for validation, scored every epoch [default: 0].
     #[arg(long, value_name = "FRACTION", allow_negative_numbers = true)]
     pub validation: Option<f64>,
+    /// Fraction of rows held out for a final test, scored once at the end [default: 0].
+    #[arg(long, value_name = "FRACTION", allow_negative_numbers = true)]
+    pub test: Option<f64>,
 }
 
 /// Hidden layer widths from the command line.

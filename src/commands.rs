@@ -7,17 +7,21 @@ use burn::tensor::backend::AutodiffBackend;
 use serde_json::Map;
 
 use crate::backend::{BackendJob, BackendName, run_f64, run_on};
+use crate::checkpoint::write_atomic;
 use crate::checkpoint::{RunDir, RunInfo};
 use crate::cli::{
-    Command, CompareArgs, ExperimentArgs, GradcheckArgs, Hidden, InfoArgs, PredictArgs, TrainArgs,
+    Command, CompareArgs, CvArgs, EvalArgs, ExperimentArgs, GradcheckArgs, Hidden, InfoArgs,
+    OptimArgs, PredictArgs, TrainArgs,
 };
 use crate::compare::{CompareConfig, Comparison, HISTORY, VariantRun, compare};
 use crate::config::ExperimentConfig;
+use crate::cv::{CvReport, Fold, cross_validate};
 use crate::data::{Builtin, DataConfig, Dataset, csv};
 use crate::error::{Error, Result};
 use crate::gradcheck::{ParamCheck, gradcheck};
 use crate::loss::{LossName, Task};
 use crate::metrics::EpochRecord;
+use crate::metrics::{Evaluation, evaluate};
 use crate::predict::predict;
 use crate::schedule::{ClipBy, ClipConfig};
 use crate::train::fit;
@@ -27,6 +31,8 @@ pub fn run(command: Command) -> Result<()> {
     match command {
         Command::Train(args) => train(*args),
         Command::Predict(args) => predict_command(args),
+        Command::Eval(args) => eval_command(args),
+        Command::Cv(args) => cv_command(*args),
         Command::Info(args) => info(args),
         Command::Compare(args) => compare_command(*args),
         Command::Gradcheck(args) => gradcheck_command(args),
@@ -34,14 +40,17 @@ pub fn run(command: Command) -> Result<()> {
     }
 }
 
-/// The config that `nnlab train` flags describe: the file (or defaults) with flags on top.
-pub fn train_config(args: &TrainArgs) -> Result<ExperimentConfig> {
-    let mut config = experiment_config(&args.experiment)?;
-    apply_common(&mut config, args);
-    if let Some(optimizer) = args.optimizer {
+/// The config that `nnlab train` (or `cv`) flags describe: the file (or defaults) with flags
+/// on top.
+pub fn train_config(experiment: &ExperimentArgs, optim: &OptimArgs) -> Result<ExperimentConfig> {
+    let mut config = experiment_config(experiment)?;
+    if let Some(lr) = optim.lr {
+        config.optimizer.learning_rate = lr;
+    }
+    if let Some(optimizer) = optim.optimizer {
         config.optimizer.name = optimizer;
     }
-    if let Some(batch) = args.batch_size {
+    if let Some(batch) = optim.batch_size {
         config.training.batch_size = batch;
     }
     config.validate()?;
@@ -123,6 +132,9 @@ fn experiment_config(args: &ExperimentArgs) -> Result<ExperimentConfig> {
     if let Some(fraction) = args.validation {
         config.training.validation_fraction = fraction;
     }
+    if let Some(fraction) = args.test {
+        config.training.test_fraction = fraction;
+    }
     if let Some(schedule) = args.schedule {
         config.schedule.name = schedule;
     }
@@ -145,7 +157,7 @@ fn apply_common(config: &mut ExperimentConfig, args: &TrainArgs) {
     if let Some(epochs) = args.experiment.epochs {
         config.training.epochs = epochs;
     }
-    if let Some(lr) = args.lr {
+    if let Some(lr) = args.optim.lr {
         config.optimizer.learning_rate = lr;
     }
 }
@@ -191,7 +203,7 @@ fn train(args: TrainArgs) -> Result<()> {
             }
         }
         None => {
-            let config = train_config(&args)?;
+            let config = train_config(&args.experiment, &args.optim)?;
             let out = args
                 .out
                 .clone()
@@ -226,7 +238,18 @@ fn train(args: TrainArgs) -> Result<()> {
     if let Some(a) = last.and_then(|r| r.valid_accuracy) {
         line += &format!(", validation accuracy {:.2}%", 100.0 * a);
     }
+    if let Some(r2) = last.and_then(|r| r.valid_r2) {
+        line += &format!(", validation R² {r2:.4}");
+    }
     eprintln!("{line}");
+    if let Some(test) = &report.test {
+        eprintln!(
+            "test: {} {:.4} on {} held-out rows",
+            test.score_name(),
+            test.score(),
+            test.rows()
+        );
+    }
     if report.diverged {
         eprintln!("warning: the loss diverged (became NaN or infinite); try a smaller --lr");
     }
@@ -234,8 +257,12 @@ fn train(args: TrainArgs) -> Result<()> {
     Ok(())
 }
 
+/// Refuses to write into a directory that holds a run, a comparison or a cross-validation,
+/// unless told to overwrite.
 fn refuse_existing(out: &Path, overwrite: bool) -> Result<()> {
-    if RunDir::new(out).exists() && !overwrite {
+    let taken =
+        RunDir::new(out).exists() || out.join(HISTORY).exists() || out.join(CV_REPORT).exists();
+    if taken && !overwrite {
         return Err(Error::Usage(format!(
             "{} already holds a run; pass --overwrite to replace it or --out to choose another directory",
             out.display()
@@ -253,6 +280,8 @@ pub struct TrainReport {
     pub diverged: bool,
     /// CSV rows skipped for a missing value (`--drop-missing`).
     pub skipped_rows: usize,
+    /// The final model's metrics on the test rows.
+    pub test: Option<Evaluation>,
 }
 
 /// Trains (or resumes) a run and saves it.
@@ -303,6 +332,7 @@ impl BackendJob for TrainJob {
             train_seconds: trained.train_seconds,
             diverged: trained.diverged,
             skipped_rows,
+            test: trained.test,
         })
     }
 }
@@ -509,12 +539,7 @@ fn compare_command(args: CompareArgs) -> Result<()> {
     let out = args
         .out
         .unwrap_or_else(|| Path::new("artifacts").join(format!("compare-{}", base.data.name())));
-    if (out.join(HISTORY).exists() || RunDir::new(&out).exists()) && !args.overwrite {
-        return Err(Error::Usage(format!(
-            "{} already holds a run; pass --overwrite to replace it or --out to choose another directory",
-            out.display()
-        )));
-    }
+    refuse_existing(&out, args.overwrite)?;
     let comparison = run_on(
         backend,
         CompareJob {
@@ -560,6 +585,206 @@ fn datasets() -> Result<()> {
     let header = ["name", "task", "rows", "features", "classes", "source"];
     let text = crate::report::table(&header, &rows, &[0, 1, 5])
         + "\nGenerated sets take --samples (default 1000), --noise (default 0.1) and --data-seed.\n";
+    std::io::stdout()
+        .lock()
+        .write_all(text.as_bytes())
+        .map_err(|e| Error::io("<stdout>", e))
+}
+
+/// The file `nnlab cv` writes.
+const CV_REPORT: &str = "cv.json";
+
+struct EvalJob {
+    dir: RunDir,
+    input: PathBuf,
+}
+
+impl BackendJob for EvalJob {
+    type Output = Evaluation;
+
+    fn run<B: AutodiffBackend>(self, _: BackendName, device: B::Device) -> Result<Evaluation> {
+        let (config, info) = self.dir.load_meta()?;
+        let model = self.dir.load_model::<B::InnerBackend>(&config, &device)?;
+        let scaler = self.dir.load_scaler(&info)?;
+        let data = csv::read_labelled(
+            &self.input,
+            &info.feature_names,
+            &info.target_name,
+            info.classes.as_deref(),
+        )?;
+        let predictions = predict(
+            &model,
+            config.loss.name,
+            info.classes.as_deref(),
+            &scaler,
+            &data.features,
+            data.width(),
+            &device,
+        );
+        Ok(evaluate(&predictions, &data.targets))
+    }
+}
+
+fn eval_command(args: EvalArgs) -> Result<()> {
+    let backend = args.backend.unwrap_or_else(BackendName::default_compiled);
+    let evaluation = run_on(
+        backend,
+        EvalJob {
+            dir: RunDir::new(&args.checkpoint),
+            input: args.input.clone(),
+        },
+    )?;
+    let text = if args.json {
+        serde_json::to_string_pretty(&evaluation).expect("metrics serialize") + "\n"
+    } else {
+        format!(
+            "{} on {}\n\n{}",
+            args.checkpoint.display(),
+            args.input.display(),
+            describe(&evaluation)
+        )
+    };
+    std::io::stdout()
+        .lock()
+        .write_all(text.as_bytes())
+        .map_err(|e| Error::io("<stdout>", e))
+}
+
+/// An evaluation as text: the metrics, and for classification the per-class table and the
+/// confusion matrix.
+pub fn describe(evaluation: &Evaluation) -> String {
+    match evaluation {
+        Evaluation::Regression(m) => format!(
+            "rows {}\nMSE  {:.6}\nRMSE {:.6}\nMAE  {:.6}\nR²   {:.4}\n",
+            m.rows, m.mse, m.rmse, m.mae, m.r2
+        ),
+        Evaluation::Classification(m) => {
+            let mut rows: Vec<Vec<String>> = m
+                .classes
+                .iter()
+                .map(|c| {
+                    vec![
+                        c.label.clone(),
+                        format!("{:.4}", c.precision),
+                        format!("{:.4}", c.recall),
+                        format!("{:.4}", c.f1),
+                        c.support.to_string(),
+                    ]
+                })
+                .collect();
+            rows.push(vec![
+                "macro average".into(),
+                format!("{:.4}", m.macro_precision),
+                format!("{:.4}", m.macro_recall),
+                format!("{:.4}", m.macro_f1),
+                m.rows.to_string(),
+            ]);
+            let scores =
+                crate::report::table(&["class", "precision", "recall", "F1", "rows"], &rows, &[0]);
+            let mut header = vec!["true \\ predicted".to_string()];
+            header.extend(m.classes.iter().map(|c| c.label.clone()));
+            let header: Vec<&str> = header.iter().map(String::as_str).collect();
+            let confusion: Vec<Vec<String>> = m
+                .classes
+                .iter()
+                .zip(&m.confusion)
+                .map(|(c, row)| {
+                    std::iter::once(c.label.clone())
+                        .chain(row.iter().map(usize::to_string))
+                        .collect()
+                })
+                .collect();
+            format!(
+                "rows {}\naccuracy {:.4}\n\n{scores}\nconfusion matrix (rows: true class, columns: predicted)\n{}",
+                m.rows,
+                m.accuracy,
+                crate::report::table(&header, &confusion, &[0])
+            )
+        }
+    }
+}
+
+struct CvJob {
+    config: ExperimentConfig,
+    folds: usize,
+    quiet: bool,
+}
+
+impl BackendJob for CvJob {
+    type Output = (ExperimentConfig, CvReport);
+
+    fn run<B: AutodiffBackend>(self, _: BackendName, device: B::Device) -> Result<Self::Output> {
+        let CvJob {
+            mut config,
+            folds,
+            quiet,
+        } = self;
+        let data = config.data.load(config.task())?;
+        fit_to_data(&mut config, &data)?;
+        let report = |fold: &Fold| {
+            if !quiet {
+                eprintln!(
+                    "fold {}/{folds}: {} {:.4} ({} rows held out, trained in {:.2}s)",
+                    fold.fold,
+                    fold.evaluation.score_name(),
+                    fold.evaluation.score(),
+                    fold.test_rows,
+                    fold.train_seconds
+                );
+            }
+        };
+        let cv = cross_validate::<B>(&config, &data, folds, &device, !quiet, report)?;
+        Ok((config, cv))
+    }
+}
+
+fn cv_command(args: CvArgs) -> Result<()> {
+    let backend = args.backend.unwrap_or_else(BackendName::default_compiled);
+    let config = train_config(&args.experiment, &args.optim)?;
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("artifacts").join(format!("cv-{}", config.data.name())));
+    refuse_existing(&out, args.overwrite)?;
+    let (config, cv) = run_on(
+        backend,
+        CvJob {
+            config,
+            folds: args.folds,
+            quiet: args.quiet,
+        },
+    )?;
+    std::fs::create_dir_all(&out).map_err(|e| Error::io(&out, e))?;
+    write_atomic(&out.join("config.json"), config.to_json().as_bytes())?;
+    let json = serde_json::to_string_pretty(&cv).expect("report serializes") + "\n";
+    write_atomic(&out.join(CV_REPORT), json.as_bytes())?;
+    let rows: Vec<Vec<String>> = cv
+        .folds
+        .iter()
+        .map(|f| {
+            vec![
+                f.fold.to_string(),
+                f.test_rows.to_string(),
+                format!("{:.4}", f.evaluation.score()),
+            ]
+        })
+        .collect();
+    let text = format!(
+        "{}-fold cross-validation on {} ({}), {backend}\n\n{}\n{} {:.4} ± {:.4} (mean ± standard deviation over the folds)\nsaved {} to {}\n",
+        args.folds,
+        config.data.name(),
+        if config.task() == Task::Classification {
+            "stratified"
+        } else {
+            "shuffled"
+        },
+        crate::report::table(&["fold", "held-out rows", cv.score.as_str()], &rows, &[]),
+        cv.score,
+        cv.mean,
+        cv.std,
+        CV_REPORT,
+        out.display()
+    );
     std::io::stdout()
         .lock()
         .write_all(text.as_bytes())

@@ -126,6 +126,14 @@ impl Evaluation {
         }
     }
 
+    /// Rows scored.
+    pub fn rows(&self) -> usize {
+        match self {
+            Evaluation::Regression(m) => m.rows,
+            Evaluation::Classification(m) => m.rows,
+        }
+    }
+
     /// The headline number's name.
     pub fn score_name(&self) -> &'static str {
         match self {

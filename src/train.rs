@@ -65,7 +65,10 @@ fn stream(seed: u64, purpose: u64) -> u64 {
 }
 
 const SPLIT_STREAM: u64 = 1;
+/// Epoch e shuffles with stream `SHUFFLE_STREAM + e`.
 const SHUFFLE_STREAM: u64 = 2;
+/// Far above any epoch's shuffle stream.
+const FOLD_STREAM: u64 = 1 << 62;
 
 /// The class index of each row, for classification data.
 pub fn class_indices(data: &Dataset) -> Option<&[usize]> {
@@ -86,6 +89,12 @@ pub fn split_rows(config: &ExperimentConfig, data: &Dataset) -> Split {
         t.test_fraction,
         seed,
     )
+}
+
+/// The rows of each of `k` cross-validation folds (stratified for classification).
+pub fn fold_rows(config: &ExperimentConfig, data: &Dataset, k: usize) -> Vec<Vec<usize>> {
+    let seed = stream(config.training.seed, FOLD_STREAM);
+    split::folds(data.rows(), class_indices(data), k, seed)
 }
 
 /// The data [`fit`] works on: the parts of the split, and the preprocessing fitted on the

@@ -29,6 +29,7 @@ pub enum Builtin {
     /// Diabetes progression after one year: 441 × 10 (real, regression).
     Diabetes,
     /// Red wine quality scores: 1599 × 11 (real, regression).
+    #[value(alias = "wine_quality")]
     WineQuality,
 }
 
@@ -142,8 +143,8 @@ impl Builtin {
                 rows: Some(441),
                 features: 10,
                 classes: None,
-                source: "Efron et al. (2004), scikit-learn's scaled version, via linfa-datasets \
-                         (whose loader drops the first of the 442 rows)",
+                source: "Efron et al. (2004), scaled as scikit-learn's, via linfa-datasets \
+                         (441 rows: its loader skips the first of 442)",
             },
             Builtin::WineQuality => About {
                 name: "wine_quality",

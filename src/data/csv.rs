@@ -314,3 +314,73 @@ pub fn read_features(path: &Path, names: &[String]) -> Result<Vec<f64>> {
     }
     Ok(values)
 }
+
+/// Reads labelled rows for scoring a trained run: the feature columns `names` and the
+/// `target` column; with `classes` (the run's labels) the target is a class label that must
+/// be one of them.
+pub fn read_labelled(
+    path: &Path,
+    names: &[String],
+    target: &str,
+    classes: Option<&[String]>,
+) -> Result<Dataset> {
+    let task = if classes.is_some() {
+        Task::Classification
+    } else {
+        Task::Regression
+    };
+    let mut table = open(path)?;
+    let target_index = column_index(path, &table.header, target)?;
+    let indices = names
+        .iter()
+        .map(|name| column_index(path, &table.header, name))
+        .collect::<Result<Vec<_>>>()?;
+    let mut values = Vec::new();
+    let mut numbers = Vec::new();
+    let mut labels = Vec::new();
+    for_each_row(path, &mut table, |line, record| {
+        for (&i, name) in indices.iter().zip(names) {
+            values.push(parse_number(path, line, name, &record[i], "")?);
+        }
+        let cell = record[target_index].trim();
+        match classes {
+            None => numbers.push(parse_number(path, line, target, cell, "")?),
+            Some(classes) => match classes.iter().position(|c| c == cell) {
+                Some(index) => labels.push(index),
+                None => {
+                    return Err(data_error(
+                        path,
+                        Some(line),
+                        Some(target),
+                        format!(
+                            "`{cell}` is not a class the model knows ({})",
+                            classes.join(", ")
+                        ),
+                    ));
+                }
+            },
+        }
+        Ok(())
+    })?;
+    if values.is_empty() {
+        return Err(data_error(
+            path,
+            None,
+            None,
+            "has a header but no data rows".into(),
+        ));
+    }
+    let targets = match (task, classes) {
+        (Task::Classification, Some(classes)) => TargetValues::Classes {
+            indices: labels,
+            labels: classes.to_vec(),
+        },
+        _ => TargetValues::Values(numbers),
+    };
+    Ok(Dataset {
+        features: values,
+        feature_names: names.to_vec(),
+        target_name: target.to_owned(),
+        targets,
+    })
+}

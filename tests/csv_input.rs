@@ -1,0 +1,215 @@
+//! CSV input through the real binary: every bad file gets a one-line error naming the file,
+//! line and column, exit code 1, and no run directory; good files with text labels or missing
+//! values (when asked to skip them) train.
+
+#![cfg(feature = "ndarray")]
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn nnlab() -> Command {
+    Command::cargo_bin("nnlab").unwrap()
+}
+
+/// Writes `text` to DIR/name and returns the path.
+fn file(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// `nnlab train --data FILE --target TARGET -q --out DIR/run` plus `extra`.
+fn train(dir: &Path, data: &Path, target: &str, extra: &[&str]) -> assert_cmd::assert::Assert {
+    nnlab()
+        .args(["train", "--data"])
+        .arg(data)
+        .args(["--target", target, "-q", "--out"])
+        .arg(dir.join("run"))
+        .args(extra)
+        .assert()
+}
+
+/// Expects exit code 1, a one-line message containing every piece of `parts`, and no run.
+fn fails_with(dir: &Path, data: &Path, target: &str, extra: &[&str], parts: &[&str]) {
+    let assert = train(dir, data, target, extra).code(1);
+    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    for part in parts {
+        assert!(stderr.contains(part), "`{part}` not in: {stderr}");
+    }
+    assert!(!dir.join("run").exists(), "no run for bad input");
+}
+
+#[test]
+fn a_non_numeric_cell_names_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = file(dir.path(), "t.csv", "x,y\n1,2\n2,abc\n");
+    fails_with(
+        dir.path(),
+        &csv,
+        "y",
+        &[],
+        &["t.csv, line 3, column `y`: `abc` is not a number"],
+    );
+}
+
+#[test]
+fn a_ragged_row_gives_both_field_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = file(dir.path(), "t.csv", "a,b,y\n1,2,3\n4,5\n");
+    fails_with(
+        dir.path(),
+        &csv,
+        "y",
+        &[],
+        &["t.csv, line 3: has 2 fields but the header has 3"],
+    );
+}
+
+#[test]
+fn an_empty_file_and_a_header_without_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = file(dir.path(), "empty.csv", "");
+    fails_with(
+        dir.path(),
+        &empty,
+        "y",
+        &[],
+        &["empty.csv: is empty: expected a header row"],
+    );
+    let header = file(dir.path(), "header.csv", "x,y\n");
+    fails_with(
+        dir.path(),
+        &header,
+        "y",
+        &[],
+        &["header.csv: has a header but no data rows"],
+    );
+}
+
+#[test]
+fn a_missing_target_column_lists_the_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = file(dir.path(), "t.csv", "x1,x2,label\n1,2,a\n");
+    fails_with(
+        dir.path(),
+        &csv,
+        "class",
+        &[],
+        &["t.csv, line 1: no column `class`; the columns are: x1, x2, label"],
+    );
+}
+
+#[test]
+fn missing_values_are_refused_unless_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "x,y\n0,1\n1,3\n,5\n2,NaN\n3,inf\n4,9\n5,11\n";
+    let csv = file(dir.path(), "t.csv", text);
+    fails_with(
+        dir.path(),
+        &csv,
+        "y",
+        &[],
+        &["t.csv, line 4, column `x`: is empty; pass --drop-missing"],
+    );
+    let nan = file(dir.path(), "nan.csv", "x,y\n0,1\n2,NaN\n");
+    fails_with(
+        dir.path(),
+        &nan,
+        "y",
+        &[],
+        &["line 3, column `y`: is missing (NaN)"],
+    );
+    let inf = file(dir.path(), "inf.csv", "x,y\n0,1\n3,-inf\n");
+    fails_with(
+        dir.path(),
+        &inf,
+        "y",
+        &[],
+        &["line 3, column `y`: is infinite"],
+    );
+
+    train(
+        dir.path(),
+        &csv,
+        "y",
+        &["--drop-missing", "--batch-size", "2", "--epochs", "2"],
+    )
+    .success()
+    .stderr(predicate::str::contains(
+        "skipped 3 rows with a missing value",
+    ));
+    let summary = std::fs::read_to_string(dir.path().join("run/metrics.csv")).unwrap();
+    assert_eq!(summary.lines().count(), 3);
+}
+
+#[test]
+fn a_single_class_is_not_a_classification_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = file(dir.path(), "t.csv", "x,kind\n1,cat\n2,cat\n");
+    fails_with(
+        dir.path(),
+        &csv,
+        "kind",
+        &["--task", "classification"],
+        &["t.csv, column `kind`: has a single class (`cat`)"],
+    );
+}
+
+#[test]
+fn text_labels_train_and_predict_back_as_labels() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from("size,weight,species\n");
+    for i in 0..40 {
+        let s = i as f64 / 10.0;
+        let species = if i < 20 { "mouse" } else { "rat" };
+        text += &format!("{s},{},{species}\n", 2.0 * s);
+    }
+    let csv = file(dir.path(), "pets.csv", &text);
+    train(
+        dir.path(),
+        &csv,
+        "species",
+        &[
+            "--task",
+            "classification",
+            "--epochs",
+            "50",
+            "--batch-size",
+            "8",
+        ],
+    )
+    .success();
+    let input = file(dir.path(), "in.csv", "weight,size\n0.2,0.1\n7.6,3.8\n");
+    let output = nnlab()
+        .args(["predict", "--checkpoint"])
+        .arg(dir.path().join("run"))
+        .arg("--input")
+        .arg(&input)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let mut lines = stdout.lines();
+    assert_eq!(
+        lines.next(),
+        Some("class,probability_mouse,probability_rat")
+    );
+    let classes: Vec<&str> = lines.map(|l| l.split(',').next().unwrap()).collect();
+    assert_eq!(classes, ["mouse", "rat"]);
+}
+
+#[test]
+fn the_target_cannot_also_be_a_feature() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = file(dir.path(), "t.csv", "x,y\n1,2\n2,3\n");
+    fails_with(
+        dir.path(),
+        &csv,
+        "y",
+        &["--features", "x,y"],
+        &["t.csv, line 1, column `y`: is the target and cannot also be a feature"],
+    );
+}

@@ -1,0 +1,296 @@
+//! Honest evaluation through the real binary: `eval` scores a saved run on labelled rows,
+//! `cv` cross-validates, preprocessing travels with the run, and the test split is scored once.
+
+#![cfg(feature = "ndarray")]
+
+use std::path::Path;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::Value;
+
+fn nnlab() -> Command {
+    Command::cargo_bin("nnlab").unwrap()
+}
+
+fn json(path: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// Runs `command`, expecting success, and returns stdout.
+fn stdout(command: &mut Command) -> String {
+    let output = command.output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// `nnlab predict --checkpoint RUN --input CSV`, parsed: one row of cells per line.
+fn predict(run: &Path, input: &Path) -> Vec<Vec<String>> {
+    let text = stdout(
+        nnlab()
+            .args(["predict", "--checkpoint"])
+            .arg(run)
+            .arg("--input")
+            .arg(input),
+    );
+    text.lines()
+        .skip(1)
+        .map(|l| l.split(',').map(String::from).collect())
+        .collect()
+}
+
+fn eval_json(run: &Path, input: &Path) -> Value {
+    let text = stdout(
+        nnlab()
+            .args(["eval", "--json", "--checkpoint"])
+            .arg(run)
+            .arg("--input")
+            .arg(input),
+    );
+    serde_json::from_str(&text).unwrap()
+}
+
+#[test]
+fn predictions_come_back_in_raw_units_and_eval_scores_them() {
+    let dir = tempfile::tempdir().unwrap();
+    // y = 1000·x1 − 3·x2 + 5000, exactly linear, in large raw units.
+    let csv = dir.path().join("units.csv");
+    let mut text = String::from("x1,x2,y\n");
+    let mut truth = Vec::new();
+    for i in 0..60 {
+        let (x1, x2) = (i as f64 / 10.0, ((i * 7) % 13) as f64 * 100.0);
+        let y = 1000.0 * x1 - 3.0 * x2 + 5000.0;
+        truth.push(y);
+        text += &format!("{x1},{x2},{y}\n");
+    }
+    std::fs::write(&csv, text).unwrap();
+    let run = dir.path().join("run");
+    nnlab()
+        .args([
+            "train", "--target", "y", "--epochs", "300", "--lr", "0.05", "-q",
+        ])
+        .arg("--data")
+        .arg(&csv)
+        .arg("--out")
+        .arg(&run)
+        .assert()
+        .success();
+    let scaler = json(&run.join("scaler.json"));
+    let mean_y = truth.iter().sum::<f64>() / truth.len() as f64;
+    assert!(
+        (scaler["target"]["shift"].as_f64().unwrap() - mean_y).abs() < 1e-6,
+        "{scaler}"
+    );
+
+    // Printed as f32, which eval scores exactly.
+    let predicted: Vec<f64> = predict(&run, &csv)
+        .iter()
+        .map(|row| f64::from(row[0].parse::<f32>().unwrap()))
+        .collect();
+    for (p, y) in predicted.iter().zip(&truth) {
+        assert!(
+            (p - y).abs() < 100.0,
+            "{p} vs {y}: predictions in raw units"
+        );
+    }
+
+    // eval's numbers are those of the predictions above.
+    let metrics = eval_json(&run, &csv);
+    let sse: f64 = predicted
+        .iter()
+        .zip(&truth)
+        .map(|(p, y)| (p - y).powi(2))
+        .sum();
+    let sst: f64 = truth.iter().map(|y| (y - mean_y).powi(2)).sum();
+    let n = truth.len() as f64;
+    let m = &metrics["regression"];
+    assert_eq!(m["rows"], 60);
+    assert!(
+        (m["mse"].as_f64().unwrap() / (sse / n) - 1.0).abs() < 1e-3,
+        "{metrics}"
+    );
+    assert!(
+        (m["r2"].as_f64().unwrap() - (1.0 - sse / sst)).abs() < 1e-6,
+        "{metrics}"
+    );
+    assert!(m["r2"].as_f64().unwrap() > 0.999);
+}
+
+#[test]
+fn eval_of_a_classifier_matches_its_predictions_and_refuses_unknown_labels() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    nnlab()
+        .args([
+            "train",
+            "--dataset",
+            "iris",
+            "--hidden",
+            "16",
+            "--optimizer",
+            "adam",
+        ])
+        .args(["--lr", "0.01", "--epochs", "40", "-q", "--out"])
+        .arg(&run)
+        .assert()
+        .success();
+    // Iris as a CSV with text labels, as a user would have it.
+    let data = nnlab::data::Builtin::Iris.load(0, 0.0, 0, 0);
+    let labels = data.labels().unwrap().to_vec();
+    let nnlab::data::TargetValues::Classes { indices, .. } = &data.targets else {
+        unreachable!()
+    };
+    let csv = dir.path().join("iris.csv");
+    let mut text = format!("{},species\n", data.feature_names.join(","));
+    for (row, &class) in data.features.chunks(4).zip(indices) {
+        let cells: Vec<String> = row.iter().map(f64::to_string).collect();
+        text += &format!("{},{}\n", cells.join(","), labels[class]);
+    }
+    std::fs::write(&csv, &text).unwrap();
+
+    let predicted: Vec<String> = predict(&run, &csv)
+        .into_iter()
+        .map(|r| r[0].clone())
+        .collect();
+    let correct = predicted
+        .iter()
+        .zip(indices)
+        .filter(|(p, c)| **p == labels[**c])
+        .count();
+    let metrics = eval_json(&run, &csv);
+    let m = &metrics["classification"];
+    assert!((m["accuracy"].as_f64().unwrap() - correct as f64 / 150.0).abs() < 1e-12);
+    assert!(m["accuracy"].as_f64().unwrap() > 0.9, "{metrics}");
+    let confusion: Vec<Vec<u64>> = serde_json::from_value(m["confusion"].clone()).unwrap();
+    assert_eq!(
+        confusion
+            .iter()
+            .map(|r| r.iter().sum::<u64>())
+            .collect::<Vec<_>>(),
+        [50, 50, 50]
+    );
+    assert_eq!(m["classes"][0]["label"], "setosa");
+
+    let text_output = stdout(
+        nnlab()
+            .args(["eval", "--checkpoint"])
+            .arg(&run)
+            .arg("--input")
+            .arg(&csv),
+    );
+    assert!(text_output.contains("macro average"), "{text_output}");
+    assert!(text_output.contains("confusion matrix"), "{text_output}");
+
+    let odd = dir.path().join("odd.csv");
+    std::fs::write(&odd, text.replacen("setosa", "daisy", 1)).unwrap();
+    nnlab()
+        .args(["eval", "--checkpoint"])
+        .arg(&run)
+        .arg("--input")
+        .arg(&odd)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "odd.csv, line 2, column `species`: `daisy` is not a class the model knows (setosa, versicolor, virginica)",
+        ));
+}
+
+#[test]
+fn cross_validation_holds_out_each_stratified_fold_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("cv");
+    let text = stdout(
+        nnlab()
+            .args(["cv", "--dataset", "iris", "--folds", "3", "--hidden", "8"])
+            .args([
+                "--optimizer",
+                "adam",
+                "--lr",
+                "0.02",
+                "--epochs",
+                "20",
+                "-q",
+                "--out",
+            ])
+            .arg(&out),
+    );
+    assert!(
+        text.contains("3-fold cross-validation on iris (stratified)"),
+        "{text}"
+    );
+    let cv = json(&out.join("cv.json"));
+    let folds = cv["folds"].as_array().unwrap();
+    assert_eq!(folds.len(), 3);
+    let mut scores = Vec::new();
+    for fold in folds {
+        assert_eq!(fold["test_rows"], 50);
+        assert_eq!(fold["train_rows"], 100);
+        let m = &fold["evaluation"]["classification"];
+        // Stratified: 50 per class dealt over 3 folds is 17, 17, 16.
+        for class in m["classes"].as_array().unwrap() {
+            let support = class["support"].as_u64().unwrap();
+            assert!((16..=17).contains(&support), "{fold}");
+        }
+        scores.push(m["accuracy"].as_f64().unwrap());
+    }
+    let mean = scores.iter().sum::<f64>() / 3.0;
+    let std = (scores.iter().map(|s| (s - mean).powi(2)).sum::<f64>() / 3.0).sqrt();
+    assert!((cv["mean"].as_f64().unwrap() - mean).abs() < 1e-12);
+    assert!((cv["std"].as_f64().unwrap() - std).abs() < 1e-12);
+    assert!(
+        text.contains(&format!("accuracy {mean:.4} ± {std:.4}")),
+        "{text}"
+    );
+
+    nnlab()
+        .args(["cv", "--dataset", "iris", "--folds", "1", "--out"])
+        .arg(dir.path().join("bad"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--folds must be between 2"));
+}
+
+#[test]
+fn the_test_split_is_scored_once_and_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    nnlab()
+        .args([
+            "train",
+            "--dataset",
+            "iris",
+            "--hidden",
+            "8",
+            "--optimizer",
+            "adam",
+        ])
+        .args([
+            "--lr",
+            "0.02",
+            "--epochs",
+            "10",
+            "--validation",
+            "0.2",
+            "--test",
+            "0.2",
+        ])
+        .args(["-q", "--out"])
+        .arg(&run)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("on 30 held-out rows"));
+    let summary = json(&run.join("summary.json"));
+    assert_eq!(summary["test"]["classification"]["rows"], 30);
+    assert_eq!(summary["valid"]["classification"]["rows"], 30);
+    let metrics = std::fs::read_to_string(run.join("metrics.csv")).unwrap();
+    let last = metrics.lines().last().unwrap();
+    assert_eq!(
+        last.split(',').filter(|c| !c.is_empty()).count(),
+        6,
+        "{last}"
+    );
+}
