@@ -43,9 +43,9 @@ pub enum Command {
     Datasets,
 }
 
-/// `nnlab train`: without `--config`, every setting has a default (a single linear neuron,
-/// SGD with learning rate 0.01, batch 32, 100 epochs: Keras's defaults), and the flags change
-/// them.
+/// `nnlab train`: without `--config`, every setting has a default (standardized features and
+/// target, one hidden layer of 64 ReLU units, Adam with learning rate 0.001, batch 32, 150
+/// epochs), and the flags change them.
 #[derive(Debug, Args)]
 pub struct TrainArgs {
     #[command(flatten)]
@@ -73,10 +73,10 @@ pub struct TrainArgs {
 /// The optimizer of a single training run.
 #[derive(Debug, Args)]
 pub struct OptimArgs {
-    /// Learning rate α [default: 0.01].
+    /// Learning rate α [default: 0.001].
     #[arg(long, value_name = "ALPHA", allow_negative_numbers = true)]
     pub lr: Option<f64>,
-    /// Optimizer [default: sgd].
+    /// Optimizer [default: adam].
     #[arg(long, value_enum)]
     pub optimizer: Option<OptimizerName>,
     /// Rows per step, or `full` for batch gradient descent [default: 32].
@@ -134,7 +134,7 @@ pub struct CompareArgs {
     /// Optimizers to compare, comma-separated [default: gd,sgd,momentum,adagrad,rmsprop,adam].
     #[arg(long, alias = "optimizers", value_enum, value_delimiter = ',')]
     pub optimizer: Vec<OptimizerName>,
-    /// Learning rates to compare, comma-separated [default: the config's, else 0.01].
+    /// Learning rates to compare, comma-separated [default: the config's, else 0.001].
     #[arg(
         long,
         value_name = "A,B,...",
@@ -211,10 +211,10 @@ pub struct ExperimentArgs {
     /// Regression or classification [default: from the loss, or the built-in dataset].
     #[arg(long, value_enum)]
     pub task: Option<Task>,
-    /// Epochs (passes over the training set) [default: 100].
+    /// Epochs (passes over the training set) [default: 150].
     #[arg(long)]
     pub epochs: Option<usize>,
-    /// Hidden layer widths, comma-separated; `none` for the single neuron [default: none].
+    /// Hidden layer widths, comma-separated; `none` for the single neuron [default: 64].
     #[arg(long, value_name = "N,N,...|none", value_parser = parse_hidden)]
     pub hidden: Option<Hidden>,
     /// Activation after each hidden layer [default: relu].

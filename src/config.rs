@@ -101,7 +101,7 @@ pub enum TrainLoss {
 #[derive(Config, Debug, PartialEq)]
 pub struct TrainingConfig {
     /// Passes over the training set.
-    #[config(default = 100)]
+    #[config(default = 150)]
     pub epochs: usize,
     /// Rows per step, or `full`.
     #[config(default = "BatchSize::Rows(32)")]

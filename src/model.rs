@@ -65,7 +65,7 @@ pub struct MlpConfig {
     #[config(default = 1)]
     pub input_size: usize,
     /// Width of each hidden layer, in order; empty for the single neuron.
-    #[config(default = "Vec::new()")]
+    #[config(default = "vec![64]")]
     pub hidden: Vec<usize>,
     /// Non-linearity after each hidden layer.
     #[config(default = "Activation::Relu")]

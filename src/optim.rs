@@ -141,10 +141,10 @@ pub struct AdamParams {
 #[derive(Config, Debug)]
 pub struct OptimizerConfig {
     /// `gd`, `sgd`, `momentum`, `adagrad`, `rmsprop`, `adam` or `adamw`.
-    #[config(default = "OptimizerName::Sgd")]
+    #[config(default = "OptimizerName::Adam")]
     pub name: OptimizerName,
     /// α, the step size.
-    #[config(default = 0.01)]
+    #[config(default = 0.001)]
     pub learning_rate: f64,
     #[config(default = "SgdParams::new()")]
     pub sgd: SgdParams,

@@ -42,9 +42,10 @@ fn a_partial_file_keeps_the_defaults() {
     assert_eq!(config.optimizer.name, OptimizerName::Adam);
     assert_eq!(config.optimizer.adam.beta_1, 0.8);
     assert_eq!(config.optimizer.adam.beta_2, 0.999);
-    assert_eq!(config.optimizer.learning_rate, 0.01);
+    assert_eq!(config.optimizer.learning_rate, 0.001);
     assert_eq!(config.training.batch_size, BatchSize::Rows(8));
-    assert_eq!(config.training.epochs, 100);
+    assert_eq!(config.training.epochs, 150);
+    assert_eq!(config.model.hidden, [64]);
 }
 
 #[test]

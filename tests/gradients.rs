@@ -94,7 +94,7 @@ fn two_hidden_layers_with_every_activation_cross_entropy() {
 fn linear_regression_gradient_matches_the_closed_form() {
     let data = synthetic::linear();
     let device = Default::default();
-    let model = MlpConfig::new().init::<F64>(9, &device);
+    let model = MlpConfig::new().with_hidden(vec![]).init::<F64>(9, &device);
     let loss = LossConfig::new()
         .with_name(LossName::Mse)
         .init::<F64>(&device);
