@@ -3,6 +3,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use burn::module::AutodiffModule;
 use burn::tensor::backend::AutodiffBackend;
 use serde_json::Map;
 
@@ -325,6 +326,15 @@ impl BackendJob for TrainJob {
         let trained = fit::<B>(&config, &data, &device, resume, !quiet)?;
         let info = RunInfo::new(backend, &config, &data, &trained);
         out.save(&config, &info, &trained, Map::new())?;
+        crate::figures::draw_run(
+            &out.path,
+            &config,
+            &data,
+            &trained.model.valid(),
+            &trained.scaler,
+            &trained.history,
+            &device,
+        )?;
         Ok(TrainReport {
             dir: out.path,
             history: trained.history,

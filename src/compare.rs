@@ -479,7 +479,10 @@ impl Comparison {
         let curves: Vec<Curve> = self
             .runs
             .iter()
-            .map(|r| Curve {
+            .enumerate()
+            .map(|(i, r)| Curve {
+                color: i,
+                dashed: false,
                 label: match r.diverged_at {
                     Some(_) => format!("{} (diverged)", r.variant.label(&variants)),
                     None => r.variant.label(&variants),
@@ -512,12 +515,7 @@ impl Comparison {
             y_label: &format!("training loss ({loss}, log scale)"),
             y_cap: self.divergence_bound.min(f64::MAX),
         };
-        plot_losses(
-            &dir.join("curves.png"),
-            &dir.join("curves.svg"),
-            &plot,
-            &curves,
-        )
+        plot_losses(dir, "curves", &plot, &curves)
     }
 }
 

@@ -294,3 +294,53 @@ fn the_test_split_is_scored_once_and_reported() {
         "{last}"
     );
 }
+
+/// Decodes DIR/NAME.png and checks it is a drawn picture; NAME.svg must exist too.
+fn picture(dir: &Path, name: &str) {
+    let png = image::open(dir.join(format!("{name}.png")))
+        .unwrap_or_else(|e| panic!("{name}.png: {e}"))
+        .to_rgb8();
+    let colors: std::collections::HashSet<_> = png.pixels().map(|p| p.0).collect();
+    assert!(colors.len() > 8, "{name}.png is blank");
+    let svg = std::fs::read_to_string(dir.join(format!("{name}.svg"))).unwrap();
+    assert!(svg.starts_with("<svg"), "{name}.svg");
+}
+
+#[test]
+fn every_run_gets_the_pictures_that_fit_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let train = |name: &str, args: &[&str]| {
+        let run = dir.path().join(name);
+        nnlab()
+            .arg("train")
+            .args(args)
+            .args(["--epochs", "5", "--validation", "0.2", "-q", "--out"])
+            .arg(&run)
+            .assert()
+            .success();
+        run
+    };
+    let moons = train("moons", &["--dataset", "moons", "--samples", "200"]);
+    for name in ["curves", "confusion", "decision_regions"] {
+        picture(&moons, name);
+    }
+    assert!(!moons.join("predicted_vs_actual.png").exists());
+    let svg = std::fs::read_to_string(moons.join("curves.svg")).unwrap();
+    assert!(
+        svg.contains("training") && svg.contains("validation"),
+        "legend"
+    );
+
+    let sine = train("sine", &["--dataset", "sine", "--samples", "200"]);
+    for name in ["curves", "predicted_vs_actual"] {
+        picture(&sine, name);
+    }
+    assert!(!sine.join("confusion.png").exists());
+
+    let iris = train("iris", &["--dataset", "iris"]);
+    picture(&iris, "confusion");
+    assert!(
+        !iris.join("decision_regions.png").exists(),
+        "iris has 4 features"
+    );
+}

@@ -1,0 +1,153 @@
+//! The pictures of a trained run, written into its run directory: the loss curves; predicted
+//! against actual values (regression) or the confusion matrix (classification) on the
+//! validation rows (else the test rows, else the training rows); and for a classifier of two
+//! features, its decision regions over the training points.
+
+use std::path::Path;
+
+use burn::tensor::backend::Backend;
+
+use crate::config::ExperimentConfig;
+use crate::data::scale::Scaler;
+use crate::data::{Dataset, TargetValues};
+use crate::error::Result;
+use crate::metrics::{EpochRecord, Evaluation, evaluate};
+use crate::model::Mlp;
+use crate::predict::{Predictions, predict};
+use crate::report::{self, Curve, LossPlot, Regions};
+use crate::train::split_rows;
+
+/// Cells per side of the decision-region grid.
+const GRID: usize = 80;
+
+/// Draws every picture that fits the run.
+pub fn draw_run<B: Backend>(
+    dir: &Path,
+    config: &ExperimentConfig,
+    data: &Dataset,
+    model: &Mlp<B>,
+    scaler: &Scaler,
+    history: &[EpochRecord],
+    device: &B::Device,
+) -> Result<()> {
+    let loss = serde_json::to_value(config.loss.name)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    let name = config.data.name();
+    let mut curves = vec![Curve {
+        label: "training".into(),
+        points: history
+            .iter()
+            .map(|r| (r.epoch as f64, r.train_loss))
+            .collect(),
+        color: 0,
+        dashed: false,
+    }];
+    if history.iter().any(|r| r.valid_loss.is_some()) {
+        curves.push(Curve {
+            label: "validation".into(),
+            points: history
+                .iter()
+                .filter_map(|r| Some((r.epoch as f64, r.valid_loss?)))
+                .collect(),
+            color: 1,
+            dashed: true,
+        });
+    }
+    let title = format!("{name}: loss per epoch");
+    let plot = LossPlot {
+        title: &title,
+        y_label: &format!("{loss} (log scale)"),
+        y_cap: f64::MAX,
+    };
+    report::plot_losses(dir, "curves", &plot, &curves)?;
+
+    let split = split_rows(config, data);
+    let (rows, part) = if !split.valid.is_empty() {
+        (split.valid, "validation")
+    } else if !split.test.is_empty() {
+        (split.test, "test")
+    } else {
+        (split.train.clone(), "training")
+    };
+    let shown = data.subset(&rows);
+    let labels = data.labels();
+    let predictions = predict(
+        model,
+        config.loss.name,
+        labels,
+        scaler,
+        &shown.features,
+        shown.width(),
+        device,
+    );
+    match (&predictions, &shown.targets) {
+        (Predictions::Values(p), TargetValues::Values(y)) => {
+            let points: Vec<(f64, f64)> =
+                y.iter().zip(p).map(|(&y, &p)| (y, f64::from(p))).collect();
+            let r2 = evaluate(&predictions, &shown.targets).score();
+            let title = format!("{name}: {part} rows, R² = {r2:.3}");
+            report::plot_predicted_vs_actual(dir, &title, &data.target_name, &points)?;
+        }
+        _ => {
+            if let Evaluation::Classification(m) = evaluate(&predictions, &shown.targets) {
+                let title = format!("{name}: {part} rows, accuracy {:.1}%", 100.0 * m.accuracy);
+                report::plot_confusion(dir, &title, labels.unwrap_or_default(), &m.confusion)?;
+            }
+        }
+    }
+
+    if let (2, Some(labels), TargetValues::Classes { indices, .. }) =
+        (data.width(), labels, &data.targets)
+    {
+        let train = split.train;
+        let xs = train.iter().map(|&r| data.features[2 * r]);
+        let ys = train.iter().map(|&r| data.features[2 * r + 1]);
+        let (x, y) = (padded_range(xs), padded_range(ys));
+        let mut grid = Vec::with_capacity(2 * GRID * GRID);
+        for row in 0..GRID {
+            for col in 0..GRID {
+                grid.push(x.0 + (col as f64 + 0.5) * (x.1 - x.0) / GRID as f64);
+                grid.push(y.0 + (row as f64 + 0.5) * (y.1 - y.0) / GRID as f64);
+            }
+        }
+        let Predictions::Classes { classes, .. } = predict(
+            model,
+            config.loss.name,
+            Some(labels),
+            scaler,
+            &grid,
+            2,
+            device,
+        ) else {
+            unreachable!("a classifier predicts classes")
+        };
+        let points: Vec<(f64, f64, usize)> = train
+            .iter()
+            .map(|&r| (data.features[2 * r], data.features[2 * r + 1], indices[r]))
+            .collect();
+        let title = format!("{name}: decision regions and training points");
+        let regions = Regions {
+            title: &title,
+            axes: (&data.feature_names[0], &data.feature_names[1]),
+            labels,
+            x,
+            y,
+            cells: GRID,
+            classes: &classes,
+            points: &points,
+        };
+        report::plot_regions(dir, &regions)?;
+    }
+    Ok(())
+}
+
+/// The values' range widened by 10% on each side.
+fn padded_range(values: impl Iterator<Item = f64>) -> (f64, f64) {
+    let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+        (lo.min(v), hi.max(v))
+    });
+    let pad = if hi > lo { 0.1 * (hi - lo) } else { 1.0 };
+    (lo - pad, hi + pad)
+}
