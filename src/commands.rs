@@ -8,7 +8,6 @@ use burn::tensor::backend::AutodiffBackend;
 use serde_json::Map;
 
 use crate::backend::{BackendJob, BackendName, run_f64, run_on};
-use crate::checkpoint::write_atomic;
 use crate::checkpoint::{RunDir, RunInfo};
 use crate::cli::{
     Command, CompareArgs, CvArgs, EvalArgs, ExperimentArgs, GradcheckArgs, Hidden, InfoArgs,
@@ -16,7 +15,7 @@ use crate::cli::{
 };
 use crate::compare::{CompareConfig, Comparison, HISTORY, VariantRun, compare};
 use crate::config::ExperimentConfig;
-use crate::cv::{CvReport, Fold, cross_validate};
+use crate::cv::{CV_REPORT, CvReport, Fold, cross_validate};
 use crate::data::{Builtin, DataConfig, Dataset, csv};
 use crate::error::{Error, Result};
 use crate::gradcheck::{ParamCheck, gradcheck};
@@ -281,6 +280,8 @@ pub struct TrainReport {
     pub diverged: bool,
     /// CSV rows skipped for a missing value (`--drop-missing`).
     pub skipped_rows: usize,
+    /// The final model's metrics on the validation rows.
+    pub valid: Option<Evaluation>,
     /// The final model's metrics on the test rows.
     pub test: Option<Evaluation>,
 }
@@ -342,6 +343,7 @@ impl BackendJob for TrainJob {
             train_seconds: trained.train_seconds,
             diverged: trained.diverged,
             skipped_rows,
+            valid: trained.valid,
             test: trained.test,
         })
     }
@@ -601,9 +603,6 @@ fn datasets() -> Result<()> {
         .map_err(|e| Error::io("<stdout>", e))
 }
 
-/// The file `nnlab cv` writes.
-const CV_REPORT: &str = "cv.json";
-
 struct EvalJob {
     dir: RunDir,
     input: PathBuf,
@@ -714,10 +713,12 @@ pub fn describe(evaluation: &Evaluation) -> String {
     }
 }
 
-struct CvJob {
-    config: ExperimentConfig,
-    folds: usize,
-    quiet: bool,
+/// Cross-validates the experiment `config` on its data; the caller saves and prints it.
+pub struct CvJob {
+    pub config: ExperimentConfig,
+    pub folds: usize,
+    /// No progress bars and no line per fold.
+    pub quiet: bool,
 }
 
 impl BackendJob for CvJob {
@@ -764,10 +765,7 @@ fn cv_command(args: CvArgs) -> Result<()> {
             quiet: args.quiet,
         },
     )?;
-    std::fs::create_dir_all(&out).map_err(|e| Error::io(&out, e))?;
-    write_atomic(&out.join("config.json"), config.to_json().as_bytes())?;
-    let json = serde_json::to_string_pretty(&cv).expect("report serializes") + "\n";
-    write_atomic(&out.join(CV_REPORT), json.as_bytes())?;
+    cv.save(&out, &config)?;
     let rows: Vec<Vec<String>> = cv
         .folds
         .iter()

@@ -1,10 +1,13 @@
 //! K-fold cross-validation: each fold is held out once while a fresh model trains on the
 //! others (with the same config and seed), and scored on it.
 
+use std::path::Path;
+
 use burn::module::AutodiffModule;
 use burn::tensor::backend::AutodiffBackend;
 use serde::Serialize;
 
+use crate::checkpoint::write_atomic;
 use crate::config::ExperimentConfig;
 use crate::data::Dataset;
 use crate::error::{Error, Result};
@@ -34,6 +37,19 @@ pub struct CvReport {
     pub std: f64,
     pub folds: Vec<Fold>,
 }
+
+impl CvReport {
+    /// Writes `config.json` (the experiment) and `cv.json` (this report) to `dir`.
+    pub fn save(&self, dir: &Path, config: &ExperimentConfig) -> Result<()> {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        write_atomic(&dir.join("config.json"), config.to_json().as_bytes())?;
+        let json = serde_json::to_string_pretty(self).expect("report serializes") + "\n";
+        write_atomic(&dir.join(CV_REPORT), json.as_bytes())
+    }
+}
+
+/// The file a cross-validation is saved as.
+pub const CV_REPORT: &str = "cv.json";
 
 /// Runs `k`-fold cross-validation of `config` on `data` (stratified for classification),
 /// calling `done` after each fold.

@@ -47,20 +47,44 @@ fn regression_matches_least_squares() {
     assert!(get("train_seconds") > 0.0);
 }
 
-#[test]
-fn classification_reaches_95_percent_held_out() {
+fn json(path: &std::path::Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// Runs an example into a temporary directory, expecting success.
+fn run_example(name: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    let output = example("classification").arg(dir.path()).output().unwrap();
+    let output = example(name).arg(dir.path()).output().unwrap();
     assert!(
         output.status.success(),
-        "{}",
+        "{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
-    let summary: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join("summary.json")).unwrap())
-            .unwrap();
-    let accuracy = summary["valid_accuracy"].as_f64().unwrap();
+    dir
+}
+
+#[test]
+fn classification_meets_the_iris_bar_and_draws_the_moons_boundary() {
+    let dir = run_example("classification");
+    let cv = json(&dir.path().join("iris-cv/cv.json"));
+    assert_eq!(cv["folds"].as_array().unwrap().len(), 5);
+    assert!(cv["mean"].as_f64().unwrap() >= 0.953, "{cv}");
+    let run = dir.path().join("moons");
+    let accuracy = json(&run.join("summary.json"))["valid_accuracy"]
+        .as_f64()
+        .unwrap();
     assert!(accuracy >= 0.95, "held-out accuracy {accuracy}");
+    assert!(run.join("decision_regions.png").is_file());
+}
+
+#[test]
+fn diabetes_meets_the_regression_bar() {
+    let dir = run_example("diabetes");
+    let cv = json(&dir.path().join("cv/cv.json"));
+    assert_eq!(cv["score"], "R²");
+    assert!(cv["mean"].as_f64().unwrap() >= 0.45, "{cv}");
+    assert!(dir.path().join("run/predicted_vs_actual.png").is_file());
 }
 
 #[test]
