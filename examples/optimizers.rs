@@ -2,7 +2,7 @@
 //! points of the regression example, trained for 100 epochs from the same initial weights by
 //! gd (full batch), sgd, momentum, adagrad, rmsprop and adam (batch 32), all with α = 0.1.
 //! Prints the table and saves history.csv and the curves to `artifacts/optimizers/`; the same
-//! as `nnlab compare --dataset linear --scale none --scale-target none --lr 0.1
+//! as `nnlab compare --config examples/textbook.json --epochs 100 --lr 0.1
 //! --out artifacts/optimizers`.
 //!
 //! `cargo run --example optimizers [-- OUT_DIR] [--backend ndarray|wgpu]`
