@@ -185,15 +185,23 @@ fn draw<D: DrawingBackend>(
                 PathElement::new(vec![(x, y), (x + 24, y)], color.stroke_width(2))
             });
     }
+    legend(&mut chart, SeriesLabelPosition::UpperRight)?;
+    root.present().map_err(err)
+}
+
+/// Draws the legend of `chart`'s labelled series in the house style.
+fn legend<'a, D: DrawingBackend + 'a, C: plotters::coord::CoordTranslate>(
+    chart: &mut ChartContext<'a, D, C>,
+    position: SeriesLabelPosition,
+) -> std::result::Result<(), String> {
     chart
         .configure_series_labels()
         .label_font((FONT, 14))
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK)
-        .position(SeriesLabelPosition::UpperRight)
+        .position(position)
         .draw()
-        .map_err(err)?;
-    root.present().map_err(err)
+        .map_err(|e| e.to_string())
 }
 
 /// Matplotlib's ten "tab" colours, told apart easily; then plotters' palette.
@@ -363,14 +371,7 @@ impl Figure for Scatter<'_> {
                     .map(|&(a, p)| Circle::new((a, p), 3, dot)),
             )
             .map_err(err)?;
-        chart
-            .configure_series_labels()
-            .label_font((FONT, 14))
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .position(SeriesLabelPosition::UpperLeft)
-            .draw()
-            .map_err(err)?;
+        legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
         root.present().map_err(err)
     }
 }
@@ -539,14 +540,7 @@ impl Figure for Regions<'_> {
                 .label(label.as_str())
                 .legend(move |(x, y)| Circle::new((x + 8, y), 4, style));
         }
-        chart
-            .configure_series_labels()
-            .label_font((FONT, 14))
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .position(SeriesLabelPosition::UpperRight)
-            .draw()
-            .map_err(err)?;
+        legend(&mut chart, SeriesLabelPosition::UpperRight)?;
         root.present().map_err(err)
     }
 }

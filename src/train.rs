@@ -147,7 +147,10 @@ pub fn check(config: &ExperimentConfig, data: &Dataset) -> Result<()> {
     {
         return Err(Error::config(
             "training.batch_size",
-            format!("is {n} but the training split has only {train_rows} rows"),
+            format!(
+                "is {n} but the training split has only {train_rows} rows; pass --batch-size full \
+                 or a smaller number"
+            ),
         ));
     }
     Ok(())

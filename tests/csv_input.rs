@@ -160,6 +160,21 @@ fn a_single_class_is_not_a_classification_problem() {
 }
 
 #[test]
+fn a_text_target_for_regression_suggests_classification() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = file(dir.path(), "t.csv", "x,kind\n1,cat\n2,dog\n");
+    fails_with(
+        dir.path(),
+        &csv,
+        "kind",
+        &[],
+        &[
+            "t.csv, line 2, column `kind`: `cat` is not a number; for class labels pass --task classification",
+        ],
+    );
+}
+
+#[test]
 fn text_labels_train_and_predict_back_as_labels() {
     let dir = tempfile::tempdir().unwrap();
     let mut text = String::from("size,weight,species\n");

@@ -54,6 +54,18 @@ fn open(path: &Path) -> Result<Table> {
     Ok(Table { reader, header })
 }
 
+fn no_rows(path: &Path) -> Error {
+    data_error(path, None, None, "has a header but no data rows".into())
+}
+
+/// The positions of the columns `names`, in that order.
+fn column_indices(path: &Path, header: &[String], names: &[String]) -> Result<Vec<usize>> {
+    names
+        .iter()
+        .map(|name| column_index(path, header, name))
+        .collect()
+}
+
 fn column_index(path: &Path, header: &[String], name: &str) -> Result<usize> {
     header.iter().position(|h| h == name).ok_or_else(|| {
         data_error(
@@ -179,10 +191,7 @@ pub fn read_table(
             "is the target and cannot also be a feature".into(),
         ));
     }
-    let feature_indices = feature_names
-        .iter()
-        .map(|name| column_index(path, &table.header, name))
-        .collect::<Result<Vec<_>>>()?;
+    let feature_indices = column_indices(path, &table.header, &feature_names)?;
 
     let mut values = Vec::new();
     let mut numbers = Vec::new();
@@ -199,7 +208,22 @@ pub fn read_table(
         }
         let cell = record[target_index].trim();
         match task {
-            Task::Regression => numbers.push(parse_number(path, line, target, cell, DROP_HINT)?),
+            Task::Regression => numbers.push(
+                parse_number(path, line, target, cell, DROP_HINT).map_err(|e| {
+                    if cell.parse::<f64>().is_err() && missing(cell).is_none() {
+                        data_error(
+                            path,
+                            Some(line),
+                            Some(target),
+                            format!(
+                                "`{cell}` is not a number; for class labels pass --task classification"
+                            ),
+                        )
+                    } else {
+                        e
+                    }
+                })?,
+            ),
             Task::Classification => {
                 if let Some(what) = missing(cell) {
                     return Err(data_error(
@@ -214,12 +238,11 @@ pub fn read_table(
         }
         Ok(())
     })?;
+    if values.is_empty() && skipped == 0 {
+        return Err(no_rows(path));
+    }
     if values.is_empty() {
-        let message = if skipped > 0 {
-            format!("has no row without a missing value ({skipped} skipped)")
-        } else {
-            "has a header but no data rows".into()
-        };
+        let message = format!("has no row without a missing value ({skipped} skipped)");
         return Err(data_error(path, None, None, message));
     }
     let targets = match task {
@@ -293,10 +316,7 @@ impl Labels {
 /// ignored. Returns the values row-major.
 pub fn read_features(path: &Path, names: &[String]) -> Result<Vec<f64>> {
     let mut table = open(path)?;
-    let indices = names
-        .iter()
-        .map(|name| column_index(path, &table.header, name))
-        .collect::<Result<Vec<_>>>()?;
+    let indices = column_indices(path, &table.header, names)?;
     let mut values = Vec::new();
     for_each_row(path, &mut table, |line, record| {
         for (&i, name) in indices.iter().zip(names) {
@@ -305,12 +325,7 @@ pub fn read_features(path: &Path, names: &[String]) -> Result<Vec<f64>> {
         Ok(())
     })?;
     if values.is_empty() {
-        return Err(data_error(
-            path,
-            None,
-            None,
-            "has a header but no data rows".into(),
-        ));
+        return Err(no_rows(path));
     }
     Ok(values)
 }
@@ -331,10 +346,7 @@ pub fn read_labelled(
     };
     let mut table = open(path)?;
     let target_index = column_index(path, &table.header, target)?;
-    let indices = names
-        .iter()
-        .map(|name| column_index(path, &table.header, name))
-        .collect::<Result<Vec<_>>>()?;
+    let indices = column_indices(path, &table.header, names)?;
     let mut values = Vec::new();
     let mut numbers = Vec::new();
     let mut labels = Vec::new();
@@ -363,12 +375,7 @@ pub fn read_labelled(
         Ok(())
     })?;
     if values.is_empty() {
-        return Err(data_error(
-            path,
-            None,
-            None,
-            "has a header but no data rows".into(),
-        ));
+        return Err(no_rows(path));
     }
     let targets = match (task, classes) {
         (Task::Classification, Some(classes)) => TargetValues::Classes {
