@@ -5,7 +5,9 @@
 //! DIR/config.json     the experiment config (with the model's input and output sizes)
 //! DIR/run.json        format version, backend, epochs and steps done, column names, classes
 //! DIR/scaler.json     the preprocessing fitted on the training rows
-//! DIR/model.mpk       the weights (Burn's named MessagePack record, full precision)
+//! DIR/model.mpk       the weights after the last epoch (Burn's named MessagePack record, full
+//!                     precision)
+//! DIR/best.mpk        the weights of the epoch with the lowest validation loss (validating runs)
 //! DIR/optimizer.mpk   the optimizer's state, for resuming
 //! DIR/metrics.csv     one row per epoch: losses, validation metrics, learning rate
 //! DIR/summary.json    the final numbers
@@ -28,7 +30,7 @@ use crate::error::{Error, Result};
 use crate::loss::Task;
 use crate::metrics::{EpochRecord, Evaluation};
 use crate::model::Mlp;
-use crate::train::{Resume, Trained};
+use crate::train::{Best, Resume, Stop, Trained};
 
 /// Version of the run-directory layout; a directory from another version is refused.
 pub const FORMAT_VERSION: u32 = 2;
@@ -37,6 +39,7 @@ const CONFIG: &str = "config.json";
 const RUN: &str = "run.json";
 const MODEL: &str = "model.mpk";
 const SCALER: &str = "scaler.json";
+const BEST: &str = "best.mpk";
 const OPTIMIZER: &str = "optimizer.mpk";
 const METRICS: &str = "metrics.csv";
 const SUMMARY: &str = "summary.json";
@@ -56,6 +59,8 @@ pub struct RunInfo {
     pub target_name: String,
     /// Class labels by index (classification only).
     pub classes: Option<Vec<String>>,
+    /// The epoch whose weights `best.mpk` holds (runs with a validation split).
+    pub best_epoch: Option<usize>,
 }
 
 impl RunInfo {
@@ -75,6 +80,7 @@ impl RunInfo {
             feature_names: data.feature_names.clone(),
             target_name: data.target_name.clone(),
             classes: data.labels().map(<[_]>::to_vec),
+            best_epoch: trained.best.as_ref().map(|b| b.epoch),
         }
     }
 }
@@ -146,6 +152,16 @@ impl RunDir {
         )?;
         write_atomic(&self.file(OPTIMIZER), &trained.optimizer_state)?;
         write_atomic(&self.file(SCALER), &pretty(&trained.scaler))?;
+        match &trained.best {
+            Some(best) => write_atomic(
+                &self.file(BEST),
+                &encode::<B, _>(best.model.clone().into_record())?,
+            )?,
+            // run.json says there is no best, so a stale file is never read; remove it anyway.
+            None => {
+                let _ = std::fs::remove_file(self.file(BEST));
+            }
+        }
         write_atomic(&self.file(METRICS), &metrics_csv(&trained.history)?)?;
         write_atomic(&self.file(CONFIG), config.to_json().as_bytes())?;
         let mut summary = summary(info, trained);
@@ -188,14 +204,38 @@ impl RunDir {
         Ok((config, info))
     }
 
-    /// Loads the weights into a model shaped by `config`.
+    /// Loads the last epoch's weights into a model shaped by `config`.
     pub fn load_model<B: Backend>(
         &self,
         config: &ExperimentConfig,
         device: &B::Device,
     ) -> Result<Mlp<B>> {
-        let record = decode::<B, _>(&self.read(MODEL)?, device, "weights")
-            .map_err(|e| Error::checkpoint(self.file(MODEL), e))?;
+        self.load_weights(MODEL, config, device)
+    }
+
+    /// The model to predict with: the best epoch's weights when the run has them and `last`
+    /// is false, else the last epoch's.
+    pub fn load_chosen<B: Backend>(
+        &self,
+        config: &ExperimentConfig,
+        info: &RunInfo,
+        last: bool,
+        device: &B::Device,
+    ) -> Result<Mlp<B>> {
+        match info.best_epoch {
+            Some(_) if !last => self.load_weights(BEST, config, device),
+            _ => self.load_weights(MODEL, config, device),
+        }
+    }
+
+    fn load_weights<B: Backend>(
+        &self,
+        file: &str,
+        config: &ExperimentConfig,
+        device: &B::Device,
+    ) -> Result<Mlp<B>> {
+        let record = decode::<B, _>(&self.read(file)?, device, "weights")
+            .map_err(|e| Error::checkpoint(self.file(file), e))?;
         let template: Mlp<B> = config.model.init(config.training.seed, device);
         let expected: Vec<Vec<usize>> = template
             .layers
@@ -210,7 +250,7 @@ impl RunDir {
             .collect();
         if found != expected {
             return Err(Error::checkpoint(
-                self.file(MODEL),
+                self.file(file),
                 format!("holds layers shaped {found:?} but config.json describes {expected:?}"),
             ));
         }
@@ -236,7 +276,24 @@ impl RunDir {
                 ),
             ));
         }
+        let best = match info.best_epoch {
+            Some(epoch) => Some(Best {
+                epoch,
+                valid_loss: history
+                    .get(epoch.wrapping_sub(1))
+                    .and_then(|r| r.valid_loss)
+                    .ok_or_else(|| {
+                        Error::checkpoint(
+                            self.file(METRICS),
+                            format!("has no validation loss for the best epoch {epoch}"),
+                        )
+                    })?,
+                model: self.load_weights(BEST, config, device)?,
+            }),
+            None => None,
+        };
         Ok(Resume {
+            best,
             model: self.load_model(config, device)?,
             optimizer_state: self.read(OPTIMIZER)?,
             history,
@@ -283,7 +340,15 @@ fn summary<B: AutodiffBackend>(info: &RunInfo, trained: &Trained<B>) -> Map<Stri
     map.insert("epochs".into(), info.epochs_done.into());
     map.insert("steps".into(), trained.steps.into());
     map.insert("train_seconds".into(), trained.train_seconds.into());
-    map.insert("diverged".into(), trained.diverged.into());
+    map.insert(
+        "diverged".into(),
+        matches!(trained.stop, Stop::Diverged { .. }).into(),
+    );
+    map.insert("stop".into(), trained.stop.to_string().into());
+    map.insert(
+        "best_epoch".into(),
+        trained.best.as_ref().map(|b| b.epoch).into(),
+    );
     map.insert("train_loss".into(), last.map(|r| r.train_loss).into());
     map.insert("valid_loss".into(), last.and_then(|r| r.valid_loss).into());
     map.insert(

@@ -60,7 +60,7 @@ pub struct TrainArgs {
     pub overwrite: bool,
     /// Continue a saved run up to `--epochs` epochs in all (written back to DIR unless
     /// `--out` names another directory).
-    #[arg(long, value_name = "DIR", conflicts_with_all = ["config", "data", "dataset", "samples", "noise", "classes", "data_seed", "drop_missing", "scale", "scale_target", "target", "features", "task", "optimizer", "batch_size", "hidden", "activation", "loss", "seed", "validation", "test", "schedule", "warmup", "clip_norm", "clip_value"])]
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["config", "data", "dataset", "samples", "noise", "classes", "data_seed", "drop_missing", "scale", "scale_target", "target", "features", "task", "optimizer", "batch_size", "hidden", "activation", "loss", "seed", "validation", "test", "patience", "min_delta", "schedule", "warmup", "clip_norm", "clip_value"])]
     pub resume: Option<PathBuf>,
     /// Backend to train on [default: ndarray when compiled in, else wgpu].
     #[arg(long, value_enum)]
@@ -120,6 +120,9 @@ pub struct EvalArgs {
     /// Print the metrics as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Use the last epoch's weights, not the best epoch's.
+    #[arg(long)]
+    pub last: bool,
     /// Backend to predict on [default: ndarray when compiled in, else wgpu].
     #[arg(long, value_enum)]
     pub backend: Option<BackendName>,
@@ -244,6 +247,13 @@ pub struct ExperimentArgs {
     /// Fraction of rows held out for a final test, scored once at the end [default: 0].
     #[arg(long, value_name = "FRACTION", allow_negative_numbers = true)]
     pub test: Option<f64>,
+    /// Stop when the validation loss has not improved for this many epochs (needs
+    /// --validation).
+    #[arg(long, value_name = "EPOCHS")]
+    pub patience: Option<usize>,
+    /// The least fall of the validation loss that counts as an improvement [default: 0].
+    #[arg(long, value_name = "DELTA", allow_negative_numbers = true)]
+    pub min_delta: Option<f64>,
 }
 
 /// Hidden layer widths from the command line.
@@ -274,6 +284,9 @@ pub struct PredictArgs {
     /// columns are ignored).
     #[arg(long, value_name = "FILE.csv")]
     pub input: PathBuf,
+    /// Use the last epoch's weights, not the best epoch's.
+    #[arg(long)]
+    pub last: bool,
     /// Backend to predict on [default: ndarray when compiled in, else wgpu].
     #[arg(long, value_enum)]
     pub backend: Option<BackendName>,

@@ -24,7 +24,7 @@ use crate::metrics::EpochRecord;
 use crate::metrics::{Evaluation, evaluate};
 use crate::predict::predict;
 use crate::schedule::{ClipBy, ClipConfig};
-use crate::train::fit;
+use crate::train::{Stop, fit};
 
 /// Runs one parsed command.
 pub fn run(command: Command) -> Result<()> {
@@ -134,6 +134,12 @@ fn experiment_config(args: &ExperimentArgs) -> Result<ExperimentConfig> {
     }
     if let Some(fraction) = args.test {
         config.training.test_fraction = fraction;
+    }
+    if let Some(patience) = args.patience {
+        config.training.patience = Some(patience);
+    }
+    if let Some(delta) = args.min_delta {
+        config.training.min_delta = delta;
     }
     if let Some(schedule) = args.schedule {
         config.schedule.name = schedule;
@@ -250,8 +256,11 @@ fn train(args: TrainArgs) -> Result<()> {
             test.rows()
         );
     }
-    if report.diverged {
-        eprintln!("warning: the loss diverged (became NaN or infinite); try a smaller --lr");
+    if let Stop::EarlyStopped { .. } = report.stop {
+        eprintln!("{}", report.stop);
+    }
+    if let Some(best) = report.best_epoch {
+        eprintln!("best validation loss in epoch {best}: predict and eval use its weights");
     }
     eprintln!("saved to {}", report.dir.display());
     Ok(())
@@ -277,7 +286,10 @@ pub struct TrainReport {
     pub history: Vec<EpochRecord>,
     pub steps: u64,
     pub train_seconds: f64,
-    pub diverged: bool,
+    /// Why training ended.
+    pub stop: Stop,
+    /// The epoch `predict` will use the weights of (runs with a validation split).
+    pub best_epoch: Option<usize>,
     /// CSV rows skipped for a missing value (`--drop-missing`).
     pub skipped_rows: usize,
     /// The final model's metrics on the validation rows.
@@ -325,13 +337,21 @@ impl BackendJob for TrainJob {
             }
         };
         let trained = fit::<B>(&config, &data, &device, resume, !quiet)?;
+        if let Stop::Diverged { epoch } = trained.stop {
+            return Err(Error::Training(format!(
+                "the training loss became NaN or infinite in epoch {epoch}; nothing was saved \
+                 (an earlier checkpoint in {} is untouched): try a smaller learning rate than {}",
+                out.path.display(),
+                config.optimizer.learning_rate
+            )));
+        }
         let info = RunInfo::new(backend, &config, &data, &trained);
         out.save(&config, &info, &trained, Map::new())?;
         crate::figures::draw_run(
             &out.path,
             &config,
             &data,
-            &trained.model.valid(),
+            &trained.chosen().valid(),
             &trained.scaler,
             &trained.history,
             &device,
@@ -341,7 +361,8 @@ impl BackendJob for TrainJob {
             history: trained.history,
             steps: trained.steps,
             train_seconds: trained.train_seconds,
-            diverged: trained.diverged,
+            stop: trained.stop,
+            best_epoch: trained.best.as_ref().map(|b| b.epoch),
             skipped_rows,
             valid: trained.valid,
             test: trained.test,
@@ -352,6 +373,7 @@ impl BackendJob for TrainJob {
 struct PredictJob {
     dir: RunDir,
     input: PathBuf,
+    last: bool,
 }
 
 impl BackendJob for PredictJob {
@@ -359,7 +381,9 @@ impl BackendJob for PredictJob {
 
     fn run<B: AutodiffBackend>(self, _: BackendName, device: B::Device) -> Result<Self::Output> {
         let (config, info) = self.dir.load_meta()?;
-        let model = self.dir.load_model::<B::InnerBackend>(&config, &device)?;
+        let model = self
+            .dir
+            .load_chosen::<B::InnerBackend>(&config, &info, self.last, &device)?;
         let scaler = self.dir.load_scaler(&info)?;
         let features = csv::read_features(&self.input, &info.feature_names)?;
         Ok(predict(
@@ -381,6 +405,7 @@ fn predict_command(args: PredictArgs) -> Result<()> {
         PredictJob {
             dir: RunDir::new(&args.checkpoint),
             input: args.input,
+            last: args.last,
         },
     )?;
     let stdout = std::io::stdout().lock();
@@ -425,6 +450,26 @@ fn info(args: InfoArgs) -> Result<()> {
             text += &format!("{:<16}{v}\n", format!("{key}:"));
         }
     }
+    for (part, key) in [("validation", "valid"), ("test", "test")] {
+        if let Ok(Some(e)) = serde_json::from_value::<Option<Evaluation>>(summary[key].clone()) {
+            text += &format!(
+                "{:<16}{} {:.4} on {} rows\n",
+                format!("{part}:"),
+                e.score_name(),
+                e.score(),
+                e.rows()
+            );
+        }
+    }
+    text += &format!(
+        "preprocess:     features {}, target {}\n",
+        name(config.preprocess.features),
+        if info.task == Task::Regression {
+            name(config.preprocess.target)
+        } else {
+            "(class labels)".into()
+        }
+    );
     if let Some(classes) = &info.classes {
         text += &format!("classes:        {}\n", classes.join(", "));
     }
@@ -606,6 +651,7 @@ fn datasets() -> Result<()> {
 struct EvalJob {
     dir: RunDir,
     input: PathBuf,
+    last: bool,
 }
 
 impl BackendJob for EvalJob {
@@ -613,7 +659,9 @@ impl BackendJob for EvalJob {
 
     fn run<B: AutodiffBackend>(self, _: BackendName, device: B::Device) -> Result<Evaluation> {
         let (config, info) = self.dir.load_meta()?;
-        let model = self.dir.load_model::<B::InnerBackend>(&config, &device)?;
+        let model = self
+            .dir
+            .load_chosen::<B::InnerBackend>(&config, &info, self.last, &device)?;
         let scaler = self.dir.load_scaler(&info)?;
         let data = csv::read_labelled(
             &self.input,
@@ -641,6 +689,7 @@ fn eval_command(args: EvalArgs) -> Result<()> {
         EvalJob {
             dir: RunDir::new(&args.checkpoint),
             input: args.input.clone(),
+            last: args.last,
         },
     )?;
     let text = if args.json {

@@ -123,6 +123,12 @@ pub struct TrainingConfig {
     /// `running` or `end_of_epoch`.
     #[config(default = "TrainLoss::Running")]
     pub train_loss: TrainLoss,
+    /// Stop once the validation loss has not improved (fallen by more than `min_delta`) for
+    /// this many epochs; unset for no early stopping. Needs `validation_fraction` > 0.
+    pub patience: Option<usize>,
+    /// The least fall of the validation loss that counts as an improvement.
+    #[config(default = 0.0)]
+    pub min_delta: f64,
 }
 
 impl TrainingConfig {
@@ -144,6 +150,23 @@ impl TrainingConfig {
             if !(f.is_finite() && (0.0..1.0).contains(&f)) {
                 return Err(Error::config(field, format!("must be in [0, 1), got {f}")));
             }
+        }
+        if let Some(p) = self.patience {
+            if p == 0 {
+                return Err(Error::config("training.patience", "must be at least 1"));
+            }
+            if self.validation_fraction <= 0.0 {
+                return Err(Error::config(
+                    "training.patience",
+                    "needs validation_fraction > 0: early stopping watches the validation loss",
+                ));
+            }
+        }
+        if !(self.min_delta.is_finite() && self.min_delta >= 0.0) {
+            return Err(Error::config(
+                "training.min_delta",
+                format!("must be zero or positive, got {}", self.min_delta),
+            ));
         }
         if self.validation_fraction + self.test_fraction >= 1.0 {
             return Err(Error::config(

@@ -86,7 +86,7 @@ pub fn cross_validate<B: AutodiffBackend>(
         let test_set = data.subset(held_out);
         let trained = fit::<B>(&config, &train_set, device, None, progress)?;
         let predictions = predict(
-            &trained.model.valid(),
+            &trained.chosen().valid(),
             config.loss.name,
             data.labels(),
             &trained.scaler,

@@ -33,6 +33,45 @@ pub struct Resume<B: AutodiffBackend> {
     pub steps: u64,
     /// The preprocessing fitted when the run started.
     pub scaler: Scaler,
+    /// The best model so far and its epoch, when the run validates.
+    pub best: Option<Best<B>>,
+}
+
+/// The model of the epoch with the lowest validation loss.
+#[derive(Clone, Debug)]
+pub struct Best<B: AutodiffBackend> {
+    pub epoch: usize,
+    pub valid_loss: f64,
+    pub model: Mlp<B>,
+}
+
+/// Why training ended.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Stop {
+    /// Every epoch asked for was trained.
+    Completed,
+    /// The validation loss had not improved for `patience` epochs after `best_epoch`.
+    EarlyStopped { epoch: usize, best_epoch: usize },
+    /// The training loss became NaN or infinite in `epoch`.
+    Diverged { epoch: usize },
+}
+
+impl std::fmt::Display for Stop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Stop::Completed => f.write_str("completed every epoch"),
+            Stop::EarlyStopped { epoch, best_epoch } => write!(
+                f,
+                "stopped early after epoch {epoch}: no better validation loss since epoch {best_epoch}"
+            ),
+            Stop::Diverged { epoch } => {
+                write!(
+                    f,
+                    "diverged: the training loss became NaN or infinite in epoch {epoch}"
+                )
+            }
+        }
+    }
 }
 
 /// The result of [`fit`].
@@ -50,12 +89,22 @@ pub struct Trained<B: AutodiffBackend> {
     pub train_seconds: f64,
     /// Seconds from the start of this session's loop to the end of each of its epochs.
     pub epoch_seconds: Vec<f64>,
-    /// The training loss became NaN or infinite; training stopped at that epoch.
-    pub diverged: bool,
-    /// The final model's metrics on the validation rows, when there are any.
+    /// Why training ended.
+    pub stop: Stop,
+    /// The model of the epoch with the lowest validation loss (when the run validates).
+    pub best: Option<Best<B>>,
+    /// The chosen model's metrics on the validation rows, when there are any.
     pub valid: Option<Evaluation>,
-    /// The final model's metrics on the test rows, when `training.test_fraction` > 0.
+    /// The chosen model's metrics on the test rows, when `training.test_fraction` > 0.
     pub test: Option<Evaluation>,
+}
+
+impl<B: AutodiffBackend> Trained<B> {
+    /// The model to predict with: the best by validation loss when the run validates, else
+    /// the last.
+    pub fn chosen(&self) -> &Mlp<B> {
+        self.best.as_ref().map_or(&self.model, |b| &b.model)
+    }
 }
 
 /// A seed for one purpose, so that the initial weights, the split and each epoch's shuffle
@@ -176,19 +225,21 @@ pub fn fit<B: AutodiffBackend>(
     progress: bool,
 ) -> Result<Trained<B>> {
     check(config, data)?;
-    let (model, state, history, steps, scaler) = match resume {
+    let (model, state, history, steps, scaler, best) = match resume {
         Some(r) => (
             r.model,
             Some(r.optimizer_state),
             r.history,
             r.steps,
             Some(r.scaler),
+            r.best,
         ),
         None => (
             config.model.init(config.training.seed, device),
             None,
             Vec::new(),
             0,
+            None,
             None,
         ),
     };
@@ -213,6 +264,7 @@ pub fn fit<B: AutodiffBackend>(
         state,
         history,
         steps,
+        best,
         progress,
     };
     config.optimizer.dispatch(job)
@@ -244,6 +296,7 @@ struct Loop<'a, B: AutodiffBackend> {
     state: Option<Vec<u8>>,
     history: Vec<EpochRecord>,
     steps: u64,
+    best: Option<Best<B>>,
     progress: bool,
 }
 
@@ -265,6 +318,7 @@ impl<B: AutodiffBackend> WithOptimizer<B, Mlp<B>> for Loop<'_, B> {
             state,
             mut history,
             mut steps,
+            mut best,
             progress,
         } = self;
         if let Some(bytes) = state {
@@ -282,9 +336,8 @@ impl<B: AutodiffBackend> WithOptimizer<B, Mlp<B>> for Loop<'_, B> {
         let first_epoch = history.len() + 1;
         let bar = progress_bar(training.epochs, first_epoch - 1, progress);
         let start = Instant::now();
-        let mut diverged = false;
+        let mut stop = Stop::Completed;
         let mut epoch_seconds = Vec::new();
-        let mut valid_eval = None;
 
         for epoch in first_epoch..=training.epochs {
             let lr = rates[epoch - 1];
@@ -321,24 +374,49 @@ impl<B: AutodiffBackend> WithOptimizer<B, Mlp<B>> for Loop<'_, B> {
                     .elem();
                 let predictions =
                     Predictions::from_output(output, loss_name, labels.as_deref(), &scaler);
-                let evaluation = evaluate(&predictions, &v.truth);
-                record = record.with_validation(loss, &evaluation);
-                valid_eval = Some(evaluation);
+                record = record.with_validation(loss, &evaluate(&predictions, &v.truth));
+                let improved = match &best {
+                    None => loss.is_finite(),
+                    Some(b) => loss < b.valid_loss - training.min_delta,
+                };
+                if improved {
+                    best = Some(Best {
+                        epoch,
+                        valid_loss: loss,
+                        model: model.clone(),
+                    });
+                }
             }
             history.push(record);
             epoch_seconds.push(start.elapsed().as_secs_f64());
             bar.set_position(epoch as u64);
             bar.set_message(format!("loss {train_loss:.6}"));
             if !train_loss.is_finite() {
-                diverged = true;
+                stop = Stop::Diverged { epoch };
+                break;
+            }
+            if let (Some(patience), Some(b)) = (training.patience, &best)
+                && epoch - b.epoch >= patience
+            {
+                stop = Stop::EarlyStopped {
+                    epoch,
+                    best_epoch: b.epoch,
+                };
                 break;
             }
         }
         bar.finish_and_clear();
         let train_seconds = start.elapsed().as_secs_f64();
+        let chosen = best.as_ref().map_or(&model, |b| &b.model).valid();
+        let valid_eval = valid.as_ref().map(|v| {
+            let output = chosen.forward(v.x.clone());
+            let predictions =
+                Predictions::from_output(output, loss_name, labels.as_deref(), &scaler);
+            evaluate(&predictions, &v.truth)
+        });
         let test = test.map(|t| {
             let predictions = predict(
-                &model.valid(),
+                &chosen,
                 loss_name,
                 labels.as_deref(),
                 &scaler,
@@ -356,7 +434,8 @@ impl<B: AutodiffBackend> WithOptimizer<B, Mlp<B>> for Loop<'_, B> {
             steps,
             train_seconds,
             epoch_seconds,
-            diverged,
+            stop,
+            best,
             valid: valid_eval,
             test,
         })
