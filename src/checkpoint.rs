@@ -155,7 +155,7 @@ impl RunDir {
         match &trained.best {
             Some(best) => write_atomic(
                 &self.file(BEST),
-                &encode::<B, _>(best.model.clone().into_record())?,
+                &encode::<B::InnerBackend, _>(best.model.clone().into_record())?,
             )?,
             // run.json says there is no best, so a stale file is never read; remove it anyway.
             None => {

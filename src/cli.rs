@@ -60,7 +60,7 @@ pub struct TrainArgs {
     pub overwrite: bool,
     /// Continue a saved run up to `--epochs` epochs in all (written back to DIR unless
     /// `--out` names another directory).
-    #[arg(long, value_name = "DIR", conflicts_with_all = ["config", "data", "dataset", "samples", "noise", "classes", "data_seed", "drop_missing", "scale", "scale_target", "target", "features", "task", "optimizer", "batch_size", "hidden", "activation", "loss", "seed", "validation", "test", "patience", "min_delta", "schedule", "warmup", "clip_norm", "clip_value"])]
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["config", "data", "dataset", "samples", "noise", "classes", "data_seed", "drop_missing", "scale", "scale_target", "target", "features", "task", "optimizer", "batch_size", "hidden", "activation", "dropout", "batch_norm", "l1", "l2", "loss", "seed", "validation", "test", "patience", "min_delta", "schedule", "warmup", "clip_norm", "clip_value"])]
     pub resume: Option<PathBuf>,
     /// Backend to train on [default: ndarray when compiled in, else wgpu].
     #[arg(long, value_enum)]
@@ -223,6 +223,18 @@ pub struct ExperimentArgs {
     /// Activation after each hidden layer [default: relu].
     #[arg(long, value_enum)]
     pub activation: Option<Activation>,
+    /// Dropout probability after each hidden layer: one rate, or one per layer [default: none].
+    #[arg(long, value_name = "P,P,...", value_delimiter = ',')]
+    pub dropout: Option<Vec<f64>>,
+    /// Batch normalization after each hidden layer's linear map.
+    #[arg(long)]
+    pub batch_norm: bool,
+    /// λ₁ of an L1 penalty λ₁Σ|w| on the weights [default: 0].
+    #[arg(long, value_name = "LAMBDA", allow_negative_numbers = true)]
+    pub l1: Option<f64>,
+    /// λ₂ of an L2 penalty λ₂Σw² on the weights [default: 0].
+    #[arg(long, value_name = "LAMBDA", allow_negative_numbers = true)]
+    pub l2: Option<f64>,
     /// Loss function [default: mse for regression, cross_entropy for classification].
     #[arg(long, value_enum)]
     pub loss: Option<LossName>,

@@ -3,7 +3,6 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use burn::module::AutodiffModule;
 use burn::tensor::backend::AutodiffBackend;
 use serde_json::Map;
 
@@ -125,6 +124,18 @@ fn experiment_config(args: &ExperimentArgs) -> Result<ExperimentConfig> {
     }
     if let Some(activation) = args.activation {
         config.model.activation = activation;
+    }
+    if let Some(dropout) = args.dropout.clone() {
+        config.model.dropout = dropout;
+    }
+    if args.batch_norm {
+        config.model.batch_norm = true;
+    }
+    if let Some(l1) = args.l1 {
+        config.loss.l1 = l1;
+    }
+    if let Some(l2) = args.l2 {
+        config.loss.l2 = l2;
     }
     if let Some(seed) = args.seed {
         config.training.seed = seed;
@@ -351,7 +362,7 @@ impl BackendJob for TrainJob {
             &out.path,
             &config,
             &data,
-            &trained.chosen().valid(),
+            &trained.chosen(),
             &trained.scaler,
             &trained.history,
             &device,

@@ -3,7 +3,6 @@
 
 use std::path::Path;
 
-use burn::module::AutodiffModule;
 use burn::tensor::backend::AutodiffBackend;
 use serde::Serialize;
 
@@ -86,7 +85,7 @@ pub fn cross_validate<B: AutodiffBackend>(
         let test_set = data.subset(held_out);
         let trained = fit::<B>(&config, &train_set, device, None, progress)?;
         let predictions = predict(
-            &trained.chosen().valid(),
+            &trained.chosen(),
             config.loss.name,
             data.labels(),
             &trained.scaler,

@@ -15,6 +15,7 @@ use burn::tensor::{Int, Tensor};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::model::Mlp;
 
 /// What the model predicts: numbers or classes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -79,6 +80,13 @@ pub struct LossConfig {
     /// δ of the Huber loss: where the quadratic part turns linear.
     #[config(default = 1.0)]
     pub huber_delta: f64,
+    /// λ₁ of an L1 penalty λ₁ Σ|w| on the weights (not the biases) added to the loss.
+    #[config(default = 0.0)]
+    pub l1: f64,
+    /// λ₂ of an L2 penalty λ₂ Σw² on the weights (not the biases) added to the loss. Its
+    /// gradient 2λ₂w equals an optimizer weight decay of 2λ₂ (see `optim.rs`).
+    #[config(default = 0.0)]
+    pub l2: f64,
 }
 
 impl LossConfig {
@@ -90,7 +98,35 @@ impl LossConfig {
                 format!("must be a positive number, got {}", self.huber_delta),
             ));
         }
+        for (field, value) in [("loss.l1", self.l1), ("loss.l2", self.l2)] {
+            if !(value.is_finite() && value >= 0.0) {
+                return Err(Error::config(
+                    field,
+                    format!("must be zero or positive, got {value}"),
+                ));
+            }
+        }
         Ok(())
+    }
+
+    /// The penalty λ₁ Σ|w| + λ₂ Σw² over the weight matrices of `model`, or `None` when both
+    /// λ are 0.
+    pub fn penalty<B: Backend>(&self, model: &Mlp<B>) -> Option<Tensor<B, 1>> {
+        if self.l1 == 0.0 && self.l2 == 0.0 {
+            return None;
+        }
+        model
+            .layers
+            .iter()
+            .map(|layer| {
+                let w = layer.weight.val();
+                let mut term = w.clone().square().sum().mul_scalar(self.l2);
+                if self.l1 > 0.0 {
+                    term = term + w.abs().sum().mul_scalar(self.l1);
+                }
+                term
+            })
+            .reduce(|a, b| a + b)
     }
 
     /// Builds the Burn loss module.

@@ -1,4 +1,9 @@
-//! The multilayer perceptron: a stack of `y = f(Wᵀx + b)` layers.
+//! The multilayer perceptron: a stack of `y = f(Wᵀx + b)` layers, each hidden one optionally
+//! batch-normalized before `f` and followed by dropout:
+//! `h ← dropout_p(f(BN(Wᵀh + b)))`, with BN(z) = γ (z − μ_B)/√(σ²_B + ε) + β over the batch
+//! while training (running averages of μ and σ² updated with momentum 0.1, Burn's default) and
+//! with the running averages in evaluation; dropout zeroes each unit with probability p and
+//! scales the rest by 1/(1 − p) while training, and does nothing in evaluation.
 //!
 //! With no hidden layers the model is the textbook's single neuron, `y = wᵀx + b` (the output
 //! layer is always linear; the loss decides how its values are read: as numbers for
@@ -6,7 +11,7 @@
 
 use burn::config::Config;
 use burn::module::{Module, Param};
-use burn::nn::Linear;
+use burn::nn::{BatchNorm, BatchNormConfig, Dropout, DropoutConfig, Linear};
 use burn::tensor::backend::Backend;
 use burn::tensor::{Tensor, TensorData, activation};
 use rand::rngs::StdRng;
@@ -74,6 +79,13 @@ pub struct MlpConfig {
     /// cross-entropy.
     #[config(default = 1)]
     pub output_size: usize,
+    /// Dropout probability after each hidden layer: empty for none, one value for every
+    /// hidden layer, or one per hidden layer.
+    #[config(default = "Vec::new()")]
+    pub dropout: Vec<f64>,
+    /// Batch normalization after each hidden layer's linear map, before the activation.
+    #[config(default = false)]
+    pub batch_norm: bool,
 }
 
 impl MlpConfig {
@@ -89,6 +101,39 @@ impl MlpConfig {
             return Err(Error::config(
                 format!("model.hidden[{i}]"),
                 "must be at least 1 (a layer needs a unit)",
+            ));
+        }
+        if !self.dropout.is_empty() && self.hidden.is_empty() {
+            return Err(Error::config(
+                "model.dropout",
+                "needs hidden layers (dropout acts after each one)",
+            ));
+        }
+        if self.dropout.len() > 1 && self.dropout.len() != self.hidden.len() {
+            return Err(Error::config(
+                "model.dropout",
+                format!(
+                    "gives {} rates for {} hidden layers: give one rate, or one per layer",
+                    self.dropout.len(),
+                    self.hidden.len()
+                ),
+            ));
+        }
+        if let Some((i, p)) = self
+            .dropout
+            .iter()
+            .enumerate()
+            .find(|(_, p)| !(p.is_finite() && (0.0..1.0).contains(*p)))
+        {
+            return Err(Error::config(
+                format!("model.dropout[{i}]"),
+                format!("must be in [0, 1), got {p}"),
+            ));
+        }
+        if self.batch_norm && self.hidden.is_empty() {
+            return Err(Error::config(
+                "model.batch_norm",
+                "needs hidden layers (it normalizes each one)",
             ));
         }
         Ok(())
@@ -123,8 +168,27 @@ impl MlpConfig {
                 }
             })
             .collect();
+        let hidden = &sizes[1..sizes.len() - 1];
+        let norms = if self.batch_norm {
+            hidden
+                .iter()
+                .map(|&n| BatchNormConfig::new(n).init(device))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let dropouts = (0..hidden.len())
+            .filter_map(|i| match self.dropout.as_slice() {
+                [] => None,
+                [p] => Some(*p),
+                rates => Some(rates[i]),
+            })
+            .map(|p| DropoutConfig::new(p).init())
+            .collect();
         Mlp {
             layers,
+            norms,
+            dropouts,
             activation: self.activation,
         }
     }
@@ -135,6 +199,10 @@ impl MlpConfig {
 pub struct Mlp<B: Backend> {
     /// Hidden layers followed by the output layer.
     pub layers: Vec<Linear<B>>,
+    /// One batch normalization per hidden layer, or none.
+    pub norms: Vec<BatchNorm<B>>,
+    /// One dropout per hidden layer, or none.
+    pub dropouts: Vec<Dropout>,
     #[module(skip)]
     pub activation: Activation,
 }
@@ -146,9 +214,16 @@ impl<B: Backend> Mlp<B> {
         self.layers.iter().enumerate().fold(x, |h, (i, layer)| {
             let z = layer.forward(h);
             if i == last {
-                z
-            } else {
-                self.activation.forward(z)
+                return z;
+            }
+            let z = match self.norms.get(i) {
+                Some(norm) => norm.forward(z),
+                None => z,
+            };
+            let h = self.activation.forward(z);
+            match self.dropouts.get(i) {
+                Some(dropout) => dropout.forward(h),
+                None => h,
             }
         })
     }

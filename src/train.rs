@@ -37,12 +37,13 @@ pub struct Resume<B: AutodiffBackend> {
     pub best: Option<Best<B>>,
 }
 
-/// The model of the epoch with the lowest validation loss.
+/// The model of the epoch with the lowest validation loss, without autodiff: a snapshot
+/// (`valid()` copies running statistics, which clones of a training model would share).
 #[derive(Clone, Debug)]
 pub struct Best<B: AutodiffBackend> {
     pub epoch: usize,
     pub valid_loss: f64,
-    pub model: Mlp<B>,
+    pub model: Mlp<B::InnerBackend>,
 }
 
 /// Why training ended.
@@ -102,8 +103,10 @@ pub struct Trained<B: AutodiffBackend> {
 impl<B: AutodiffBackend> Trained<B> {
     /// The model to predict with: the best by validation loss when the run validates, else
     /// the last.
-    pub fn chosen(&self) -> &Mlp<B> {
-        self.best.as_ref().map_or(&self.model, |b| &b.model)
+    pub fn chosen(&self) -> Mlp<B::InnerBackend> {
+        self.best
+            .as_ref()
+            .map_or_else(|| self.model.valid(), |b| b.model.clone())
     }
 }
 
@@ -118,6 +121,9 @@ const SPLIT_STREAM: u64 = 1;
 const SHUFFLE_STREAM: u64 = 2;
 /// Far above any epoch's shuffle stream.
 const FOLD_STREAM: u64 = 1 << 62;
+/// Epoch e seeds the backend's generator (dropout masks) with `DROPOUT_STREAM + e`, so a
+/// resumed run draws the masks an uninterrupted one would.
+const DROPOUT_STREAM: u64 = 1 << 61;
 
 /// The class index of each row, for classification data.
 pub fn class_indices(data: &Dataset) -> Option<&[usize]> {
@@ -348,13 +354,19 @@ impl<B: AutodiffBackend> WithOptimizer<B, Mlp<B>> for Loop<'_, B> {
             } else {
                 (x.clone(), y.clone())
             };
+            B::seed(device, stream(training.seed, DROPOUT_STREAM + epoch as u64));
             let mut loss_sum = Tensor::<B::InnerBackend, 1>::zeros([1], device);
             for start in (0..rows).step_by(batch) {
                 let end = (start + batch).min(rows);
                 let output = model.forward(xe.clone().slice(start..end));
                 let loss = loss_fn.forward(output, &ye.slice(start, end));
                 loss_sum = loss_sum + loss.clone().inner().mul_scalar((end - start) as f64);
-                let grads = GradientsParams::from_grads(loss.backward(), &model);
+                // The penalty joins the objective, not the recorded (data) loss.
+                let objective = match config.loss.penalty(&model) {
+                    Some(penalty) => loss + penalty,
+                    None => loss,
+                };
+                let grads = GradientsParams::from_grads(objective.backward(), &model);
                 model = optim.step(lr, model, grads);
                 steps += 1;
             }
@@ -383,7 +395,7 @@ impl<B: AutodiffBackend> WithOptimizer<B, Mlp<B>> for Loop<'_, B> {
                     best = Some(Best {
                         epoch,
                         valid_loss: loss,
-                        model: model.clone(),
+                        model: model.valid(),
                     });
                 }
             }
@@ -407,7 +419,9 @@ impl<B: AutodiffBackend> WithOptimizer<B, Mlp<B>> for Loop<'_, B> {
         }
         bar.finish_and_clear();
         let train_seconds = start.elapsed().as_secs_f64();
-        let chosen = best.as_ref().map_or(&model, |b| &b.model).valid();
+        let chosen = best
+            .as_ref()
+            .map_or_else(|| model.valid(), |b| b.model.clone());
         let valid_eval = valid.as_ref().map(|v| {
             let output = chosen.forward(v.x.clone());
             let predictions =
