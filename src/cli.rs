@@ -60,7 +60,7 @@ pub struct TrainArgs {
     pub overwrite: bool,
     /// Continue a saved run up to `--epochs` epochs in all (written back to DIR unless
     /// `--out` names another directory).
-    #[arg(long, value_name = "DIR", conflicts_with_all = ["config", "data", "dataset", "samples", "noise", "classes", "data_seed", "drop_missing", "scale", "scale_target", "target", "features", "task", "optimizer", "batch_size", "hidden", "activation", "dropout", "batch_norm", "l1", "l2", "loss", "seed", "validation", "test", "patience", "min_delta", "schedule", "warmup", "clip_norm", "clip_value"])]
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["config", "data", "dataset", "samples", "noise", "classes", "data_seed", "drop_missing", "scale", "scale_target", "target", "features", "task", "optimizer", "batch_size", "weight_decay", "hidden", "activation", "dropout", "batch_norm", "l1", "l2", "loss", "seed", "validation", "test", "patience", "min_delta", "schedule", "warmup", "clip_norm", "clip_value"])]
     pub resume: Option<PathBuf>,
     /// Backend to train on [default: ndarray when compiled in, else wgpu].
     #[arg(long, value_enum)]
@@ -82,6 +82,9 @@ pub struct OptimArgs {
     /// Rows per step, or `full` for batch gradient descent [default: 32].
     #[arg(long, value_name = "N|full")]
     pub batch_size: Option<BatchSize>,
+    /// Weight decay λ of the optimizer: g ← g + λw (AdamW: decoupled) [default: Burn's].
+    #[arg(long, value_name = "LAMBDA", allow_negative_numbers = true)]
+    pub weight_decay: Option<f64>,
 }
 
 /// `nnlab cv`: k-fold cross-validation of one experiment.

@@ -52,6 +52,9 @@ pub fn train_config(experiment: &ExperimentArgs, optim: &OptimArgs) -> Result<Ex
     if let Some(batch) = optim.batch_size {
         config.training.batch_size = batch;
     }
+    if let Some(lambda) = optim.weight_decay {
+        config.optimizer.set_weight_decay(lambda)?;
+    }
     config.validate()?;
     Ok(config)
 }

@@ -198,6 +198,26 @@ fn non_negative(field: &str, value: f64) -> Result<()> {
 }
 
 impl OptimizerConfig {
+    /// Sets the weight decay λ of the chosen optimizer (the L2 term `g ← g + λw`, or AdamW's
+    /// decoupled decay). `gd` and `momentum` have none in Burn.
+    pub fn set_weight_decay(&mut self, lambda: f64) -> Result<()> {
+        let slot = match self.name {
+            OptimizerName::Sgd => &mut self.sgd.weight_decay,
+            OptimizerName::Adagrad => &mut self.adagrad.weight_decay,
+            OptimizerName::Rmsprop => &mut self.rmsprop.weight_decay,
+            OptimizerName::Adam => &mut self.adam.weight_decay,
+            OptimizerName::Adamw => &mut self.adamw.weight_decay,
+            OptimizerName::Gd | OptimizerName::Momentum => {
+                return Err(Error::Usage(format!(
+                    "optimizer `{}` has no weight decay; use --l2 (a penalty in the loss) or another optimizer",
+                    self.name.as_str()
+                )));
+            }
+        };
+        *slot = lambda;
+        Ok(())
+    }
+
     /// Checks the learning rate and the hyperparameters of the chosen optimizer.
     pub fn validate(&self) -> Result<()> {
         positive("learning_rate", self.learning_rate)?;

@@ -228,3 +228,66 @@ fn resuming_keeps_track_of_the_best_epoch() {
         predictions(&split, &input, false)
     );
 }
+
+#[test]
+fn regularization_flags_reach_the_saved_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    nnlab()
+        .args([
+            "train",
+            "--dataset",
+            "sine",
+            "--samples",
+            "64",
+            "--epochs",
+            "2",
+        ])
+        .args(["--hidden", "16,16", "--dropout", "0.2,0.1", "--batch-norm"])
+        .args(["--l1", "0.001", "--l2", "0.01", "--optimizer", "sgd"])
+        .args(["--weight-decay", "0.05", "-q", "--out"])
+        .arg(&run)
+        .assert()
+        .success();
+    let config = json(&run.join("config.json"));
+    assert_eq!(config["model"]["dropout"], serde_json::json!([0.2, 0.1]));
+    assert_eq!(config["model"]["batch_norm"], true);
+    assert_eq!(config["loss"]["l1"], 0.001);
+    assert_eq!(config["loss"]["l2"], 0.01);
+    assert_eq!(config["optimizer"]["sgd"]["weight_decay"], 0.05);
+
+    nnlab()
+        .args([
+            "train",
+            "--dataset",
+            "sine",
+            "--optimizer",
+            "gd",
+            "--weight-decay",
+            "0.1",
+        ])
+        .arg("--out")
+        .arg(dir.path().join("gd"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "optimizer `gd` has no weight decay",
+        ));
+    nnlab()
+        .args([
+            "train",
+            "--dataset",
+            "sine",
+            "--hidden",
+            "8",
+            "--dropout",
+            "1.0",
+        ])
+        .arg("--out")
+        .arg(dir.path().join("p1"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "`model.dropout[0]` must be in [0, 1), got 1",
+        ));
+}
