@@ -295,7 +295,7 @@ impl RunDir {
         Ok(Resume {
             best,
             model: self.load_model(config, device)?,
-            optimizer_state: self.read(OPTIMIZER)?,
+            optimizer_state: Some(self.read(OPTIMIZER)?),
             history,
             steps: info.steps,
             scaler: self.load_scaler(info)?,

@@ -58,6 +58,18 @@ pub struct TrainArgs {
     /// Replace a run that already exists in the output directory.
     #[arg(long)]
     pub overwrite: bool,
+    /// Start from the weights (and feature scaling) of this run directory: fine-tuning or
+    /// transfer. The layer shapes must match.
+    #[arg(long, value_name = "DIR", conflicts_with = "resume")]
+    pub init_from: Option<PathBuf>,
+    /// Layers not to train, comma-separated (0 = the first hidden layer).
+    #[arg(
+        long,
+        value_name = "I,J,...",
+        value_delimiter = ',',
+        conflicts_with = "resume"
+    )]
+    pub freeze: Option<Vec<usize>>,
     /// Continue a saved run up to `--epochs` epochs in all (written back to DIR unless
     /// `--out` names another directory).
     #[arg(long, value_name = "DIR", conflicts_with_all = ["config", "data", "dataset", "samples", "noise", "classes", "data_seed", "drop_missing", "scale", "scale_target", "target", "features", "task", "optimizer", "batch_size", "weight_decay", "hidden", "activation", "dropout", "batch_norm", "l1", "l2", "loss", "seed", "validation", "test", "patience", "min_delta", "schedule", "warmup", "clip_norm", "clip_value"])]

@@ -3,6 +3,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use burn::module::Module;
 use burn::tensor::backend::AutodiffBackend;
 use serde_json::Map;
 
@@ -23,7 +24,7 @@ use crate::metrics::EpochRecord;
 use crate::metrics::{Evaluation, evaluate};
 use crate::predict::predict;
 use crate::schedule::{ClipBy, ClipConfig};
-use crate::train::{Stop, fit};
+use crate::train::{Resume, Stop, fit};
 
 /// Runs one parsed command.
 pub fn run(command: Command) -> Result<()> {
@@ -223,7 +224,14 @@ fn train(args: TrainArgs) -> Result<()> {
             }
         }
         None => {
-            let config = train_config(&args.experiment, &args.optim)?;
+            let mut config = train_config(&args.experiment, &args.optim)?;
+            if let Some(dir) = &args.init_from {
+                config.training.init_from = Some(dir.clone());
+            }
+            if let Some(layers) = &args.freeze {
+                config.training.freeze = layers.clone();
+            }
+            config.validate()?;
             let out = args
                 .out
                 .clone()
@@ -347,7 +355,10 @@ impl BackendJob for TrainJob {
             }
             None => {
                 fit_to_data(&mut config, &data)?;
-                None
+                match &config.training.init_from {
+                    Some(dir) => Some(start_from::<B>(&RunDir::new(dir), &config, &data, &device)?),
+                    None => None,
+                }
             }
         };
         let trained = fit::<B>(&config, &data, &device, resume, !quiet)?;
@@ -382,6 +393,62 @@ impl BackendJob for TrainJob {
             test: trained.test,
         })
     }
+}
+
+/// The weights and scaling of another run, as the start of a new one (`--init-from`).
+fn start_from<B: AutodiffBackend>(
+    from: &RunDir,
+    config: &ExperimentConfig,
+    data: &Dataset,
+    device: &B::Device,
+) -> Result<Resume<B>> {
+    let (source, info) = from.load_meta()?;
+    if info.feature_names.len() != data.width() {
+        return Err(Error::Usage(format!(
+            "{} was trained on {} features ({}) but this data has {}",
+            from.path.display(),
+            info.feature_names.len(),
+            info.feature_names.join(", "),
+            data.width()
+        )));
+    }
+    let chosen = from.load_chosen::<B::InnerBackend>(&source, &info, false, device)?;
+    let mut model = config.model.init::<B>(config.training.seed, device);
+    let shapes = |layers: Vec<Vec<usize>>| format!("{layers:?}");
+    let want: Vec<Vec<usize>> = model
+        .layers
+        .iter()
+        .map(|l| l.weight.dims().to_vec())
+        .collect();
+    let have: Vec<Vec<usize>> = chosen
+        .layers
+        .iter()
+        .map(|l| l.weight.dims().to_vec())
+        .collect();
+    if want != have || model.norms.len() != chosen.norms.len() {
+        return Err(Error::Usage(format!(
+            "--init-from {}: its layers are shaped {} (batch norm {}) but this model's are {} (batch norm {})",
+            from.path.display(),
+            shapes(have),
+            !chosen.norms.is_empty(),
+            shapes(want),
+            !model.norms.is_empty()
+        )));
+    }
+    // Same shapes: the source's parameters (and statistics) replace the fresh ones.
+    let record = chosen.into_record();
+    let bytes = crate::checkpoint::encode::<B::InnerBackend, _>(record)?;
+    model = model.load_record(crate::checkpoint::decode::<B, _>(
+        &bytes, device, "weights",
+    )?);
+    Ok(Resume {
+        model,
+        optimizer_state: None,
+        history: Vec::new(),
+        steps: 0,
+        scaler: from.load_scaler(&info)?,
+        best: None,
+    })
 }
 
 struct PredictJob {

@@ -129,6 +129,11 @@ pub struct TrainingConfig {
     /// The least fall of the validation loss that counts as an improvement.
     #[config(default = 0.0)]
     pub min_delta: f64,
+    /// A run directory whose weights (and scaling) this run starts from, for fine-tuning.
+    pub init_from: Option<std::path::PathBuf>,
+    /// Layers (0 = the first hidden layer) whose parameters do not train.
+    #[config(default = "Vec::new()")]
+    pub freeze: Vec<usize>,
 }
 
 impl TrainingConfig {
@@ -214,6 +219,16 @@ impl ExperimentConfig {
         self.optimizer.validate()?;
         self.schedule.validate(self.optimizer.learning_rate)?;
         self.training.validate()?;
+        let layers = self.model.hidden.len() + 1;
+        if let Some(&i) = self.training.freeze.iter().find(|&&i| i >= layers) {
+            return Err(Error::config(
+                "training.freeze",
+                format!(
+                    "names layer {i} but the model has layers 0 to {}",
+                    layers - 1
+                ),
+            ));
+        }
         if let Some(task) = self.data.builtin_task()
             && task != self.task()
         {

@@ -3,7 +3,7 @@
 use std::io::IsTerminal;
 use std::time::Instant;
 
-use burn::module::AutodiffModule;
+use burn::module::{AutodiffModule, Module};
 use burn::optim::{GradientsParams, Optimizer};
 use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::{ElementConversion, Int, Tensor, TensorData};
@@ -24,11 +24,13 @@ use crate::model::Mlp;
 use crate::optim::WithOptimizer;
 use crate::predict::{Predictions, predict};
 
-/// Where a resumed run left off.
+/// Where a resumed run left off, or (with no optimizer state and no history) the weights a
+/// new run starts from (`--init-from`).
 pub struct Resume<B: AutodiffBackend> {
     pub model: Mlp<B>,
-    /// The optimizer's state as saved by [`Trained::optimizer_state`].
-    pub optimizer_state: Vec<u8>,
+    /// The optimizer's state as saved by [`Trained::optimizer_state`]; `None` starts the
+    /// optimizer afresh.
+    pub optimizer_state: Option<Vec<u8>>,
     pub history: Vec<EpochRecord>,
     pub steps: u64,
     /// The preprocessing fitted when the run started.
@@ -234,7 +236,7 @@ pub fn fit<B: AutodiffBackend>(
     let (model, state, history, steps, scaler, best) = match resume {
         Some(r) => (
             r.model,
-            Some(r.optimizer_state),
+            r.optimizer_state,
             r.history,
             r.steps,
             Some(r.scaler),
@@ -249,6 +251,7 @@ pub fn fit<B: AutodiffBackend>(
             None,
         ),
     };
+    let model = freeze(model, &config.training.freeze);
     let prepared = prepare(config, data, scaler);
     let train = &prepared.train;
     let job = Loop {
@@ -274,6 +277,18 @@ pub fn fit<B: AutodiffBackend>(
         progress,
     };
     config.optimizer.dispatch(job)
+}
+
+/// Stops gradients to the layers listed (their weights, biases and batch-norm γ and β), so
+/// the optimizer leaves them as they are.
+fn freeze<B: AutodiffBackend>(mut model: Mlp<B>, layers: &[usize]) -> Mlp<B> {
+    for &i in layers {
+        model.layers[i] = model.layers[i].clone().no_grad();
+        if let Some(norm) = model.norms.get(i) {
+            model.norms[i] = norm.clone().no_grad();
+        }
+    }
+    model
 }
 
 /// Features and targets of a set of rows, on the device.

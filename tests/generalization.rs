@@ -291,3 +291,86 @@ fn regularization_flags_reach_the_saved_config() {
             "`model.dropout[0]` must be in [0, 1), got 1",
         ));
 }
+
+/// The weights of a run's chosen model, layer by layer.
+fn layer_weights(run: &Path) -> Vec<Vec<f32>> {
+    use nnlab::checkpoint::RunDir;
+    type Inner = burn_ndarray::NdArray<f32>;
+    let dir = RunDir::new(run);
+    let (config, info) = dir.load_meta().unwrap();
+    let model = dir
+        .load_chosen::<Inner>(&config, &info, false, &Default::default())
+        .unwrap();
+    model
+        .layers
+        .iter()
+        .map(|l| l.weight.val().into_data().to_vec().unwrap())
+        .collect()
+}
+
+#[test]
+fn fine_tuning_starts_from_a_run_and_frozen_layers_do_not_move() {
+    let dir = tempfile::tempdir().unwrap();
+    let (source, tuned) = (dir.path().join("source"), dir.path().join("tuned"));
+    let base = [
+        "--dataset",
+        "sine",
+        "--samples",
+        "200",
+        "--hidden",
+        "16,16",
+        "-q",
+    ];
+    nnlab()
+        .arg("train")
+        .args(base)
+        .args(["--epochs", "20", "--out"])
+        .arg(&source)
+        .assert()
+        .success();
+    nnlab()
+        .arg("train")
+        .args(base)
+        .args([
+            "--data-seed",
+            "9",
+            "--epochs",
+            "5",
+            "--freeze",
+            "0,2",
+            "--init-from",
+        ])
+        .arg(&source)
+        .arg("--out")
+        .arg(&tuned)
+        .assert()
+        .success();
+    let (before, after) = (layer_weights(&source), layer_weights(&tuned));
+    assert_eq!(before[0], after[0], "frozen layer 0 is unchanged");
+    assert_eq!(before[2], after[2], "frozen output layer is unchanged");
+    assert_ne!(before[1], after[1], "layer 1 trained");
+    let config = json(&tuned.join("config.json"));
+    assert_eq!(config["training"]["freeze"], serde_json::json!([0, 2]));
+
+    nnlab()
+        .arg("train")
+        .args(["--dataset", "sine", "--hidden", "8", "--init-from"])
+        .arg(&source)
+        .arg("--out")
+        .arg(dir.path().join("bad"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "its layers are shaped [[1, 16], [16, 16], [16, 1]] (batch norm false) but this model's are [[1, 8], [8, 1]]",
+        ));
+    nnlab()
+        .arg("train")
+        .args(base)
+        .args(["--freeze", "3", "--out"])
+        .arg(dir.path().join("bad"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "names layer 3 but the model has layers 0 to 2",
+        ));
+}
