@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::backend::BackendName;
+use crate::compare::Regularizer;
 use crate::config::BatchSize;
 use crate::data::Builtin;
 use crate::data::scale::{FeatureScaling, TargetScaling};
@@ -149,7 +150,8 @@ pub struct EvalArgs {
 pub struct CompareArgs {
     #[command(flatten)]
     pub experiment: ExperimentArgs,
-    /// Optimizers to compare, comma-separated [default: gd,sgd,momentum,adagrad,rmsprop,adam].
+    /// Optimizers to compare, comma-separated [default: gd,sgd,momentum,adagrad,rmsprop,adam;
+    /// with --regularize, the config's].
     #[arg(long, alias = "optimizers", value_enum, value_delimiter = ',')]
     pub optimizer: Vec<OptimizerName>,
     /// Learning rates to compare, comma-separated [default: the config's, else 0.001].
@@ -164,6 +166,10 @@ pub struct CompareArgs {
     /// [default: the config's, else 32; `full` for gd].
     #[arg(long, value_name = "N|full,...", value_delimiter = ',')]
     pub batch_size: Vec<BatchSize>,
+    /// Regularizers to compare, comma-separated, each alone: none, l1=λ, l2=λ, dropout=p,
+    /// batch_norm, early_stop=N (needs --validation) [default: none].
+    #[arg(long, value_name = "R,R,...", value_delimiter = ',')]
+    pub regularize: Vec<Regularizer>,
     /// The loss whose first crossing the table reports [default: 1.1 × the lowest training
     /// loss any variant reached].
     #[arg(long, value_name = "LOSS")]

@@ -667,6 +667,10 @@ fn compare_command(args: CompareArgs) -> Result<()> {
         .with_learning_rates(args.lr)
         .with_batch_sizes(args.batch_size)
         .with_target_loss(args.target_loss);
+    if !args.regularize.is_empty() {
+        plan.regularizers = args.regularize;
+        plan.optimizers = vec![base.optimizer.name];
+    }
     if !args.optimizer.is_empty() {
         plan.optimizers = args.optimizer;
     }

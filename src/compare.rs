@@ -35,6 +35,10 @@ pub struct CompareConfig {
     /// Batch sizes; empty for the experiment's `training.batch_size` (`full` for `gd`).
     #[config(default = "Vec::new()")]
     pub batch_sizes: Vec<BatchSize>,
+    /// Regularizers, each added to the experiment alone: `none`, `l1=λ`, `l2=λ`,
+    /// `dropout=p`, `batch_norm`, `early_stop=patience`.
+    #[config(default = "vec![Regularizer::None]")]
+    pub regularizers: Vec<Regularizer>,
     /// The training loss whose first crossing is reported; unset for 1.1 × the lowest training
     /// loss any variant reached.
     pub target_loss: Option<f64>,
@@ -76,7 +80,14 @@ impl CompareConfig {
         }
         no_repeats("optimizers", &self.optimizers, |o| o.as_str().to_string())?;
         no_repeats("learning_rates", &self.learning_rates, f64::to_string)?;
-        no_repeats("batch_sizes", &self.batch_sizes, BatchSize::to_string)
+        no_repeats("batch_sizes", &self.batch_sizes, BatchSize::to_string)?;
+        if self.regularizers.is_empty() {
+            return Err(Error::config(
+                "regularizers",
+                "lists none (use `none` for no regularizer)",
+            ));
+        }
+        no_repeats("regularizers", &self.regularizers, Regularizer::to_string)
     }
 
     /// Every combination, optimizers outermost, in the order listed.
@@ -91,11 +102,14 @@ impl CompareConfig {
             };
             for &learning_rate in &plan.learning_rates {
                 for &batch_size in &batch_sizes {
-                    out.push(Variant {
-                        optimizer,
-                        learning_rate,
-                        batch_size,
-                    });
+                    for &regularizer in &plan.regularizers {
+                        out.push(Variant {
+                            optimizer,
+                            learning_rate,
+                            batch_size,
+                            regularizer,
+                        });
+                    }
                 }
             }
         }
@@ -119,15 +133,25 @@ pub struct Variant {
     pub optimizer: OptimizerName,
     pub learning_rate: f64,
     pub batch_size: BatchSize,
+    pub regularizer: Regularizer,
 }
 
 impl Variant {
-    /// The experiment with this variant's optimizer, learning rate and batch size.
+    /// The experiment with this variant's optimizer, learning rate, batch size and
+    /// regularizer.
     pub fn config(&self, base: &ExperimentConfig) -> ExperimentConfig {
         let mut config = base.clone();
         config.optimizer.name = self.optimizer;
         config.optimizer.learning_rate = self.learning_rate;
         config.training.batch_size = self.batch_size;
+        match self.regularizer {
+            Regularizer::None => {}
+            Regularizer::L1(lambda) => config.loss.l1 = lambda,
+            Regularizer::L2(lambda) => config.loss.l2 = lambda,
+            Regularizer::Dropout(p) => config.model.dropout = vec![p],
+            Regularizer::BatchNorm => config.model.batch_norm = true,
+            Regularizer::EarlyStop(patience) => config.training.patience = Some(patience),
+        }
         config
     }
 
@@ -144,7 +168,86 @@ impl Variant {
         if variants.iter().any(|v| v.batch_size != self.batch_size) {
             label += &format!(" batch={}", self.batch_size);
         }
+        if variants.iter().any(|v| v.regularizer != self.regularizer) {
+            label += &format!(" {}", self.regularizer);
+        }
         label
+    }
+}
+
+/// One regularizer added to the experiment, as written on the command line.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Regularizer {
+    None,
+    L1(f64),
+    L2(f64),
+    Dropout(f64),
+    BatchNorm,
+    /// Early stopping with this patience (needs a validation split).
+    EarlyStop(usize),
+}
+
+impl std::fmt::Display for Regularizer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Regularizer::None => f.write_str("none"),
+            Regularizer::L1(l) => write!(f, "l1={l}"),
+            Regularizer::L2(l) => write!(f, "l2={l}"),
+            Regularizer::Dropout(p) => write!(f, "dropout={p}"),
+            Regularizer::BatchNorm => f.write_str("batch_norm"),
+            Regularizer::EarlyStop(n) => write!(f, "early_stop={n}"),
+        }
+    }
+}
+
+impl std::str::FromStr for Regularizer {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        let (name, value) = match s.trim().split_once('=') {
+            Some((n, v)) => (n.trim(), Some(v.trim())),
+            None => (s.trim(), None),
+        };
+        let number = |what: &str| -> std::result::Result<f64, String> {
+            value
+                .ok_or_else(|| format!("`{name}` needs a value: {name}={what}"))?
+                .parse()
+                .map_err(|_| format!("`{s}`: {what} must be a number"))
+        };
+        match name {
+            "none" => Ok(Regularizer::None),
+            "l1" => number("λ").map(Regularizer::L1),
+            "l2" => number("λ").map(Regularizer::L2),
+            "dropout" => number("p").map(Regularizer::Dropout),
+            "batch_norm" | "batch-norm" => Ok(Regularizer::BatchNorm),
+            "early_stop" | "early-stop" => {
+                let n = number("patience")?;
+                if n >= 1.0 && n.fract() == 0.0 {
+                    Ok(Regularizer::EarlyStop(n as usize))
+                } else {
+                    Err(format!(
+                        "`{s}`: the patience must be a whole number of epochs"
+                    ))
+                }
+            }
+            _ => Err(format!(
+                "`{s}` is not a regularizer; expected none, l1=λ, l2=λ, dropout=p, batch_norm or early_stop=N"
+            )),
+        }
+    }
+}
+
+impl Serialize for Regularizer {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_string())
+    }
+}
+
+impl<'de> Deserialize<'de> for Regularizer {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        String::deserialize(d)?
+            .parse()
+            .map_err(serde::de::Error::custom)
     }
 }
 
@@ -189,6 +292,17 @@ impl VariantRun {
             .map(|(_, l)| l)
             .filter(|l| l.is_finite())
             .fold(f64::NAN, f64::min)
+    }
+
+    /// The lowest validation loss of any epoch after the first (what the best checkpoint
+    /// keeps), when the variant validates.
+    pub fn best_valid_loss(&self) -> Option<f64> {
+        self.points
+            .iter()
+            .skip(1)
+            .filter_map(|p| p.valid_loss)
+            .filter(|l| l.is_finite())
+            .reduce(f64::min)
     }
 
     /// The first epoch whose training loss was below `target`.
@@ -338,6 +452,7 @@ pub fn history_csv(comparison: &Comparison) -> Result<Vec<u8>> {
         "train_loss",
         "valid_loss",
         "elapsed_ms",
+        "regularizer",
     ])
     .map_err(fail)?;
     for run in &comparison.runs {
@@ -352,6 +467,7 @@ pub fn history_csv(comparison: &Comparison) -> Result<Vec<u8>> {
                 p.train_loss.to_string(),
                 p.valid_loss.map_or(String::new(), |l| l.to_string()),
                 format!("{:.3}", p.elapsed_ms),
+                v.regularizer.to_string(),
             ])
             .map_err(fail)?;
         }
@@ -383,16 +499,17 @@ impl Comparison {
             Some(t) => format!("epoch < {}", show_loss(t)),
             None => "epoch < target".into(),
         };
-        let mut header = vec![
-            "optimizer",
-            "α",
-            "batch",
-            "final loss",
-            "best loss",
-            below.as_str(),
-        ];
+        let regularized = self
+            .runs
+            .iter()
+            .any(|r| r.variant.regularizer != Regularizer::None);
+        let mut header = vec!["optimizer", "α", "batch"];
+        if regularized {
+            header.push("regularizer");
+        }
+        header.extend(["final loss", "best loss", below.as_str()]);
         if validating {
-            header.push("final valid loss");
+            header.extend(["final valid loss", "best valid loss"]);
         }
         header.extend(["seconds", "status"]);
         let rows: Vec<Vec<String>> = self
@@ -404,15 +521,21 @@ impl Comparison {
                     v.optimizer.as_str().to_string(),
                     v.learning_rate.to_string(),
                     v.batch_size.to_string(),
+                ];
+                if regularized {
+                    row.push(v.regularizer.to_string());
+                }
+                row.extend([
                     show_loss(r.final_loss()),
                     show_loss(r.best_loss()),
                     target
                         .and_then(|t| r.epoch_below(t))
                         .map_or("never".into(), |e| e.to_string()),
-                ];
+                ]);
                 if validating {
                     let valid = r.points.last().and_then(|p| p.valid_loss);
                     row.push(valid.map_or(String::new(), show_loss));
+                    row.push(r.best_valid_loss().map_or(String::new(), show_loss));
                 }
                 row.push(format!("{:.3}", r.seconds));
                 row.push(match r.diverged_at {
@@ -422,7 +545,10 @@ impl Comparison {
                 row
             })
             .collect();
-        let left = [0, 1, 2, header.len() - 1];
+        let mut left = vec![0, 1, 2, header.len() - 1];
+        if regularized {
+            left.push(3);
+        }
         crate::report::table(&header, &rows, &left)
     }
 
@@ -442,7 +568,9 @@ impl Comparison {
                     "final_train_loss": finite(r.final_loss()),
                     "best_train_loss": finite(r.best_loss()),
                     "epoch_below_target": target.and_then(|t| r.epoch_below(t)),
+                    "regularizer": r.variant.regularizer,
                     "final_valid_loss": r.points.last().and_then(|p| p.valid_loss).and_then(finite),
+                    "best_valid_loss": r.best_valid_loss(),
                     "seconds": r.seconds,
                     "diverged": r.diverged_at.is_some(),
                     "diverged_at_epoch": r.diverged_at,
@@ -476,24 +604,37 @@ impl Comparison {
             pretty(&self.summary_json()).as_bytes(),
         )?;
         let variants = self.variants();
-        let curves: Vec<Curve> = self
-            .runs
-            .iter()
-            .enumerate()
-            .map(|(i, r)| Curve {
+        // Training loss solid; validation loss dashed in the same colour, when there is one.
+        let mut curves = Vec::new();
+        for (i, r) in self.runs.iter().enumerate() {
+            let label = r.variant.label(&variants);
+            curves.push(Curve {
                 color: i,
                 dashed: false,
                 label: match r.diverged_at {
-                    Some(_) => format!("{} (diverged)", r.variant.label(&variants)),
-                    None => r.variant.label(&variants),
+                    Some(_) => format!("{label} (diverged)"),
+                    None => label.clone(),
                 },
                 points: r
                     .points
                     .iter()
                     .map(|p| (p.epoch as f64, p.train_loss))
                     .collect(),
-            })
-            .collect();
+            });
+            let valid: Vec<(f64, f64)> = r
+                .points
+                .iter()
+                .filter_map(|p| Some((p.epoch as f64, p.valid_loss?)))
+                .collect();
+            if !valid.is_empty() {
+                curves.push(Curve {
+                    color: i,
+                    dashed: true,
+                    label: format!("{label}, validation"),
+                    points: valid,
+                });
+            }
+        }
         let loss = serde_json::to_value(base.loss.name)
             .ok()
             .and_then(|v| v.as_str().map(str::to_owned))
@@ -512,7 +653,7 @@ impl Comparison {
         }
         let plot = LossPlot {
             title: &title,
-            y_label: &format!("training loss ({loss}, log scale)"),
+            y_label: &format!("{loss} (log scale)"),
             y_cap: self.divergence_bound.min(f64::MAX),
         };
         plot_losses(dir, "curves", &plot, &curves)

@@ -172,17 +172,24 @@ fn draw<D: DrawingBackend>(
         .axis_desc_style((FONT, 16))
         .draw()
         .map_err(err)?;
-    for (i, curve) in curves.iter().enumerate() {
-        let color = color(i);
-        chart
-            .draw_series(LineSeries::new(
-                curve.points.iter().copied(),
-                color.stroke_width(2),
-            ))
+    for curve in curves {
+        let style = color(curve.color).stroke_width(2);
+        let points = curve.points.iter().copied();
+        let drawn = if curve.dashed {
+            chart.draw_series(DashedLineSeries::new(points, 5, 5, style))
+        } else {
+            chart.draw_series(LineSeries::new(points, style))
+        };
+        let dashed = curve.dashed;
+        drawn
             .map_err(err)?
             .label(curve.label.as_str())
             .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 24, y)], color.stroke_width(2))
+                if dashed {
+                    PathElement::new(vec![(x, y), (x + 8, y)], style)
+                } else {
+                    PathElement::new(vec![(x, y), (x + 24, y)], style)
+                }
             });
     }
     legend(&mut chart, SeriesLabelPosition::UpperRight)?;

@@ -207,7 +207,8 @@ fn compare_writes_history_curves_summary_and_a_table() {
             "step",
             "train_loss",
             "valid_loss",
-            "elapsed_ms"
+            "elapsed_ms",
+            "regularizer"
         ]
     );
     let mut variants: BTreeMap<(String, String, String), Vec<&Row>> = BTreeMap::new();
@@ -274,7 +275,7 @@ fn compare_writes_history_curves_summary_and_a_table() {
     let svg = std::fs::read_to_string(out.join("curves.svg")).unwrap();
     for label in [
         "epoch",
-        "training loss",
+        "mse (log scale)",
         "sgd α=0.05 batch=full",
         "(diverged)",
     ] {
@@ -352,4 +353,71 @@ fn compare_on_a_classification_set_records_validation_loss() {
     for file in ["curves.png", "curves.svg", "summary.json", "config.json"] {
         assert!(out.join(file).is_file(), "{file}");
     }
+}
+
+#[test]
+fn regularizers_are_variants_too() {
+    let out = tempfile::tempdir().unwrap();
+    let output = nnlab()
+        .args([
+            "compare",
+            "--dataset",
+            "sine",
+            "--samples",
+            "80",
+            "--hidden",
+            "16",
+        ])
+        .args(["--validation", "0.25", "--epochs", "30"])
+        .args([
+            "--regularize",
+            "none,l2=0.01,dropout=0.2,batch_norm,early_stop=3",
+        ])
+        .args(["-q", "--out"])
+        .arg(out.path().join("r"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.path().join("r/summary.json")).unwrap())
+            .unwrap();
+    let variants = summary["variants"].as_array().unwrap();
+    assert_eq!(variants.len(), 5, "the config's optimizer only: {stdout}");
+    assert!(variants.iter().all(|v| v["optimizer"] == "adam"));
+    for v in variants {
+        assert!(v["best_valid_loss"].as_f64().unwrap() <= v["final_valid_loss"].as_f64().unwrap());
+    }
+    let svg = std::fs::read_to_string(out.path().join("r/curves.svg")).unwrap();
+    assert!(
+        svg.contains("adam dropout=0.2, validation"),
+        "validation curves drawn"
+    );
+
+    nnlab()
+        .args([
+            "compare",
+            "--dataset",
+            "sine",
+            "--regularize",
+            "early_stop=3",
+            "--out",
+        ])
+        .arg(out.path().join("bad"))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("needs validation_fraction > 0"));
+    nnlab()
+        .args([
+            "compare",
+            "--dataset",
+            "sine",
+            "--regularize",
+            "magic=1",
+            "--out",
+        ])
+        .arg(out.path().join("bad"))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("`magic=1` is not a regularizer"));
 }

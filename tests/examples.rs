@@ -126,3 +126,34 @@ fn optimizers_race_from_one_start_and_none_diverges() {
     }
     assert!(dir.path().join("curves.png").is_file());
 }
+
+#[test]
+fn regularization_beats_the_over_fitting_model_on_validation() {
+    let dir = run_example("regularization");
+    let summary = json(&dir.path().join("summary.json"));
+    let variants = summary["variants"].as_array().unwrap();
+    let names: Vec<&str> = variants
+        .iter()
+        .map(|v| v["regularizer"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "none",
+            "l2=0.001",
+            "dropout=0.3",
+            "batch_norm",
+            "early_stop=20"
+        ]
+    );
+    let valid = |v: &serde_json::Value| v["final_valid_loss"].as_f64().unwrap();
+    let plain = valid(&variants[0]);
+    // The unregularized model over-fits: its validation loss ends well above its best.
+    assert!(plain > 1.1 * variants[0]["best_valid_loss"].as_f64().unwrap());
+    assert!(
+        variants[1..].iter().any(|v| valid(v) < 0.9 * plain),
+        "{summary}"
+    );
+    // Early stopping stopped early.
+    assert!(variants[4]["epochs"].as_u64().unwrap() < 400);
+}
