@@ -298,7 +298,7 @@ impl RunDir {
             optimizer_state: Some(self.read(OPTIMIZER)?),
             history,
             steps: info.steps,
-            scaler: self.load_scaler(info)?,
+            scaler: Some(self.load_scaler(info)?),
         })
     }
 

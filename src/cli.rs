@@ -42,6 +42,8 @@ pub enum Command {
     Gradcheck(GradcheckArgs),
     /// List the built-in datasets.
     Datasets,
+    /// Write a run's weights as SafeTensors, for PyTorch and other tools.
+    Export(ExportArgs),
 }
 
 /// `nnlab train`: without `--config`, every setting has a default (standardized features and
@@ -59,9 +61,10 @@ pub struct TrainArgs {
     /// Replace a run that already exists in the output directory.
     #[arg(long)]
     pub overwrite: bool,
-    /// Start from the weights (and feature scaling) of this run directory: fine-tuning or
-    /// transfer. The layer shapes must match.
-    #[arg(long, value_name = "DIR", conflicts_with = "resume")]
+    /// Start from the weights (and feature scaling) of this run directory, or of a
+    /// `.safetensors` file from `nnlab export`: fine-tuning or transfer. The layer shapes must
+    /// match.
+    #[arg(long, value_name = "DIR|FILE", conflicts_with = "resume")]
     pub init_from: Option<PathBuf>,
     /// Layers not to train, comma-separated (0 = the first hidden layer).
     #[arg(
@@ -323,6 +326,30 @@ pub struct PredictArgs {
     /// Backend to predict on [default: ndarray when compiled in, else wgpu].
     #[arg(long, value_enum)]
     pub backend: Option<BackendName>,
+}
+
+/// `nnlab export`
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// A run directory written by `nnlab train`.
+    #[arg(long, value_name = "DIR")]
+    pub checkpoint: PathBuf,
+    /// The format to write.
+    #[arg(long, value_enum, default_value = "safetensors")]
+    pub format: ExportFormat,
+    /// The file to write [default: DIR/model.safetensors].
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Export the last epoch's weights, not the best epoch's.
+    #[arg(long)]
+    pub last: bool,
+}
+
+/// Formats `nnlab export` writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    /// Hugging Face's SafeTensors, with PyTorch's layouts.
+    Safetensors,
 }
 
 /// `nnlab gradcheck`: the model of a config at its initial weights, on ndarray in `f64`.

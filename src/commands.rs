@@ -10,8 +10,8 @@ use serde_json::Map;
 use crate::backend::{BackendJob, BackendName, run_f64, run_on};
 use crate::checkpoint::{RunDir, RunInfo};
 use crate::cli::{
-    Command, CompareArgs, CvArgs, EvalArgs, ExperimentArgs, GradcheckArgs, Hidden, InfoArgs,
-    OptimArgs, PredictArgs, TrainArgs,
+    Command, CompareArgs, CvArgs, EvalArgs, ExperimentArgs, ExportArgs, GradcheckArgs, Hidden,
+    InfoArgs, OptimArgs, PredictArgs, TrainArgs,
 };
 use crate::compare::{CompareConfig, Comparison, HISTORY, VariantRun, compare};
 use crate::config::ExperimentConfig;
@@ -37,6 +37,7 @@ pub fn run(command: Command) -> Result<()> {
         Command::Compare(args) => compare_command(*args),
         Command::Gradcheck(args) => gradcheck_command(args),
         Command::Datasets => datasets(),
+        Command::Export(args) => export_command(args),
     }
 }
 
@@ -356,7 +357,7 @@ impl BackendJob for TrainJob {
             None => {
                 fit_to_data(&mut config, &data)?;
                 match &config.training.init_from {
-                    Some(dir) => Some(start_from::<B>(&RunDir::new(dir), &config, &data, &device)?),
+                    Some(path) => Some(start_from::<B>(path, &config, &data, &device)?),
                     None => None,
                 }
             }
@@ -395,13 +396,38 @@ impl BackendJob for TrainJob {
     }
 }
 
-/// The weights and scaling of another run, as the start of a new one (`--init-from`).
+/// The weights and scaling of another run, or of a SafeTensors file written by `nnlab export`,
+/// as the start of a new one (`--init-from`).
 fn start_from<B: AutodiffBackend>(
-    from: &RunDir,
+    path: &Path,
     config: &ExperimentConfig,
     data: &Dataset,
     device: &B::Device,
 ) -> Result<Resume<B>> {
+    if path.is_file() {
+        let mut model = config.model.init::<B>(config.training.seed, device);
+        crate::export::read_safetensors(path, &mut model)?;
+        let scaler = crate::export::read_scaler(path)?;
+        if let Some(s) = &scaler
+            && s.features.len() != data.width()
+        {
+            return Err(Error::Usage(format!(
+                "{} scales {} features but this data has {}",
+                path.display(),
+                s.features.len(),
+                data.width()
+            )));
+        }
+        return Ok(Resume {
+            model,
+            optimizer_state: None,
+            history: Vec::new(),
+            steps: 0,
+            scaler,
+            best: None,
+        });
+    }
+    let from = &RunDir::new(path);
     let (source, info) = from.load_meta()?;
     if info.feature_names.len() != data.width() {
         return Err(Error::Usage(format!(
@@ -446,7 +472,7 @@ fn start_from<B: AutodiffBackend>(
         optimizer_state: None,
         history: Vec::new(),
         steps: 0,
-        scaler: from.load_scaler(&info)?,
+        scaler: Some(from.load_scaler(&info)?),
         best: None,
     })
 }
@@ -931,4 +957,43 @@ fn cv_command(args: CvArgs) -> Result<()> {
         .lock()
         .write_all(text.as_bytes())
         .map_err(|e| Error::io("<stdout>", e))
+}
+
+fn export_command(args: ExportArgs) -> Result<()> {
+    let dir = RunDir::new(&args.checkpoint);
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| args.checkpoint.join("model.safetensors"));
+    run_f32(ExportJob {
+        dir,
+        out: out.clone(),
+        last: args.last,
+    })?;
+    eprintln!("wrote {}", out.display());
+    Ok(())
+}
+
+struct ExportJob {
+    dir: RunDir,
+    out: PathBuf,
+    last: bool,
+}
+
+impl BackendJob for ExportJob {
+    type Output = ();
+
+    fn run<B: AutodiffBackend>(self, _: BackendName, device: B::Device) -> Result<()> {
+        let (config, info) = self.dir.load_meta()?;
+        let model = self
+            .dir
+            .load_chosen::<B::InnerBackend>(&config, &info, self.last, &device)?;
+        let scaler = self.dir.load_scaler(&info)?;
+        crate::export::write_safetensors(&self.out, &model, &config, &scaler)
+    }
+}
+
+/// Runs a backend-neutral job (file conversion) on the default backend.
+fn run_f32<J: BackendJob>(job: J) -> Result<J::Output> {
+    run_on(BackendName::default_compiled(), job)
 }

@@ -14,6 +14,7 @@ pub mod config;
 pub mod cv;
 pub mod data;
 pub mod error;
+pub mod export;
 pub mod figures;
 pub mod gradcheck;
 pub mod loss;

@@ -33,8 +33,8 @@ pub struct Resume<B: AutodiffBackend> {
     pub optimizer_state: Option<Vec<u8>>,
     pub history: Vec<EpochRecord>,
     pub steps: u64,
-    /// The preprocessing fitted when the run started.
-    pub scaler: Scaler,
+    /// The preprocessing fitted when the run started; `None` fits it on this data.
+    pub scaler: Option<Scaler>,
     /// The best model so far and its epoch, when the run validates.
     pub best: Option<Best<B>>,
 }
@@ -239,7 +239,7 @@ pub fn fit<B: AutodiffBackend>(
             r.optimizer_state,
             r.history,
             r.steps,
-            Some(r.scaler),
+            r.scaler,
             r.best,
         ),
         None => (

@@ -1,0 +1,228 @@
+//! `nnlab export`: the SafeTensors file holds the documented tensors in PyTorch's layout, a
+//! forward pass written from the file alone reproduces `nnlab predict`, and `--init-from`
+//! reads the file back.
+
+#![cfg(feature = "ndarray")]
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::Value;
+
+fn nnlab() -> Command {
+    Command::cargo_bin("nnlab").unwrap()
+}
+
+/// Tensors by name: (shape, values).
+type Tensors = HashMap<String, (Vec<usize>, Vec<f64>)>;
+
+/// A SafeTensors file parsed by hand: its tensors and its metadata.
+fn parse(path: &Path) -> (Tensors, Value) {
+    let bytes = std::fs::read(path).unwrap();
+    let n = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    let header: Value = serde_json::from_slice(&bytes[8..8 + n]).unwrap();
+    let data = &bytes[8 + n..];
+    let mut tensors = HashMap::new();
+    for (name, info) in header.as_object().unwrap() {
+        if name == "__metadata__" {
+            continue;
+        }
+        assert_eq!(info["dtype"], "F32", "{name}");
+        let shape: Vec<usize> = serde_json::from_value(info["shape"].clone()).unwrap();
+        let [start, end]: [usize; 2] =
+            serde_json::from_value(info["data_offsets"].clone()).unwrap();
+        let values = data[start..end]
+            .chunks(4)
+            .map(|c| f64::from(f32::from_le_bytes(c.try_into().unwrap())))
+            .collect();
+        tensors.insert(name.clone(), (shape, values));
+    }
+    (tensors, header["__metadata__"].clone())
+}
+
+fn predict(run: &Path, input: &Path) -> Vec<Vec<f64>> {
+    let output = nnlab()
+        .args(["predict", "--checkpoint"])
+        .arg(run)
+        .arg("--input")
+        .arg(input)
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').skip(1).map(|v| v.parse().unwrap()).collect())
+        .collect()
+}
+
+#[test]
+fn the_exported_file_alone_reproduces_predict() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    nnlab()
+        .args([
+            "train",
+            "--dataset",
+            "moons",
+            "--hidden",
+            "8,6",
+            "--batch-norm",
+        ])
+        .args(["--validation", "0.2", "--epochs", "5", "-q", "--out"])
+        .arg(&run)
+        .assert()
+        .success();
+    nnlab()
+        .args(["export", "--checkpoint"])
+        .arg(&run)
+        .assert()
+        .success();
+    let (t, meta) = parse(&run.join("model.safetensors"));
+    let mut names: Vec<&String> = t.keys().collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "layers.0.bias",
+            "layers.0.weight",
+            "layers.1.bias",
+            "layers.1.weight",
+            "layers.2.bias",
+            "layers.2.weight",
+            "norms.0.bias",
+            "norms.0.running_mean",
+            "norms.0.running_var",
+            "norms.0.weight",
+            "norms.1.bias",
+            "norms.1.running_mean",
+            "norms.1.running_var",
+            "norms.1.weight",
+        ]
+    );
+    assert_eq!(t["layers.0.weight"].0, [8, 2], "PyTorch's [out, in]");
+    let scaler: Value = serde_json::from_str(meta["nnlab.scaler"].as_str().unwrap()).unwrap();
+    let config: Value = serde_json::from_str(meta["nnlab.config"].as_str().unwrap()).unwrap();
+    assert_eq!(config["model"]["hidden"], serde_json::json!([8, 6]));
+
+    let points = [[0.0, 1.0], [1.0, -0.5], [0.3, 0.2], [-0.8, 0.4]];
+    let input = dir.path().join("in.csv");
+    let mut text = String::from("x1,x2\n");
+    for p in points {
+        text += &format!("{},{}\n", p[0], p[1]);
+    }
+    std::fs::write(&input, text).unwrap();
+    let expected = predict(&run, &input);
+
+    for (point, probabilities) in points.iter().zip(&expected) {
+        let mut h: Vec<f64> = point
+            .iter()
+            .enumerate()
+            .map(|(j, x)| {
+                let a = &scaler["features"][j];
+                (x - a["shift"].as_f64().unwrap()) / a["scale"].as_f64().unwrap()
+            })
+            .collect();
+        for layer in 0..3 {
+            let (shape, w) = &t[&format!("layers.{layer}.weight")];
+            let b = &t[&format!("layers.{layer}.bias")].1;
+            let mut z: Vec<f64> = (0..shape[0])
+                .map(|o| {
+                    b[o] + (0..shape[1])
+                        .map(|i| w[o * shape[1] + i] * h[i])
+                        .sum::<f64>()
+                })
+                .collect();
+            if layer < 2 {
+                let norm = |k: &str| &t[&format!("norms.{layer}.{k}")].1;
+                let (g, beta, m, v) = (
+                    norm("weight"),
+                    norm("bias"),
+                    norm("running_mean"),
+                    norm("running_var"),
+                );
+                for (o, z) in z.iter_mut().enumerate() {
+                    *z = g[o] * (*z - m[o]) / (v[o] + 1e-5).sqrt() + beta[o];
+                    *z = z.max(0.0);
+                }
+            }
+            h = z;
+        }
+        let total: f64 = h.iter().map(|v| v.exp()).sum();
+        for (logit, p) in h.iter().zip(probabilities) {
+            assert!(
+                (logit.exp() / total - p).abs() < 1e-5,
+                "{h:?} vs {probabilities:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn init_from_reads_an_exported_file_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let (run, again) = (dir.path().join("run"), dir.path().join("again"));
+    let base = [
+        "--dataset",
+        "sine",
+        "--samples",
+        "100",
+        "--hidden",
+        "8",
+        "-q",
+    ];
+    nnlab()
+        .arg("train")
+        .args(base)
+        .args(["--epochs", "10", "--out"])
+        .arg(&run)
+        .assert()
+        .success();
+    let file = dir.path().join("weights.safetensors");
+    nnlab()
+        .args(["export", "--checkpoint"])
+        .arg(&run)
+        .arg("--out")
+        .arg(&file)
+        .assert()
+        .success();
+    // Every layer frozen: the new run is the exported model, with its scaling.
+    nnlab()
+        .arg("train")
+        .args(base)
+        .args(["--epochs", "1", "--freeze", "0,1", "--init-from"])
+        .arg(&file)
+        .arg("--out")
+        .arg(&again)
+        .assert()
+        .success();
+    let input = dir.path().join("x.csv");
+    std::fs::write(&input, "x\n0.1\n0.5\n0.9\n").unwrap();
+    let values = |r: &Path| {
+        let out = nnlab()
+            .args(["predict", "--checkpoint"])
+            .arg(r)
+            .arg("--input")
+            .arg(&input)
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert_eq!(values(&run), values(&again));
+
+    nnlab()
+        .args(["train", "--dataset", "sine", "--hidden", "4", "--init-from"])
+        .arg(&file)
+        .arg("--out")
+        .arg(dir.path().join("bad"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("does not fit this model").and(
+            predicate::str::contains(
+                "ShapeMismatch { path: \"layers.0.weight\", expected: Shape { dims: [1, 4] }, found: Shape { dims: [1, 8] } }",
+            ),
+        ));
+}
