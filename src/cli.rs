@@ -169,8 +169,9 @@ pub struct CompareArgs {
     /// [default: the config's, else 32; `full` for gd].
     #[arg(long, value_name = "N|full,...", value_delimiter = ',')]
     pub batch_size: Vec<BatchSize>,
-    /// Regularizers to compare, comma-separated, each alone: none, l1=λ, l2=λ, dropout=p,
-    /// batch_norm, early_stop=N (needs --validation) [default: none].
+    /// Regularizers to compare, comma-separated, each alone: none, l1=λ, l2=λ,
+    /// weight_decay=λ, dropout=p, batch_norm, early_stop=N (needs --validation)
+    /// [default: none].
     #[arg(long, value_name = "R,R,...", value_delimiter = ',')]
     pub regularize: Vec<Regularizer>,
     /// The loss whose first crossing the table reports [default: 1.1 × the lowest training

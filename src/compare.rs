@@ -36,7 +36,7 @@ pub struct CompareConfig {
     #[config(default = "Vec::new()")]
     pub batch_sizes: Vec<BatchSize>,
     /// Regularizers, each added to the experiment alone: `none`, `l1=λ`, `l2=λ`,
-    /// `dropout=p`, `batch_norm`, `early_stop=patience`.
+    /// `weight_decay=λ`, `dropout=p`, `batch_norm`, `early_stop=patience`.
     #[config(default = "vec![Regularizer::None]")]
     pub regularizers: Vec<Regularizer>,
     /// The training loss whose first crossing is reported; unset for 1.1 × the lowest training
@@ -139,7 +139,7 @@ pub struct Variant {
 impl Variant {
     /// The experiment with this variant's optimizer, learning rate, batch size and
     /// regularizer.
-    pub fn config(&self, base: &ExperimentConfig) -> ExperimentConfig {
+    pub fn config(&self, base: &ExperimentConfig) -> Result<ExperimentConfig> {
         let mut config = base.clone();
         config.optimizer.name = self.optimizer;
         config.optimizer.learning_rate = self.learning_rate;
@@ -151,8 +151,9 @@ impl Variant {
             Regularizer::Dropout(p) => config.model.dropout = vec![p],
             Regularizer::BatchNorm => config.model.batch_norm = true,
             Regularizer::EarlyStop(patience) => config.training.patience = Some(patience),
+            Regularizer::WeightDecay(lambda) => config.optimizer.set_weight_decay(lambda)?,
         }
-        config
+        Ok(config)
     }
 
     /// A short name, e.g. `adam α=0.01 batch=32`, giving the optimizer and those settings
@@ -185,6 +186,8 @@ pub enum Regularizer {
     BatchNorm,
     /// Early stopping with this patience (needs a validation split).
     EarlyStop(usize),
+    /// The optimizer's own weight decay (not `gd` or `momentum`).
+    WeightDecay(f64),
 }
 
 impl std::fmt::Display for Regularizer {
@@ -196,6 +199,7 @@ impl std::fmt::Display for Regularizer {
             Regularizer::Dropout(p) => write!(f, "dropout={p}"),
             Regularizer::BatchNorm => f.write_str("batch_norm"),
             Regularizer::EarlyStop(n) => write!(f, "early_stop={n}"),
+            Regularizer::WeightDecay(l) => write!(f, "weight_decay={l}"),
         }
     }
 }
@@ -220,6 +224,7 @@ impl std::str::FromStr for Regularizer {
             "l2" => number("λ").map(Regularizer::L2),
             "dropout" => number("p").map(Regularizer::Dropout),
             "batch_norm" | "batch-norm" => Ok(Regularizer::BatchNorm),
+            "weight_decay" | "weight-decay" => number("λ").map(Regularizer::WeightDecay),
             "early_stop" | "early-stop" => {
                 let n = number("patience")?;
                 if n >= 1.0 && n.fract() == 0.0 {
@@ -231,7 +236,7 @@ impl std::str::FromStr for Regularizer {
                 }
             }
             _ => Err(format!(
-                "`{s}` is not a regularizer; expected none, l1=λ, l2=λ, dropout=p, batch_norm or early_stop=N"
+                "`{s}` is not a regularizer; expected none, l1=λ, l2=λ, weight_decay=λ, dropout=p, batch_norm or early_stop=N"
             )),
         }
     }
@@ -366,7 +371,7 @@ pub fn compare<B: AutodiffBackend>(
     plan.validate()?;
     let variants = plan.variants(base);
     for variant in &variants {
-        train::check(&variant.config(base), data)?;
+        train::check(&variant.config(base)?, data)?;
     }
     let prepared = train::prepare(base, data, None);
     let (train_set, valid_set) = (prepared.train, prepared.valid.map(|(scaled, _)| scaled));
@@ -391,7 +396,7 @@ pub fn compare<B: AutodiffBackend>(
 
     let mut runs = Vec::new();
     for variant in variants {
-        let config = variant.config(base);
+        let config = variant.config(base)?;
         let start = Instant::now();
         let trained = fit::<B>(&config, data, device, None, progress)?;
         let seconds = start.elapsed().as_secs_f64();

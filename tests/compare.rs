@@ -65,7 +65,7 @@ fn variants_start_from_the_same_weights_and_differ_only_by_the_rule() {
     assert_ne!(losses(&comparison, 1), losses(&comparison, 2));
 
     // And a variant is exactly what `fit` gives for its config on its own.
-    let config = comparison.runs[2].variant.config(base);
+    let config = comparison.runs[2].variant.config(base).unwrap();
     let trained = fit::<Cpu>(&config, &data, &Default::default(), None, false).unwrap();
     let last = comparison.runs[2].points.last().unwrap();
     assert_eq!(last.train_loss, trained.history.last().unwrap().train_loss);

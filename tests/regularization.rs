@@ -157,3 +157,28 @@ fn an_l2_penalty_shrinks_the_weights() {
         "|w| {shrunk} with λ = 1 against {free} without"
     );
 }
+
+#[test]
+fn an_l2_penalty_is_a_weight_decay_of_twice_its_lambda() {
+    // One full-batch SGD step from zero biases: the penalty's gradient 2λw and a decay of 2λ
+    // (which also touches the biases, still 0) move the weights identically.
+    let device = Default::default();
+    let data = synthetic::moons(100, 0.1, 4);
+    let weights = |l2: f64, decay: f64| {
+        let mut config = common::moons(1);
+        config.training.validation_fraction = 0.0;
+        config.training.batch_size = BatchSize::Full;
+        config.optimizer.name = OptimizerName::Sgd;
+        config.optimizer.learning_rate = 0.5;
+        config.loss.l2 = l2;
+        config.optimizer.sgd.weight_decay = decay;
+        let trained = fit::<Cpu>(&config, &data, &device, None, false).unwrap();
+        common::parameters(&trained.model)
+    };
+    let (penalty, decay, none) = (weights(0.05, 0.0), weights(0.0, 0.1), weights(0.0, 0.0));
+    assert!(common::max_abs_diff(&penalty, &decay) < 1e-6);
+    assert!(
+        common::max_abs_diff(&penalty, &none) > 1e-3,
+        "the penalty does something"
+    );
+}
