@@ -4,7 +4,6 @@
 
 use std::path::Path;
 
-use assert_cmd::Command;
 use burn::tensor::backend::AutodiffBackend;
 use nnlab::checkpoint::RunDir;
 use nnlab::data::synthetic;
@@ -14,20 +13,7 @@ use predicates::prelude::*;
 mod common;
 type Inner = <common::Cpu as AutodiffBackend>::InnerBackend;
 
-fn nnlab() -> Command {
-    Command::cargo_bin("nnlab").unwrap()
-}
-
-/// `nnlab predict --checkpoint RUN --input INPUT`.
-fn predict_command(run: &Path, input: &Path) -> Command {
-    let mut command = nnlab();
-    command
-        .args(["predict", "--checkpoint"])
-        .arg(run)
-        .arg("--input")
-        .arg(input);
-    command
-}
+use common::{nnlab, predict_command};
 
 /// Trains the default model for one epoch into `DIR/run`.
 fn one_epoch_run(dir: &Path) -> std::path::PathBuf {

@@ -7,7 +7,6 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use assert_cmd::Command;
 use burn::module::AutodiffModule;
 use burn::tensor::backend::AutodiffBackend;
 use nnlab::compare::{CompareConfig, Comparison, compare};
@@ -17,7 +16,7 @@ use nnlab::optim::OptimizerName;
 use nnlab::train::fit;
 
 mod common;
-use common::Cpu;
+use common::{Cpu, nnlab};
 type Inner = <Cpu as AutodiffBackend>::InnerBackend;
 
 fn run(plan: CompareConfig, epochs: usize) -> Comparison {
@@ -145,10 +144,6 @@ fn gradient_descent_diverges_just_above_two_over_the_largest_curvature() {
         below.final_loss()
     );
     assert!(above.diverged_at.is_some(), "{:?}", above.points.last());
-}
-
-fn nnlab() -> Command {
-    Command::cargo_bin("nnlab").unwrap()
 }
 
 type Row = BTreeMap<String, String>;

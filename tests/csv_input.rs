@@ -6,12 +6,10 @@
 
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 
-fn nnlab() -> Command {
-    Command::cargo_bin("nnlab").unwrap()
-}
+mod common;
+use common::nnlab;
 
 /// Writes `text` to DIR/name and returns the path.
 fn file(dir: &Path, name: &str, text: &str) -> PathBuf {

@@ -5,43 +5,11 @@
 
 use std::path::Path;
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
 
-fn nnlab() -> Command {
-    Command::cargo_bin("nnlab").unwrap()
-}
-
-fn json(path: &Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
-/// Runs `command`, expecting success, and returns stdout.
-fn stdout(command: &mut Command) -> String {
-    let output = command.output().unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
-}
-
-/// `nnlab predict --checkpoint RUN --input CSV`, parsed: one row of cells per line.
-fn predict(run: &Path, input: &Path) -> Vec<Vec<String>> {
-    let text = stdout(
-        nnlab()
-            .args(["predict", "--checkpoint"])
-            .arg(run)
-            .arg("--input")
-            .arg(input),
-    );
-    text.lines()
-        .skip(1)
-        .map(|l| l.split(',').map(String::from).collect())
-        .collect()
-}
+mod common;
+use common::{json, nnlab, predicted_rows as predict, stdout};
 
 fn eval_json(run: &Path, input: &Path) -> Value {
     let text = stdout(

@@ -5,6 +5,9 @@
 use std::path::PathBuf;
 use std::process::Command;
 
+mod common;
+use common::json;
+
 /// An example binary built beside this test (`target/<profile>/examples/NAME`).
 fn example(name: &str) -> Command {
     let exe = std::env::current_exe().unwrap();
@@ -45,10 +48,6 @@ fn regression_matches_least_squares() {
     assert!((get("w") - get("lstsq_w")).abs() < 0.05, "{summary}");
     assert!((get("b") - get("lstsq_b")).abs() < 0.05, "{summary}");
     assert!(get("train_seconds") > 0.0);
-}
-
-fn json(path: &std::path::Path) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
 /// Runs an example into a temporary directory, expecting success.

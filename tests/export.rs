@@ -7,13 +7,11 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
 
-fn nnlab() -> Command {
-    Command::cargo_bin("nnlab").unwrap()
-}
+mod common;
+use common::{nnlab, predicted_rows};
 
 /// Tensors by name: (shape, values).
 type Tensors = HashMap<String, (Vec<usize>, Vec<f64>)>;
@@ -42,20 +40,11 @@ fn parse(path: &Path) -> (Tensors, Value) {
     (tensors, header["__metadata__"].clone())
 }
 
+/// The class probabilities `nnlab predict` prints for each row.
 fn predict(run: &Path, input: &Path) -> Vec<Vec<f64>> {
-    let output = nnlab()
-        .args(["predict", "--checkpoint"])
-        .arg(run)
-        .arg("--input")
-        .arg(input)
-        .output()
-        .unwrap();
-    assert!(output.status.success());
-    String::from_utf8(output.stdout)
-        .unwrap()
-        .lines()
-        .skip(1)
-        .map(|l| l.split(',').skip(1).map(|v| v.parse().unwrap()).collect())
+    predicted_rows(run, input)
+        .iter()
+        .map(|row| row[1..].iter().map(|v| v.parse().unwrap()).collect())
         .collect()
 }
 

@@ -4,17 +4,10 @@
 
 use std::path::Path;
 
-use assert_cmd::Command;
 use predicates::prelude::*;
-use serde_json::Value;
 
-fn nnlab() -> Command {
-    Command::cargo_bin("nnlab").unwrap()
-}
-
-fn json(path: &Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
+mod common;
+use common::{json, nnlab, predict_command, stdout};
 
 /// The validation loss of each epoch in a run's metrics.csv.
 fn valid_losses(run: &Path) -> Vec<f64> {
@@ -32,18 +25,11 @@ fn valid_losses(run: &Path) -> Vec<f64> {
 }
 
 fn predictions(run: &Path, input: &Path, last: bool) -> String {
-    let mut command = nnlab();
-    command
-        .args(["predict", "--checkpoint"])
-        .arg(run)
-        .arg("--input")
-        .arg(input);
+    let mut command = predict_command(run, input);
     if last {
         command.arg("--last");
     }
-    let output = command.output().unwrap();
-    assert!(output.status.success());
-    String::from_utf8(output.stdout).unwrap()
+    stdout(&mut command)
 }
 
 /// A wide MLP on 40 noisy sine points: it over-fits, so the validation loss turns up.

@@ -169,3 +169,44 @@ pub fn max_abs_diff<T: Into<f64> + Copy>(a: &[T], b: &[T]) -> f64 {
         .map(|(x, y)| ((*x).into() - (*y).into()).abs())
         .fold(0.0, f64::max)
 }
+
+/// The `nnlab` binary built for these tests.
+pub fn nnlab() -> assert_cmd::Command {
+    assert_cmd::Command::cargo_bin("nnlab").unwrap()
+}
+
+/// A JSON file, parsed.
+pub fn json(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// `nnlab predict --checkpoint RUN --input INPUT`.
+pub fn predict_command(run: &Path, input: &Path) -> assert_cmd::Command {
+    let mut command = nnlab();
+    command
+        .args(["predict", "--checkpoint"])
+        .arg(run)
+        .arg("--input")
+        .arg(input);
+    command
+}
+
+/// Runs `command`, expecting success, and returns stdout.
+pub fn stdout(command: &mut assert_cmd::Command) -> String {
+    let output = command.output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// The rows `nnlab predict` prints (header left out), split into cells.
+pub fn predicted_rows(run: &Path, input: &Path) -> Vec<Vec<String>> {
+    stdout(&mut predict_command(run, input))
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').map(String::from).collect())
+        .collect()
+}
