@@ -237,17 +237,9 @@ impl RunDir {
         let record = decode::<B, _>(&self.read(file)?, device, "weights")
             .map_err(|e| Error::checkpoint(self.file(file), e))?;
         let template: Mlp<B> = config.model.init(config.training.seed, device);
-        let expected: Vec<Vec<usize>> = template
-            .layers
-            .iter()
-            .map(|l| l.weight.dims().to_vec())
-            .collect();
+        let expected = template.shapes();
         let model = template.load_record(record);
-        let found: Vec<Vec<usize>> = model
-            .layers
-            .iter()
-            .map(|l| l.weight.dims().to_vec())
-            .collect();
+        let found = model.shapes();
         if found != expected {
             return Err(Error::checkpoint(
                 self.file(file),

@@ -440,28 +440,18 @@ fn start_from<B: AutodiffBackend>(
     }
     let chosen = from.load_chosen::<B::InnerBackend>(&source, &info, false, device)?;
     let mut model = config.model.init::<B>(config.training.seed, device);
-    let shapes = |layers: Vec<Vec<usize>>| format!("{layers:?}");
-    let want: Vec<Vec<usize>> = model
-        .layers
-        .iter()
-        .map(|l| l.weight.dims().to_vec())
-        .collect();
-    let have: Vec<Vec<usize>> = chosen
-        .layers
-        .iter()
-        .map(|l| l.weight.dims().to_vec())
-        .collect();
+    let (want, have) = (model.shapes(), chosen.shapes());
     if want != have || model.norms.len() != chosen.norms.len() {
         return Err(Error::Usage(format!(
-            "--init-from {}: its layers are shaped {} (batch norm {}) but this model's are {} (batch norm {})",
+            "--init-from {}: its layers are shaped {have:?} (batch norm {}) but this model's are {want:?} (batch norm {})",
             from.path.display(),
-            shapes(have),
             !chosen.norms.is_empty(),
-            shapes(want),
             !model.norms.is_empty()
         )));
     }
-    // Same shapes: the source's parameters (and statistics) replace the fresh ones.
+    // Same shapes: the source's parameters (and statistics) replace the fresh ones through a
+    // record, which carries parameters only, so dropout and the activation stay this
+    // config's (`from_inner` would take the source's).
     let record = chosen.into_record();
     let bytes = crate::checkpoint::encode::<B::InnerBackend, _>(record)?;
     model = model.load_record(crate::checkpoint::decode::<B, _>(

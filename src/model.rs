@@ -208,6 +208,14 @@ pub struct Mlp<B: Backend> {
 }
 
 impl<B: Backend> Mlp<B> {
+    /// The shape of each layer's weight matrix, `[in, out]`, input layer first.
+    pub fn shapes(&self) -> Vec<Vec<usize>> {
+        self.layers
+            .iter()
+            .map(|l| l.weight.dims().to_vec())
+            .collect()
+    }
+
     /// Maps a batch `[rows, input_size]` to `[rows, output_size]`.
     pub fn forward(&self, x: Tensor<B, 2>) -> Tensor<B, 2> {
         let last = self.layers.len() - 1;
