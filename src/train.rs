@@ -370,12 +370,15 @@ impl<B: AutodiffBackend> WithOptimizer<B, Mlp<B>> for Loop<'_, B> {
                 (x.clone(), y.clone())
             };
             B::seed(device, stream(training.seed, DROPOUT_STREAM + epoch as u64));
+            // The running mean is only summed when it is what the epoch records.
             let mut loss_sum = Tensor::<B::InnerBackend, 1>::zeros([1], device);
             for start in (0..rows).step_by(batch) {
                 let end = (start + batch).min(rows);
                 let output = model.forward(xe.clone().slice(start..end));
                 let loss = loss_fn.forward(output, &ye.slice(start, end));
-                loss_sum = loss_sum + loss.clone().inner().mul_scalar((end - start) as f64);
+                if train_eval.is_none() {
+                    loss_sum = loss_sum + loss.clone().inner().mul_scalar((end - start) as f64);
+                }
                 // The penalty joins the objective, not the recorded (data) loss.
                 let objective = match config.loss.penalty(&model) {
                     Some(penalty) => loss + penalty,
