@@ -14,8 +14,8 @@
 //! shuffling (Keras's defaults): 4000 steps. It prints the learned w and b beside the
 //! least-squares solution and saves the run.
 //!
-//! `cargo run --example regression [-- OUT_DIR] [--backend ndarray|wgpu]`
-//! (default `artifacts/regression`, on ndarray when compiled in, else wgpu).
+//! `cargo run --example regression [-- OUT_DIR] [--backend ndarray|flex|wgpu]`
+//! (default `artifacts/regression`, on ndarray when compiled in, else flex, else wgpu).
 
 use std::path::PathBuf;
 

@@ -1,13 +1,13 @@
 //! The only module that names concrete Burn backends. Everything else is generic over
 //! `B: Backend` / `B: AutodiffBackend`; this module turns a backend name into a type.
 
-#[cfg(not(any(feature = "ndarray", feature = "wgpu")))]
-compile_error!("nnlab needs a backend: enable the `ndarray` or the `wgpu` cargo feature");
+#[cfg(not(any(feature = "ndarray", feature = "wgpu", feature = "flex")))]
+compile_error!("nnlab needs a backend: enable the `ndarray`, `flex` or `wgpu` cargo feature");
 
 use burn::tensor::backend::AutodiffBackend;
 use serde::{Deserialize, Serialize};
 
-#[cfg(not(all(feature = "ndarray", feature = "wgpu")))]
+#[cfg(not(all(feature = "ndarray", feature = "wgpu", feature = "flex")))]
 use crate::error::Error;
 use crate::error::Result;
 
@@ -19,6 +19,11 @@ pub type NdArray = burn::backend::Autodiff<burn_ndarray::NdArray<f32>>;
 #[cfg(feature = "ndarray")]
 pub type NdArrayF64 = burn::backend::Autodiff<burn_ndarray::NdArray<f64>>;
 
+/// Burn's flex CPU backend (matrix products by the `gemm` crate), with autodiff: faster than
+/// ndarray on wide layers.
+#[cfg(feature = "flex")]
+pub type Flex = burn::backend::Autodiff<burn_flex::Flex>;
+
 /// wgpu (Vulkan, Metal, DX12 or WebGPU), with autodiff.
 #[cfg(feature = "wgpu")]
 pub type Wgpu = burn::backend::Autodiff<burn_wgpu::Wgpu<f32, i32>>;
@@ -29,6 +34,7 @@ pub type Wgpu = burn::backend::Autodiff<burn_wgpu::Wgpu<f32, i32>>;
 pub enum BackendName {
     Ndarray,
     Wgpu,
+    Flex,
 }
 
 impl BackendName {
@@ -37,13 +43,16 @@ impl BackendName {
         match self {
             BackendName::Ndarray => "ndarray",
             BackendName::Wgpu => "wgpu",
+            BackendName::Flex => "flex",
         }
     }
 
-    /// ndarray when compiled in, else wgpu.
+    /// ndarray when compiled in, else flex, else wgpu.
     pub fn default_compiled() -> Self {
         if cfg!(feature = "ndarray") {
             BackendName::Ndarray
+        } else if cfg!(feature = "flex") {
+            BackendName::Flex
         } else {
             BackendName::Wgpu
         }
@@ -66,7 +75,7 @@ pub trait BackendJob {
     ) -> Result<Self::Output>;
 }
 
-#[cfg(not(all(feature = "ndarray", feature = "wgpu")))]
+#[cfg(not(all(feature = "ndarray", feature = "wgpu", feature = "flex")))]
 fn not_compiled(name: BackendName) -> Error {
     Error::Usage(format!(
         "backend `{name}` was not compiled into this build; rebuild with `--features {name}`"
@@ -87,6 +96,12 @@ pub fn run_on<J: BackendJob>(name: BackendName, job: J) -> Result<J::Output> {
             #[cfg(feature = "wgpu")]
             return job.run::<Wgpu>(name, wgpu_device()?);
             #[cfg(not(feature = "wgpu"))]
+            return Err(not_compiled(name));
+        }
+        BackendName::Flex => {
+            #[cfg(feature = "flex")]
+            return job.run::<Flex>(name, burn_flex::FlexDevice);
+            #[cfg(not(feature = "flex"))]
             return Err(not_compiled(name));
         }
     }

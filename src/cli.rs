@@ -78,7 +78,7 @@ pub struct TrainArgs {
     /// `--out` names another directory).
     #[arg(long, value_name = "DIR", conflicts_with_all = ["config", "data", "dataset", "samples", "noise", "classes", "data_seed", "drop_missing", "scale", "scale_target", "target", "features", "task", "optimizer", "batch_size", "weight_decay", "hidden", "activation", "dropout", "batch_norm", "l1", "l2", "loss", "seed", "validation", "test", "patience", "min_delta", "schedule", "warmup", "clip_norm", "clip_value"])]
     pub resume: Option<PathBuf>,
-    /// Backend to train on [default: ndarray when compiled in, else wgpu].
+    /// Backend to train on [default: ndarray when compiled in, else flex, else wgpu].
     #[arg(long, value_enum)]
     pub backend: Option<BackendName>,
     /// No progress bar.
@@ -119,7 +119,7 @@ pub struct CvArgs {
     /// Replace a cross-validation that already exists in the output directory.
     #[arg(long)]
     pub overwrite: bool,
-    /// Backend to train on [default: ndarray when compiled in, else wgpu].
+    /// Backend to train on [default: ndarray when compiled in, else flex, else wgpu].
     #[arg(long, value_enum)]
     pub backend: Option<BackendName>,
     /// No progress bars and no line per fold.
@@ -142,7 +142,7 @@ pub struct EvalArgs {
     /// Use the last epoch's weights, not the best epoch's.
     #[arg(long)]
     pub last: bool,
-    /// Backend to predict on [default: ndarray when compiled in, else wgpu].
+    /// Backend to predict on [default: ndarray when compiled in, else flex, else wgpu].
     #[arg(long, value_enum)]
     pub backend: Option<BackendName>,
 }
@@ -188,7 +188,7 @@ pub struct CompareArgs {
     /// Replace a comparison that already exists in the output directory.
     #[arg(long)]
     pub overwrite: bool,
-    /// Backend to train on [default: ndarray when compiled in, else wgpu].
+    /// Backend to train on [default: ndarray when compiled in, else flex, else wgpu].
     #[arg(long, value_enum)]
     pub backend: Option<BackendName>,
     /// No progress bars and no line per finished variant.
@@ -324,7 +324,7 @@ pub struct PredictArgs {
     /// Use the last epoch's weights, not the best epoch's.
     #[arg(long)]
     pub last: bool,
-    /// Backend to predict on [default: ndarray when compiled in, else wgpu].
+    /// Backend to predict on [default: ndarray when compiled in, else flex, else wgpu].
     #[arg(long, value_enum)]
     pub backend: Option<BackendName>,
 }
@@ -376,7 +376,7 @@ pub struct InfoArgs {
 pub struct ExampleArgs {
     /// Where to write the run.
     pub out: Option<PathBuf>,
-    /// Backend to train on [default: ndarray when compiled in, else wgpu].
+    /// Backend to train on [default: ndarray when compiled in, else flex, else wgpu].
     #[arg(long, value_enum)]
     pub backend: Option<BackendName>,
 }

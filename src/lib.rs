@@ -28,3 +28,10 @@ pub mod schedule;
 pub mod train;
 
 pub use error::{Error, Result};
+
+/// Burn allocates and frees a few buffers per tensor operation; with small models that is a
+/// tenth of a training step under glibc's malloc, less under mimalloc (docs/benchmarks.md).
+/// Programs that embed nnlab and want their own allocator turn off the `mimalloc` feature.
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

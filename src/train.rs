@@ -174,8 +174,8 @@ pub fn prepare(config: &ExperimentConfig, data: &Dataset, scaler: Option<Scaler>
     let scaler = scaler.unwrap_or_else(|| Scaler::fit(&config.preprocess, &train));
     let part = |rows: &[usize]| (!rows.is_empty()).then(|| data.subset(rows));
     Prepared {
-        train: scaler.apply(&train),
-        valid: part(&split.valid).map(|raw| (scaler.apply(&raw), raw)),
+        train: scaler.apply(train),
+        valid: part(&split.valid).map(|raw| (scaler.apply(raw.clone()), raw)),
         test: part(&split.test),
         scaler,
     }
@@ -232,6 +232,20 @@ pub fn fit<B: AutodiffBackend>(
     resume: Option<Resume<B>>,
     progress: bool,
 ) -> Result<Trained<B>> {
+    // Burn's ndarray backend runs every matrix product through `rayon::scope`. Called from
+    // outside rayon's pool, each one is a hand-off to a pool thread and a wake-up back, which
+    // costs more than a small model's whole product; from a pool thread they run inline.
+    // Large products are still split across cores, by matrixmultiply's own threads.
+    rayon::scope(|_| fit_in_pool(config, data, device, resume, progress))
+}
+
+fn fit_in_pool<B: AutodiffBackend>(
+    config: &ExperimentConfig,
+    data: &Dataset,
+    device: &B::Device,
+    resume: Option<Resume<B>>,
+    progress: bool,
+) -> Result<Trained<B>> {
     check(config, data)?;
     let (model, state, history, steps, scaler, best) = match resume {
         Some(r) => (
@@ -252,22 +266,31 @@ pub fn fit<B: AutodiffBackend>(
         ),
     };
     let model = freeze(model, &config.training.freeze);
-    let prepared = prepare(config, data, scaler);
-    let train = &prepared.train;
+    let Prepared {
+        scaler,
+        train,
+        valid,
+        test,
+    } = prepare(config, data, scaler);
+    let x = train.feature_tensor(device);
+    let y = train.target_tensor(device);
+    let train_eval = (config.training.train_loss == TrainLoss::EndOfEpoch)
+        .then(|| (train.feature_tensor(device), train.target_tensor(device)));
+    // The loop reads the tensors only; the table's memory goes back before it starts.
+    drop(train);
     let job = Loop {
         config,
-        x: train.feature_tensor(device),
-        y: train.target_tensor(device),
-        train_eval: (config.training.train_loss == TrainLoss::EndOfEpoch)
-            .then(|| (train.feature_tensor(device), train.target_tensor(device))),
-        valid: prepared.valid.as_ref().map(|(scaled, raw)| Valid {
+        x,
+        y,
+        train_eval,
+        valid: valid.map(|(scaled, raw)| Valid {
             x: scaled.feature_tensor(device),
             y: scaled.target_tensor(device),
-            truth: raw.targets.clone(),
+            truth: raw.targets,
         }),
         labels: data.labels().map(<[_]>::to_vec),
-        test: prepared.test.clone(),
-        scaler: prepared.scaler.clone(),
+        test,
+        scaler,
         device,
         model,
         state,
@@ -362,20 +385,25 @@ impl<B: AutodiffBackend> WithOptimizer<B, Mlp<B>> for Loop<'_, B> {
 
         for epoch in first_epoch..=training.epochs {
             let lr = rates[epoch - 1];
-            let (xe, ye) = if training.shuffle {
+            // Each batch gathers its own rows, so no shuffled copy of the whole table is made.
+            let order = training.shuffle.then(|| {
                 let order = shuffled(rows, stream(training.seed, SHUFFLE_STREAM + epoch as u64));
-                let order = Tensor::<B, 1, Int>::from_data(TensorData::new(order, [rows]), device);
-                (x.clone().select(0, order.clone()), y.select(order))
-            } else {
-                (x.clone(), y.clone())
-            };
+                Tensor::<B, 1, Int>::from_data(TensorData::new(order, [rows]), device)
+            });
             B::seed(device, stream(training.seed, DROPOUT_STREAM + epoch as u64));
             // The running mean is only summed when it is what the epoch records.
             let mut loss_sum = Tensor::<B::InnerBackend, 1>::zeros([1], device);
             for start in (0..rows).step_by(batch) {
                 let end = (start + batch).min(rows);
-                let output = model.forward(xe.clone().slice(start..end));
-                let loss = loss_fn.forward(output, &ye.slice(start, end));
+                let (xb, yb) = match &order {
+                    Some(order) => {
+                        let picked = order.clone().slice(start..end);
+                        (x.clone().select(0, picked.clone()), y.select(picked))
+                    }
+                    None => (x.clone().slice(start..end), y.slice(start, end)),
+                };
+                let output = model.forward(xb);
+                let loss = loss_fn.forward(output, &yb);
                 if train_eval.is_none() {
                     loss_sum = loss_sum + loss.clone().inner().mul_scalar((end - start) as f64);
                 }

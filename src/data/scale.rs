@@ -142,20 +142,18 @@ impl Scaler {
             .collect()
     }
 
-    /// A scaled copy of `data`: features, and the target where it has a map.
-    pub fn apply(&self, data: &Dataset) -> Dataset {
-        let targets = match (&data.targets, self.target) {
-            (TargetValues::Values(y), Some(t)) => {
-                TargetValues::Values(y.iter().map(|&v| t.apply(v)).collect())
-            }
-            (targets, _) => targets.clone(),
-        };
-        Dataset {
-            features: self.features(&data.features),
-            feature_names: data.feature_names.clone(),
-            target_name: data.target_name.clone(),
-            targets,
+    /// `data` scaled in place: features, and the target where it has a map.
+    pub fn apply(&self, mut data: Dataset) -> Dataset {
+        let width = self.features.len().max(1);
+        for (i, v) in data.features.iter_mut().enumerate() {
+            *v = self.features[i % width].apply(*v);
         }
+        if let (TargetValues::Values(y), Some(t)) = (&mut data.targets, self.target) {
+            for v in y {
+                *v = t.apply(*v);
+            }
+        }
+        data
     }
 
     /// A model output in the target's original units.
@@ -181,7 +179,7 @@ mod tests {
     fn standard_gives_zero_mean_unit_variance_and_restores_the_target() {
         let data = table();
         let scaler = Scaler::fit(&PreprocessConfig::new(), &data);
-        let scaled = scaler.apply(&data);
+        let scaled = scaler.apply(data.clone());
         let a: Vec<f64> = scaled.features.iter().step_by(2).copied().collect();
         let mean = a.iter().sum::<f64>() / 4.0;
         let var = a.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / 4.0;

@@ -1,0 +1,114 @@
+"""The benchmark workloads in PyTorch, written the way a PyTorch user would write them.
+
+Each call runs one workload and prints one JSON line; `benches/peers/compare.py` runs this
+file alternately with nnlab's and Keras's and prints the table. float32, 2 threads.
+
+    python3 benches/peers/torch_workloads.py textbook|small-mlp|large-mlp
+    python3 benches/peers/torch_workloads.py save DIR          # the small MLP, for predict
+    python3 benches/peers/torch_workloads.py predict DIR FILE.csv
+"""
+
+import json
+import math
+import sys
+import time
+
+import numpy as np
+import torch
+from torch import nn
+
+torch.set_num_threads(2)
+torch.manual_seed(0)
+
+
+def fit(model, loss_fn, opt, x, y, epochs, batch):
+    """Shuffled mini-batches from tensors already in memory; returns per-epoch seconds."""
+    rows = x.shape[0]
+    times = []
+    for _ in range(epochs):
+        start = time.perf_counter()
+        order = torch.randperm(rows)
+        x_epoch, y_epoch = x[order], y[order]
+        for i in range(0, rows, batch):
+            opt.zero_grad()
+            loss = loss_fn(model(x_epoch[i : i + batch]), y_epoch[i : i + batch])
+            loss.backward()
+            opt.step()
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def moons(n, seed=0):
+    rng = np.random.default_rng(seed)
+    t = rng.uniform(0, math.pi, n)
+    label = rng.integers(0, 2, n)
+    x = np.where(label == 0, np.cos(t), 1 - np.cos(t))
+    y = np.where(label == 0, np.sin(t), 0.5 - np.sin(t))
+    xy = np.stack([x, y], 1) + rng.normal(0, 0.1, (n, 2))
+    return torch.tensor(xy, dtype=torch.float32), torch.tensor(label, dtype=torch.int64)
+
+
+def small_mlp():
+    return nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 2))
+
+
+def textbook():
+    np.random.seed(1)
+    x = np.random.rand(100, 1)
+    y = 3 * x + np.random.rand(100, 1)
+    x, y = torch.tensor(x, dtype=torch.float32), torch.tensor(y, dtype=torch.float32)
+    model = nn.Linear(1, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.01)
+    times = fit(model, nn.MSELoss(), opt, x, y, 1000, 32)
+    steps = 1000 * math.ceil(100 / 32)
+    with torch.no_grad():
+        mse = nn.functional.mse_loss(model(x), y).item()
+    return {"us_per_step": sum(times) / steps * 1e6, "steps": steps, "train_mse": mse}
+
+
+def small():
+    x, y = moons(1000)
+    model = small_mlp()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    times = fit(model, nn.CrossEntropyLoss(), opt, x, y, 200, 32)
+    steps = 200 * math.ceil(1000 / 32)
+    return {"us_per_step": sum(times) / steps * 1e6, "steps": steps}
+
+
+def large():
+    x = torch.randn(60000, 784)
+    y = torch.randint(0, 10, (60000,))
+    model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(), nn.Linear(512, 10))
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    # Two epochs; the second, warm one is the one measured.
+    times = fit(model, nn.CrossEntropyLoss(), opt, x, y, 2, 128)
+    return {"samples_per_s": 60000 / times[1]}
+
+
+def save(out):
+    x, y = moons(1000)
+    model = small_mlp()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    fit(model, nn.CrossEntropyLoss(), opt, x, y, 20, 32)
+    torch.save(model.state_dict(), f"{out}/torch_small_mlp.pt")
+
+
+def predict(out, csv):
+    model = small_mlp()
+    model.load_state_dict(torch.load(f"{out}/torch_small_mlp.pt"))
+    model.eval()
+    x = np.loadtxt(csv, delimiter=",", skiprows=1, usecols=(0, 1), dtype=np.float32, ndmin=2)
+    with torch.no_grad():
+        labels = model(torch.from_numpy(x)).argmax(1).numpy()
+    sys.stdout.write("\n".join(map(str, labels)) + "\n")
+
+
+if __name__ == "__main__":
+    what = sys.argv[1]
+    if what == "save":
+        save(sys.argv[2])
+    elif what == "predict":
+        predict(sys.argv[2], sys.argv[3])
+    else:
+        run = {"textbook": textbook, "small-mlp": small, "large-mlp": large}[what]
+        print(json.dumps({"workload": what, **run()}))
