@@ -30,7 +30,7 @@ use crate::error::{Error, Result};
 use crate::loss::Task;
 use crate::metrics::{EpochRecord, Evaluation};
 use crate::model::Mlp;
-use crate::train::{Best, Resume, Stop, Trained};
+use crate::train::{Best, PartialEpoch, Resume, Stop, Trained};
 
 /// Version of the run-directory layout; a directory from another version is refused.
 pub const FORMAT_VERSION: u32 = 2;
@@ -43,6 +43,10 @@ const BEST: &str = "best.mpk";
 const OPTIMIZER: &str = "optimizer.mpk";
 const METRICS: &str = "metrics.csv";
 const SUMMARY: &str = "summary.json";
+/// Lists the files of a save in progress once all of them are written (see [`RunDir::save`]).
+const COMMIT: &str = "commit.json";
+/// The suffix of a file written for a save that has not been committed yet.
+const NEXT: &str = ".next";
 
 /// What a run directory records besides the config: how far training got and what the
 /// columns were called.
@@ -61,6 +65,9 @@ pub struct RunInfo {
     pub classes: Option<Vec<String>>,
     /// The epoch whose weights `best.mpk` holds (runs with a validation split).
     pub best_epoch: Option<usize>,
+    /// How far the epoch after `epochs_done` got, when a signal stopped training inside it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partial_epoch: Option<PartialEpoch>,
 }
 
 impl RunInfo {
@@ -81,6 +88,7 @@ impl RunInfo {
             target_name: data.target_name.clone(),
             classes: data.labels().map(<[_]>::to_vec),
             best_epoch: trained.best.as_ref().map(|b| b.epoch),
+            partial_epoch: trained.partial,
         }
     }
 }
@@ -120,6 +128,24 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     })
 }
 
+/// The files of a save, listed once every one of them is on disk as `NAME.next`.
+#[derive(Serialize, Deserialize)]
+struct Commit {
+    write: Vec<String>,
+    remove: Vec<String>,
+}
+
+/// Flushes a directory's entries (the renames in it) to disk.
+fn sync_dir(path: &Path) -> Result<()> {
+    #[cfg(unix)]
+    std::fs::File::open(path)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| Error::io(path, e))?;
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
 /// A run directory on disk.
 #[derive(Clone, Debug)]
 pub struct RunDir {
@@ -133,11 +159,15 @@ impl RunDir {
 
     /// Whether the directory already holds a run.
     pub fn exists(&self) -> bool {
-        self.path.join(RUN).exists()
+        self.path.join(RUN).exists() || self.path.join(COMMIT).exists()
     }
 
     /// Saves a trained run: weights, optimizer state, metrics, config, summary (with `extra`
-    /// fields merged in), and last `run.json`, which marks the directory complete.
+    /// fields merged in) and `run.json`, as one unit. Every file is first written (and flushed)
+    /// as `NAME.next`; then `commit.json`, naming them, is written atomically; then each is
+    /// renamed over `NAME`. A process killed before the commit leaves the previous checkpoint
+    /// whole; one killed after it leaves a save that readers see whole (through the `.next`
+    /// files) and that the next save completes.
     pub fn save<B: AutodiffBackend>(
         &self,
         config: &ExperimentConfig,
@@ -146,35 +176,91 @@ impl RunDir {
         extra: Map<String, Value>,
     ) -> Result<()> {
         std::fs::create_dir_all(&self.path).map_err(|e| Error::io(&self.path, e))?;
-        write_atomic(
-            &self.file(MODEL),
-            &encode::<B, _>(trained.model.clone().into_record())?,
-        )?;
-        write_atomic(&self.file(OPTIMIZER), &trained.optimizer_state)?;
-        write_atomic(&self.file(SCALER), &pretty(&trained.scaler))?;
-        match &trained.best {
-            Some(best) => write_atomic(
-                &self.file(BEST),
-                &encode::<B::InnerBackend, _>(best.model.clone().into_record())?,
-            )?,
-            // run.json says there is no best, so a stale file is never read; remove it anyway.
-            None => {
-                let _ = std::fs::remove_file(self.file(BEST));
-            }
-        }
-        write_atomic(&self.file(METRICS), &metrics_csv(&trained.history)?)?;
-        write_atomic(&self.file(CONFIG), config.to_json().as_bytes())?;
+        self.recover()?;
         let mut summary = summary(info, trained);
         summary.extend(extra);
-        write_atomic(&self.file(SUMMARY), &pretty(&Value::Object(summary)))?;
-        write_atomic(&self.file(RUN), &pretty(info))
+        let mut files = vec![
+            (MODEL, encode::<B, _>(trained.model.clone().into_record())?),
+            (OPTIMIZER, trained.optimizer_state.clone()),
+            (SCALER, pretty(&trained.scaler)),
+            (METRICS, metrics_csv(&trained.history)?),
+            (CONFIG, config.to_json().into_bytes()),
+            (SUMMARY, pretty(&Value::Object(summary))),
+            (RUN, pretty(info)),
+        ];
+        if let Some(best) = &trained.best {
+            files.push((
+                BEST,
+                encode::<B::InnerBackend, _>(best.model.clone().into_record())?,
+            ));
+        }
+        for (name, bytes) in &files {
+            write_atomic(&self.file(&format!("{name}{NEXT}")), bytes)?;
+        }
+        let commit = Commit {
+            write: files.iter().map(|(name, _)| name.to_string()).collect(),
+            // run.json says there is no best, so a stale file is never read; remove it anyway.
+            remove: trained
+                .best
+                .is_none()
+                .then(|| BEST.to_string())
+                .into_iter()
+                .collect(),
+        };
+        write_atomic(&self.file(COMMIT), &pretty(&commit))?;
+        self.recover()
+    }
+
+    /// Completes a committed save, or removes the files of one that never committed.
+    fn recover(&self) -> Result<()> {
+        let commit = self.file(COMMIT);
+        match std::fs::read(&commit) {
+            Ok(bytes) => {
+                let Commit { write, remove } =
+                    serde_json::from_slice(&bytes).map_err(|e| Error::checkpoint(&commit, e))?;
+                for name in write {
+                    let next = self.file(&format!("{name}{NEXT}"));
+                    // Already renamed when an earlier recovery got this far.
+                    if next.exists() {
+                        std::fs::rename(&next, self.file(&name))
+                            .map_err(|e| Error::io(&next, e))?;
+                    }
+                }
+                for name in remove {
+                    let _ = std::fs::remove_file(self.file(&name));
+                }
+                sync_dir(&self.path)?;
+                std::fs::remove_file(&commit).map_err(|e| Error::io(&commit, e))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let entries =
+                    std::fs::read_dir(&self.path).map_err(|e| Error::io(&self.path, e))?;
+                for entry in entries.flatten() {
+                    if entry.file_name().to_string_lossy().ends_with(NEXT) {
+                        let _ = std::fs::remove_file(entry.path());
+                    }
+                }
+                Ok(())
+            }
+            Err(e) => Err(Error::io(commit, e)),
+        }
     }
 
     fn file(&self, name: &str) -> PathBuf {
         self.path.join(name)
     }
 
+    /// Reads a file of the last committed save. Readers change nothing: while a commit is
+    /// being completed (or was cut short) its `NAME.next` files are the current ones.
     fn read(&self, name: &str) -> Result<Vec<u8>> {
+        if self.file(COMMIT).exists() {
+            match std::fs::read(self.file(&format!("{name}{NEXT}"))) {
+                Ok(bytes) => return Ok(bytes),
+                // Not part of the save, or renamed into place since.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(Error::io(self.file(&format!("{name}{NEXT}")), e)),
+            }
+        }
         let path = self.file(name);
         std::fs::read(&path).map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => Error::checkpoint(
@@ -291,6 +377,7 @@ impl RunDir {
             history,
             steps: info.steps,
             scaler: Some(self.load_scaler(info)?),
+            partial: info.partial_epoch,
         })
     }
 

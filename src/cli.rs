@@ -78,6 +78,9 @@ pub struct TrainArgs {
     /// `--out` names another directory).
     #[arg(long, value_name = "DIR", conflicts_with_all = ["config", "data", "dataset", "samples", "noise", "classes", "data_seed", "drop_missing", "scale", "scale_target", "target", "features", "task", "optimizer", "batch_size", "weight_decay", "hidden", "activation", "dropout", "batch_norm", "l1", "l2", "loss", "seed", "validation", "test", "patience", "min_delta", "schedule", "warmup", "clip_norm", "clip_value"])]
     pub resume: Option<PathBuf>,
+    /// Save the run every N epochs as well as at the end (Ctrl-C also saves, at any step).
+    #[arg(long, value_name = "N")]
+    pub checkpoint_every: Option<usize>,
     /// Backend to train on [default: ndarray when compiled in, else flex, else wgpu].
     #[arg(long, value_enum)]
     pub backend: Option<BackendName>,

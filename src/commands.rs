@@ -24,7 +24,7 @@ use crate::metrics::EpochRecord;
 use crate::metrics::{Evaluation, evaluate};
 use crate::predict::predict;
 use crate::schedule::{ClipBy, ClipConfig};
-use crate::train::{Resume, Stop, fit};
+use crate::train::{Resume, Stop, Trained, fit_saving};
 
 /// Runs one parsed command.
 pub fn run(command: Command) -> Result<()> {
@@ -182,6 +182,9 @@ fn apply_common(config: &mut ExperimentConfig, args: &TrainArgs) {
     if let Some(lr) = args.optim.lr {
         config.optimizer.learning_rate = lr;
     }
+    if args.checkpoint_every.is_some() {
+        config.training.checkpoint_every = args.checkpoint_every;
+    }
 }
 
 /// Sets the model's input and output sizes from the data, and pins a CSV path so that the
@@ -232,6 +235,7 @@ fn train(args: TrainArgs) -> Result<()> {
             if let Some(layers) = &args.freeze {
                 config.training.freeze = layers.clone();
             }
+            apply_common(&mut config, &args);
             config.validate()?;
             let out = args
                 .out
@@ -362,7 +366,15 @@ impl BackendJob for TrainJob {
                 }
             }
         };
-        let trained = fit::<B>(&config, &data, &device, resume, !quiet)?;
+        let mut save_every = |snapshot: &Trained<B>| {
+            out.save(
+                &config,
+                &RunInfo::new(backend, &config, &data, snapshot),
+                snapshot,
+                Map::new(),
+            )
+        };
+        let trained = fit_saving::<B>(&config, &data, &device, resume, !quiet, &mut save_every)?;
         if let Stop::Diverged { epoch } = trained.stop {
             return Err(Error::Training(format!(
                 "the training loss became NaN or infinite in epoch {epoch}; nothing was saved \
@@ -373,6 +385,17 @@ impl BackendJob for TrainJob {
         }
         let info = RunInfo::new(backend, &config, &data, &trained);
         out.save(&config, &info, &trained, Map::new())?;
+        if let Stop::Interrupted { signal, .. } = trained.stop {
+            return Err(Error::Interrupted {
+                signal,
+                message: format!(
+                    "{}; saved to {}: continue with `nnlab train --resume {}`",
+                    trained.stop,
+                    out.path.display(),
+                    out.path.display()
+                ),
+            });
+        }
         crate::figures::draw_run(
             &out.path,
             &config,
@@ -425,6 +448,7 @@ fn start_from<B: AutodiffBackend>(
             steps: 0,
             scaler,
             best: None,
+            partial: None,
         });
     }
     let from = &RunDir::new(path);
@@ -464,6 +488,7 @@ fn start_from<B: AutodiffBackend>(
         steps: 0,
         scaler: Some(from.load_scaler(&info)?),
         best: None,
+        partial: None,
     })
 }
 

@@ -134,6 +134,8 @@ pub struct TrainingConfig {
     /// Layers (0 = the first hidden layer) whose parameters do not train.
     #[config(default = "Vec::new()")]
     pub freeze: Vec<usize>,
+    /// Save the run every this many epochs as well as at the end, for long runs.
+    pub checkpoint_every: Option<usize>,
 }
 
 impl TrainingConfig {
@@ -155,6 +157,12 @@ impl TrainingConfig {
             if !(f.is_finite() && (0.0..1.0).contains(&f)) {
                 return Err(Error::config(field, format!("must be in [0, 1), got {f}")));
             }
+        }
+        if self.checkpoint_every == Some(0) {
+            return Err(Error::config(
+                "training.checkpoint_every",
+                "must be at least 1 (epochs between checkpoints)",
+            ));
         }
         if let Some(p) = self.patience {
             if p == 0 {

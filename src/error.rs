@@ -40,6 +40,9 @@ pub enum Error {
     /// Training could not go on (for example the loss became NaN).
     #[error("training failed: {0}")]
     Training(String),
+    /// A signal stopped training after a checkpoint was saved. Exit code 128 + the signal.
+    #[error("{message}")]
+    Interrupted { signal: i32, message: String },
 }
 
 fn location(line: Option<u64>, column: Option<&str>) -> String {
@@ -56,6 +59,7 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Usage(_) | Error::Config { .. } => 2,
+            Error::Interrupted { signal, .. } => 128 + signal,
             _ => 1,
         }
     }

@@ -17,6 +17,7 @@ pub mod error;
 pub mod export;
 pub mod figures;
 pub mod gradcheck;
+pub mod interrupt;
 pub mod loss;
 pub mod metrics;
 pub mod model;

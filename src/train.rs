@@ -11,6 +11,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
+use serde::{Deserialize, Serialize};
 
 use crate::checkpoint::{decode, encode};
 use crate::config::{ExperimentConfig, TrainLoss};
@@ -37,6 +38,17 @@ pub struct Resume<B: AutodiffBackend> {
     pub scaler: Option<Scaler>,
     /// The best model so far and its epoch, when the run validates.
     pub best: Option<Best<B>>,
+    /// How far the epoch after `history` got before a signal stopped it, if one did.
+    pub partial: Option<PartialEpoch>,
+}
+
+/// How far an interrupted epoch got: the batches it trained and the sum of their losses
+/// weighted by rows (what the epoch's running mean is made of), so a resumed run finishes
+/// the epoch as an uninterrupted one would.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct PartialEpoch {
+    pub batches: usize,
+    pub loss_sum: f64,
 }
 
 /// The model of the epoch with the lowest validation loss, without autodiff: a snapshot
@@ -57,6 +69,12 @@ pub enum Stop {
     EarlyStopped { epoch: usize, best_epoch: usize },
     /// The training loss became NaN or infinite in `epoch`.
     Diverged { epoch: usize },
+    /// A signal (SIGINT, SIGTERM) stopped training after `batches` batches of `epoch`.
+    Interrupted {
+        signal: i32,
+        epoch: usize,
+        batches: usize,
+    },
 }
 
 impl std::fmt::Display for Stop {
@@ -73,6 +91,15 @@ impl std::fmt::Display for Stop {
                     "diverged: the training loss became NaN or infinite in epoch {epoch}"
                 )
             }
+            Stop::Interrupted {
+                signal,
+                epoch,
+                batches,
+            } => write!(
+                f,
+                "stopped by {} after batch {batches} of epoch {epoch}",
+                crate::interrupt::name(*signal)
+            ),
         }
     }
 }
@@ -100,7 +127,12 @@ pub struct Trained<B: AutodiffBackend> {
     pub valid: Option<Evaluation>,
     /// The chosen model's metrics on the test rows, when `training.test_fraction` > 0.
     pub test: Option<Evaluation>,
+    /// How far the epoch after `history` got, when a signal stopped training inside it.
+    pub partial: Option<PartialEpoch>,
 }
+
+/// Receives a snapshot of the run at the end of every `training.checkpoint_every`-th epoch.
+pub type OnCheckpoint<'a, B> = &'a mut (dyn FnMut(&Trained<B>) -> Result<()> + Send);
 
 impl<B: AutodiffBackend> Trained<B> {
     /// The model to predict with: the best by validation loss when the run validates, else
@@ -123,7 +155,7 @@ const SPLIT_STREAM: u64 = 1;
 const SHUFFLE_STREAM: u64 = 2;
 /// Far above any epoch's shuffle stream.
 const FOLD_STREAM: u64 = 1 << 62;
-/// Epoch e seeds the backend's generator (dropout masks) with `DROPOUT_STREAM + e`, so a
+/// Step s of a model with dropout seeds the backend's generator with `DROPOUT_STREAM + s`, so a
 /// resumed run draws the masks an uninterrupted one would.
 const DROPOUT_STREAM: u64 = 1 << 61;
 
@@ -232,11 +264,23 @@ pub fn fit<B: AutodiffBackend>(
     resume: Option<Resume<B>>,
     progress: bool,
 ) -> Result<Trained<B>> {
+    fit_saving(config, data, device, resume, progress, &mut |_| Ok(()))
+}
+
+/// [`fit`], handing `on_checkpoint` a snapshot every `training.checkpoint_every` epochs.
+pub fn fit_saving<B: AutodiffBackend>(
+    config: &ExperimentConfig,
+    data: &Dataset,
+    device: &B::Device,
+    resume: Option<Resume<B>>,
+    progress: bool,
+    on_checkpoint: OnCheckpoint<'_, B>,
+) -> Result<Trained<B>> {
     // Burn's ndarray backend runs every matrix product through `rayon::scope`. Called from
     // outside rayon's pool, each one is a hand-off to a pool thread and a wake-up back, which
     // costs more than a small model's whole product; from a pool thread they run inline.
     // Large products are still split across cores, by matrixmultiply's own threads.
-    rayon::scope(|_| fit_in_pool(config, data, device, resume, progress))
+    rayon::scope(|_| fit_in_pool(config, data, device, resume, progress, on_checkpoint))
 }
 
 fn fit_in_pool<B: AutodiffBackend>(
@@ -245,9 +289,10 @@ fn fit_in_pool<B: AutodiffBackend>(
     device: &B::Device,
     resume: Option<Resume<B>>,
     progress: bool,
+    on_checkpoint: OnCheckpoint<'_, B>,
 ) -> Result<Trained<B>> {
     check(config, data)?;
-    let (model, state, history, steps, scaler, best) = match resume {
+    let (model, state, history, steps, scaler, best, partial) = match resume {
         Some(r) => (
             r.model,
             r.optimizer_state,
@@ -255,12 +300,14 @@ fn fit_in_pool<B: AutodiffBackend>(
             r.steps,
             r.scaler,
             r.best,
+            r.partial,
         ),
         None => (
             config.model.init(config.training.seed, device),
             None,
             Vec::new(),
             0,
+            None,
             None,
             None,
         ),
@@ -297,7 +344,9 @@ fn fit_in_pool<B: AutodiffBackend>(
         history,
         steps,
         best,
+        partial,
         progress,
+        on_checkpoint,
     };
     config.optimizer.dispatch(job)
 }
@@ -341,7 +390,9 @@ struct Loop<'a, B: AutodiffBackend> {
     history: Vec<EpochRecord>,
     steps: u64,
     best: Option<Best<B>>,
+    partial: Option<PartialEpoch>,
     progress: bool,
+    on_checkpoint: OnCheckpoint<'a, B>,
 }
 
 impl<B: AutodiffBackend> WithOptimizer<B, Mlp<B>> for Loop<'_, B> {
@@ -363,7 +414,9 @@ impl<B: AutodiffBackend> WithOptimizer<B, Mlp<B>> for Loop<'_, B> {
             mut history,
             mut steps,
             mut best,
+            partial,
             progress,
+            on_checkpoint,
         } = self;
         if let Some(bytes) = state {
             optim = optim.load_record(decode::<B, O::Record>(&bytes, device, "optimizer state")?);
@@ -382,6 +435,11 @@ impl<B: AutodiffBackend> WithOptimizer<B, Mlp<B>> for Loop<'_, B> {
         let start = Instant::now();
         let mut stop = Stop::Completed;
         let mut epoch_seconds = Vec::new();
+        let mut partial_out = None;
+        // Models with dropout reseed the backend's generator every step, so that a run resumed
+        // mid-epoch draws the masks an uninterrupted one would.
+        let dropout = config.model.dropout.iter().any(|&p| p > 0.0);
+        let every = training.checkpoint_every.unwrap_or(0);
 
         for epoch in first_epoch..=training.epochs {
             let lr = rates[epoch - 1];
@@ -390,11 +448,17 @@ impl<B: AutodiffBackend> WithOptimizer<B, Mlp<B>> for Loop<'_, B> {
                 let order = shuffled(rows, stream(training.seed, SHUFFLE_STREAM + epoch as u64));
                 Tensor::<B, 1, Int>::from_data(TensorData::new(order, [rows]), device)
             });
-            B::seed(device, stream(training.seed, DROPOUT_STREAM + epoch as u64));
+            // A resumed run finishes an interrupted epoch from the batch it stopped at.
+            let resumed = partial.filter(|_| epoch == first_epoch).unwrap_or_default();
             // The running mean is only summed when it is what the epoch records.
-            let mut loss_sum = Tensor::<B::InnerBackend, 1>::zeros([1], device);
-            for start in (0..rows).step_by(batch) {
+            let mut loss_sum =
+                Tensor::<B::InnerBackend, 1>::from_floats([resumed.loss_sum as f32], device);
+            let mut interrupted = None;
+            for (index, start) in (0..rows).step_by(batch).enumerate().skip(resumed.batches) {
                 let end = (start + batch).min(rows);
+                if dropout {
+                    B::seed(device, stream(training.seed, DROPOUT_STREAM + steps));
+                }
                 let (xb, yb) = match &order {
                     Some(order) => {
                         let picked = order.clone().slice(start..end);
@@ -415,6 +479,23 @@ impl<B: AutodiffBackend> WithOptimizer<B, Mlp<B>> for Loop<'_, B> {
                 let grads = GradientsParams::from_grads(objective.backward(), &model);
                 model = optim.step(lr, model, grads);
                 steps += 1;
+                if let Some(signal) = crate::interrupt::requested() {
+                    interrupted = Some((signal, index + 1));
+                    break;
+                }
+            }
+            if let Some((signal, batches)) = interrupted {
+                let loss_sum = match train_eval {
+                    Some(_) => 0.0,
+                    None => loss_sum.into_scalar().elem::<f64>(),
+                };
+                partial_out = Some(PartialEpoch { batches, loss_sum });
+                stop = Stop::Interrupted {
+                    signal,
+                    epoch,
+                    batches,
+                };
+                break;
             }
             let train_loss = match &train_eval {
                 Some((tx, ty)) => eval_loss_fn
@@ -462,6 +543,22 @@ impl<B: AutodiffBackend> WithOptimizer<B, Mlp<B>> for Loop<'_, B> {
                 };
                 break;
             }
+            if every > 0 && epoch % every == 0 && epoch < training.epochs {
+                on_checkpoint(&Trained {
+                    model: model.clone(),
+                    optimizer_state: encode::<B, _>(optim.to_record())?,
+                    scaler: scaler.clone(),
+                    history: history.clone(),
+                    steps,
+                    train_seconds: start.elapsed().as_secs_f64(),
+                    epoch_seconds: epoch_seconds.clone(),
+                    stop,
+                    best: best.clone(),
+                    valid: None,
+                    test: None,
+                    partial: None,
+                })?;
+            }
         }
         bar.finish_and_clear();
         let train_seconds = start.elapsed().as_secs_f64();
@@ -498,6 +595,7 @@ impl<B: AutodiffBackend> WithOptimizer<B, Mlp<B>> for Loop<'_, B> {
             best,
             valid: valid_eval,
             test,
+            partial: partial_out,
         })
     }
 }
