@@ -120,15 +120,11 @@ pub fn run_f64<J: BackendJob>(job: J) -> Result<J::Output> {
 /// when it finds no adapter; this turns that into an error the user can act on.
 #[cfg(feature = "wgpu")]
 fn wgpu_device() -> Result<burn_wgpu::WgpuDevice> {
-    use std::panic::{AssertUnwindSafe, catch_unwind, set_hook, take_hook};
     let device = burn_wgpu::WgpuDevice::default();
-    let hook = take_hook();
-    set_hook(Box::new(|_| {}));
-    let probe = catch_unwind(AssertUnwindSafe(|| {
+    let probe = crate::error::without_panics(|| {
         burn::tensor::Tensor::<burn_wgpu::Wgpu, 1>::ones([1], &device).into_data()
-    }));
-    set_hook(hook);
-    probe.map(|_| device).map_err(|_| {
+    });
+    probe.map(|_| device).ok_or_else(|| {
         crate::error::Error::Backend(
             "no usable wgpu adapter was found: install a GPU driver with Vulkan, Metal or DX12 \
              (on a machine without a GPU, `apt-get install mesa-vulkan-drivers` gives a software \

@@ -17,7 +17,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use burn::module::Module;
-use burn::record::{FullPrecisionSettings, NamedMpkBytesRecorder, Record, Recorder};
+use burn::record::{FullPrecisionSettings, NamedMpkBytesRecorder, Record, Recorder, RecorderError};
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -103,8 +103,23 @@ pub fn encode<B: Backend, R: Record<B>>(record: R) -> Result<Vec<u8>> {
 
 /// Decodes a Burn record; `what` names it in the error.
 pub fn decode<B: Backend, R: Record<B>>(bytes: &[u8], device: &B::Device, what: &str) -> Result<R> {
-    Recorder::<B>::load(&Bytes::default(), bytes.to_vec(), device)
-        .map_err(|e| Error::Training(format!("could not decode the {what}: {e}")))
+    // Burn panics on some damaged files (an invalid parameter id) instead of failing.
+    let loaded = crate::error::without_panics(|| {
+        Recorder::<B>::load(&Bytes::default(), bytes.to_vec(), device)
+    });
+    let detail = match loaded {
+        Some(Ok(record)) => return Ok(record),
+        None => "an invalid parameter".to_string(),
+        // Burn's messages run on with advice about old formats; the first line is the cause.
+        Some(Err(
+            RecorderError::Unknown(m)
+            | RecorderError::DeserializeError(m)
+            | RecorderError::FileNotFound(m),
+        )) => m.lines().next().unwrap_or_default().to_string(),
+    };
+    Err(Error::Decode(format!(
+        "the {what} could not be decoded ({detail}): the file is damaged or was not written by nnlab"
+    )))
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same directory, flushed to disk

@@ -40,6 +40,9 @@ pub enum Error {
     /// Training could not go on (for example the loss became NaN).
     #[error("training failed: {0}")]
     Training(String),
+    /// Stored weights or optimizer state could not be decoded.
+    #[error("{0}")]
+    Decode(String),
     /// A signal stopped training after a checkpoint was saved. Exit code 128 + the signal.
     #[error("{message}")]
     Interrupted { signal: i32, message: String },
@@ -91,3 +94,16 @@ impl Error {
 
 /// Result with [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Runs `f`, turning a panic inside it into `None` without printing it: for the few places
+/// where a dependency panics on bad input instead of returning an error (wgpu without an
+/// adapter, Burn on a damaged weights file). The panic hook is process-wide, so a panic on
+/// another thread in that moment would go unprinted too.
+pub fn without_panics<T>(f: impl FnOnce() -> T) -> Option<T> {
+    use std::panic::{AssertUnwindSafe, catch_unwind, set_hook, take_hook};
+    let hook = take_hook();
+    set_hook(Box::new(|_| {}));
+    let result = catch_unwind(AssertUnwindSafe(f));
+    set_hook(hook);
+    result.ok()
+}

@@ -1,0 +1,337 @@
+//! Every bad input of docs/reliability.md through the real binary: the exit code (2 for
+//! usage, 1 at run time), one line on stderr that names the file, line or field, and no panic.
+//!
+//! `NNLAB_RELIABILITY_TABLE=FILE cargo test --test bad_input` also writes the cases and the
+//! messages seen as the Markdown rows of that document's table.
+
+#![cfg(feature = "ndarray")]
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+mod common;
+use common::nnlab;
+
+/// One case: what it is, the arguments, the exit code and a piece of the message.
+struct Case {
+    what: &'static str,
+    args: Vec<String>,
+    code: i32,
+    needle: String,
+}
+
+fn case(what: &'static str, args: &[&str], code: i32, needle: &str) -> Case {
+    Case {
+        what,
+        args: args.iter().map(|s| s.to_string()).collect(),
+        code,
+        needle: needle.into(),
+    }
+}
+
+fn text(path: &Path) -> String {
+    path.display().to_string()
+}
+
+#[test]
+fn every_bad_input_is_one_line_with_the_right_exit_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let write = |name: &str, content: &str| {
+        let path = d.join(name);
+        std::fs::write(&path, content).unwrap();
+        text(&path)
+    };
+    let run = d.join("run");
+    nnlab()
+        .args([
+            "train",
+            "--dataset",
+            "moons",
+            "--samples",
+            "40",
+            "--hidden",
+            "4",
+        ])
+        .args(["--epochs", "1", "--quiet", "--out"])
+        .arg(&run)
+        .assert()
+        .success();
+    let run = text(&run);
+    let good_csv = write("good.csv", "x,y\n1,2\n2,4\n3,6\n4,8\n");
+    let empty = write("empty.csv", "");
+    let not_numeric = write("words.csv", "x,y\n1,2\nfoo,4\n");
+    let ragged = write("ragged.csv", "x,y\n1,2\n3\n");
+    let syntax = write("syntax.json", "{\n  \"training\": {\"epochs\": 3,}\n}\n");
+    let unknown = write("unknown.json", r#"{"training": {"epoch": 3}}"#);
+    let wrong_type = write("type.json", r#"{"training": {"epochs": "three"}}"#);
+    let two_columns = write("two.csv", "x1,x2,x3\n0.1,0.2,0.3\n");
+    let wrong_names = write("names.csv", "a,b\n0.1,0.2\n");
+    let a_file = write("a-file", "");
+    let dir_text = text(d);
+
+    // Damaged copies of the run, one file each.
+    let damaged = |name: &str, file: &str, change: &dyn Fn(Vec<u8>) -> Vec<u8>| {
+        let copy = d.join(name);
+        std::fs::create_dir_all(&copy).unwrap();
+        for entry in std::fs::read_dir(&run).unwrap() {
+            let entry = entry.unwrap();
+            if entry.file_type().unwrap().is_file() {
+                std::fs::copy(entry.path(), copy.join(entry.file_name())).unwrap();
+            }
+        }
+        let bytes = std::fs::read(copy.join(file)).unwrap();
+        std::fs::write(copy.join(file), change(bytes)).unwrap();
+        text(&copy)
+    };
+    let truncated = damaged("truncated", "model.mpk", &|b| b[..b.len() / 2].to_vec());
+    let resized = damaged("resized", "config.json", &|b| {
+        String::from_utf8(b)
+            .unwrap()
+            .replacen(
+                "\"hidden\": [\n      4\n    ]",
+                "\"hidden\": [\n      5\n    ]",
+                1,
+            )
+            .into_bytes()
+    });
+    let old_format = damaged("old-format", "run.json", &|b| {
+        String::from_utf8(b)
+            .unwrap()
+            .replacen("\"format_version\": 2", "\"format_version\": 1", 1)
+            .into_bytes()
+    });
+
+    fn train<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+        [&["train", "--dataset", "moons", "--quiet"], extra].concat()
+    }
+    fn predict<'a>(run: &'a str, input: &'a str) -> Vec<&'a str> {
+        vec!["predict", "--checkpoint", run, "--input", input]
+    }
+    let cases = vec![
+        case(
+            "missing data file",
+            &["train", "--data", "no-such.csv", "--target", "y"],
+            1,
+            "no-such.csv",
+        ),
+        case(
+            "empty data file",
+            &["train", "--data", &empty, "--target", "y"],
+            1,
+            "empty.csv",
+        ),
+        case(
+            "a directory given as the data file",
+            &["train", "--data", &dir_text, "--target", "y"],
+            1,
+            &dir_text,
+        ),
+        case(
+            "a cell that is not a number",
+            &["train", "--data", &not_numeric, "--target", "y"],
+            1,
+            "line 3",
+        ),
+        case(
+            "a row with too few fields",
+            &["train", "--data", &ragged, "--target", "y"],
+            1,
+            "ragged.csv",
+        ),
+        case(
+            "a target column that is not there",
+            &["train", "--data", &good_csv, "--target", "z"],
+            1,
+            "`z`",
+        ),
+        case(
+            "missing config file",
+            &["train", "--config", "no-such.json"],
+            1,
+            "no-such.json",
+        ),
+        case(
+            "config: JSON syntax error",
+            &["train", "--config", &syntax],
+            1,
+            "line 2",
+        ),
+        case(
+            "config: unknown field",
+            &["train", "--config", &unknown],
+            2,
+            "epoch",
+        ),
+        case(
+            "config: wrong type",
+            &["train", "--config", &wrong_type],
+            2,
+            "training.epochs",
+        ),
+        case("epochs 0", &train(&["--epochs", "0"]), 2, "training.epochs"),
+        case(
+            "learning rate 0",
+            &train(&["--lr", "0"]),
+            2,
+            "optimizer.learning_rate",
+        ),
+        case(
+            "learning rate below 0",
+            &train(&["--lr", "-0.1"]),
+            2,
+            "optimizer.learning_rate",
+        ),
+        case(
+            "learning rate NaN",
+            &train(&["--lr", "NaN"]),
+            2,
+            "optimizer.learning_rate",
+        ),
+        case(
+            "batch size 0",
+            &train(&["--batch-size", "0"]),
+            2,
+            "training.batch_size",
+        ),
+        case(
+            "batch size above the training rows",
+            &train(&["--samples", "40", "--batch-size", "41"]),
+            2,
+            "training.batch_size",
+        ),
+        case(
+            "hidden size 0",
+            &train(&["--hidden", "0"]),
+            2,
+            "model.hidden",
+        ),
+        case("dropout 1", &train(&["--dropout", "1"]), 2, "model.dropout"),
+        case(
+            "dropout below 0",
+            &train(&["--dropout=-0.5"]),
+            2,
+            "model.dropout",
+        ),
+        case(
+            "checkpoint every 0 epochs",
+            &train(&["--checkpoint-every", "0"]),
+            2,
+            "training.checkpoint_every",
+        ),
+        case(
+            "unknown optimizer",
+            &train(&["--optimizer", "adamw2"]),
+            2,
+            "adam",
+        ),
+        case(
+            "unknown loss",
+            &train(&["--loss", "hinge"]),
+            2,
+            "cross-entropy",
+        ),
+        case(
+            "unknown activation",
+            &train(&["--activation", "swish"]),
+            2,
+            "relu",
+        ),
+        case(
+            "unknown dataset",
+            &["train", "--dataset", "mnist"],
+            2,
+            "moons",
+        ),
+        case(
+            "a loss that does not fit the task",
+            &train(&["--loss", "mse"]),
+            2,
+            "loss.name",
+        ),
+        case(
+            "predict input with a missing column",
+            &predict(&run, &wrong_names),
+            1,
+            "x1",
+        ),
+        case(
+            "predict input with an extra column",
+            &predict(&run, &two_columns),
+            0,
+            "",
+        ),
+        case(
+            "predict from a directory that holds no run",
+            &[
+                "predict",
+                "--checkpoint",
+                &dir_text,
+                "--input",
+                &two_columns,
+            ],
+            1,
+            "run.json",
+        ),
+        case(
+            "truncated weights file",
+            &[
+                "predict",
+                "--checkpoint",
+                &truncated,
+                "--input",
+                &two_columns,
+            ],
+            1,
+            "model.mpk",
+        ),
+        case(
+            "config whose layers do not match the weights",
+            &["predict", "--checkpoint", &resized, "--input", &two_columns],
+            1,
+            "model.mpk",
+        ),
+        case(
+            "run directory of another format version",
+            &["info", &old_format],
+            1,
+            "format version",
+        ),
+        case(
+            "output directory that cannot be written",
+            &train(&["--out", &format!("{a_file}/run")]),
+            1,
+            "a-file",
+        ),
+        case(
+            "run directory that already exists",
+            &train(&["--out", &run]),
+            2,
+            "--overwrite",
+        ),
+    ];
+
+    let mut table = String::new();
+    for c in &cases {
+        let output = nnlab().args(&c.args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let shown = stderr.trim();
+        assert_eq!(output.status.code(), Some(c.code), "{}: {stderr}", c.what);
+        assert!(!stderr.contains("panicked"), "{}: {stderr}", c.what);
+        if c.code != 0 {
+            assert!(stderr.contains(&c.needle), "{}: {stderr}", c.what);
+            // clap's own errors add a usage hint and a pointer to --help under the message.
+            let first = shown.lines().next().unwrap_or_default();
+            assert!(first.starts_with("error: "), "{}: {stderr}", c.what);
+            if !shown.contains("For more information, try '--help'") {
+                assert_eq!(shown.lines().count(), 1, "{}: {stderr}", c.what);
+            }
+        }
+        let first = shown.lines().next().unwrap_or("(nothing: exit 0)");
+        let first = first.replace(&dir_text, "DIR").replace('|', "\\|");
+        writeln!(table, "| {} | {} | `` {} `` |", c.what, c.code, first).unwrap();
+    }
+    if let Some(path) = std::env::var_os("NNLAB_RELIABILITY_TABLE") {
+        std::fs::write(path, table).unwrap();
+    }
+}
