@@ -43,16 +43,6 @@ pub fn requested() -> Option<i32> {
     }
 }
 
-/// Asks training to stop as a signal would: for tests and embedding programs.
-pub fn request(signal: i32) {
-    SIGNAL.store(signal as usize, Ordering::SeqCst);
-}
-
-/// Clears a request, so that a program can train again after an interrupted run.
-pub fn clear() {
-    SIGNAL.store(0, Ordering::SeqCst);
-}
-
 /// The signal's name, for messages.
 pub fn name(signal: i32) -> &'static str {
     match signal {

@@ -65,12 +65,32 @@ fn wait_for_progress(child: &mut Child, out: &Path, steps: u64) {
     }
 }
 
+/// Sends SIG`name` (INT, TERM or KILL) to the child.
 fn signal(child: &Child, name: &str) {
-    let status = Command::new("kill")
-        .args([&format!("-{name}"), &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    let sig = match name {
+        "INT" => libc::SIGINT,
+        "TERM" => libc::SIGTERM,
+        _ => libc::SIGKILL,
+    };
+    // SAFETY: kill(2) on the pid of a child this test started and has not yet waited for.
+    let sent = unsafe { libc::kill(child.id() as libc::pid_t, sig) };
+    assert_eq!(sent, 0, "kill -{name}");
+}
+
+/// Starts the long run in `out`, or resumes it when it has a checkpoint, and returns once
+/// the process has saved a further one.
+fn start_or_resume(out: &Path) -> Child {
+    let before = saved_steps(out);
+    let mut child = if before == 0 {
+        spawn(&[&TRAIN[..], &["--epochs", "100000"]].concat(), out)
+    } else {
+        spawn(
+            &["train", "--quiet", "--resume", out.to_str().unwrap()],
+            out,
+        )
+    };
+    wait_for_progress(&mut child, out, before);
+    child
 }
 
 /// Exit code and stderr.
@@ -121,8 +141,7 @@ fn sigint_and_sigterm_save_and_resume_exactly() {
     for (name, code) in [("INT", 130), ("TERM", 143)] {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("run");
-        let mut child = spawn(&[&TRAIN[..], &["--epochs", "100000"]].concat(), &out);
-        wait_for_progress(&mut child, &out, 0);
+        let child = start_or_resume(&out);
         signal(&child, name);
         let (status, stderr) = finish(child);
         assert_eq!(status, Some(code), "SIG{name}: {stderr}");
@@ -142,8 +161,7 @@ fn sigint_and_sigterm_save_and_resume_exactly() {
 fn a_second_sigint_exits_at_once_and_the_checkpoint_still_loads() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("run");
-    let mut child = spawn(&[&TRAIN[..], &["--epochs", "100000"]].concat(), &out);
-    wait_for_progress(&mut child, &out, 0);
+    let child = start_or_resume(&out);
     signal(&child, "INT");
     signal(&child, "INT");
     let (status, stderr) = finish(child);
@@ -159,19 +177,9 @@ fn a_second_sigint_exits_at_once_and_the_checkpoint_still_loads() {
 fn soak_twenty_interruptions_end_at_the_uninterrupted_weights() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("run");
-    let target = 100_000.to_string();
     let mut cycles = 0;
     for cycle in 0..20u64 {
-        let before = saved_steps(&out);
-        let mut child = if cycle == 0 {
-            spawn(&[&TRAIN[..], &["--epochs", &target]].concat(), &out)
-        } else {
-            spawn(
-                &["train", "--quiet", "--resume", out.to_str().unwrap()],
-                &out,
-            )
-        };
-        wait_for_progress(&mut child, &out, before);
+        let child = start_or_resume(&out);
         // Vary where in an epoch the signal lands.
         std::thread::sleep(Duration::from_micros(700 * (cycle % 7)));
         signal(&child, "INT");
@@ -192,16 +200,7 @@ fn sigkill_during_saves_leaves_the_last_whole_checkpoint() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("run");
     for cycle in 0..10u64 {
-        let before = saved_steps(&out);
-        let mut child = if cycle == 0 {
-            spawn(&[&TRAIN[..], &["--epochs", "100000"]].concat(), &out)
-        } else {
-            spawn(
-                &["train", "--quiet", "--resume", out.to_str().unwrap()],
-                &out,
-            )
-        };
-        wait_for_progress(&mut child, &out, before);
+        let child = start_or_resume(&out);
         // A checkpoint every epoch: the kill often lands inside a save.
         std::thread::sleep(Duration::from_micros(300 * (cycle % 5)));
         signal(&child, "KILL");
