@@ -13,6 +13,7 @@
 //! DIR/summary.json    the final numbers
 //! ```
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -68,6 +69,10 @@ pub struct RunInfo {
     /// How far the epoch after `epochs_done` got, when a signal stopped training inside it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partial_epoch: Option<PartialEpoch>,
+    /// FNV-1a 64 of each binary file (weights, optimizer state), checked when it is read: the
+    /// text files are for people to read and may be edited, these are not.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub checksums: BTreeMap<String, String>,
 }
 
 impl RunInfo {
@@ -89,6 +94,7 @@ impl RunInfo {
             classes: data.labels().map(<[_]>::to_vec),
             best_epoch: trained.best.as_ref().map(|b| b.epoch),
             partial_epoch: trained.partial,
+            checksums: BTreeMap::new(),
         }
     }
 }
@@ -150,6 +156,14 @@ struct Commit {
     remove: Vec<String>,
 }
 
+/// FNV-1a, 64 bits, in hex: enough to notice a damaged or altered file (not an attack).
+fn checksum(bytes: &[u8]) -> String {
+    let hash = bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    });
+    format!("{hash:016x}")
+}
+
 /// Flushes a directory's entries (the renames in it) to disk.
 fn sync_dir(path: &Path) -> Result<()> {
     #[cfg(unix)]
@@ -201,7 +215,6 @@ impl RunDir {
             (METRICS, metrics_csv(&trained.history)?),
             (CONFIG, config.to_json().into_bytes()),
             (SUMMARY, pretty(&Value::Object(summary))),
-            (RUN, pretty(info)),
         ];
         if let Some(best) = &trained.best {
             files.push((
@@ -209,6 +222,13 @@ impl RunDir {
                 encode::<B::InnerBackend, _>(best.model.clone().into_record())?,
             ));
         }
+        let mut info = info.clone();
+        info.checksums = files
+            .iter()
+            .filter(|(name, _)| name.ends_with(".mpk"))
+            .map(|(name, bytes)| (name.to_string(), checksum(bytes)))
+            .collect();
+        files.push((RUN, pretty(&info)));
         for (name, bytes) in &files {
             write_atomic(&self.file(&format!("{name}{NEXT}")), bytes)?;
         }
@@ -268,6 +288,32 @@ impl RunDir {
     /// Reads a file of the last committed save. Readers change nothing: while a commit is
     /// being completed (or was cut short) its `NAME.next` files are the current ones.
     fn read(&self, name: &str) -> Result<Vec<u8>> {
+        let bytes = self.read_unchecked(name)?;
+        if name != RUN
+            && let Some(expected) = self.recorded_checksum(name)
+            && expected != checksum(&bytes)
+        {
+            return Err(Error::checkpoint(
+                self.file(name),
+                "does not match the checksum in run.json: it was damaged or altered after the \
+                 run was saved",
+            ));
+        }
+        Ok(bytes)
+    }
+
+    /// The checksum `run.json` records for `name`, if it records one.
+    fn recorded_checksum(&self, name: &str) -> Option<String> {
+        #[derive(Deserialize)]
+        struct Checksums {
+            #[serde(default)]
+            checksums: BTreeMap<String, String>,
+        }
+        let run: Checksums = serde_json::from_slice(&self.read_unchecked(RUN).ok()?).ok()?;
+        run.checksums.get(name).cloned()
+    }
+
+    fn read_unchecked(&self, name: &str) -> Result<Vec<u8>> {
         if self.file(COMMIT).exists() {
             match std::fs::read(self.file(&format!("{name}{NEXT}"))) {
                 Ok(bytes) => return Ok(bytes),

@@ -85,6 +85,12 @@ fn every_bad_input_is_one_line_with_the_right_exit_code() {
         text(&copy)
     };
     let truncated = damaged("truncated", "model.mpk", &|b| b[..b.len() / 2].to_vec());
+    // One byte of a weight changed: the file still decodes, the checksum notices.
+    let altered = damaged("altered", "model.mpk", &|mut b| {
+        let last = b.len() - 1;
+        b[last] ^= 0x40;
+        b
+    });
     let resized = damaged("resized", "config.json", &|b| {
         String::from_utf8(b)
             .unwrap()
@@ -284,6 +290,12 @@ fn every_bad_input_is_one_line_with_the_right_exit_code() {
             ],
             1,
             "model.mpk",
+        ),
+        case(
+            "altered weights file (one byte of a weight)",
+            &["predict", "--checkpoint", &altered, "--input", &two_columns],
+            1,
+            "checksum",
         ),
         case(
             "config whose layers do not match the weights",

@@ -51,8 +51,12 @@ fn a_saved_run_predicts_exactly_as_the_model_in_memory() {
         &trained,
     );
 
-    let (loaded_config, loaded_info) = run.load_meta().unwrap();
+    let (loaded_config, mut loaded_info) = run.load_meta().unwrap();
     assert_eq!(loaded_config.to_json(), config.to_json());
+    // The save adds a checksum of each binary file.
+    let checksums = std::mem::take(&mut loaded_info.checksums);
+    let files: Vec<&str> = checksums.keys().map(String::as_str).collect();
+    assert_eq!(files, ["best.mpk", "model.mpk", "optimizer.mpk"]);
     assert_eq!(
         loaded_info,
         RunInfo::new(BackendName::Ndarray, &config, &data, &trained)
