@@ -137,16 +137,24 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         .map(|n| n.to_string_lossy())
         .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let result = (|| {
-        let mut file = std::fs::File::create(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    result.map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        Error::io(path, e)
-    })
+    write_synced(&tmp, bytes)
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            Error::io(path, e)
+        })
+}
+
+/// Writes `bytes` to `path` and flushes them to disk.
+fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut file = std::fs::File::create(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}
+
+/// Whether `run.json` records a checksum for the file `name`: the binary ones.
+fn is_checksummed(name: &str) -> bool {
+    name.ends_with(".mpk")
 }
 
 /// The files of a save, listed once every one of them is on disk as `NAME.next`.
@@ -225,12 +233,15 @@ impl RunDir {
         let mut info = info.clone();
         info.checksums = files
             .iter()
-            .filter(|(name, _)| name.ends_with(".mpk"))
+            .filter(|(name, _)| is_checksummed(name))
             .map(|(name, bytes)| (name.to_string(), checksum(bytes)))
             .collect();
         files.push((RUN, pretty(&info)));
+        // No rename needed: until commit.json exists, readers ignore `.next` files, and a
+        // half-written one is removed by the next save.
         for (name, bytes) in &files {
-            write_atomic(&self.file(&format!("{name}{NEXT}")), bytes)?;
+            let next = self.file(&format!("{name}{NEXT}"));
+            write_synced(&next, bytes).map_err(|e| Error::io(&next, e))?;
         }
         let commit = Commit {
             write: files.iter().map(|(name, _)| name.to_string()).collect(),
@@ -289,7 +300,7 @@ impl RunDir {
     /// being completed (or was cut short) its `NAME.next` files are the current ones.
     fn read(&self, name: &str) -> Result<Vec<u8>> {
         let bytes = self.read_unchecked(name)?;
-        if name != RUN
+        if is_checksummed(name)
             && let Some(expected) = self.recorded_checksum(name)
             && expected != checksum(&bytes)
         {
