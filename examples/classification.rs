@@ -41,7 +41,11 @@ fn main() {
                 fold.test_rows
             );
         }
-        println!("  accuracy {:.4} ± {:.4}\n", cv.mean, cv.std);
+        println!(
+            "  accuracy {:.4} ± {:.4}\n",
+            cv.mean.unwrap_or(f64::NAN),
+            cv.std.unwrap_or(f64::NAN)
+        );
 
         let moons = classifier()
             .with_data(
@@ -74,7 +78,7 @@ fn main() {
             report.dir.display(),
             out.join("iris-cv").display()
         );
-        Ok((cv.mean, accuracy))
+        Ok((cv.mean.unwrap_or(f64::NAN), accuracy))
     })();
     match result {
         Ok((iris, moons)) => {

@@ -34,7 +34,11 @@ fn main() {
         for fold in &cv.folds {
             println!("  fold {}: R² {:.4}", fold.fold, fold.evaluation.score());
         }
-        println!("  R² {:.4} ± {:.4}\n", cv.mean, cv.std);
+        println!(
+            "  R² {:.4} ± {:.4}\n",
+            cv.mean.unwrap_or(f64::NAN),
+            cv.std.unwrap_or(f64::NAN)
+        );
 
         let job = TrainJob {
             config: diabetes().with_training(TrainingConfig::new().with_validation_fraction(0.2)),
@@ -50,7 +54,7 @@ fn main() {
             "saved {} (see predicted_vs_actual.png)",
             report.dir.display()
         );
-        Ok(cv.mean)
+        Ok(cv.mean.unwrap_or(f64::NAN))
     })();
     match result {
         Ok(r2) if r2 >= 0.41 => {}

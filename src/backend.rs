@@ -31,6 +31,7 @@ pub type Wgpu = burn::backend::Autodiff<burn_wgpu::Wgpu<f32, i32>>;
 /// A backend as named on the command line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
+#[value(rename_all = "snake_case")]
 pub enum BackendName {
     Ndarray,
     Wgpu,

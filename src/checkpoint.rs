@@ -359,6 +359,24 @@ impl RunDir {
         let text = String::from_utf8(self.read(CONFIG)?)
             .map_err(|e| Error::checkpoint(self.file(CONFIG), e))?;
         let config = ExperimentConfig::from_json(&text, &self.file(CONFIG))?;
+        // Earlier versions saved binary cross-entropy runs on more than two classes, whose
+        // single output cannot name them.
+        if let Some(classes) = &info.classes {
+            let binary = config.loss.name == crate::loss::LossName::BinaryCrossEntropy;
+            if (binary && classes.len() != 2)
+                || config.loss.name.output_size(classes.len()) != config.model.output_size
+            {
+                return Err(Error::checkpoint(
+                    self.file(CONFIG),
+                    format!(
+                        "describes {} output(s) for {} classes, which cannot name them; train \
+                         the run again with --loss cross_entropy",
+                        config.model.output_size,
+                        classes.len()
+                    ),
+                ));
+            }
+        }
         Ok((config, info))
     }
 
@@ -483,6 +501,13 @@ fn pretty<T: Serialize>(value: &T) -> Vec<u8> {
     text
 }
 
+/// The summary key of the validation metrics of the model `predict` uses: the best epoch's,
+/// chosen by the validation loss on those same rows.
+pub const VALID_AT_BEST: &str = "valid_at_best_epoch";
+
+const VALID_NOTE: &str = "measured on the rows that chose the best epoch, so optimistic; \
+                          train with --test FRACTION for an unbiased score";
+
 fn summary<B: AutodiffBackend>(info: &RunInfo, trained: &Trained<B>) -> Map<String, Value> {
     let last = trained.history.last();
     let mut map = Map::new();
@@ -507,7 +532,10 @@ fn summary<B: AutodiffBackend>(info: &RunInfo, trained: &Trained<B>) -> Map<Stri
         last.and_then(|r| r.valid_accuracy).into(),
     );
     let json = |e: &Option<Evaluation>| serde_json::to_value(e).expect("metrics serialize");
-    map.insert("valid".into(), json(&trained.valid));
+    map.insert(VALID_AT_BEST.into(), json(&trained.valid));
+    if trained.valid.is_some() {
+        map.insert("valid_note".into(), VALID_NOTE.into());
+    }
     map.insert("test".into(), json(&trained.test));
     map
 }

@@ -9,6 +9,7 @@ use crate::compare::Regularizer;
 use crate::config::BatchSize;
 use crate::data::Builtin;
 use crate::data::scale::{FeatureScaling, TargetScaling};
+use crate::interrupt::OnSignal;
 use crate::loss::{LossName, Task};
 use crate::model::Activation;
 use crate::optim::OptimizerName;
@@ -44,6 +45,16 @@ pub enum Command {
     Datasets,
     /// Write a run's weights as SafeTensors, for PyTorch and other tools.
     Export(ExportArgs),
+}
+
+impl Command {
+    /// Training commands stop safely on a first Ctrl-C; the others exit at once.
+    pub fn on_signal(&self) -> OnSignal {
+        match self {
+            Command::Train(_) | Command::Cv(_) | Command::Compare(_) => OnSignal::SafeStop,
+            _ => OnSignal::Exit,
+        }
+    }
 }
 
 /// `nnlab train`: without `--config`, every setting has a default (standardized features and

@@ -8,7 +8,7 @@ use burn::tensor::backend::AutodiffBackend;
 use serde_json::Map;
 
 use crate::backend::{BackendJob, BackendName, run_f64, run_on};
-use crate::checkpoint::{RunDir, RunInfo};
+use crate::checkpoint::{RunDir, RunInfo, VALID_AT_BEST};
 use crate::cli::{
     Command, CompareArgs, CvArgs, EvalArgs, ExperimentArgs, ExportArgs, GradcheckArgs, Hidden,
     InfoArgs, OptimArgs, PredictArgs, TrainArgs,
@@ -190,6 +190,7 @@ fn apply_common(config: &mut ExperimentConfig, args: &TrainArgs) {
 /// Sets the model's input and output sizes from the data, and pins a CSV path so that the
 /// run can find its data again from any directory.
 pub fn fit_to_data(config: &mut ExperimentConfig, data: &Dataset) -> Result<()> {
+    check_target(config, data)?;
     config.model.input_size = data.width();
     config.model.output_size = config
         .loss
@@ -198,13 +199,56 @@ pub fn fit_to_data(config: &mut ExperimentConfig, data: &Dataset) -> Result<()> 
     if let Some(path) = &config.data.csv {
         config.data.csv = Some(std::fs::canonicalize(path).map_err(|e| Error::io(path, e))?);
     }
-    config.validate()
+    config.validate()?;
+    config.check_memory()
+}
+
+/// Refuses a loss that cannot describe the target: binary cross-entropy on other than two
+/// classes, or classes made of non-integer numbers (a regression target given a
+/// classification loss).
+fn check_target(config: &ExperimentConfig, data: &Dataset) -> Result<()> {
+    let Some(labels) = data.labels() else {
+        return Ok(());
+    };
+    if config.loss.name == LossName::BinaryCrossEntropy && labels.len() != 2 {
+        return Err(Error::config(
+            "loss.name",
+            format!(
+                "is binary_cross_entropy, which needs exactly 2 classes, but `{}` has {}; use \
+                 cross_entropy (--loss cross_entropy)",
+                data.target_name,
+                labels.len()
+            ),
+        ));
+    }
+    let fractional = labels.iter().find(|l| {
+        l.trim()
+            .parse::<f64>()
+            .is_ok_and(|v| v.is_finite() && v.fract() != 0.0)
+    });
+    if let Some(value) = fractional {
+        return Err(Error::config(
+            "loss.name",
+            format!(
+                "is {}, a classification loss, but `{}` holds non-integer numbers such as {value} \
+                 ({} distinct values): for a numeric target use --task regression",
+                name(config.loss.name),
+                data.target_name,
+                labels.len()
+            ),
+        ));
+    }
+    Ok(())
 }
 
 fn train(args: TrainArgs) -> Result<()> {
     let backend = args.backend.unwrap_or_else(BackendName::default_compiled);
+    // Held until the run is saved: a second writer of the directory is refused.
+    let _lock;
     let job = match &args.resume {
         Some(dir) => {
+            let out = args.out.clone().unwrap_or_else(|| dir.clone());
+            _lock = crate::lock::lock(&out)?;
             let from = RunDir::new(dir);
             let (mut config, info) = from.load_meta()?;
             apply_common(&mut config, &args);
@@ -216,7 +260,6 @@ fn train(args: TrainArgs) -> Result<()> {
                     info.epochs_done
                 )));
             }
-            let out = args.out.clone().unwrap_or_else(|| dir.clone());
             if out != *dir {
                 refuse_existing(&out, args.overwrite)?;
             }
@@ -241,6 +284,7 @@ fn train(args: TrainArgs) -> Result<()> {
                 .out
                 .clone()
                 .unwrap_or_else(|| Path::new("artifacts").join(config.data.name()));
+            _lock = crate::lock::lock(&out)?;
             refuse_existing(&out, args.overwrite)?;
             TrainJob {
                 config,
@@ -366,6 +410,9 @@ impl BackendJob for TrainJob {
                 }
             }
         };
+        if let Some(note) = crate::train::check(&config, &data)? {
+            eprintln!("{note}");
+        }
         let mut save_every = |snapshot: &Trained<B>| {
             out.save(
                 &config,
@@ -465,6 +512,20 @@ fn start_from<B: AutodiffBackend>(
     let chosen = from.load_chosen::<B::InnerBackend>(&source, &info, false, device)?;
     let mut model = config.model.init::<B>(config.training.seed, device);
     let (want, have) = (model.shapes(), chosen.shapes());
+    let outputs = |shapes: &[Vec<usize>]| shapes.last().map_or(0, |s| s[1]);
+    if outputs(&want) != outputs(&have) {
+        let classes = |labels: Option<&[String]>| {
+            labels.map_or(String::new(), |l| format!(" (classes {})", l.join(", ")))
+        };
+        return Err(Error::Usage(format!(
+            "--init-from {}: its model has {} outputs{} but this data needs {}{}",
+            from.path.display(),
+            outputs(&have),
+            classes(info.classes.as_deref()),
+            outputs(&want),
+            classes(data.labels())
+        )));
+    }
     if want != have || model.norms.len() != chosen.norms.len() {
         return Err(Error::Usage(format!(
             "--init-from {}: its layers are shaped {have:?} (batch norm {}) but this model's are {want:?} (batch norm {})",
@@ -572,16 +633,28 @@ fn info(args: InfoArgs) -> Result<()> {
             text += &format!("{:<16}{v}\n", format!("{key}:"));
         }
     }
-    for (part, key) in [("validation", "valid"), ("test", "test")] {
-        if let Ok(Some(e)) = serde_json::from_value::<Option<Evaluation>>(summary[key].clone()) {
-            text += &format!(
-                "{:<16}{} {:.4} on {} rows\n",
-                format!("{part}:"),
-                e.score_name(),
-                e.score(),
-                e.rows()
-            );
-        }
+    let evaluation = |key: &str| {
+        serde_json::from_value::<Option<Evaluation>>(summary[key].clone())
+            .ok()
+            .flatten()
+    };
+    // Runs before format 2's summary called the validation metrics `valid`.
+    if let Some(e) = evaluation(VALID_AT_BEST).or_else(|| evaluation("valid")) {
+        text += &format!(
+            "validation:     {} {:.4} on {} rows, at the best epoch, which these rows chose: \
+             optimistic (--test FRACTION gives an unbiased score)\n",
+            e.score_name(),
+            e.score(),
+            e.rows()
+        );
+    }
+    if let Some(e) = evaluation("test") {
+        text += &format!(
+            "test:           {} {:.4} on {} rows\n",
+            e.score_name(),
+            e.score(),
+            e.rows()
+        );
     }
     text += &format!(
         "preprocess:     features {}, target {}\n",
@@ -637,7 +710,7 @@ fn gradcheck_command(args: GradcheckArgs) -> Result<()> {
         rows: args.rows,
     })?;
     let mut text = format!(
-        "gradient check at the initial weights: loss over {rows} rows, ndarray f64, central differences (4th order, h = {:e})\n\n{:<18} {:<10} {:>12} {:>16}\n",
+        "gradient check at the initial weights: loss over {rows} rows, ndarray f64, central differences (4th order, h = {:e}); training mode on both sides (batch statistics, one fixed dropout mask)\n\n{:<18} {:<10} {:>12} {:>16}\n",
         crate::gradcheck::STEP,
         "parameter",
         "shape",
@@ -686,6 +759,9 @@ impl BackendJob for CompareJob {
         } = self;
         let data = base.data.load(base.task())?;
         fit_to_data(&mut base, &data)?;
+        if let Some(note) = crate::compare::check_variants(&base, &plan, &data)? {
+            eprintln!("{note}");
+        }
         let variants = plan.variants(&base);
         let report = |run: &VariantRun| {
             if !quiet {
@@ -722,6 +798,7 @@ fn compare_command(args: CompareArgs) -> Result<()> {
     let out = args
         .out
         .unwrap_or_else(|| Path::new("artifacts").join(format!("compare-{}", base.data.name())));
+    let _lock = crate::lock::lock(&out)?;
     refuse_existing(&out, args.overwrite)?;
     let comparison = run_on(
         backend,
@@ -732,6 +809,19 @@ fn compare_command(args: CompareArgs) -> Result<()> {
         },
     )?;
     comparison.save(&out)?;
+    if let Some(signal) = comparison.stopped_by {
+        return Err(Error::Interrupted {
+            signal,
+            message: format!(
+                "stopped by {} while training variant {}: {} holds the {} finished variants, \
+                 marked \"complete\": false",
+                crate::interrupt::name(signal),
+                comparison.runs.len() + 1,
+                out.join("summary.json").display(),
+                comparison.runs.len()
+            ),
+        });
+    }
     let text = format!(
         "{} variants on {backend}, {} epochs each, from the same initial weights (training loss {:.6} at epoch 0)\n\n{}\nsaved history.csv, curves.png and curves.svg to {}\n",
         comparison.runs.len(),
@@ -907,6 +997,9 @@ impl BackendJob for CvJob {
         } = self;
         let data = config.data.load(config.task())?;
         fit_to_data(&mut config, &data)?;
+        if let (_, Some(note)) = crate::cv::check_folds(&config, &data, folds)? {
+            eprintln!("{note}");
+        }
         let report = |fold: &Fold| {
             if !quiet {
                 eprintln!(
@@ -931,6 +1024,7 @@ fn cv_command(args: CvArgs) -> Result<()> {
         .out
         .clone()
         .unwrap_or_else(|| Path::new("artifacts").join(format!("cv-{}", config.data.name())));
+    let _lock = crate::lock::lock(&out)?;
     refuse_existing(&out, args.overwrite)?;
     let (config, cv) = run_on(
         backend,
@@ -941,6 +1035,21 @@ fn cv_command(args: CvArgs) -> Result<()> {
         },
     )?;
     cv.save(&out, &config)?;
+    if let Some(signal) = cv.stopped_by {
+        return Err(Error::Interrupted {
+            signal,
+            message: format!(
+                "stopped by {} in fold {} of {}: {} holds the {} finished folds, marked \
+                 \"complete\": false, and no mean",
+                crate::interrupt::name(signal),
+                cv.folds.len() + 1,
+                args.folds,
+                out.join(CV_REPORT).display(),
+                cv.folds.len()
+            ),
+        });
+    }
+    let (mean, std) = (cv.mean.unwrap_or(f64::NAN), cv.std.unwrap_or(f64::NAN));
     let rows: Vec<Vec<String>> = cv
         .folds
         .iter()
@@ -963,8 +1072,8 @@ fn cv_command(args: CvArgs) -> Result<()> {
         },
         crate::report::table(&["fold", "held-out rows", cv.score.as_str()], &rows, &[]),
         cv.score,
-        cv.mean,
-        cv.std,
+        mean,
+        std,
         CV_REPORT,
         out.display()
     );

@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 use crate::loss::Loss;
 use crate::optim::OptimizerName;
 use crate::report::{Curve, LossPlot, plot_losses};
-use crate::train::{self, fit};
+use crate::train::{self, Stop, fit};
 
 /// What to compare: every combination of the listed optimizers, learning rates and batch
 /// sizes. Empty `learning_rates` mean the experiment's; empty `batch_sizes` mean the
@@ -327,6 +327,9 @@ pub struct Comparison {
     pub initial_loss: f64,
     /// Training losses above this count as divergence.
     pub divergence_bound: f64,
+    /// The signal that stopped the comparison before every variant was trained, if one did;
+    /// `runs` then holds the variants finished before it.
+    pub stopped_by: Option<i32>,
 }
 
 impl Comparison {
@@ -352,9 +355,9 @@ impl Comparison {
 
 /// Trains every variant of `plan` on `data`, calling `done` after each.
 ///
-/// Every variant is checked before the first one trains, so a bad batch size or learning
-/// rate fails at once rather than after minutes of work. A variant that diverges is recorded,
-/// not an error: showing it is the point.
+/// Every variant is checked before the first one trains ([`check_variants`]). A variant that
+/// diverges is recorded, not an error: showing it is the point. A signal (Ctrl-C) ends the
+/// comparison with the variants finished before it, marked by `stopped_by`.
 pub fn compare<B: AutodiffBackend>(
     base: &ExperimentConfig,
     plan: &CompareConfig,
@@ -368,11 +371,8 @@ pub fn compare<B: AutodiffBackend>(
     base.training.train_loss = TrainLoss::EndOfEpoch;
     let base = &base;
     let plan = plan.resolved(base);
-    plan.validate()?;
     let variants = plan.variants(base);
-    for variant in &variants {
-        train::check(&variant.config(base)?, data)?;
-    }
+    check_variants(base, &plan, data)?;
     let prepared = train::prepare(base, data, None);
     let (train_set, valid_set) = (prepared.train, prepared.valid.map(|(scaled, _)| scaled));
     let model = base
@@ -395,10 +395,15 @@ pub fn compare<B: AutodiffBackend>(
     };
 
     let mut runs = Vec::new();
+    let mut stopped_by = None;
     for variant in variants {
         let config = variant.config(base)?;
         let start = Instant::now();
         let trained = fit::<B>(&config, data, device, None, progress)?;
+        if let Stop::Interrupted { signal, .. } = trained.stop {
+            stopped_by = Some(signal);
+            break;
+        }
         let seconds = start.elapsed().as_secs_f64();
         let per_epoch = train::steps_per_epoch(&config, train_set.rows());
         let mut points = vec![Point {
@@ -441,7 +446,25 @@ pub fn compare<B: AutodiffBackend>(
         runs,
         initial_loss,
         divergence_bound,
+        stopped_by,
     })
+}
+
+/// Checks the plan and that every variant can train on `data` before the first one does, so
+/// a bad batch size or learning rate fails at once rather than after minutes of work. Returns
+/// a note when a batch size exceeds the training rows.
+pub fn check_variants(
+    base: &ExperimentConfig,
+    plan: &CompareConfig,
+    data: &Dataset,
+) -> Result<Option<String>> {
+    let plan = plan.resolved(base);
+    plan.validate()?;
+    let mut note = None;
+    for variant in plan.variants(base) {
+        note = note.or(train::check(&variant.config(base)?, data)?);
+    }
+    Ok(note)
 }
 
 /// The long-format history: one row per variant and epoch (epoch 0 is the initial model).
@@ -583,6 +606,7 @@ impl Comparison {
             })
             .collect();
         serde_json::json!({
+            "complete": self.stopped_by.is_none(),
             "initial_loss": self.initial_loss,
             "divergence_bound": finite(self.divergence_bound),
             "target_loss": target,
@@ -608,6 +632,9 @@ impl Comparison {
             &dir.join("summary.json"),
             pretty(&self.summary_json()).as_bytes(),
         )?;
+        if self.runs.is_empty() {
+            return Ok(()); // stopped in the first variant: no curve to draw
+        }
         let variants = self.variants();
         // Training loss solid; validation loss dashed in the same colour, when there is one.
         let mut curves = Vec::new();

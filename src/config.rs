@@ -15,7 +15,7 @@ use serde_json::Value;
 use crate::data::DataConfig;
 use crate::data::scale::PreprocessConfig;
 use crate::error::{Error, Result};
-use crate::loss::{LossConfig, Task};
+use crate::loss::{LossConfig, LossName, Task};
 use crate::model::MlpConfig;
 use crate::optim::OptimizerConfig;
 use crate::schedule::ScheduleConfig;
@@ -94,6 +94,7 @@ pub enum TrainLoss {
     Running,
     /// The loss of the model at the end of the epoch on the whole training set: what the
     /// formulas speak of, for one extra forward pass per epoch.
+    #[serde(alias = "end-of-epoch")]
     EndOfEpoch,
 }
 
@@ -252,6 +253,21 @@ impl ExperimentConfig {
         Ok(())
     }
 
+    /// Refuses a model whose weights, gradients and optimizer state (in `f32`, with one more
+    /// copy for the update) cannot fit in the memory available, before any is allocated.
+    pub fn check_memory(&self) -> Result<()> {
+        let params = self.model.parameters();
+        let copies = 3.0 + self.optimizer.state_tensors() as f64;
+        crate::memory::check(
+            "model.hidden",
+            &format!(
+                "a model of {params} parameters trained with {}",
+                self.optimizer.name.as_str()
+            ),
+            params as f64 * 4.0 * copies,
+        )
+    }
+
     /// Parses a JSON config that may omit fields, then validates it. `origin` names the
     /// source in error messages.
     pub fn from_json(text: &str, origin: &Path) -> Result<Self> {
@@ -261,11 +277,19 @@ impl ExperimentConfig {
             column: None,
             message: format!("invalid JSON (column {}): {e}", e.column()),
         })?;
+        let loss_given = user.pointer("/loss/name").is_some();
         let mut merged = serde_json::to_value(ExperimentConfig::new()).expect("config serializes");
         merge(&mut merged, user, "")?;
-        let config: ExperimentConfig = serde_path_to_error::deserialize(merged).map_err(|e| {
-            Error::config(e.path().to_string(), format!("is invalid: {}", e.inner()))
-        })?;
+        let mut config: ExperimentConfig =
+            serde_path_to_error::deserialize(merged).map_err(|e| {
+                Error::config(e.path().to_string(), format!("is invalid: {}", e.inner()))
+            })?;
+        // As with the flags, a built-in dataset's task picks the default loss.
+        if let Some(task) = config.data.builtin_task()
+            && !loss_given
+        {
+            config.loss.name = LossName::default_for(task);
+        }
         config.validate()?;
         Ok(config)
     }

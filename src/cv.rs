@@ -10,9 +10,10 @@ use crate::checkpoint::write_atomic;
 use crate::config::ExperimentConfig;
 use crate::data::Dataset;
 use crate::error::{Error, Result};
+use crate::loss::Task;
 use crate::metrics::{Evaluation, evaluate};
 use crate::predict::predict;
-use crate::train::{self, fit};
+use crate::train::{self, Stop, fit};
 
 /// One fold's result.
 #[derive(Clone, Debug, Serialize)]
@@ -30,11 +31,17 @@ pub struct Fold {
 pub struct CvReport {
     /// `R²` or `accuracy`.
     pub score: String,
-    pub mean: f64,
+    /// Whether every fold was trained and scored; a run stopped by a signal lists only the
+    /// folds it finished, and has no mean or standard deviation.
+    pub complete: bool,
+    pub mean: Option<f64>,
     /// Population standard deviation over the folds (as NumPy's `std`, which scikit-learn's
     /// examples report).
-    pub std: f64,
+    pub std: Option<f64>,
     pub folds: Vec<Fold>,
+    /// The signal that stopped the cross-validation early, if one did.
+    #[serde(skip)]
+    pub stopped_by: Option<i32>,
 }
 
 impl CvReport {
@@ -50,8 +57,77 @@ impl CvReport {
 /// The file a cross-validation is saved as.
 pub const CV_REPORT: &str = "cv.json";
 
+/// The rows of one fold (held out) and of the rest (trained on).
+pub type FoldRows = (Vec<usize>, Vec<usize>);
+
+/// The rows of each fold and of the rest, checked: every held-out fold can be scored (two
+/// rows for regression, each class present for stratified folds) and `config` can train on
+/// every rest. Returns them with a note when the batch size exceeds a fold's training rows.
+pub fn check_folds(
+    config: &ExperimentConfig,
+    data: &Dataset,
+    k: usize,
+) -> Result<(Vec<FoldRows>, Option<String>)> {
+    let config = &held_out_by_folds(config);
+    if k < 2 || k > data.rows() {
+        return Err(Error::Usage(format!(
+            "--folds must be between 2 and the number of rows ({}), got {k}",
+            data.rows()
+        )));
+    }
+    match data.labels() {
+        Some(labels) => {
+            let mut counts = vec![0usize; labels.len()];
+            for &c in train::class_indices(data).unwrap_or_default() {
+                counts[c] += 1;
+            }
+            if let Some((c, &n)) = counts.iter().enumerate().find(|&(_, &n)| n < k) {
+                let fix = if n >= 2 {
+                    format!("use --folds {n} or fewer")
+                } else {
+                    "cross-validation needs at least 2 rows of every class".into()
+                };
+                return Err(Error::Usage(format!(
+                    "--folds {k}: class `{}` has only {n} row(s), and stratified folds need one \
+                     row of every class in each fold; {fix}",
+                    labels[c]
+                )));
+            }
+        }
+        None if data.rows() < 2 * k => {
+            return Err(Error::Usage(format!(
+                "--folds {k} needs at least {} rows (2 per held-out fold, to score R²), but the \
+                 data has {}; use --folds {} or fewer",
+                2 * k,
+                data.rows(),
+                (data.rows() / 2).max(2)
+            )));
+        }
+        None => {}
+    }
+    let mut parts = Vec::new();
+    let mut note = None;
+    for held_out in train::fold_rows(config, data, k) {
+        let rest: Vec<usize> = (0..data.rows())
+            .filter(|r| held_out.binary_search(r).is_err())
+            .collect();
+        note = note.or(train::check(config, &data.subset(&rest))?);
+        parts.push((held_out, rest));
+    }
+    Ok((parts, note))
+}
+
+/// `config` for the folds: each fold is the test set, so nothing else is held out but the
+/// validation rows.
+fn held_out_by_folds(config: &ExperimentConfig) -> ExperimentConfig {
+    let mut config = config.clone();
+    config.training.test_fraction = 0.0;
+    config
+}
+
 /// Runs `k`-fold cross-validation of `config` on `data` (stratified for classification),
-/// calling `done` after each fold.
+/// calling `done` after each fold. A signal (Ctrl-C) ends it after the fold in training,
+/// with a report of the folds finished before, marked incomplete.
 pub fn cross_validate<B: AutodiffBackend>(
     config: &ExperimentConfig,
     data: &Dataset,
@@ -60,30 +136,18 @@ pub fn cross_validate<B: AutodiffBackend>(
     progress: bool,
     mut done: impl FnMut(&Fold),
 ) -> Result<CvReport> {
-    if k < 2 || k > data.rows() {
-        return Err(Error::Usage(format!(
-            "--folds must be between 2 and the number of rows ({}), got {k}",
-            data.rows()
-        )));
-    }
-    let mut config = config.clone();
-    // Each fold is the test set; nothing else is held out but the validation rows.
-    config.training.test_fraction = 0.0;
-    let folds = train::fold_rows(&config, data, k);
-    for held_out in &folds {
-        let rest: Vec<usize> = (0..data.rows())
-            .filter(|r| held_out.binary_search(r).is_err())
-            .collect();
-        train::check(&config, &data.subset(&rest))?;
-    }
+    let config = held_out_by_folds(config);
+    let (parts, _) = check_folds(&config, data, k)?;
     let mut results = Vec::new();
-    for (i, held_out) in folds.iter().enumerate() {
-        let rest: Vec<usize> = (0..data.rows())
-            .filter(|r| held_out.binary_search(r).is_err())
-            .collect();
-        let train_set = data.subset(&rest);
+    let mut stopped_by = None;
+    for (i, (held_out, rest)) in parts.iter().enumerate() {
+        let train_set = data.subset(rest);
         let test_set = data.subset(held_out);
         let trained = fit::<B>(&config, &train_set, device, None, progress)?;
+        if let Stop::Interrupted { signal, .. } = trained.stop {
+            stopped_by = Some(signal);
+            break;
+        }
         let predictions = predict(
             &trained.chosen(),
             config.loss.name,
@@ -103,13 +167,20 @@ pub fn cross_validate<B: AutodiffBackend>(
         done(&fold);
         results.push(fold);
     }
+    let complete = stopped_by.is_none();
     let scores: Vec<f64> = results.iter().map(|f| f.evaluation.score()).collect();
     let mean = scores.iter().sum::<f64>() / k as f64;
     let std = (scores.iter().map(|s| (s - mean).powi(2)).sum::<f64>() / k as f64).sqrt();
     Ok(CvReport {
-        score: results[0].evaluation.score_name().into(),
-        mean,
-        std,
+        score: match config.task() {
+            Task::Regression => "R²",
+            Task::Classification => "accuracy",
+        }
+        .into(),
+        complete,
+        mean: complete.then_some(mean),
+        std: complete.then_some(std),
         folds: results,
+        stopped_by,
     })
 }

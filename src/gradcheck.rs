@@ -2,8 +2,13 @@
 //! parameter. The differences are the fourth-order central stencil
 //! (−J(w + 2h) + 8J(w + h) − 8J(w − h) + J(w − 2h)) / 12h, whose truncation error (h⁴) stays far
 //! below the round-off of J. Meaningful in `f64`; `nnlab gradcheck` runs it on ndarray in `f64`.
+//!
+//! Both sides compute the same function: the model in training mode, as a training step sees
+//! it — batch normalization with the batch's statistics, and dropout with one mask, fixed by
+//! seeding the backend before every evaluation. Every trainable tensor is checked (weights,
+//! biases, batch norm's γ and β); the running statistics are not parameters and are skipped.
 
-use burn::module::{AutodiffModule, Param};
+use burn::module::{Module, ModuleMapper, ModuleVisitor, Param, ParamId};
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{ElementConversion, Tensor, TensorData};
 
@@ -18,10 +23,13 @@ pub const STEP: f64 = 1e-5;
 /// |a − n| / max(|a|, |n|, FLOOR), so round-off in a vanishing gradient does not count.
 pub const FLOOR: f64 = 1e-4;
 
+/// The seed of the one dropout mask both sides use.
+const MASK_SEED: u64 = 0x6772_6164;
+
 /// The check of one parameter tensor.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ParamCheck {
-    /// `layers.<i>.weight` or `layers.<i>.bias`.
+    /// The tensor's path in the model, e.g. `layers.0.weight` or `norms.0.gamma`.
     pub name: String,
     pub shape: Vec<usize>,
     /// Largest relative error between autodiff and finite differences over the tensor.
@@ -34,98 +42,128 @@ fn to_f64<B: Backend, const D: usize>(t: Tensor<B, D>) -> Vec<f64> {
     t.into_data().convert::<f64>().to_vec().expect("float data")
 }
 
-/// Which tensor of a layer.
-#[derive(Clone, Copy)]
-enum Part {
-    Weight,
-    Bias,
+/// One trainable tensor: its path, id, shape, values and autodiff gradient.
+struct Trainable {
+    name: String,
+    id: ParamId,
+    shape: Vec<usize>,
+    values: Vec<f64>,
+    grad: Vec<f64>,
 }
 
-/// `model` with one entry of one parameter tensor replaced.
-fn perturbed<B: Backend>(
-    model: &Mlp<B>,
-    layer: usize,
-    part: Part,
-    values: &[f64],
-    shape: &[usize],
-    device: &B::Device,
-) -> Mlp<B> {
-    let mut model = model.clone();
-    let data = TensorData::new(values.to_vec(), shape.to_vec());
-    let target = &mut model.layers[layer];
-    match part {
-        Part::Weight => target.weight = Param::from_tensor(Tensor::from_data(data, device)),
-        Part::Bias => target.bias = Some(Param::from_tensor(Tensor::from_data(data, device))),
+/// Lists the trainable tensors of a model with their gradients, by module path.
+struct Collect<'a, B: AutodiffBackend> {
+    path: Vec<String>,
+    grads: &'a B::Gradients,
+    found: Vec<Trainable>,
+}
+
+impl<B: AutodiffBackend> ModuleVisitor<B> for Collect<'_, B> {
+    fn enter_module(&mut self, name: &str, _: &str) {
+        self.path.push(name.to_string());
     }
-    model
+
+    fn exit_module(&mut self, _: &str, _: &str) {
+        self.path.pop();
+    }
+
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
+        let tensor = param.val();
+        if !tensor.is_require_grad() {
+            return; // running statistics
+        }
+        let values = to_f64(tensor.clone().inner());
+        let grad = tensor
+            .grad(self.grads)
+            .map_or_else(|| vec![0.0; values.len()], to_f64);
+        self.found.push(Trainable {
+            name: self.path.join("."),
+            id: param.id,
+            shape: tensor.dims().to_vec(),
+            values,
+            grad,
+        });
+    }
+}
+
+/// Replaces the values of the parameter `id`.
+struct Replace {
+    id: ParamId,
+    data: TensorData,
+}
+
+impl<B: Backend> ModuleMapper<B> for Replace {
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<B, D>>) -> Param<Tensor<B, D>> {
+        let (id, tensor, mapper) = param.consume();
+        let tensor = if id == self.id {
+            Tensor::from_data(self.data.clone(), &tensor.device())
+        } else {
+            tensor
+        };
+        Param::from_mapped_value(id, tensor, mapper)
+    }
 }
 
 /// Compares autodiff gradients of the loss over all of `data` with central differences, for
-/// every parameter tensor of `model`.
+/// every trainable tensor of `model`, both in training mode with one dropout mask.
 pub fn gradcheck<B: AutodiffBackend>(
     model: &Mlp<B>,
     loss: &LossConfig,
     data: &Dataset,
     device: &B::Device,
 ) -> Vec<ParamCheck> {
-    let output = model.forward(data.feature_tensor::<B>(device));
-    let grads = loss
-        .init::<B>(device)
-        .forward(output, &data.target_tensor::<B>(device))
-        .backward();
+    let loss_fn = loss.init::<B>(device);
+    let x = data.feature_tensor::<B>(device);
+    let y = data.target_tensor::<B>(device);
+    // The backend's generator is global to the process: only a model with dropout reseeds
+    // it, and nothing else may draw from it on another thread during the check.
+    let dropout = !model.dropouts.is_empty();
+    let objective = |m: &Mlp<B>| {
+        if dropout {
+            B::seed(device, MASK_SEED);
+        }
+        loss_fn.forward(m.forward(x.clone()), &y)
+    };
+    let grads = objective(model).backward();
+    let mut collect = Collect::<B> {
+        path: Vec::new(),
+        grads: &grads,
+        found: Vec::new(),
+    };
+    model.visit(&mut collect);
 
-    let inner = model.valid();
-    let inner_loss = loss.init::<B::InnerBackend>(device);
-    let x = data.feature_tensor::<B::InnerBackend>(device);
-    let y = data.target_tensor::<B::InnerBackend>(device);
-    let eval = |m: &Mlp<B::InnerBackend>| -> f64 {
-        inner_loss
-            .forward(m.forward(x.clone()), &y)
+    let at = |p: &Trainable, values: Vec<f64>| -> f64 {
+        let mut replace = Replace {
+            id: p.id,
+            data: TensorData::new(values, p.shape.clone()),
+        };
+        objective(&model.clone().map(&mut replace))
             .into_scalar()
             .elem()
     };
-
-    let mut checks = Vec::new();
-    for (l, layer) in model.layers.iter().enumerate() {
-        let weight = inner.layers[l].weight.val();
-        let mut parts = vec![(
-            Part::Weight,
-            "weight",
-            weight.dims().to_vec(),
-            to_f64(weight),
-            layer.weight.grad(&grads).map(to_f64),
-        )];
-        if let (Some(bias), Some(inner_bias)) = (&layer.bias, &inner.layers[l].bias) {
-            let values = inner_bias.val();
-            parts.push((
-                Part::Bias,
-                "bias",
-                values.dims().to_vec(),
-                to_f64(values),
-                bias.grad(&grads).map(to_f64),
-            ));
-        }
-        for (part, label, shape, values, auto) in parts {
-            let auto = auto.unwrap_or_else(|| vec![0.0; values.len()]);
+    collect
+        .found
+        .iter()
+        .map(|p| {
             let mut worst = 0.0f64;
-            for j in 0..values.len() {
-                let at = |offset: f64| {
-                    let mut shifted = values.clone();
-                    shifted[j] = values[j] + offset * STEP;
-                    eval(&perturbed(&inner, l, part, &shifted, &shape, device))
+            for j in 0..p.values.len() {
+                let shifted = |offset: f64| {
+                    let mut values = p.values.clone();
+                    values[j] += offset * STEP;
+                    at(p, values)
                 };
-                let numeric =
-                    (-at(2.0) + 8.0 * at(1.0) - 8.0 * at(-1.0) + at(-2.0)) / (12.0 * STEP);
-                let scale = auto[j].abs().max(numeric.abs()).max(FLOOR);
-                worst = worst.max((auto[j] - numeric).abs() / scale);
+                let numeric = (-shifted(2.0) + 8.0 * shifted(1.0) - 8.0 * shifted(-1.0)
+                    + shifted(-2.0))
+                    / (12.0 * STEP);
+                let scale = p.grad[j].abs().max(numeric.abs()).max(FLOOR);
+                worst = worst.max((p.grad[j] - numeric).abs() / scale);
             }
-            checks.push(ParamCheck {
-                name: format!("layers.{l}.{label}"),
-                shape,
+            ParamCheck {
+                name: p.name.clone(),
+                shape: p.shape.clone(),
                 max_relative_error: worst,
-                max_gradient: auto.iter().fold(0.0, |m, g| m.max(g.abs())),
-            });
-        }
-    }
-    checks
+                max_gradient: p.grad.iter().fold(0.0, |m, g| m.max(g.abs())),
+            }
+        })
+        .collect()
 }

@@ -13,13 +13,24 @@ pub const SIGINT: i32 = 2;
 /// SIGTERM's number on every Unix.
 pub const SIGTERM: i32 = 15;
 
+/// How a command answers SIGINT and SIGTERM.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnSignal {
+    /// Training commands: the first signal asks for a safe stop ([`requested`] turns `Some`),
+    /// a second one exits at once.
+    SafeStop,
+    /// Commands with nothing to save (predict, eval, export, …): the first signal exits at
+    /// once with 128 + its number. Their writes are atomic, so nothing is left half-written.
+    Exit,
+}
+
 /// Installs the handlers; the `nnlab` binary calls this first. Without it (a library user),
 /// signals keep their default effect and [`requested`] stays `None`.
 #[cfg(unix)]
-pub fn install() -> std::io::Result<()> {
+pub fn install(mode: OnSignal) -> std::io::Result<()> {
     use signal_hook::flag;
     use std::sync::atomic::AtomicBool;
-    let seen = Arc::new(AtomicBool::new(false));
+    let seen = Arc::new(AtomicBool::new(mode == OnSignal::Exit));
     for sig in [SIGINT, SIGTERM] {
         // Registered first, so it runs before `seen` is set: only a second signal exits here.
         flag::register_conditional_shutdown(sig, 128 + sig, Arc::clone(&seen))?;
@@ -31,7 +42,7 @@ pub fn install() -> std::io::Result<()> {
 
 /// Installs nothing where there are no Unix signals.
 #[cfg(not(unix))]
-pub fn install() -> std::io::Result<()> {
+pub fn install(_: OnSignal) -> std::io::Result<()> {
     Ok(())
 }
 

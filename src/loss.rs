@@ -20,6 +20,7 @@ use crate::model::Mlp;
 /// What the model predicts: numbers or classes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
+#[value(rename_all = "snake_case")]
 pub enum Task {
     Regression,
     Classification,
@@ -37,11 +38,16 @@ impl std::fmt::Display for Task {
 /// The loss function's name, as written in configs and on the command line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
+#[value(rename_all = "snake_case")]
 pub enum LossName {
     Mse,
     Mae,
     Huber,
+    #[value(alias = "cross-entropy")]
+    #[serde(alias = "cross-entropy")]
     CrossEntropy,
+    #[value(alias = "binary-cross-entropy")]
+    #[serde(alias = "binary-cross-entropy")]
     BinaryCrossEntropy,
 }
 

@@ -3,11 +3,11 @@
 use clap::Parser;
 
 fn main() {
-    // First, so that a Ctrl-C at any later moment is a safe stop.
-    if let Err(e) = nnlab::interrupt::install() {
+    let cli = nnlab::cli::Cli::parse();
+    // Before any work, so that a Ctrl-C at any later moment stops the command as it should.
+    if let Err(e) = nnlab::interrupt::install(cli.command.on_signal()) {
         eprintln!("warning: Ctrl-C will not stop training safely: {e}");
     }
-    let cli = nnlab::cli::Cli::parse();
     if let Err(error) = nnlab::commands::run(cli.command) {
         match error {
             // Not a failure: the run was saved as asked.

@@ -23,6 +23,7 @@ use crate::error::{Error, Result};
 /// The non-linearity `f` applied after each hidden layer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
+#[value(rename_all = "snake_case")]
 pub enum Activation {
     /// f(z) = z
     Identity,
@@ -33,6 +34,8 @@ pub enum Activation {
     /// f(z) = max(0, z)
     Relu,
     /// f(z) = z for z > 0, 0.01·z otherwise (Burn's default slope)
+    #[value(alias = "leaky-relu")]
+    #[serde(alias = "leaky-relu")]
     LeakyRelu,
     /// f(z) = z·Φ(z), Φ the standard normal CDF
     Gelu,
@@ -145,6 +148,24 @@ impl MlpConfig {
         sizes.extend(&self.hidden);
         sizes.push(self.output_size);
         sizes
+    }
+
+    /// The number of trainable parameters (weights, biases, batch norm's γ and β), counted
+    /// without building the model; saturates rather than overflows.
+    pub fn parameters(&self) -> u64 {
+        let sizes = self.sizes();
+        let dense = sizes.windows(2).fold(0u64, |n, pair| {
+            let (fan_in, fan_out) = (pair[0] as u64, pair[1] as u64);
+            n.saturating_add(fan_in.saturating_add(1).saturating_mul(fan_out))
+        });
+        let norms = if self.batch_norm {
+            self.hidden
+                .iter()
+                .fold(0u64, |n, &h| n.saturating_add(2 * h as u64))
+        } else {
+            0
+        };
+        dense.saturating_add(norms)
     }
 
     /// Builds the model with Glorot-uniform weights and zero biases (Keras's `Dense` default),

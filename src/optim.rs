@@ -41,6 +41,7 @@ use crate::schedule::ClipConfig;
 /// The optimizer's name, as written in configs and on the command line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
+#[value(rename_all = "snake_case")]
 pub enum OptimizerName {
     Gd,
     Sgd,
@@ -198,6 +199,21 @@ fn non_negative(field: &str, value: f64) -> Result<()> {
 }
 
 impl OptimizerConfig {
+    /// How many tensors of state the chosen optimizer keeps per parameter tensor (velocities,
+    /// moments), for memory estimates.
+    pub fn state_tensors(&self) -> usize {
+        match self.name {
+            OptimizerName::Gd => 0,
+            OptimizerName::Sgd => usize::from(self.sgd.momentum > 0.0),
+            OptimizerName::Momentum | OptimizerName::Adagrad => 1,
+            OptimizerName::Rmsprop => {
+                1 + usize::from(self.rmsprop.centered) + usize::from(self.rmsprop.momentum > 0.0)
+            }
+            OptimizerName::Adam => 2 + usize::from(self.adam.amsgrad),
+            OptimizerName::Adamw => 2 + usize::from(self.adamw.amsgrad),
+        }
+    }
+
     /// Sets the weight decay λ of the chosen optimizer (the L2 term `g ← g + λw`, or AdamW's
     /// decoupled decay). `gd` and `momentum` have none in Burn.
     pub fn set_weight_decay(&mut self, lambda: f64) -> Result<()> {

@@ -5,7 +5,8 @@
 //! - `step`: α_e = α · γ^⌊(e − 1) / step_size⌋.
 //! - `exponential`: α_e = α · γ^(e − 1).
 //! - `cosine`: α_e = α_min + (α − α_min)(1 + cos(π (e − 1) / (H − 1))) / 2 over a horizon of H
-//!   epochs (`cosine_epochs`, or all the training's epochs when 0), reaching α_min at e = H.
+//!   epochs (`cosine_epochs`, or all the training's epochs when 0), reaching α_min at e = H and
+//!   holding it after that (Burn's scheduler would restart from α; nnlab does not).
 //! - warm-up over W epochs multiplies α_e by e / W for e < W.
 //!
 //! Rates depend only on the epoch number, so a resumed run uses the rates an uninterrupted one
@@ -13,11 +14,14 @@
 //! will be resumed past its first `epochs`.
 
 use burn::config::Config;
-use burn::optim::LearningRate;
 use burn::optim::lr_scheduler::LrScheduler;
-use burn::optim::lr_scheduler::cosine::CosineAnnealingLrSchedulerConfig;
-use burn::optim::lr_scheduler::exponential::ExponentialLrSchedulerConfig;
-use burn::optim::lr_scheduler::step::StepLrSchedulerConfig;
+use burn::optim::lr_scheduler::cosine::{
+    CosineAnnealingLrScheduler, CosineAnnealingLrSchedulerConfig,
+};
+use burn::optim::lr_scheduler::exponential::{
+    ExponentialLrScheduler, ExponentialLrSchedulerConfig,
+};
+use burn::optim::lr_scheduler::step::{StepLrScheduler, StepLrSchedulerConfig};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -25,6 +29,7 @@ use crate::error::{Error, Result};
 /// A schedule's name, as written in configs and on the command line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
+#[value(rename_all = "snake_case")]
 pub enum ScheduleName {
     Constant,
     Step,
@@ -62,28 +67,67 @@ fn burn_error(message: String) -> Error {
     )
 }
 
-/// Steps a Burn scheduler once per epoch.
-fn run(mut scheduler: impl LrScheduler, epochs: usize) -> Vec<LearningRate> {
-    (0..epochs).map(|_| scheduler.step()).collect()
+/// A Burn scheduler, stepped once per epoch.
+enum Scheduler {
+    Constant(f64),
+    Step(StepLrScheduler),
+    Exponential(ExponentialLrScheduler),
+    /// Burn's cosine scheduler restarts after its horizon; nnlab holds `min_lr` from there.
+    Cosine {
+        scheduler: CosineAnnealingLrScheduler,
+        horizon: usize,
+        min_lr: f64,
+    },
+}
+
+/// The rates of epochs 1, 2, … one at a time: nothing is allocated in proportion to the
+/// epochs asked for.
+pub struct Rates {
+    scheduler: Scheduler,
+    warmup: usize,
+    /// The epoch whose rate comes next, from 1.
+    epoch: usize,
+}
+
+impl Iterator for Rates {
+    type Item = f64;
+
+    fn next(&mut self) -> Option<f64> {
+        let epoch = self.epoch;
+        self.epoch += 1;
+        let rate = match &mut self.scheduler {
+            Scheduler::Constant(lr) => *lr,
+            Scheduler::Step(s) => s.step(),
+            Scheduler::Exponential(s) => s.step(),
+            Scheduler::Cosine {
+                horizon, min_lr, ..
+            } if epoch > *horizon => *min_lr,
+            Scheduler::Cosine { scheduler, .. } => scheduler.step(),
+        };
+        Some(if epoch < self.warmup {
+            rate * epoch as f64 / self.warmup as f64
+        } else {
+            rate
+        })
+    }
 }
 
 impl ScheduleConfig {
-    /// The rate of each epoch `1..=epochs` for base rate `lr`.
-    pub fn learning_rates(&self, lr: f64, epochs: usize) -> Result<Vec<f64>> {
-        let mut rates = match self.name {
-            ScheduleName::Constant => vec![lr; epochs],
-            ScheduleName::Step => run(
+    /// The rate of each epoch from 1 on, for base rate `lr` and a run of `epochs` epochs (the
+    /// cosine horizon when `cosine_epochs` is 0).
+    pub fn rates(&self, lr: f64, epochs: usize) -> Result<Rates> {
+        let scheduler = match self.name {
+            ScheduleName::Constant => Scheduler::Constant(lr),
+            ScheduleName::Step => Scheduler::Step(
                 StepLrSchedulerConfig::new(lr, self.step_size)
                     .with_gamma(self.gamma)
                     .init()
                     .map_err(burn_error)?,
-                epochs,
             ),
-            ScheduleName::Exponential => run(
+            ScheduleName::Exponential => Scheduler::Exponential(
                 ExponentialLrSchedulerConfig::new(lr, self.gamma)
                     .init()
                     .map_err(burn_error)?,
-                epochs,
             ),
             ScheduleName::Cosine => {
                 let horizon = if self.cosine_epochs == 0 {
@@ -91,20 +135,29 @@ impl ScheduleConfig {
                 } else {
                     self.cosine_epochs
                 };
-                run(
-                    CosineAnnealingLrSchedulerConfig::new(lr, horizon.saturating_sub(1).max(1))
-                        .with_min_lr(self.min_lr)
-                        .init()
-                        .map_err(burn_error)?,
-                    epochs,
-                )
+                Scheduler::Cosine {
+                    scheduler: CosineAnnealingLrSchedulerConfig::new(
+                        lr,
+                        horizon.saturating_sub(1).max(1),
+                    )
+                    .with_min_lr(self.min_lr)
+                    .init()
+                    .map_err(burn_error)?,
+                    horizon,
+                    min_lr: self.min_lr,
+                }
             }
         };
-        let warmup = self.warmup_epochs;
-        for (i, rate) in rates.iter_mut().enumerate().take(warmup) {
-            *rate *= (i + 1) as f64 / warmup as f64;
-        }
-        Ok(rates)
+        Ok(Rates {
+            scheduler,
+            warmup: self.warmup_epochs,
+            epoch: 1,
+        })
+    }
+
+    /// The rates of epochs `1..=epochs` as a list, for tables and tests.
+    pub fn learning_rates(&self, lr: f64, epochs: usize) -> Result<Vec<f64>> {
+        Ok(self.rates(lr, epochs)?.take(epochs).collect())
     }
 
     /// Checks the fields for a base rate `lr` (Burn's exponential and cosine schedulers want
@@ -126,13 +179,14 @@ impl ScheduleConfig {
                 format!("must be in [0, learning rate {lr}), got {}", self.min_lr),
             ));
         }
-        self.learning_rates(lr, 1).map(|_| ())
+        self.rates(lr, 1).map(|_| ())
     }
 }
 
 /// How gradients are clipped before each step.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
+#[value(rename_all = "snake_case")]
 pub enum ClipBy {
     /// No clipping.
     None,

@@ -213,10 +213,12 @@ pub fn prepare(config: &ExperimentConfig, data: &Dataset, scaler: Option<Scaler>
     }
 }
 
-/// Checks that `config` can train on `data` (sizes, batch size against the training split)
-/// without training; [`fit`] checks the same before it starts.
-pub fn check(config: &ExperimentConfig, data: &Dataset) -> Result<()> {
+/// Checks that `config` can train on `data` (sizes, memory) without training; [`fit`] checks
+/// the same before it starts. Returns a note when the batch size exceeds the training rows,
+/// which then train as one full batch (as Keras and PyTorch do).
+pub fn check(config: &ExperimentConfig, data: &Dataset) -> Result<Option<String>> {
     config.validate()?;
+    config.check_memory()?;
     if data.width() != config.model.input_size {
         return Err(Error::config(
             "model.input_size",
@@ -231,18 +233,13 @@ pub fn check(config: &ExperimentConfig, data: &Dataset) -> Result<()> {
     if train_rows == 0 {
         return Err(Error::Usage("the dataset has no rows to train on".into()));
     }
-    if let crate::config::BatchSize::Rows(n) = config.training.batch_size
-        && n > train_rows
-    {
-        return Err(Error::config(
-            "training.batch_size",
-            format!(
-                "is {n} but the training split has only {train_rows} rows; pass --batch-size full \
-                 or a smaller number"
-            ),
-        ));
-    }
-    Ok(())
+    Ok(match config.training.batch_size {
+        crate::config::BatchSize::Rows(n) if n > train_rows => Some(format!(
+            "note: batch size {n} is larger than the {train_rows} training rows, so each step \
+             uses all of them (a full batch)"
+        )),
+        _ => None,
+    })
 }
 
 /// Gradient steps in one epoch of `config` on a training set of `rows` rows.
@@ -427,10 +424,11 @@ impl<B: AutodiffBackend> WithOptimizer<B, Mlp<B>> for Loop<'_, B> {
         let eval_loss_fn: Loss<B::InnerBackend> = config.loss.init(device);
         let rows = y.rows();
         let batch = training.batch_size.rows(rows);
-        let rates = config
-            .schedule
-            .learning_rates(config.optimizer.learning_rate, training.epochs)?;
         let first_epoch = history.len() + 1;
+        let mut rates = config
+            .schedule
+            .rates(config.optimizer.learning_rate, training.epochs)?
+            .skip(first_epoch - 1);
         let bar = progress_bar(training.epochs, first_epoch - 1, progress);
         let start = Instant::now();
         let mut stop = Stop::Completed;
@@ -442,7 +440,7 @@ impl<B: AutodiffBackend> WithOptimizer<B, Mlp<B>> for Loop<'_, B> {
         let every = training.checkpoint_every.unwrap_or(0);
 
         for epoch in first_epoch..=training.epochs {
-            let lr = rates[epoch - 1];
+            let lr = rates.next().expect("rates never end");
             // Each batch gathers its own rows, so no shuffled copy of the whole table is made.
             let order = training.shuffle.then(|| {
                 let order = shuffled(rows, stream(training.seed, SHUFFLE_STREAM + epoch as u64));

@@ -68,6 +68,13 @@ fn every_bad_input_is_one_line_with_the_right_exit_code() {
     let two_columns = write("two.csv", "x1,x2,x3\n0.1,0.2,0.3\n");
     let wrong_names = write("names.csv", "a,b\n0.1,0.2\n");
     let a_file = write("a-file", "");
+    let floats = write("floats.csv", "x,y\n1,0.5\n2,1.25\n3,2.75\n4,3.5\n");
+    let labelled = write(
+        "labelled.csv",
+        "x,y\n1,a\n2,a\n3,a\n4,b\n5,b\n6,a\n7,a\n8,a\n",
+    );
+    let partial = write("partial.json", r#"{"data": {"dataset": "iris"}}"#);
+    let fresh = |name: &str| text(&d.join(name));
     let dir_text = text(d);
 
     // Damaged copies of the run, one file each.
@@ -100,6 +107,11 @@ fn every_bad_input_is_one_line_with_the_right_exit_code() {
                 1,
             )
             .into_bytes()
+    });
+    let more_classes = damaged("more-classes", "run.json", &|b| {
+        let mut info: serde_json::Value = serde_json::from_slice(&b).unwrap();
+        info["classes"].as_array_mut().unwrap().push("2".into());
+        serde_json::to_vec(&info).unwrap()
     });
     let old_format = damaged("old-format", "run.json", &|b| {
         String::from_utf8(b)
@@ -201,10 +213,13 @@ fn every_bad_input_is_one_line_with_the_right_exit_code() {
             "training.batch_size",
         ),
         case(
-            "batch size above the training rows",
-            &train(&["--samples", "40", "--batch-size", "41"]),
-            2,
-            "training.batch_size",
+            "batch size above the training rows (trains on them all, with a note)",
+            &train(&["--samples", "40", "--batch-size", "41", "--epochs", "1"])
+                .into_iter()
+                .chain(["--out", &fresh("big-batch")])
+                .collect::<Vec<_>>(),
+            0,
+            "",
         ),
         case(
             "hidden size 0",
@@ -235,7 +250,7 @@ fn every_bad_input_is_one_line_with_the_right_exit_code() {
             "unknown loss",
             &train(&["--loss", "hinge"]),
             2,
-            "cross-entropy",
+            "cross_entropy",
         ),
         case(
             "unknown activation",
@@ -254,6 +269,104 @@ fn every_bad_input_is_one_line_with_the_right_exit_code() {
             &train(&["--loss", "mse"]),
             2,
             "loss.name",
+        ),
+        case(
+            "binary cross-entropy on 3 classes",
+            &[
+                "train",
+                "--dataset",
+                "iris",
+                "--loss",
+                "binary_cross_entropy",
+            ],
+            2,
+            "needs exactly 2 classes, but `species` has 3",
+        ),
+        case(
+            "a classification loss on a target of non-integer numbers",
+            &[
+                "train",
+                "--data",
+                &floats,
+                "--target",
+                "y",
+                "--task",
+                "classification",
+            ],
+            2,
+            "non-integer numbers",
+        ),
+        case(
+            "a regression loss on text labels",
+            &[
+                "train", "--data", &labelled, "--target", "y", "--loss", "mse",
+            ],
+            1,
+            "--task classification",
+        ),
+        case(
+            "--init-from a run with another number of classes",
+            &[
+                "train",
+                "--dataset",
+                "blobs",
+                "--samples",
+                "40",
+                "--hidden",
+                "4",
+                "--init-from",
+                &run,
+            ],
+            2,
+            "has 2 outputs",
+        ),
+        case(
+            "cv folds of fewer than 2 rows (regression)",
+            &["cv", "--dataset", "linear", "--folds", "60"],
+            2,
+            "2 per held-out fold",
+        ),
+        case(
+            "cv with a class smaller than the folds",
+            &[
+                "cv",
+                "--data",
+                &labelled,
+                "--target",
+                "y",
+                "--task",
+                "classification",
+                "--folds",
+                "3",
+            ],
+            2,
+            "class `b` has only 2 row(s)",
+        ),
+        case(
+            "a model too large for memory",
+            &train(&["--hidden", "200000,200000"]),
+            2,
+            "GB of memory",
+        ),
+        case(
+            "a generated dataset too large for memory",
+            &train(&["--samples", "100000000000"]),
+            2,
+            "data.samples",
+        ),
+        case(
+            "config with only a built-in dataset (defaults follow its task)",
+            &[
+                "train",
+                "--config",
+                &partial,
+                "--epochs",
+                "1",
+                "--out",
+                &fresh("partial"),
+            ],
+            0,
+            "",
         ),
         case(
             "predict input with a missing column",
@@ -302,6 +415,18 @@ fn every_bad_input_is_one_line_with_the_right_exit_code() {
             &["predict", "--checkpoint", &resized, "--input", &two_columns],
             1,
             "model.mpk",
+        ),
+        case(
+            "run whose outputs cannot name its classes (binary cross-entropy on 3 classes, as earlier versions saved)",
+            &[
+                "predict",
+                "--checkpoint",
+                &more_classes,
+                "--input",
+                &two_columns,
+            ],
+            1,
+            "cannot name them",
         ),
         case(
             "run directory of another format version",

@@ -375,3 +375,184 @@ fn help_explains_every_flag() {
         assert!(help.contains(flag), "train --help lacks {flag}");
     }
 }
+
+#[test]
+fn every_spelling_the_readme_lists_is_accepted_with_underscores_and_hyphens() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    let train = |extra: &[&str]| {
+        let output = nnlab()
+            .args(["train", "--samples", "20", "--epochs", "1", "--hidden", "2"])
+            .args(["--quiet", "--overwrite", "--out"])
+            .arg(&out)
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{extra:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    };
+    for activation in [
+        "identity",
+        "sigmoid",
+        "tanh",
+        "relu",
+        "leaky_relu",
+        "leaky-relu",
+        "gelu",
+    ] {
+        train(&["--activation", activation]);
+    }
+    for loss in ["mse", "mae", "huber"] {
+        train(&["--dataset", "sine", "--loss", loss]);
+    }
+    for loss in [
+        "cross_entropy",
+        "cross-entropy",
+        "binary_cross_entropy",
+        "binary-cross-entropy",
+    ] {
+        train(&["--dataset", "moons", "--loss", loss]);
+    }
+    for scale in ["standard", "min_max", "min-max", "none"] {
+        train(&["--scale", scale]);
+    }
+    for optimizer in [
+        "gd", "sgd", "momentum", "adagrad", "rmsprop", "adam", "adamw",
+    ] {
+        train(&["--optimizer", optimizer]);
+    }
+    for schedule in ["constant", "step", "exponential", "cosine"] {
+        train(&["--schedule", schedule]);
+    }
+    train(&["--dataset", "wine_quality"]);
+    train(&["--dataset", "wine-quality"]);
+    // Config files take both spellings too.
+    let config = dir.path().join("c.json");
+    std::fs::write(
+        &config,
+        r#"{"data": {"dataset": "moons", "samples": 20}, "model": {"activation": "leaky-relu"},
+            "loss": {"name": "cross-entropy"}, "preprocess": {"features": "min-max"}}"#,
+    )
+    .unwrap();
+    train(&["--config", config.to_str().unwrap()]);
+    let saved = common::json(&out.join("config.json"));
+    assert_eq!(saved["model"]["activation"], "leaky_relu");
+    assert_eq!(saved["loss"]["name"], "cross_entropy");
+}
+
+#[test]
+fn small_data_trains_with_the_defaults_in_train_cv_and_compare() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("small.csv");
+    let mut text = String::from("x,y\n");
+    for i in 0..20 {
+        text += &format!("{},{}\n", i, 2 * i + 1);
+    }
+    std::fs::write(&data, text).unwrap();
+    let csv = data.to_str().unwrap();
+    let run = |args: &[&str], out: &str| {
+        let output = nnlab()
+            .args(args)
+            .args([
+                "--data", csv, "--target", "y", "--epochs", "2", "-q", "--out",
+            ])
+            .arg(dir.path().join(out))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        assert!(output.status.success(), "{args:?}: {stderr}");
+        stderr
+    };
+    let stderr = run(&["train"], "train");
+    assert!(
+        stderr.contains("batch size 32 is larger than the 20 training rows"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.matches("batch size 32").count(), 1, "{stderr}");
+    let stderr = run(&["cv", "--folds", "5"], "cv");
+    assert!(stderr.contains("batch size 32 is larger"), "{stderr}");
+    run(&["compare", "--optimizer", "sgd,adam"], "compare");
+}
+
+#[test]
+fn a_config_with_only_a_dataset_gets_its_task_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("iris.json");
+    std::fs::write(&config, r#"{"data": {"dataset": "iris"}}"#).unwrap();
+    let out = dir.path().join("run");
+    nnlab()
+        .args(["train", "--epochs", "2", "-q", "--config"])
+        .arg(&config)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let saved = common::json(&out.join("config.json"));
+    assert_eq!(saved["loss"]["name"], "cross_entropy");
+    assert_eq!(saved["model"]["output_size"], 3);
+}
+
+#[test]
+fn validation_metrics_are_labelled_as_chosen_on_those_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    nnlab()
+        .args([
+            "train",
+            "--dataset",
+            "moons",
+            "--samples",
+            "100",
+            "--epochs",
+            "3",
+        ])
+        .args(["--validation", "0.3", "-q", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let summary = common::json(&out.join("summary.json"));
+    assert!(summary.get("valid").is_none(), "{summary}");
+    assert_eq!(
+        summary["valid_at_best_epoch"]["classification"]["rows"], 30,
+        "{summary}"
+    );
+    assert!(
+        summary["valid_note"].as_str().unwrap().contains("--test"),
+        "{summary}"
+    );
+    nnlab().arg("info").arg(&out).assert().success().stdout(
+        predicate::str::contains("at the best epoch").and(predicate::str::contains("optimistic")),
+    );
+}
+
+#[test]
+fn gradcheck_checks_batch_norm_and_dropout_models() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.json");
+    std::fs::write(
+        &config,
+        r#"{"data": {"dataset": "moons", "samples": 40}, "model": {"hidden": [4, 3],
+            "activation": "tanh", "batch_norm": true, "dropout": [0.3]}}"#,
+    )
+    .unwrap();
+    let output = nnlab()
+        .args(["gradcheck", "--rows", "16", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    assert!(stdout.contains("training mode on both sides"), "{stdout}");
+    let rows: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with("layers.") || l.starts_with("norms."))
+        .collect();
+    assert_eq!(rows.len(), 10, "{stdout}");
+    for row in rows {
+        let error: f64 = row.split_whitespace().last().unwrap().parse().unwrap();
+        assert!(error <= 1e-6, "{row}");
+    }
+}

@@ -288,12 +288,21 @@ fn compare_checks_every_variant_before_training_and_keeps_old_runs() {
         .assert()
         .code(2)
         .stderr(predicates::str::contains("lists 0.1 twice"));
+    // The second variant cannot run (gd has no weight decay): refused before the first trains.
+    // (A batch size above the training rows is no longer an error: it trains on all of them.)
     nnlab()
-        .args(["compare", "--batch-size", "32,500", "--out"])
+        .args([
+            "compare",
+            "--optimizer",
+            "sgd,gd",
+            "--regularize",
+            "weight_decay=0.01",
+        ])
+        .arg("--out")
         .arg(&out)
         .assert()
         .code(2)
-        .stderr(predicates::str::contains("training.batch_size"));
+        .stderr(predicates::str::contains("`gd` has no weight decay"));
     assert!(!out.exists(), "nothing written for a plan that cannot run");
 
     let quick = [

@@ -253,7 +253,7 @@ fn the_test_split_is_scored_once_and_reported() {
         .stderr(predicate::str::contains("on 30 held-out rows"));
     let summary = json(&run.join("summary.json"));
     assert_eq!(summary["test"]["classification"]["rows"], 30);
-    assert_eq!(summary["valid"]["classification"]["rows"], 30);
+    assert_eq!(summary["valid_at_best_epoch"]["classification"]["rows"], 30);
     let metrics = std::fs::read_to_string(run.join("metrics.csv")).unwrap();
     let last = metrics.lines().last().unwrap();
     assert_eq!(

@@ -97,7 +97,9 @@ fn early_stopping_keeps_the_best_epoch_and_predict_uses_it() {
     let scale = json(&run.join("scaler.json"))["target"]["scale"]
         .as_f64()
         .unwrap();
-    let rmse = summary["valid"]["regression"]["rmse"].as_f64().unwrap();
+    let rmse = summary["valid_at_best_epoch"]["regression"]["rmse"]
+        .as_f64()
+        .unwrap();
     let expected = losses[best - 1].sqrt() * scale;
     assert!((rmse / expected - 1.0).abs() < 1e-4, "{rmse} vs {expected}");
 }

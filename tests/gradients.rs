@@ -90,6 +90,61 @@ fn two_hidden_layers_with_every_activation_cross_entropy() {
     }
 }
 
+/// The check of a model with batch norm and dropout: every tensor, at most 1e-6.
+fn check_regularized(batch_norm: bool, dropout: Vec<f64>) -> Vec<String> {
+    let data = table(true);
+    let model = MlpConfig::new()
+        .with_input_size(3)
+        .with_hidden(vec![5, 4])
+        .with_activation(Activation::Tanh)
+        .with_output_size(3)
+        .with_batch_norm(batch_norm)
+        .with_dropout(dropout)
+        .init::<F64>(5, &Default::default());
+    let checks = gradcheck(
+        &model,
+        &LossConfig::new().with_name(LossName::CrossEntropy),
+        &data,
+        &Default::default(),
+    );
+    for c in &checks {
+        assert!(c.max_gradient > 0.0, "{} has no gradient", c.name);
+        assert!(
+            c.max_relative_error <= 1e-6,
+            "{}: relative error {:e}",
+            c.name,
+            c.max_relative_error
+        );
+    }
+    checks.into_iter().map(|c| c.name).collect()
+}
+
+#[test]
+fn batch_norm_is_checked_in_training_mode_with_its_gamma_and_beta() {
+    let names = check_regularized(true, vec![]);
+    assert_eq!(
+        names,
+        [
+            "layers.0.weight",
+            "layers.0.bias",
+            "layers.1.weight",
+            "layers.1.bias",
+            "layers.2.weight",
+            "layers.2.bias",
+            "norms.0.gamma",
+            "norms.0.beta",
+            "norms.1.gamma",
+            "norms.1.beta",
+        ]
+    );
+}
+
+#[test]
+fn dropout_is_checked_with_one_fixed_mask() {
+    assert_eq!(check_regularized(false, vec![0.5]).len(), 6);
+    assert_eq!(check_regularized(true, vec![0.3, 0.2]).len(), 10);
+}
+
 #[test]
 fn linear_regression_gradient_matches_the_closed_form() {
     let data = synthetic::linear();

@@ -211,3 +211,168 @@ fn sigkill_during_saves_leaves_the_last_whole_checkpoint() {
     let diff = resume_and_compare(&out, &dir.path().join("ref"), epochs_done(&out) + 2);
     assert!(diff <= 1e-6, "after 10 kills the weights differ by {diff}");
 }
+
+/// The pid written into `dir/.lock` by the process holding it, once there is one: the
+/// holder has parsed its arguments and installed its signal handlers.
+fn wait_for_lock(child: &mut Child, dir: &Path) {
+    let start = Instant::now();
+    let pid = child.id().to_string();
+    while std::fs::read_to_string(dir.join(".lock")).ok().as_deref() != Some(pid.as_str()) {
+        assert!(child.try_wait().unwrap().is_none(), "ended before locking");
+        assert!(start.elapsed() < Duration::from_secs(60), "no lock");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// Waits up to a minute for the child to exit; kills it and fails if it does not.
+fn exits_within_a_minute(mut child: Child, what: &str) -> (Option<i32>, String) {
+    let start = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > Duration::from_secs(60) {
+            signal(&child, "KILL");
+            panic!("{what} did not stop on SIGINT");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    finish(child)
+}
+
+#[test]
+fn sigint_stops_cv_and_compare_without_a_false_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = ["--dataset", "moons", "--samples", "1000", "--epochs", "400"];
+    for (command, report) in [("cv", "cv.json"), ("compare", "summary.json")] {
+        let out = dir.path().join(command);
+        let mut child = spawn(&[&[command, "--quiet"], &data[..]].concat(), &out);
+        wait_for_lock(&mut child, &out);
+        // Into the first fold's or variant's training.
+        std::thread::sleep(Duration::from_millis(1500));
+        signal(&child, "INT");
+        let (status, stderr) = exits_within_a_minute(child, command);
+        assert_eq!(status, Some(130), "{command}: {stderr}");
+        assert!(stderr.contains("stopped by SIGINT"), "{command}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        // Whatever was saved says it is incomplete and holds no mean over unfinished work.
+        if let Ok(text) = std::fs::read_to_string(out.join(report)) {
+            let saved: serde_json::Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(saved["complete"], false, "{command}: {text}");
+            if command == "cv" {
+                assert!(saved["mean"].is_null(), "{text}");
+                assert!(saved["folds"].as_array().unwrap().len() < 5, "{text}");
+            } else {
+                assert!(saved["variants"].as_array().unwrap().len() < 6, "{text}");
+            }
+        }
+    }
+}
+
+#[test]
+fn commands_without_training_stop_on_the_first_sigint() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    common::nnlab()
+        .args([
+            "train",
+            "--dataset",
+            "moons",
+            "--samples",
+            "40",
+            "--epochs",
+            "1",
+        ])
+        .args(["--quiet", "--out"])
+        .arg(&run)
+        .assert()
+        .success();
+    // A named pipe that nobody writes: the command blocks opening it until a signal stops it.
+    let fifo = dir.path().join("pipe");
+    let name = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: mkfifo(3) with a valid, NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0);
+    let run = run.to_str().unwrap();
+    let fifo = fifo.to_str().unwrap();
+    for args in [
+        vec!["predict", "--checkpoint", run, "--input", fifo],
+        vec!["eval", "--checkpoint", run, "--input", fifo],
+        vec!["gradcheck", "--config", fifo],
+    ] {
+        let child = Command::new(env!("CARGO_BIN_EXE_nnlab"))
+            .args(&args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(500));
+        signal(&child, "INT");
+        let (status, stderr) = exits_within_a_minute(child, args[0]);
+        assert_eq!(status, Some(130), "{}: {stderr}", args[0]);
+    }
+}
+
+#[test]
+fn a_second_writer_of_a_run_directory_is_refused_while_readers_are_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    let mut first = spawn(&[&TRAIN[..], &["--epochs", "100000"]].concat(), &out);
+    wait_for_progress(&mut first, &out, 0);
+    wait_for_lock(&mut first, &out);
+    let second = common::nnlab()
+        .args(["train", "--quiet", "--epochs", "100001", "--resume"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert_eq!(second.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!("pid {}", first.id())) && stderr.lines().count() == 1,
+        "{stderr}"
+    );
+    // A new run into the same directory is refused the same way, even with --overwrite.
+    common::nnlab()
+        .args([
+            "train",
+            "--dataset",
+            "moons",
+            "--epochs",
+            "1",
+            "--overwrite",
+            "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains(
+            "being written by another nnlab process",
+        ));
+    common::nnlab().args(["info"]).arg(&out).assert().success();
+    // A lock left by a killed process blocks nobody.
+    signal(&first, "KILL");
+    finish(first);
+    let done = epochs_done(&out) + 1;
+    common::nnlab()
+        .args([
+            "train",
+            "--quiet",
+            "--epochs",
+            &done.to_string(),
+            "--resume",
+        ])
+        .arg(&out)
+        .assert()
+        .success();
+}
+
+#[test]
+fn a_run_of_a_hundred_billion_epochs_starts_and_stops_safely() {
+    // Nothing is allocated per requested epoch: the run trains, and Ctrl-C saves it.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    let args = ["train", "--dataset", "moons", "--samples", "40", "--quiet"];
+    let huge = ["--epochs", "100000000000", "--checkpoint-every", "1"];
+    let mut child = spawn(&[&args[..], &huge[..]].concat(), &out);
+    wait_for_progress(&mut child, &out, 0);
+    signal(&child, "INT");
+    let (status, stderr) = finish(child);
+    assert_eq!(status, Some(130), "{stderr}");
+    assert!(epochs_done(&out) >= 1);
+}

@@ -58,6 +58,33 @@ fn each_schedule_follows_its_formula() {
 }
 
 #[test]
+fn cosine_holds_min_lr_after_its_horizon() {
+    // Burn's scheduler restarts from the full rate after its horizon; the README promises a
+    // fall to min_lr, and a run longer than the horizon stays there.
+    let cosine = ScheduleConfig::new()
+        .with_name(ScheduleName::Cosine)
+        .with_min_lr(0.1)
+        .with_cosine_epochs(4);
+    let got = rates(cosine);
+    let want: Vec<f64> = (1..=4)
+        .map(|e| 0.1 + 0.4 * (1.0 + (PI * f64::from(e - 1) / 3.0).cos()) / 2.0)
+        .chain([0.1; 4])
+        .collect();
+    assert_close(&got, &want);
+}
+
+#[test]
+fn rates_are_drawn_one_epoch_at_a_time() {
+    // A run of 10^11 epochs must not allocate a rate per epoch before it starts.
+    let schedule = ScheduleConfig::new()
+        .with_name(ScheduleName::Cosine)
+        .with_warmup_epochs(2);
+    let mut rates = schedule.rates(0.5, 100_000_000_000).unwrap();
+    assert_eq!(rates.next(), Some(0.25));
+    assert_eq!(rates.next(), Some(0.5));
+}
+
+#[test]
 fn warm_up_ramps_linearly_into_the_schedule() {
     let got = rates(ScheduleConfig::new().with_warmup_epochs(4));
     assert_close(&got, &[0.125, 0.25, 0.375, 0.5, 0.5, 0.5, 0.5, 0.5]);

@@ -9,6 +9,7 @@ use crate::loss::Task;
 /// A built-in dataset.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
+#[value(rename_all = "snake_case")]
 pub enum Builtin {
     /// The textbook's 100 points, y = 3x + U(0, 1), NumPy seed 1 (regression).
     Linear,
@@ -30,6 +31,8 @@ pub enum Builtin {
     Diabetes,
     /// Red wine quality scores: 1599 × 11 (real, regression).
     #[value(alias = "wine_quality")]
+    #[value(alias = "wine-quality")]
+    #[serde(alias = "wine-quality")]
     WineQuality,
 }
 

@@ -78,6 +78,12 @@ impl DataConfig {
                     self.classes, self.samples
                 ),
             )),
+            // A point's coordinates and target, held about three times while generated.
+            (None, Some(b)) if b.is_generated() => crate::memory::check(
+                "data.samples",
+                &format!("{} generated points", self.samples),
+                self.samples as f64 * 72.0,
+            ),
             _ => Ok(()),
         }
     }

@@ -15,10 +15,13 @@ use super::{Dataset, TargetValues};
 /// How feature columns are scaled.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
+#[value(rename_all = "snake_case")]
 pub enum FeatureScaling {
     /// Zero mean and unit variance on the training rows.
     Standard,
     /// Into [0, 1] on the training rows.
+    #[value(alias = "min-max")]
+    #[serde(alias = "min-max")]
     MinMax,
     /// As they are.
     None,
@@ -27,6 +30,7 @@ pub enum FeatureScaling {
 /// How a regression target is scaled.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
+#[value(rename_all = "snake_case")]
 pub enum TargetScaling {
     /// Zero mean and unit variance on the training rows; predictions mapped back.
     Standard,
