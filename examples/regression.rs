@@ -1,4 +1,4 @@
-//! The textbook example, reproduced exactly, data included:
+//! The textbook example, its data reproduced exactly (NumPy's generator bit for bit):
 //!
 //! ```python
 //! np.random.seed(1)
@@ -11,8 +11,9 @@
 //! ```
 //!
 //! One neuron y = w·x + b, SGD with learning rate 0.01, MSE, 1000 epochs of batch 32 with
-//! shuffling (Keras's defaults): 4000 steps. It prints the learned w and b beside the
-//! least-squares solution and saves the run.
+//! shuffling (Keras's defaults): 4000 steps. The initial weight and the shuffles come from
+//! nnlab's seeded generators, not TensorFlow's, so w and b are not Keras's bit for bit; it
+//! prints them beside the least-squares solution and saves the run.
 //!
 //! `cargo run --example regression [-- OUT_DIR] [--backend ndarray|flex|wgpu]`
 //! (default `artifacts/regression`, on ndarray when compiled in, else flex, else wgpu).

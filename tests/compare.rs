@@ -362,17 +362,11 @@ fn compare_on_a_classification_set_records_validation_loss() {
 #[test]
 fn regularizers_are_variants_too() {
     let out = tempfile::tempdir().unwrap();
+    // 20 noisy training points and a wide net, so the validation loss turns up again.
     let output = nnlab()
-        .args([
-            "compare",
-            "--dataset",
-            "sine",
-            "--samples",
-            "80",
-            "--hidden",
-            "16",
-        ])
-        .args(["--validation", "0.25", "--epochs", "30"])
+        .args(["compare", "--dataset", "sine", "--samples", "40"])
+        .args(["--noise", "0.3", "--validation", "0.5", "--hidden", "64,64"])
+        .args(["--lr", "0.01", "--batch-size", "full", "--epochs", "60"])
         .args([
             "--regularize",
             "none,l2=0.01,dropout=0.2,batch_norm,early_stop=3",
@@ -389,9 +383,49 @@ fn regularizers_are_variants_too() {
     let variants = summary["variants"].as_array().unwrap();
     assert_eq!(variants.len(), 5, "the config's optimizer only: {stdout}");
     assert!(variants.iter().all(|v| v["optimizer"] == "adam"));
+    let (_, rows) = read_history(&out.path().join("r/history.csv"));
+    let curve = |regularizer: &str| -> Vec<(usize, f64, f64)> {
+        rows.iter()
+            .filter(|r| r["regularizer"] == regularizer)
+            .map(|r| {
+                // serde_json's parser, as for summary.json: the same text, the same number.
+                let number = |k: &str| serde_json::from_str::<f64>(&r[k]).unwrap();
+                (
+                    r["epoch"].parse().unwrap(),
+                    number("train_loss"),
+                    number("valid_loss"),
+                )
+            })
+            .collect()
+    };
+    // The lowest validation loss after epoch 0 (epoch 0 is the initial model).
+    let lowest = |points: &[(usize, f64, f64)]| {
+        points[1..]
+            .iter()
+            .map(|p| p.2)
+            .fold(f64::INFINITY, f64::min)
+    };
     for v in variants {
-        assert!(v["best_valid_loss"].as_f64().unwrap() <= v["final_valid_loss"].as_f64().unwrap());
+        let points = curve(v["regularizer"].as_str().unwrap());
+        // The table's best is the lowest, the one the best checkpoint keeps; its final is
+        // the last epoch's.
+        assert_eq!(v["best_valid_loss"].as_f64(), Some(lowest(&points)), "{v}");
+        assert_eq!(v["final_valid_loss"].as_f64(), points.last().map(|p| p.2));
+        assert_eq!(v["epochs"].as_u64(), Some(points.len() as u64 - 1));
     }
+    // The plain run over-fits, so its best and final validation losses differ.
+    let (plain, early) = (curve("none"), curve("early_stop=3"));
+    assert_eq!(plain.len(), 61);
+    assert!(lowest(&plain) < plain[60].2, "no over-fitting to stop");
+    // Early stopping changes when training ends, not what it does: it follows the plain
+    // run's curve and stops 3 epochs after its best (first lowest) validation loss.
+    assert_eq!(early[..], plain[..early.len()]);
+    let best_epoch = early[1..].iter().find(|p| p.2 == lowest(&early)).unwrap().0;
+    let last = early.last().unwrap().0;
+    assert!(
+        last < 60 && last - best_epoch == 3,
+        "stopped at epoch {last}, best epoch {best_epoch}"
+    );
     let svg = std::fs::read_to_string(out.path().join("r/curves.svg")).unwrap();
     assert!(
         svg.contains("adam dropout=0.2, validation"),

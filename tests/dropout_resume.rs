@@ -2,7 +2,7 @@
 //! its batch-norm statistics survive the checkpoint.
 //!
 //! Alone in its file (its own process): Burn's dropout draws its masks from the backend's
-//! process-wide generator, which nnlab reseeds at every epoch; tests training with dropout in
+//! process-wide generator, which nnlab reseeds before every step; tests training with dropout in
 //! parallel threads of one process would draw from it in between.
 
 #![cfg(feature = "ndarray")]

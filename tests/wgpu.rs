@@ -1,7 +1,8 @@
 //! The wgpu backend for real: training agrees with ndarray and checkpoints cross backends.
 //!
 //! On a machine without a GPU these run on Mesa's software Vulkan driver (lavapipe). When no
-//! adapter can be found they fail under CI (`CI` set) and are skipped with a message elsewhere.
+//! adapter can be found they fail under CI (`CI` set, as `.ci/run` does) and are skipped with a
+//! message elsewhere.
 
 #![cfg(all(feature = "wgpu", feature = "ndarray"))]
 
