@@ -51,7 +51,7 @@ fn main() {
     let mut seconds = Vec::new();
     for _ in 0..3 {
         let start = Instant::now();
-        let (data, _) = read_table(&path, "y", None, Task::Regression, false).expect("loads");
+        let (data, _) = read_table(&path, "y", None, Task::Regression, false, None).expect("loads");
         seconds.push(start.elapsed().as_secs_f64());
         assert_eq!(data.rows(), rows);
     }

@@ -7,8 +7,8 @@ use clap::{Args, Parser, Subcommand};
 use crate::backend::BackendName;
 use crate::compare::Regularizer;
 use crate::config::BatchSize;
-use crate::data::Builtin;
 use crate::data::scale::{FeatureScaling, TargetScaling};
+use crate::data::{Builtin, csv};
 use crate::interrupt::OnSignal;
 use crate::loss::{LossName, Task};
 use crate::model::Activation;
@@ -87,7 +87,7 @@ pub struct TrainArgs {
     pub freeze: Option<Vec<usize>>,
     /// Continue a saved run up to `--epochs` epochs in all (written back to DIR unless
     /// `--out` names another directory).
-    #[arg(long, value_name = "DIR", conflicts_with_all = ["config", "data", "dataset", "samples", "noise", "classes", "data_seed", "drop_missing", "scale", "scale_target", "target", "features", "task", "optimizer", "batch_size", "weight_decay", "hidden", "activation", "dropout", "batch_norm", "l1", "l2", "loss", "seed", "validation", "test", "patience", "min_delta", "schedule", "warmup", "clip_norm", "clip_value"])]
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["config", "data", "dataset", "samples", "noise", "classes", "data_seed", "drop_missing", "delimiter", "scale", "scale_target", "target", "features", "task", "optimizer", "batch_size", "weight_decay", "hidden", "activation", "dropout", "batch_norm", "l1", "l2", "loss", "seed", "validation", "test", "patience", "min_delta", "schedule", "warmup", "clip_norm", "clip_value"])]
     pub resume: Option<PathBuf>,
     /// Save the run every N epochs as well as at the end (Ctrl-C also saves, at any step).
     #[arg(long, value_name = "N")]
@@ -150,6 +150,10 @@ pub struct EvalArgs {
     /// A CSV file with a header row holding the run's feature columns and its target column.
     #[arg(long, value_name = "FILE.csv")]
     pub input: PathBuf,
+    /// Field separator of the input: one character, or `tab` [default: detected from the
+    /// header line: `,`, `;` or tab].
+    #[arg(long, value_name = "CHAR", value_parser = parse_delimiter)]
+    pub delimiter: Option<char>,
     /// Print the metrics as JSON.
     #[arg(long)]
     pub json: bool,
@@ -244,6 +248,10 @@ pub struct ExperimentArgs {
     /// Skip CSV rows with an empty, NaN or infinite cell instead of failing.
     #[arg(long)]
     pub drop_missing: bool,
+    /// Field separator of the CSV file: one character, or `tab` [default: detected from the
+    /// header line: `,`, `;` or tab].
+    #[arg(long, value_name = "CHAR", value_parser = parse_delimiter)]
+    pub delimiter: Option<char>,
     /// Feature scaling, fitted on the training rows and saved with the run [default: standard].
     #[arg(long, value_enum, value_name = "HOW")]
     pub scale: Option<FeatureScaling>,
@@ -325,6 +333,21 @@ fn parse_hidden(s: &str) -> Result<Hidden, String> {
         .map(Hidden)
 }
 
+/// A field separator from the command line: one character, or `tab` (also `\t`).
+fn parse_delimiter(s: &str) -> Result<char, String> {
+    let mut chars = s.chars();
+    let c = match (s, chars.next(), chars.next()) {
+        ("tab" | "\\t", _, _) => '\t',
+        (_, Some(c), None) => c,
+        _ => {
+            return Err(format!(
+                "must be one character (as ';') or `tab`, got `{s}`"
+            ));
+        }
+    };
+    csv::delimiter_byte(c).map(|_| c)
+}
+
 /// `nnlab predict`
 #[derive(Debug, Args)]
 pub struct PredictArgs {
@@ -335,6 +358,10 @@ pub struct PredictArgs {
     /// columns are ignored).
     #[arg(long, value_name = "FILE.csv")]
     pub input: PathBuf,
+    /// Field separator of the input: one character, or `tab` [default: detected from the
+    /// header line: `,`, `;` or tab].
+    #[arg(long, value_name = "CHAR", value_parser = parse_delimiter)]
+    pub delimiter: Option<char>,
     /// Use the last epoch's weights, not the best epoch's.
     #[arg(long)]
     pub last: bool,

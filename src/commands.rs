@@ -96,6 +96,9 @@ fn experiment_config(args: &ExperimentArgs) -> Result<ExperimentConfig> {
     if args.drop_missing {
         config.data.drop_missing = true;
     }
+    if let Some(delimiter) = args.delimiter {
+        config.data.delimiter = Some(delimiter);
+    }
     if let Some(scale) = args.scale {
         config.preprocess.features = scale;
     }
@@ -556,6 +559,7 @@ fn start_from<B: AutodiffBackend>(
 struct PredictJob {
     dir: RunDir,
     input: PathBuf,
+    delimiter: Option<char>,
     last: bool,
 }
 
@@ -568,7 +572,7 @@ impl BackendJob for PredictJob {
             .dir
             .load_chosen::<B::InnerBackend>(&config, &info, self.last, &device)?;
         let scaler = self.dir.load_scaler(&info)?;
-        let features = csv::read_features(&self.input, &info.feature_names)?;
+        let features = csv::read_features(&self.input, &info.feature_names, self.delimiter)?;
         Ok(predict(
             &model,
             config.loss.name,
@@ -588,6 +592,7 @@ fn predict_command(args: PredictArgs) -> Result<()> {
         PredictJob {
             dir: RunDir::new(&args.checkpoint),
             input: args.input,
+            delimiter: args.delimiter,
             last: args.last,
         },
     )?;
@@ -867,6 +872,7 @@ fn datasets() -> Result<()> {
 struct EvalJob {
     dir: RunDir,
     input: PathBuf,
+    delimiter: Option<char>,
     last: bool,
 }
 
@@ -884,6 +890,7 @@ impl BackendJob for EvalJob {
             &info.feature_names,
             &info.target_name,
             info.classes.as_deref(),
+            self.delimiter,
         )?;
         let predictions = predict(
             &model,
@@ -905,6 +912,7 @@ fn eval_command(args: EvalArgs) -> Result<()> {
         EvalJob {
             dir: RunDir::new(&args.checkpoint),
             input: args.input.clone(),
+            delimiter: args.delimiter,
             last: args.last,
         },
     )?;

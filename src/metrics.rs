@@ -4,8 +4,9 @@
 //! R² = 1 − Σ(ŷ − y)² / Σ(y − ȳ)², all in the target's original units.
 //! Classification: accuracy; per class c, precision = TP/(TP + FP), recall = TP/(TP + FN),
 //! F1 = 2PR/(P + R) (0 when undefined, as scikit-learn's `zero_division=0`); macro averages
-//! are plain means over the classes; the confusion matrix counts rows by true class (rows)
-//! and predicted class (columns).
+//! are plain means over the classes present in the truth or the predictions (scikit-learn's
+//! default labels), so a file that holds 2 of 3 classes is not capped at 2/3; the
+//! confusion matrix counts rows by true class (rows) and predicted class (columns).
 
 use burn::tensor::backend::Backend;
 use burn::tensor::{Int, Tensor};
@@ -101,6 +102,7 @@ pub struct ClassScores {
 pub struct ClassificationMetrics {
     pub rows: usize,
     pub accuracy: f64,
+    /// Means over the classes present in the truth or the predictions.
     pub macro_precision: f64,
     pub macro_recall: f64,
     pub macro_f1: f64,
@@ -207,7 +209,14 @@ pub fn classification(
             }
         })
         .collect();
-    let mean = |f: fn(&ClassScores) -> f64| classes.iter().map(f).sum::<f64>() / k.max(1) as f64;
+    // A class absent from both truth and predictions has nothing to score: leave it out.
+    let present: Vec<&ClassScores> = (0..k)
+        .filter(|&c| classes[c].support > 0 || confusion.iter().any(|row| row[c] > 0))
+        .map(|c| &classes[c])
+        .collect();
+    let mean = |f: fn(&ClassScores) -> f64| {
+        present.iter().map(|&c| f(c)).sum::<f64>() / present.len().max(1) as f64
+    };
     ClassificationMetrics {
         rows: truth.len(),
         accuracy: ratio((0..k).map(|c| confusion[c][c]).sum(), truth.len()),
@@ -290,5 +299,24 @@ mod tests {
         assert!((a.f1 - 0.8).abs() < 1e-12);
         let macro_f1 = (0.8 + 0.5 + 2.0 / 3.0) / 3.0;
         assert!((m.macro_f1 - macro_f1).abs() < 1e-12);
+    }
+
+    #[test]
+    fn macro_averages_cover_the_classes_in_truth_or_predictions() {
+        let labels: Vec<String> = ["a", "b", "c"].iter().map(|s| s.to_string()).collect();
+        // `c` is in neither: it keeps its row but does not count.
+        let m = classification(&[0, 0, 1, 1], &[0, 0, 1, 1], &labels);
+        assert_eq!(m.classes.len(), 3);
+        assert_eq!(m.classes[2].support, 0);
+        assert_eq!(
+            (m.macro_precision, m.macro_recall, m.macro_f1),
+            (1.0, 1.0, 1.0)
+        );
+        // `c` only predicted: it counts, with F1 0, as in scikit-learn.
+        // truth a a b, predicted a c b: F1 of a = 2/3, b = 1, c = 0.
+        let m = classification(&[0, 2, 1], &[0, 0, 1], &labels);
+        assert!((m.macro_f1 - (2.0 / 3.0 + 1.0) / 3.0).abs() < 1e-12);
+        assert!((m.macro_precision - 2.0 / 3.0).abs() < 1e-12);
+        assert!((m.macro_recall - 0.5).abs() < 1e-12);
     }
 }

@@ -75,6 +75,9 @@ fn every_bad_input_is_one_line_with_the_right_exit_code() {
     );
     let partial = write("partial.json", r#"{"data": {"dataset": "iris"}}"#);
     let fresh = |name: &str| text(&d.join(name));
+    let duplicate = write("duplicate.csv", "a,a,y\n1,2,3\n");
+    let duplicate_input = write("duplicate-input.csv", "x1,x2,x1\n0.1,0.2,0.3\n");
+    let semicolons = write("semicolons.csv", "a;b;y\n1;2;3\n");
     let dir_text = text(d);
 
     // Damaged copies of the run, one file each.
@@ -162,6 +165,32 @@ fn every_bad_input_is_one_line_with_the_right_exit_code() {
             &["train", "--data", &good_csv, "--target", "z"],
             1,
             "`z`",
+        ),
+        case(
+            "a header that names a column twice",
+            &["train", "--data", &duplicate, "--target", "y"],
+            1,
+            "column `a`",
+        ),
+        case(
+            "a `;`-separated file read with `--delimiter ,`",
+            &[
+                "train",
+                "--data",
+                &semicolons,
+                "--target",
+                "y",
+                "--delimiter",
+                ",",
+            ],
+            1,
+            "--delimiter ';'",
+        ),
+        case(
+            "a delimiter of two characters",
+            &train(&["--delimiter", "ab"]),
+            2,
+            "--delimiter",
         ),
         case(
             "missing config file",
@@ -379,6 +408,12 @@ fn every_bad_input_is_one_line_with_the_right_exit_code() {
             &predict(&run, &two_columns),
             0,
             "",
+        ),
+        case(
+            "predict input that names a column twice",
+            &predict(&run, &duplicate_input),
+            1,
+            "column `x1`",
         ),
         case(
             "predict from a directory that holds no run",

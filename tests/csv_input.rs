@@ -1,6 +1,7 @@
 //! CSV input through the real binary: every bad file gets a one-line error naming the file,
-//! line and column, exit code 1, and no run directory; good files with text labels or missing
-//! values (when asked to skip them) train.
+//! line and column, exit code 1, and no run directory; good files with text labels, missing
+//! values (when asked to skip them), `;` or tab separators (detected or given) or quoted
+//! fields train and predict.
 
 #![cfg(feature = "ndarray")]
 
@@ -224,5 +225,144 @@ fn the_target_cannot_also_be_a_feature() {
         "y",
         &["--features", "x,y"],
         &["t.csv, line 1, column `y`: is the target and cannot also be a feature"],
+    );
+}
+
+/// Forty rows of `x1 SEP x2 SEP y`, y = x1 + 2·x2, under `header` (already separated).
+fn separated(header: &str, sep: &str) -> String {
+    let mut text = format!("{header}\n");
+    for i in 0..40 {
+        let (x1, x2) = (i as f64 / 10.0, ((i * 7) % 11) as f64 / 10.0);
+        text += &format!("{x1}{sep}{x2}{sep}{}\n", x1 + 2.0 * x2);
+    }
+    text
+}
+
+/// `nnlab predict` of the run in DIR/run on `input` (plus `extra`): the predicted values.
+fn predicted(dir: &Path, input: &Path, extra: &[&str]) -> Vec<f64> {
+    let output = nnlab()
+        .args(["predict", "--checkpoint"])
+        .arg(dir.join("run"))
+        .arg("--input")
+        .arg(input)
+        .args(extra)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(stdout.lines().next(), Some("prediction"), "{stdout}");
+    stdout.lines().skip(1).map(|l| l.parse().unwrap()).collect()
+}
+
+const QUICK: [&str; 4] = ["--epochs", "3", "--batch-size", "8"];
+
+#[test]
+fn a_semicolon_file_trains_and_predicts() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = file(dir.path(), "semi.csv", &separated("x1;x2;y", ";"));
+    train(dir.path(), &csv, "y", &QUICK).success();
+    let config = common::json(&dir.path().join("run/config.json"));
+    assert_eq!(config["data"]["delimiter"], serde_json::Value::Null);
+    // The input is detected on its own: semicolons or commas, columns in any order.
+    let semi = file(dir.path(), "in-semi.csv", "x2;x1\n0.5;1\n0;2\n");
+    let comma = file(dir.path(), "in-comma.csv", "x1,x2\n1,0.5\n2,0\n");
+    let from_semi = predicted(dir.path(), &semi, &[]);
+    assert_eq!(from_semi.len(), 2);
+    assert_eq!(from_semi, predicted(dir.path(), &comma, &[]));
+}
+
+#[test]
+fn a_tab_file_trains_and_predicts() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = file(dir.path(), "tabs.tsv", &separated("x1\tx2\ty", "\t"));
+    train(dir.path(), &csv, "y", &QUICK).success();
+    let input = file(dir.path(), "in.tsv", "x1\tx2\n1\t0.5\n");
+    assert_eq!(predicted(dir.path(), &input, &[]).len(), 1);
+}
+
+#[test]
+fn the_delimiter_flag_overrides_detection_and_is_kept_for_resume() {
+    let dir = tempfile::tempdir().unwrap();
+    // One comma and one semicolon in the header: a tie, which detection gives to the comma.
+    let mut text = String::from("x,cm;y\n");
+    for i in 0..40 {
+        text += &format!("{};{}\n", i as f64 / 10.0, i as f64 / 5.0);
+    }
+    let csv = file(dir.path(), "t.csv", &text);
+    fails_with(
+        dir.path(),
+        &csv,
+        "y",
+        &QUICK,
+        &[
+            "t.csv, line 1: no column `y`; the columns are: x, cm;y",
+            "pass --delimiter ';'",
+        ],
+    );
+    let flagged = [&QUICK[..], &["--delimiter", ";"]].concat();
+    train(dir.path(), &csv, "y", &flagged).success();
+    let config = common::json(&dir.path().join("run/config.json"));
+    assert_eq!(config["data"]["delimiter"], ";");
+    // The resumed run reads its file the same way.
+    nnlab()
+        .args(["train", "-q", "--epochs", "5", "--resume"])
+        .arg(dir.path().join("run"))
+        .assert()
+        .success();
+    let input = file(dir.path(), "in.csv", "x,cm\n1.5\n");
+    assert_eq!(
+        predicted(dir.path(), &input, &["--delimiter", ";"]).len(),
+        1
+    );
+    nnlab()
+        .args(["predict", "--checkpoint"])
+        .arg(dir.path().join("run"))
+        .arg("--input")
+        .arg(&input)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("no column `x,cm`"));
+}
+
+#[test]
+fn quoted_fields_keep_working_with_every_separator() {
+    let dir = tempfile::tempdir().unwrap();
+    // Commas inside quotes do not count: this header is `;`-separated (two against none).
+    let mut text = String::from("\"a,1\";\"a,2\";y\n");
+    for i in 0..40 {
+        let (a, b) = (i as f64 / 10.0, ((i * 7) % 11) as f64 / 10.0);
+        text += &format!("\"{a}\";{b};\"{}\"\n", a + b);
+    }
+    let csv = file(dir.path(), "q.csv", &text);
+    train(dir.path(), &csv, "y", &QUICK).success();
+    let info = common::json(&dir.path().join("run/run.json"));
+    assert_eq!(info["feature_names"], serde_json::json!(["a,1", "a,2"]));
+    let semi = file(dir.path(), "in-semi.csv", "\"a,2\";\"a,1\"\n\"0.5\";1\n");
+    let comma = file(dir.path(), "in-comma.csv", "\"a,1\",\"a,2\"\n1,\"0.5\"\n");
+    assert_eq!(
+        predicted(dir.path(), &semi, &[]),
+        predicted(dir.path(), &comma, &[])
+    );
+}
+
+#[test]
+fn a_header_that_names_a_column_twice_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = file(dir.path(), "dup.csv", "a,a,y\n1,2,3\n4,5,6\n");
+    fails_with(
+        dir.path(),
+        &csv,
+        "y",
+        &[],
+        &["dup.csv, line 1, column `a`: names columns 1 and 2"],
+    );
+    let semi = file(dir.path(), "dup-semi.csv", "x;y; x\n1;2;3\n");
+    fails_with(
+        dir.path(),
+        &semi,
+        "y",
+        &[],
+        &["dup-semi.csv, line 1, column `x`: names columns 1 and 3"],
     );
 }

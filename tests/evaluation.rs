@@ -312,3 +312,41 @@ fn every_run_gets_the_pictures_that_fit_it() {
         "iris has 4 features"
     );
 }
+
+#[test]
+fn macro_averages_leave_out_classes_absent_from_truth_and_predictions() {
+    let dir = tempfile::tempdir().unwrap();
+    // Three classes far apart on one axis.
+    let mut text = String::from("x,kind\n");
+    for i in 0..60 {
+        let (x, kind) = match i % 3 {
+            0 => (0.0, "low"),
+            1 => (5.0, "mid"),
+            _ => (10.0, "high"),
+        };
+        text += &format!("{},{kind}\n", x + (i / 3) as f64 * 0.01);
+    }
+    let csv = dir.path().join("three.csv");
+    std::fs::write(&csv, text).unwrap();
+    let run = dir.path().join("run");
+    nnlab()
+        .args(["train", "--target", "kind", "--task", "classification"])
+        .args(["--lr", "0.05", "--epochs", "100", "--batch-size", "full"])
+        .args(["-q", "--data"])
+        .arg(&csv)
+        .arg("--out")
+        .arg(&run)
+        .assert()
+        .success();
+    // Only two of the three classes, every row predicted right.
+    let two = dir.path().join("two.csv");
+    std::fs::write(&two, "x,kind\n0.05,low\n0.1,low\n5.05,mid\n5.1,mid\n").unwrap();
+    let metrics = eval_json(&run, &two);
+    let m = &metrics["classification"];
+    assert_eq!(m["accuracy"].as_f64(), Some(1.0), "{metrics}");
+    assert_eq!(m["macro_f1"].as_f64(), Some(1.0), "{metrics}");
+    assert_eq!(m["macro_precision"].as_f64(), Some(1.0), "{metrics}");
+    assert_eq!(m["macro_recall"].as_f64(), Some(1.0), "{metrics}");
+    // The absent class keeps its row in the per-class table.
+    assert_eq!(m["classes"].as_array().unwrap().len(), 3, "{metrics}");
+}

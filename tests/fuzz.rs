@@ -38,11 +38,13 @@ fn read_csv(dir: &Path, bytes: &[u8]) {
     std::fs::write(&path, bytes).unwrap();
     for task in [Task::Regression, Task::Classification] {
         for drop in [false, true] {
-            let _ = read_table(&path, "y", None, task, drop);
+            let _ = read_table(&path, "y", None, task, drop, None);
         }
-        let _ = read_table(&path, "y", Some(&["a".into(), "b".into()]), task, false);
+        let features = ["a".into(), "b".into()];
+        let _ = read_table(&path, "y", Some(&features), task, false, None);
+        let _ = read_table(&path, "y", Some(&features), task, false, Some(';'));
     }
-    let _ = read_features(&path, &["a".into(), "b".into()]);
+    let _ = read_features(&path, &["a".into(), "b".into()], None);
 }
 
 /// A cell: a number, a number-like string, empty, quoted, or text.

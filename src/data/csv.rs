@@ -1,6 +1,13 @@
 //! CSV tables with a header row: numeric features picked by column name, a numeric or labelled
 //! target. Every error names the file, the line and the column.
+//!
+//! The separator is given (`--delimiter`) or detected from the header line: whichever of `,`,
+//! `;` and tab occurs most outside quotes, `,` on a tie or when there is none, so that a file
+//! saved where the decimal mark is a comma (`;`-separated) reads as it is. The csv crate does
+//! the splitting, so quoted fields may hold any separator.
 
+use std::fs::File;
+use std::io::{BufRead, BufReader, Chain, Cursor, Read};
 use std::path::Path;
 
 use super::{Dataset, TargetValues};
@@ -16,13 +23,66 @@ fn data_error(path: &Path, line: Option<u64>, column: Option<&str>, message: Str
     }
 }
 
+/// The separators detection chooses from, in the order that breaks ties.
+const SEPARATORS: [u8; 3] = [b',', b';', b'\t'];
+
+/// How much of the header line detection reads; a longer one is judged by its start.
+const HEADER_SCAN: u64 = 1 << 20;
+
+/// A file's bytes: the header line read for detection, then the rest (no seek, so pipes work).
+type Source = Chain<Cursor<Vec<u8>>, BufReader<File>>;
+
 /// An open CSV file with its header read.
 struct Table {
-    reader: ::csv::Reader<std::io::BufReader<std::fs::File>>,
+    reader: ::csv::Reader<Source>,
     header: Vec<String>,
+    /// The separator in use.
+    delimiter: u8,
 }
 
-fn open(path: &Path) -> Result<Table> {
+/// The byte of a field separator: one ASCII character that is not a quote or a line end.
+pub fn delimiter_byte(c: char) -> std::result::Result<u8, String> {
+    match c {
+        '"' | '\n' | '\r' => Err(format!(
+            "cannot be {c:?}: quotes and line ends cannot separate fields"
+        )),
+        c if c.is_ascii() => Ok(c as u8),
+        _ => Err(format!("must be an ASCII character, got `{c}`")),
+    }
+}
+
+/// Counts of each of [`SEPARATORS`] in `line`, outside double quotes.
+fn separator_counts(line: &[u8]) -> [usize; 3] {
+    let mut counts = [0; 3];
+    let mut quoted = false;
+    for &b in line {
+        if b == b'"' {
+            quoted = !quoted;
+        } else if !quoted && let Some(i) = SEPARATORS.iter().position(|&s| s == b) {
+            counts[i] += 1;
+        }
+    }
+    counts
+}
+
+/// The separator counted most, the earlier of [`SEPARATORS`] on a tie; none if none was.
+fn most_used(counts: [usize; 3]) -> Option<u8> {
+    let best = (0..3).rev().max_by_key(|&i| counts[i])?;
+    (counts[best] > 0).then_some(SEPARATORS[best])
+}
+
+/// Reads the header line and picks its separator (`,` when it has none); returns the bytes
+/// read, which the reader gets back in front of the rest.
+fn detect(file: &mut BufReader<File>) -> std::io::Result<(u8, Vec<u8>)> {
+    let mut line = Vec::new();
+    file.by_ref()
+        .take(HEADER_SCAN)
+        .read_until(b'\n', &mut line)?;
+    let separator = most_used(separator_counts(&line)).unwrap_or(b',');
+    Ok((separator, line))
+}
+
+fn open(path: &Path, delimiter: Option<char>) -> Result<Table> {
     if path.is_dir() {
         return Err(data_error(
             path,
@@ -31,12 +91,21 @@ fn open(path: &Path) -> Result<Table> {
             "is a directory, not a CSV file".into(),
         ));
     }
-    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut file = BufReader::with_capacity(1 << 16, file);
+    let (delimiter, start) = match delimiter {
+        Some(c) => {
+            let byte = delimiter_byte(c).map_err(|m| Error::Usage(format!("--delimiter {m}")))?;
+            (byte, Vec::new())
+        }
+        None => detect(&mut file).map_err(|e| Error::io(path, e))?,
+    };
     // Flexible, so that a ragged row gets our message (with both counts) rather than csv's.
     let mut reader = ::csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)
-        .from_reader(std::io::BufReader::with_capacity(1 << 16, file));
+        .delimiter(delimiter)
+        .from_reader(Cursor::new(start).chain(file));
     let header: Vec<String> = reader
         .headers()
         .map_err(|e| data_error(path, Some(1), None, e.to_string()))?
@@ -51,7 +120,57 @@ fn open(path: &Path) -> Result<Table> {
             "is empty: expected a header row".into(),
         ));
     }
-    Ok(Table { reader, header })
+    check_unique(path, &header)?;
+    Ok(Table {
+        reader,
+        header,
+        delimiter,
+    })
+}
+
+/// Refuses a header that names a column twice: columns are found by name, so one of the two
+/// would be read in place of the other.
+fn check_unique(path: &Path, header: &[String]) -> Result<()> {
+    let mut seen = std::collections::HashMap::new();
+    for (i, name) in header.iter().enumerate() {
+        if let Some(first) = seen.insert(name.as_str(), i) {
+            let columns = format!("columns {} and {}", first + 1, i + 1);
+            let (column, message) = if name.is_empty() {
+                (
+                    None,
+                    format!("{columns} have no name; give each column its own"),
+                )
+            } else {
+                (
+                    Some(name.as_str()),
+                    format!("names {columns}; give each column its own name"),
+                )
+            };
+            return Err(data_error(path, Some(1), column, message));
+        }
+    }
+    Ok(())
+}
+
+/// Says which separator a header looks split by when its names still hold one that is not
+/// the separator in use: the likely reason a column was not found.
+fn separator_hint(table: &Table) -> String {
+    let mut counts = [0; 3];
+    for name in &table.header {
+        let found = separator_counts(name.as_bytes());
+        counts.iter_mut().zip(found).for_each(|(c, f)| *c += f);
+    }
+    if let Some(i) = SEPARATORS.iter().position(|&s| s == table.delimiter) {
+        counts[i] = 0;
+    }
+    match most_used(counts) {
+        Some(b'\t') => " (the header looks tab-separated: pass --delimiter tab)".into(),
+        Some(s) => format!(
+            " (the header looks `{0}`-separated: pass --delimiter '{0}')",
+            s as char
+        ),
+        None => String::new(),
+    }
 }
 
 fn no_rows(path: &Path) -> Error {
@@ -59,20 +178,22 @@ fn no_rows(path: &Path) -> Error {
 }
 
 /// The positions of the columns `names`, in that order.
-fn column_indices(path: &Path, header: &[String], names: &[String]) -> Result<Vec<usize>> {
+fn column_indices(path: &Path, table: &Table, names: &[String]) -> Result<Vec<usize>> {
     names
         .iter()
-        .map(|name| column_index(path, header, name))
+        .map(|name| column_index(path, table, name))
         .collect()
 }
 
-fn column_index(path: &Path, header: &[String], name: &str) -> Result<usize> {
-    header.iter().position(|h| h == name).ok_or_else(|| {
+fn column_index(path: &Path, table: &Table, name: &str) -> Result<usize> {
+    table.header.iter().position(|h| h == name).ok_or_else(|| {
+        let columns = table.header.join(", ");
+        let hint = separator_hint(table);
         data_error(
             path,
             Some(1),
             None,
-            format!("no column `{name}`; the columns are: {}", header.join(", ")),
+            format!("no column `{name}`; the columns are: {columns}{hint}"),
         )
     })
 }
@@ -154,6 +275,7 @@ fn for_each_row(
 /// Reads a training table: `target` is the column to predict; `features` the columns to learn
 /// from (every other column when `None`). With `drop_missing`, rows with an empty, NaN or
 /// infinite cell in a used column are skipped and counted; otherwise they are an error.
+/// `delimiter` separates fields; detected from the header line when `None`.
 ///
 /// Rows stream through one reused record into the numeric table, so memory stays close to
 /// the numbers' size (8 bytes a value) whatever the file's.
@@ -163,9 +285,10 @@ pub fn read_table(
     features: Option<&[String]>,
     task: Task,
     drop_missing: bool,
+    delimiter: Option<char>,
 ) -> Result<(Dataset, usize)> {
-    let mut table = open(path)?;
-    let target_index = column_index(path, &table.header, target)?;
+    let mut table = open(path, delimiter)?;
+    let target_index = column_index(path, &table, target)?;
     let feature_names: Vec<String> = match features {
         Some(names) => names.to_vec(),
         None => table
@@ -191,7 +314,7 @@ pub fn read_table(
             "is the target and cannot also be a feature".into(),
         ));
     }
-    let feature_indices = column_indices(path, &table.header, &feature_names)?;
+    let feature_indices = column_indices(path, &table, &feature_names)?;
 
     let mut values = Vec::new();
     let mut numbers = Vec::new();
@@ -313,10 +436,10 @@ impl Labels {
 }
 
 /// Reads the columns `names` (in that order) from a CSV file for prediction; other columns are
-/// ignored. Returns the values row-major.
-pub fn read_features(path: &Path, names: &[String]) -> Result<Vec<f64>> {
-    let mut table = open(path)?;
-    let indices = column_indices(path, &table.header, names)?;
+/// ignored; `delimiter` as in [`read_table`]. Returns the values row-major.
+pub fn read_features(path: &Path, names: &[String], delimiter: Option<char>) -> Result<Vec<f64>> {
+    let mut table = open(path, delimiter)?;
+    let indices = column_indices(path, &table, names)?;
     let mut values = Vec::new();
     for_each_row(path, &mut table, |line, record| {
         for (&i, name) in indices.iter().zip(names) {
@@ -332,21 +455,22 @@ pub fn read_features(path: &Path, names: &[String]) -> Result<Vec<f64>> {
 
 /// Reads labelled rows for scoring a trained run: the feature columns `names` and the
 /// `target` column; with `classes` (the run's labels) the target is a class label that must
-/// be one of them.
+/// be one of them; `delimiter` as in [`read_table`].
 pub fn read_labelled(
     path: &Path,
     names: &[String],
     target: &str,
     classes: Option<&[String]>,
+    delimiter: Option<char>,
 ) -> Result<Dataset> {
     let task = if classes.is_some() {
         Task::Classification
     } else {
         Task::Regression
     };
-    let mut table = open(path)?;
-    let target_index = column_index(path, &table.header, target)?;
-    let indices = column_indices(path, &table.header, names)?;
+    let mut table = open(path, delimiter)?;
+    let target_index = column_index(path, &table, target)?;
+    let indices = column_indices(path, &table, names)?;
     let mut values = Vec::new();
     let mut numbers = Vec::new();
     let mut labels = Vec::new();

@@ -31,6 +31,9 @@ pub struct DataConfig {
     pub target: Option<String>,
     /// Feature columns of the CSV file; every column but the target when unset.
     pub features: Option<Vec<String>>,
+    /// The CSV file's field separator; detected from its header line (`,`, `;` or tab) when
+    /// unset. Kept here so that a resumed run reads its file the same way.
+    pub delimiter: Option<char>,
     /// Number of points of a generated dataset.
     #[config(default = 1000)]
     pub samples: usize,
@@ -51,6 +54,9 @@ pub struct DataConfig {
 impl DataConfig {
     /// Checks that the fields describe one source.
     pub fn validate(&self) -> Result<()> {
+        if let Some(c) = self.delimiter {
+            csv::delimiter_byte(c).map_err(|m| Error::config("data.delimiter", m))?;
+        }
         match (&self.csv, &self.dataset) {
             (Some(_), _) if self.target.is_none() => Err(Error::config(
                 "data.target",
@@ -125,6 +131,7 @@ impl DataConfig {
                     self.features.as_deref(),
                     task,
                     self.drop_missing,
+                    self.delimiter,
                 )?
             }
             (None, Some(builtin)) => (
