@@ -1,7 +1,8 @@
 """The benchmark workloads in PyTorch, written the way a PyTorch user would write them.
 
 Each call runs one workload and prints one JSON line; `benches/peers/compare.py` runs this
-file alternately with nnlab's and Keras's and prints the table. float32, 2 threads.
+file alternately with nnlab's and Keras's and prints the table. float32, 2 threads; with
+TORCH_DEVICE=cuda the training workloads run on the GPU (benches/gpu/run.sh).
 
     python3 benches/peers/torch_workloads.py textbook|small-mlp|large-mlp
     python3 benches/peers/torch_workloads.py save DIR          # the small MLP, for predict
@@ -10,6 +11,7 @@ file alternately with nnlab's and Keras's and prints the table. float32, 2 threa
 
 import json
 import math
+import os
 import sys
 import time
 
@@ -19,21 +21,32 @@ from torch import nn
 
 torch.set_num_threads(2)
 torch.manual_seed(0)
+DEVICE = torch.device(os.environ.get("TORCH_DEVICE", "cpu"))
+
+
+def sync():
+    """Waits for queued GPU work, so that a timer measures it."""
+    if DEVICE.type == "cuda":
+        torch.cuda.synchronize()
 
 
 def fit(model, loss_fn, opt, x, y, epochs, batch):
     """Shuffled mini-batches from tensors already in memory; returns per-epoch seconds."""
+    model.to(DEVICE)
+    x, y = x.to(DEVICE), y.to(DEVICE)
     rows = x.shape[0]
     times = []
     for _ in range(epochs):
+        sync()
         start = time.perf_counter()
-        order = torch.randperm(rows)
+        order = torch.randperm(rows, device=DEVICE)
         x_epoch, y_epoch = x[order], y[order]
         for i in range(0, rows, batch):
             opt.zero_grad()
             loss = loss_fn(model(x_epoch[i : i + batch]), y_epoch[i : i + batch])
             loss.backward()
             opt.step()
+        sync()
         times.append(time.perf_counter() - start)
     return times
 
@@ -62,7 +75,7 @@ def textbook():
     times = fit(model, nn.MSELoss(), opt, x, y, 1000, 32)
     steps = 1000 * math.ceil(100 / 32)
     with torch.no_grad():
-        mse = nn.functional.mse_loss(model(x), y).item()
+        mse = nn.functional.mse_loss(model(x.to(DEVICE)), y.to(DEVICE)).item()
     return {"us_per_step": sum(times) / steps * 1e6, "steps": steps, "train_mse": mse}
 
 
