@@ -214,8 +214,8 @@ pub struct CompareArgs {
     pub quiet: bool,
 }
 
-/// What the experiment is, shared by `train` and `compare`: the config file and the flags that
-/// change it.
+/// What the experiment is, shared by `train`, `cv` and `compare`: the config file and the
+/// flags that change it.
 #[derive(Debug, Args)]
 pub struct ExperimentArgs {
     /// A JSON experiment config; fields it omits keep their defaults, flags override it.
