@@ -18,7 +18,7 @@ use nnlab::config::{BatchSize, ExperimentConfig, TrainingConfig};
 use nnlab::data::scale::{FeatureScaling, PreprocessConfig, TargetScaling};
 use nnlab::data::{Builtin, DataConfig, Dataset, TargetValues, synthetic};
 use nnlab::loss::{LossConfig, LossName};
-use nnlab::model::MlpConfig;
+use nnlab::models::MlpConfig;
 use nnlab::optim::{OptimizerConfig, OptimizerName};
 use nnlab::train::fit;
 use rand::rngs::StdRng;
@@ -76,7 +76,7 @@ fn experiment(
                 .with_features(FeatureScaling::None)
                 .with_target(TargetScaling::None),
         )
-        .with_model(model)
+        .with_model(model.into())
         .with_loss(LossConfig::new().with_name(loss))
         .with_optimizer(optimizer)
 }

@@ -11,12 +11,12 @@
 //! `cargo run --release --example classification [-- OUT_DIR] [--backend ndarray|wgpu]`
 
 use nnlab::backend::run_on;
-use nnlab::checkpoint::RunDir;
 use nnlab::cli::ExampleArgs;
 use nnlab::commands::{CvJob, TrainJob, describe};
 use nnlab::config::{ExperimentConfig, TrainingConfig};
 use nnlab::data::{Builtin, DataConfig};
 use nnlab::loss::{LossConfig, LossName};
+use nnlab::run_dir::RunDir;
 use nnlab::{Error, Result};
 
 fn main() {

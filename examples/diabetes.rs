@@ -12,11 +12,11 @@
 
 use nnlab::Result;
 use nnlab::backend::run_on;
-use nnlab::checkpoint::RunDir;
 use nnlab::cli::ExampleArgs;
 use nnlab::commands::{CvJob, TrainJob, describe};
 use nnlab::config::{ExperimentConfig, TrainingConfig};
 use nnlab::data::{Builtin, DataConfig};
+use nnlab::run_dir::RunDir;
 
 fn main() {
     let (out, backend) = ExampleArgs::parse_or("artifacts/diabetes");

@@ -10,11 +10,11 @@
 use nnlab::backend::run_on;
 use nnlab::cli::ExampleArgs;
 use nnlab::commands::CompareJob;
-use nnlab::compare::CompareConfig;
 use nnlab::config::{ExperimentConfig, TrainingConfig};
 use nnlab::data::scale::{FeatureScaling, PreprocessConfig, TargetScaling};
 use nnlab::data::{Builtin, DataConfig};
-use nnlab::model::MlpConfig;
+use nnlab::lab::compare::CompareConfig;
+use nnlab::models::MlpConfig;
 
 fn main() {
     let (out, backend) = ExampleArgs::parse_or("artifacts/optimizers");
@@ -22,7 +22,7 @@ fn main() {
     // One neuron, MSE, batch 32, 100 epochs, seed 42, on the raw numbers as the textbook.
     let base = ExperimentConfig::new()
         .with_data(DataConfig::new().with_dataset(Some(Builtin::Linear)))
-        .with_model(MlpConfig::new().with_hidden(vec![]))
+        .with_model(MlpConfig::new().with_hidden(vec![]).into())
         .with_training(TrainingConfig::new().with_epochs(100))
         .with_preprocess(
             PreprocessConfig::new()

@@ -23,16 +23,16 @@ use std::path::PathBuf;
 use burn::tensor::ElementConversion;
 use burn::tensor::backend::AutodiffBackend;
 use nnlab::backend::{BackendJob, BackendName, run_on};
-use nnlab::checkpoint::{RunDir, RunInfo};
 use nnlab::cli::ExampleArgs;
 use nnlab::config::{BatchSize, ExperimentConfig, TrainingConfig};
 use nnlab::data::scale::{FeatureScaling, PreprocessConfig, TargetScaling};
 use nnlab::data::{Builtin, DataConfig, TargetValues, synthetic};
+use nnlab::eval::predict::{Predictions, predict};
 use nnlab::loss::{LossConfig, LossName};
-use nnlab::model::MlpConfig;
+use nnlab::models::{MlpConfig, Network};
 use nnlab::optim::{OptimizerConfig, OptimizerName};
-use nnlab::predict::{Predictions, predict};
 use nnlab::reference::least_squares_line;
+use nnlab::run_dir::{RunDir, RunInfo};
 use nnlab::train::fit;
 use nnlab::{Error, Result};
 use serde_json::{Map, json};
@@ -57,7 +57,8 @@ impl BackendJob for Textbook {
                 MlpConfig::new()
                     .with_input_size(1)
                     .with_hidden(vec![])
-                    .with_output_size(1),
+                    .with_output_size(1)
+                    .into(),
             )
             .with_loss(LossConfig::new().with_name(LossName::Mse))
             .with_optimizer(
@@ -88,7 +89,10 @@ impl BackendJob for Textbook {
         );
 
         let trained = fit::<B>(&config, &data, &device, None, true)?;
-        let layer = &trained.model.layers[0];
+        let Network::Mlp(mlp) = &trained.model else {
+            unreachable!("the config builds an MLP")
+        };
+        let layer = &mlp.layers[0];
         let w: f64 = layer.weight.val().into_scalar().elem();
         let b: f64 = layer
             .bias

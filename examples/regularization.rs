@@ -16,10 +16,10 @@
 use nnlab::backend::run_on;
 use nnlab::cli::ExampleArgs;
 use nnlab::commands::CompareJob;
-use nnlab::compare::{CompareConfig, Regularizer};
 use nnlab::config::{BatchSize, ExperimentConfig, TrainingConfig};
 use nnlab::data::{Builtin, DataConfig};
-use nnlab::model::MlpConfig;
+use nnlab::lab::compare::{CompareConfig, Regularizer};
+use nnlab::models::MlpConfig;
 use nnlab::optim::{OptimizerConfig, OptimizerName};
 
 fn main() {
@@ -31,7 +31,7 @@ fn main() {
                 .with_samples(60)
                 .with_noise(0.3),
         )
-        .with_model(MlpConfig::new().with_hidden(vec![256, 256]))
+        .with_model(MlpConfig::new().with_hidden(vec![256, 256]).into())
         .with_optimizer(
             OptimizerConfig::new()
                 .with_name(OptimizerName::Adam)
@@ -67,7 +67,7 @@ fn main() {
     println!("a wide MLP on 30 noisy sine points (30 more for validation), on {backend}\n");
     print!("{}", comparison.table());
     println!("\nsaved history.csv and curves.png to {}", out.display());
-    let final_valid = |r: &nnlab::compare::VariantRun| {
+    let final_valid = |r: &nnlab::lab::compare::VariantRun| {
         r.points
             .last()
             .and_then(|p| p.valid_loss)

@@ -16,9 +16,9 @@ use crate::data::DataConfig;
 use crate::data::scale::PreprocessConfig;
 use crate::error::{Error, Result};
 use crate::loss::{LossConfig, LossName, Task};
-use crate::model::MlpConfig;
+use crate::models::ModelConfig;
 use crate::optim::OptimizerConfig;
-use crate::schedule::ScheduleConfig;
+use crate::optim::schedule::ScheduleConfig;
 
 /// Rows per gradient step: a number, or `full` for batch gradient descent over the whole
 /// training set.
@@ -202,8 +202,8 @@ pub struct ExperimentConfig {
     pub data: DataConfig,
     #[config(default = "PreprocessConfig::new()")]
     pub preprocess: PreprocessConfig,
-    #[config(default = "MlpConfig::new()")]
-    pub model: MlpConfig,
+    #[config(default = "ModelConfig::default()")]
+    pub model: ModelConfig,
     #[config(default = "LossConfig::new()")]
     pub loss: LossConfig,
     #[config(default = "OptimizerConfig::new()")]
@@ -228,7 +228,7 @@ impl ExperimentConfig {
         self.optimizer.validate()?;
         self.schedule.validate(self.optimizer.learning_rate)?;
         self.training.validate()?;
-        let layers = self.model.hidden.len() + 1;
+        let layers = self.model.layers();
         if let Some(&i) = self.training.freeze.iter().find(|&&i| i >= layers) {
             return Err(Error::config(
                 "training.freeze",
@@ -259,7 +259,7 @@ impl ExperimentConfig {
         let params = self.model.parameters();
         let copies = 3.0 + self.optimizer.state_tensors() as f64;
         crate::memory::check(
-            "model.hidden",
+            self.model.size_field(),
             &format!(
                 "a model of {params} parameters trained with {}",
                 self.optimizer.name.as_str()
@@ -279,7 +279,13 @@ impl ExperimentConfig {
         })?;
         let loss_given = user.pointer("/loss/name").is_some();
         let mut merged = serde_json::to_value(ExperimentConfig::new()).expect("config serializes");
+        // Another family's fields overlay that family's defaults, not the MLP's.
+        if let Some(kind) = user.pointer("/model/kind") {
+            merged["model"] = ModelConfig::default_value(kind)?;
+        }
         merge(&mut merged, user, "")?;
+        let model = ModelConfig::from_value(merged["model"].take())?;
+        merged["model"] = serde_json::to_value(model).expect("model config serializes");
         let mut config: ExperimentConfig =
             serde_path_to_error::deserialize(merged).map_err(|e| {
                 Error::config(e.path().to_string(), format!("is invalid: {}", e.inner()))

@@ -1,33 +1,28 @@
 //! nnlab: the mathematics of neural networks, runnable, on Burn.
 //!
-//! Data flows one way: a [`data`] source becomes a [`data::Dataset`], [`train::fit`] runs the
-//! [`model`] and [`loss`] through an [`optim`] optimizer batch by batch, and [`checkpoint`]
-//! writes the run directory that `predict`, `info` and `--resume` read back. Everything is
-//! generic over the Burn backend; only [`backend`] names one.
+//! Data flows one way: a [`data`] source becomes a [`data::Dataset`], [`train::fit`] runs a
+//! [`models`] network and a [`loss`] through an [`optim`] optimizer batch by batch, [`eval`]
+//! measures it, and [`run_dir`] writes the run directory that `predict`, `info` and `--resume`
+//! read back; [`plot`] draws it. [`lab`] builds experiments (cross-validation, comparisons,
+//! gradient checks) on training; [`cli`] and [`commands`] are the program around it all.
+//! Everything is generic over the Burn backend; only [`backend`] names one.
 
 pub mod backend;
-pub mod checkpoint;
 pub mod cli;
 pub mod commands;
-pub mod compare;
 pub mod config;
-pub mod cv;
 pub mod data;
 pub mod error;
-pub mod export;
-pub mod figures;
-pub mod gradcheck;
+pub mod eval;
 pub mod interrupt;
-pub mod lock;
+pub mod lab;
 pub mod loss;
 pub mod memory;
-pub mod metrics;
-pub mod model;
+pub mod models;
 pub mod optim;
-pub mod predict;
+pub mod plot;
 pub mod reference;
-pub mod report;
-pub mod schedule;
+pub mod run_dir;
 pub mod train;
 
 pub use error::{Error, Result};

@@ -15,7 +15,7 @@ use burn::tensor::{Int, Tensor};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::model::Mlp;
+use crate::models::Network;
 
 /// What the model predicts: numbers or classes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -117,15 +117,14 @@ impl LossConfig {
 
     /// The penalty λ₁ Σ|w| + λ₂ Σw² over the weight matrices of `model`, or `None` when both
     /// λ are 0.
-    pub fn penalty<B: Backend>(&self, model: &Mlp<B>) -> Option<Tensor<B, 1>> {
+    pub fn penalty<B: Backend>(&self, model: &Network<B>) -> Option<Tensor<B, 1>> {
         if self.l1 == 0.0 && self.l2 == 0.0 {
             return None;
         }
         model
-            .layers
-            .iter()
-            .map(|layer| {
-                let w = layer.weight.val();
+            .weights()
+            .into_iter()
+            .map(|w| {
                 let mut term = w.clone().square().sum().mul_scalar(self.l2);
                 if self.l1 > 0.0 {
                     term = term + w.abs().sum().mul_scalar(self.l1);

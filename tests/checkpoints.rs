@@ -4,10 +4,10 @@
 
 use burn::tensor::backend::AutodiffBackend;
 use nnlab::backend::BackendName;
-use nnlab::checkpoint::{RunDir, RunInfo};
 use nnlab::config::ExperimentConfig;
 use nnlab::data::Dataset;
-use nnlab::predict::predict;
+use nnlab::eval::predict::predict;
+use nnlab::run_dir::{RunDir, RunInfo};
 use nnlab::train::fit;
 
 mod common;
@@ -140,7 +140,7 @@ fn weights_that_do_not_fit_the_config_are_refused() {
     let run = common::save_run(dir.path(), BackendName::Ndarray, &config, &data, &trained);
 
     let (mut config, _) = run.load_meta().unwrap();
-    config.model.hidden = vec![8, 3];
+    common::mlp_config(&mut config).hidden = vec![8, 3];
     let error = run
         .load_model::<Inner>(&config, &device)
         .unwrap_err()

@@ -5,9 +5,9 @@
 use std::path::Path;
 
 use burn::tensor::backend::AutodiffBackend;
-use nnlab::checkpoint::RunDir;
 use nnlab::data::synthetic;
-use nnlab::predict::{Predictions, predict};
+use nnlab::eval::predict::{Predictions, predict};
+use nnlab::run_dir::RunDir;
 use predicates::prelude::*;
 
 mod common;

@@ -9,9 +9,9 @@ use std::path::Path;
 
 use burn::module::AutodiffModule;
 use burn::tensor::backend::AutodiffBackend;
-use nnlab::compare::{CompareConfig, Comparison, compare};
 use nnlab::config::{BatchSize, TrainLoss};
 use nnlab::data::synthetic;
+use nnlab::lab::compare::{CompareConfig, Comparison, compare};
 use nnlab::optim::OptimizerName;
 use nnlab::train::fit;
 

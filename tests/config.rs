@@ -6,6 +6,7 @@ use std::path::Path;
 
 use nnlab::Error;
 use nnlab::config::{BatchSize, ExperimentConfig};
+use nnlab::models::{MlpConfig, ModelConfig};
 use nnlab::optim::OptimizerName;
 
 fn parse(json: &str) -> Result<ExperimentConfig, Error> {
@@ -23,7 +24,10 @@ fn config_error(json: &str) -> (String, String) {
 #[test]
 fn round_trip_keeps_every_field() {
     let mut config = ExperimentConfig::new();
-    config.model.hidden = vec![8, 4];
+    let ModelConfig::Mlp(mlp) = &mut config.model else {
+        unreachable!("the default model is an MLP")
+    };
+    mlp.hidden = vec![8, 4];
     config.optimizer.name = OptimizerName::Rmsprop;
     config.optimizer.rmsprop.centered = true;
     config.training.batch_size = BatchSize::Full;
@@ -45,7 +49,11 @@ fn a_partial_file_keeps_the_defaults() {
     assert_eq!(config.optimizer.learning_rate, 0.001);
     assert_eq!(config.training.batch_size, BatchSize::Rows(8));
     assert_eq!(config.training.epochs, 150);
-    assert_eq!(config.model.hidden, [64]);
+    assert_eq!(
+        config.model,
+        ModelConfig::Mlp(MlpConfig::new()),
+        "hidden [64] and the rest"
+    );
 }
 
 #[test]

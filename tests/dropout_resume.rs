@@ -25,8 +25,8 @@ fn dropout_runs_resume_exactly_and_batch_norm_survives_a_checkpoint() {
     let device = Default::default();
     let data = synthetic::moons(200, 0.2, 1);
     let mut config = common::moons(10);
-    config.model.dropout = vec![0.3];
-    config.model.batch_norm = true;
+    config.model.set_dropout(0.3);
+    config.model.set_batch_norm();
     let whole = fit::<Cpu>(&config, &data, &device, None, false).unwrap();
 
     let dir = tempfile::tempdir().unwrap();

@@ -9,10 +9,10 @@ use std::cell::Cell;
 use std::path::Path;
 
 use burn::tensor::backend::AutodiffBackend;
-use nnlab::checkpoint::RunDir;
 use nnlab::config::ExperimentConfig;
 use nnlab::data::csv::{read_features, read_table};
 use nnlab::loss::Task;
+use nnlab::run_dir::RunDir;
 use proptest::prelude::*;
 
 mod common;

@@ -282,14 +282,14 @@ fn regularization_flags_reach_the_saved_config() {
 
 /// The weights of a run's chosen model, layer by layer.
 fn layer_weights(run: &Path) -> Vec<Vec<f32>> {
-    use nnlab::checkpoint::RunDir;
+    use nnlab::run_dir::RunDir;
     type Inner = burn_ndarray::NdArray<f32>;
     let dir = RunDir::new(run);
     let (config, info) = dir.load_meta().unwrap();
     let model = dir
         .load_chosen::<Inner>(&config, &info, false, &Default::default())
         .unwrap();
-    model
+    common::mlp(&model)
         .layers
         .iter()
         .map(|l| l.weight.val().into_data().to_vec().unwrap())

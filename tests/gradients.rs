@@ -4,9 +4,9 @@
 #![cfg(feature = "ndarray")]
 
 use nnlab::data::{Dataset, TargetValues, synthetic};
-use nnlab::gradcheck::gradcheck;
+use nnlab::lab::gradcheck::gradcheck;
 use nnlab::loss::{LossConfig, LossName};
-use nnlab::model::{Activation, MlpConfig};
+use nnlab::models::{Activation, Family, MlpConfig, Network};
 use nnlab::reference::linear_mse_gradient;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
@@ -39,7 +39,7 @@ fn table(classes: bool) -> Dataset {
 /// names of the tensors checked.
 fn checked(model: MlpConfig, loss: LossName, what: &str) -> Vec<String> {
     let data = table(loss == LossName::CrossEntropy);
-    let model = model.with_input_size(3).init::<F64>(5, &Default::default());
+    let model = Network::Mlp(model.with_input_size(3).init::<F64>(5, &Default::default()));
     let checks = gradcheck(
         &model,
         &LossConfig::new().with_name(loss),

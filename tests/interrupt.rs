@@ -11,7 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use burn::tensor::backend::AutodiffBackend;
-use nnlab::checkpoint::RunDir;
+use nnlab::run_dir::RunDir;
 
 mod common;
 use common::Cpu;

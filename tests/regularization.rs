@@ -9,7 +9,7 @@ use burn::tensor::{Tensor, TensorData};
 use nnlab::config::BatchSize;
 use nnlab::data::synthetic;
 use nnlab::loss::LossConfig;
-use nnlab::model::{Activation, MlpConfig};
+use nnlab::models::{Activation, Family, MlpConfig, Network};
 use nnlab::optim::OptimizerName;
 use nnlab::train::fit;
 
@@ -121,7 +121,10 @@ fn penalties_have_the_textbook_gradients() {
         .init::<Cpu>(3, &device);
     let w: Vec<f32> = values(model.layers[0].weight.val());
     let grad_of = |config: LossConfig| {
-        let grads = config.penalty(&model).unwrap().backward();
+        let grads = config
+            .penalty(&Network::Mlp(model.clone()))
+            .unwrap()
+            .backward();
         let g = model.layers[0].weight.grad(&grads).unwrap();
         let bias = model.layers[0].bias.as_ref().unwrap().grad(&grads);
         assert!(bias.is_none(), "biases are not penalized");
@@ -138,7 +141,7 @@ fn penalties_have_the_textbook_gradients() {
             "∂(λΣ|w|)/∂w = λ sign w"
         );
     }
-    assert!(LossConfig::new().penalty(&model).is_none());
+    assert!(LossConfig::new().penalty(&Network::Mlp(model)).is_none());
 }
 
 #[test]
@@ -149,7 +152,7 @@ fn an_l2_penalty_shrinks_the_weights() {
         let mut config = common::textbook(OptimizerName::Sgd, 0.1, 50, BatchSize::Full);
         config.loss.l2 = l2;
         let trained = fit::<Cpu>(&config, &data, &device, None, false).unwrap();
-        f64::from(values(trained.model.layers[0].weight.val())[0]).abs()
+        f64::from(values(common::mlp(&trained.model).layers[0].weight.val())[0]).abs()
     };
     let (free, shrunk) = (norm(0.0), norm(1.0));
     assert!(

@@ -7,7 +7,7 @@ use std::f64::consts::PI;
 use nnlab::config::BatchSize;
 use nnlab::data::synthetic;
 use nnlab::optim::OptimizerName;
-use nnlab::schedule::{ClipBy, ClipConfig, ScheduleConfig, ScheduleName};
+use nnlab::optim::schedule::{ClipBy, ClipConfig, ScheduleConfig, ScheduleName};
 use nnlab::train::fit;
 
 mod common;

@@ -9,7 +9,7 @@ use burn::optim::{GradientsParams, Optimizer};
 use burn::tensor::{Tensor, TensorData};
 use nnlab::config::ExperimentConfig;
 use nnlab::loss::Targets;
-use nnlab::model::Mlp;
+use nnlab::models::Network;
 use nnlab::optim::{OptimizerConfig, OptimizerName, WithOptimizer};
 
 mod common;
@@ -180,16 +180,16 @@ impl Reference {
 
 /// Runs K steps of Burn's optimizer on the problem, returning the parameters after each.
 struct BurnSteps {
-    model: Mlp<Cpu>,
+    model: Network<Cpu>,
     x: Tensor<Cpu, 2>,
     y: Targets<Cpu>,
     config: ExperimentConfig,
 }
 
-impl WithOptimizer<Cpu, Mlp<Cpu>> for BurnSteps {
+impl WithOptimizer<Cpu, Network<Cpu>> for BurnSteps {
     type Output = Vec<Vec<f64>>;
 
-    fn run<O: Optimizer<Mlp<Cpu>, Cpu>>(self, mut optim: O) -> Self::Output {
+    fn run<O: Optimizer<Network<Cpu>, Cpu>>(self, mut optim: O) -> Self::Output {
         let loss = self.config.loss.init(&Default::default());
         let mut model = self.model;
         (0..STEPS)
@@ -207,9 +207,10 @@ fn check(optimizer: OptimizerConfig) {
     let device = Default::default();
     let config = common::textbook(OptimizerName::Gd, 0.1, 1, nnlab::config::BatchSize::Full)
         .with_model(
-            nnlab::model::MlpConfig::new()
+            nnlab::models::MlpConfig::new()
                 .with_input_size(2)
-                .with_hidden(vec![]),
+                .with_hidden(vec![])
+                .into(),
         )
         .with_optimizer(optimizer);
     config.validate().unwrap();
@@ -225,7 +226,7 @@ fn check(optimizer: OptimizerConfig) {
         )),
         config: config.clone(),
     };
-    let burn_steps = config.optimizer.dispatch::<Cpu, Mlp<Cpu>, _>(job);
+    let burn_steps = config.optimizer.dispatch::<Cpu, Network<Cpu>, _>(job);
     let mut reference = Reference::default();
     for (k, burn) in burn_steps.iter().enumerate() {
         reference.step(&config.optimizer, &mut p);

@@ -12,8 +12,8 @@ use burn::tensor::Tensor;
 use burn::tensor::backend::AutodiffBackend;
 use nnlab::backend::{BackendName, Wgpu};
 use nnlab::config::BatchSize;
+use nnlab::eval::predict::{Predictions, predict};
 use nnlab::optim::OptimizerName;
-use nnlab::predict::{Predictions, predict};
 use nnlab::train::fit;
 
 mod common;

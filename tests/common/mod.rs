@@ -3,16 +3,18 @@
 
 use std::path::Path;
 
+use burn::module::{Module, ModuleVisitor, Param};
+use burn::tensor::Tensor;
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use nnlab::backend::BackendName;
-use nnlab::checkpoint::{RunDir, RunInfo};
 use nnlab::config::{BatchSize, ExperimentConfig, TrainingConfig};
 use nnlab::data::scale::{FeatureScaling, PreprocessConfig, Scaler, TargetScaling};
 use nnlab::data::{Builtin, DataConfig, Dataset, TargetValues, synthetic};
+use nnlab::eval::predict::{Predictions, predict};
 use nnlab::loss::{LossConfig, LossName};
-use nnlab::model::{Activation, Mlp, MlpConfig};
+use nnlab::models::{Activation, Mlp, MlpConfig, ModelConfig, Network};
 use nnlab::optim::{OptimizerConfig, OptimizerName};
-use nnlab::predict::{Predictions, predict};
+use nnlab::run_dir::{RunDir, RunInfo};
 use nnlab::train::Trained;
 
 /// The CPU backend with autodiff.
@@ -32,7 +34,8 @@ pub fn textbook(
             MlpConfig::new()
                 .with_input_size(1)
                 .with_hidden(vec![])
-                .with_output_size(1),
+                .with_output_size(1)
+                .into(),
         )
         .with_loss(LossConfig::new().with_name(LossName::Mse))
         .with_optimizer(
@@ -67,7 +70,8 @@ pub fn moons(epochs: usize) -> ExperimentConfig {
                 .with_input_size(2)
                 .with_hidden(vec![8, 8])
                 .with_activation(Activation::Tanh)
-                .with_output_size(2),
+                .with_output_size(2)
+                .into(),
         )
         .with_loss(LossConfig::new().with_name(LossName::CrossEntropy))
         .with_optimizer(
@@ -114,7 +118,7 @@ pub fn values(data: &Dataset) -> Vec<f64> {
 
 /// MSE of a regression model on a dataset (read unscaled), computed in f64 from its
 /// predictions.
-pub fn mse<B: Backend>(model: &Mlp<B>, data: &Dataset, device: &B::Device) -> f64 {
+pub fn mse<B: Backend>(model: &Network<B>, data: &Dataset, device: &B::Device) -> f64 {
     let Predictions::Values(pred) = predict(
         model,
         LossName::Mse,
@@ -134,31 +138,19 @@ pub fn mse<B: Backend>(model: &Mlp<B>, data: &Dataset, device: &B::Device) -> f6
         / y.len() as f64
 }
 
-/// Every weight and bias of a model, flattened in layer order (exactly, as `f64`).
-pub fn parameters<B: Backend>(model: &Mlp<B>) -> Vec<f64> {
-    model
-        .layers
-        .iter()
-        .flat_map(|layer| {
-            let mut p: Vec<f64> = layer
-                .weight
-                .val()
-                .into_data()
-                .convert::<f64>()
-                .to_vec()
-                .unwrap();
-            if let Some(bias) = &layer.bias {
-                p.extend(
-                    bias.val()
-                        .into_data()
-                        .convert::<f64>()
-                        .to_vec::<f64>()
-                        .unwrap(),
-                );
-            }
-            p
-        })
-        .collect()
+/// Every tensor of a model (weights, biases, batch-norm parameters and statistics),
+/// flattened in module order (exactly, as `f64`).
+pub fn parameters<B: Backend, M: Module<B>>(model: &M) -> Vec<f64> {
+    struct Flatten(Vec<f64>);
+    impl<B: Backend> ModuleVisitor<B> for Flatten {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
+            let values = param.val().into_data().convert::<f64>();
+            self.0.extend(values.to_vec::<f64>().unwrap());
+        }
+    }
+    let mut flatten = Flatten(Vec::new());
+    model.visit(&mut flatten);
+    flatten.0
 }
 
 /// Largest absolute difference between two lists of the same length.
@@ -209,4 +201,20 @@ pub fn predicted_rows(run: &Path, input: &Path) -> Vec<Vec<String>> {
         .skip(1)
         .map(|l| l.split(',').map(String::from).collect())
         .collect()
+}
+
+/// The MLP inside a network that tests built as one.
+pub fn mlp<B: Backend>(network: &Network<B>) -> &Mlp<B> {
+    match network {
+        Network::Mlp(mlp) => mlp,
+        other => panic!("expected an MLP, got {other:?}"),
+    }
+}
+
+/// The MLP section of a config that tests built as one.
+pub fn mlp_config(config: &mut ExperimentConfig) -> &mut MlpConfig {
+    match &mut config.model {
+        ModelConfig::Mlp(mlp) => mlp,
+        other => panic!("expected an MLP config, got {other:?}"),
+    }
 }

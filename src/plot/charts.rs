@@ -8,8 +8,8 @@ use plotters::coord::Shift;
 use plotters::element::Rectangle;
 use plotters::prelude::*;
 
-use crate::checkpoint::write_atomic;
 use crate::error::{Error, Result};
+use crate::run_dir::record::write_atomic;
 
 /// One line of a loss plot.
 #[derive(Clone, Debug)]

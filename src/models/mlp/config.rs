@@ -1,70 +1,16 @@
-//! The multilayer perceptron: a stack of `y = f(Wᵀx + b)` layers, each hidden one optionally
-//! batch-normalized before `f` and followed by dropout:
-//! `h ← dropout_p(f(BN(Wᵀh + b)))`, with BN(z) = γ (z − μ_B)/√(σ²_B + ε) + β over the batch
-//! while training (running averages of μ and σ² updated with momentum 0.1, Burn's default) and
-//! with the running averages in evaluation; dropout zeroes each unit with probability p and
-//! scales the rest by 1/(1 − p) while training, and does nothing in evaluation.
-//!
-//! With no hidden layers the model is the textbook's single neuron, `y = wᵀx + b` (the output
-//! layer is always linear; the loss decides how its values are read: as numbers for
-//! regression, as logits for classification).
+//! The perceptron's hyperparameters, checked before a model is built.
 
 use burn::config::Config;
-use burn::module::{Module, Param};
-use burn::nn::{BatchNorm, BatchNormConfig, Dropout, DropoutConfig, Linear};
+use burn::module::Param;
+use burn::nn::{BatchNormConfig, DropoutConfig, Linear};
 use burn::tensor::backend::Backend;
-use burn::tensor::{Tensor, TensorData, activation};
+use burn::tensor::{Tensor, TensorData};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
-use serde::{Deserialize, Serialize};
 
+use super::Mlp;
 use crate::error::{Error, Result};
-
-/// The non-linearity `f` applied after each hidden layer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "snake_case")]
-#[value(rename_all = "snake_case")]
-pub enum Activation {
-    /// f(z) = z
-    Identity,
-    /// f(z) = 1 / (1 + e^(−z))
-    Sigmoid,
-    /// f(z) = tanh z
-    Tanh,
-    /// f(z) = max(0, z)
-    Relu,
-    /// f(z) = z for z > 0, 0.01·z otherwise (Burn's default slope)
-    #[value(alias = "leaky-relu")]
-    #[serde(alias = "leaky-relu")]
-    LeakyRelu,
-    /// f(z) = z·Φ(z), Φ the standard normal CDF
-    Gelu,
-}
-
-impl Activation {
-    /// Applies `f` element-wise.
-    pub fn forward<B: Backend, const D: usize>(self, z: Tensor<B, D>) -> Tensor<B, D> {
-        match self {
-            Activation::Identity => z,
-            // 1 / (1 + e^(−z)) in the backend's precision: Burn's own sigmoid rounds through
-            // f32 on every backend, which would spoil f64 gradient checks.
-            Activation::Sigmoid => z.neg().exp().add_scalar(1.0).recip(),
-            Activation::Tanh => activation::tanh(z),
-            Activation::Relu => activation::relu(z),
-            Activation::LeakyRelu => activation::leaky_relu(z, 0.01),
-            // z·Φ(z) = z (1 + erf(z/√2)) / 2 from tensor ops, so autodiff differentiates the exact
-            // GELU: Burn 0.21's own gelu backward is the derivative of the tanh approximation.
-            // 1/√2 comes as a one-element tensor in the backend's precision: a scalar operand
-            // would be rounded to f32 in the forward pass but not in the backward one.
-            Activation::Gelu => {
-                let inv_sqrt2 = TensorData::new(vec![std::f64::consts::FRAC_1_SQRT_2], [1]);
-                let inv_sqrt2 = Tensor::<B, 1>::from_data(inv_sqrt2, &z.device()).reshape([1; D]);
-                let phi = z.clone().mul(inv_sqrt2).erf().add_scalar(1.0);
-                z.mul(phi).div_scalar(2.0)
-            }
-        }
-    }
-}
+use crate::models::{Activation, ModelFlags};
 
 /// Shape of the perceptron. `hidden = []` is the single neuron.
 #[derive(Config, Debug, PartialEq)]
@@ -168,6 +114,43 @@ impl MlpConfig {
         dense.saturating_add(norms)
     }
 
+    /// One line for `nnlab info`, e.g. `4 → 16 → 3 (relu activation)`.
+    pub fn describe(&self) -> String {
+        let sizes: Vec<String> = self.sizes().iter().map(usize::to_string).collect();
+        let kind = if self.hidden.is_empty() {
+            " (a single linear neuron)".to_string()
+        } else {
+            let name = serde_json::to_value(self.activation).unwrap_or_default();
+            format!(" ({} activation)", name.as_str().unwrap_or_default())
+        };
+        sizes.join(" → ") + &kind
+    }
+
+    /// Applies the command line's model flags.
+    pub fn apply(&mut self, flags: &ModelFlags) -> Result<()> {
+        flags.refuse(
+            "mlp",
+            &[
+                ("--image", flags.image.is_some()),
+                ("--conv", flags.conv.is_some()),
+                ("--kernel", flags.kernel.is_some()),
+                ("--pool", flags.pool.is_some()),
+                ("--dense", flags.dense.is_some()),
+            ],
+        )?;
+        if let Some(hidden) = &flags.hidden {
+            self.hidden = hidden.clone();
+        }
+        if let Some(activation) = flags.activation {
+            self.activation = activation;
+        }
+        if let Some(dropout) = &flags.dropout {
+            self.dropout = dropout.clone();
+        }
+        self.batch_norm |= flags.batch_norm;
+        Ok(())
+    }
+
     /// Builds the model with Glorot-uniform weights and zero biases (Keras's `Dense` default),
     /// drawn from `seed` on the host so that every backend starts from the same numbers.
     pub fn init<B: Backend>(&self, seed: u64, device: &B::Device) -> Mlp<B> {
@@ -212,48 +195,5 @@ impl MlpConfig {
             dropouts,
             activation: self.activation,
         }
-    }
-}
-
-/// A multilayer perceptron: hidden layers with `activation`, then a linear output layer.
-#[derive(Module, Debug)]
-pub struct Mlp<B: Backend> {
-    /// Hidden layers followed by the output layer.
-    pub layers: Vec<Linear<B>>,
-    /// One batch normalization per hidden layer, or none.
-    pub norms: Vec<BatchNorm<B>>,
-    /// One dropout per hidden layer, or none.
-    pub dropouts: Vec<Dropout>,
-    #[module(skip)]
-    pub activation: Activation,
-}
-
-impl<B: Backend> Mlp<B> {
-    /// The shape of each layer's weight matrix, `[in, out]`, input layer first.
-    pub fn shapes(&self) -> Vec<Vec<usize>> {
-        self.layers
-            .iter()
-            .map(|l| l.weight.dims().to_vec())
-            .collect()
-    }
-
-    /// Maps a batch `[rows, input_size]` to `[rows, output_size]`.
-    pub fn forward(&self, x: Tensor<B, 2>) -> Tensor<B, 2> {
-        let last = self.layers.len() - 1;
-        self.layers.iter().enumerate().fold(x, |h, (i, layer)| {
-            let z = layer.forward(h);
-            if i == last {
-                return z;
-            }
-            let z = match self.norms.get(i) {
-                Some(norm) => norm.forward(z),
-                None => z,
-            };
-            let h = self.activation.forward(z);
-            match self.dropouts.get(i) {
-                Some(dropout) => dropout.forward(h),
-                None => h,
-            }
-        })
     }
 }

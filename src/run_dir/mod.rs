@@ -13,12 +13,14 @@
 //! DIR/summary.json    the final numbers
 //! ```
 
+pub mod lock;
+pub mod record;
+pub mod safetensors;
+pub mod state;
+
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use burn::module::Module;
-use burn::record::{FullPrecisionSettings, NamedMpkBytesRecorder, Record, Recorder, RecorderError};
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -28,10 +30,11 @@ use crate::config::ExperimentConfig;
 use crate::data::Dataset;
 use crate::data::scale::Scaler;
 use crate::error::{Error, Result};
+use crate::eval::metrics::{EpochRecord, Evaluation};
 use crate::loss::Task;
-use crate::metrics::{EpochRecord, Evaluation};
-use crate::model::Mlp;
-use crate::train::{Best, PartialEpoch, Resume, Stop, Trained};
+use crate::models::Network;
+use record::{decode_network, encode_network, write_atomic, write_synced};
+use state::{Best, PartialEpoch, Resume, Stop, Trained};
 
 /// Version of the run-directory layout; a directory from another version is refused.
 pub const FORMAT_VERSION: u32 = 2;
@@ -99,59 +102,6 @@ impl RunInfo {
     }
 }
 
-type Bytes = NamedMpkBytesRecorder<FullPrecisionSettings>;
-
-/// Encodes a Burn record (weights or optimizer state) at full precision.
-pub fn encode<B: Backend, R: Record<B>>(record: R) -> Result<Vec<u8>> {
-    Recorder::<B>::record(&Bytes::default(), record, ())
-        .map_err(|e| Error::Training(format!("could not encode a record: {e}")))
-}
-
-/// Decodes a Burn record; `what` names it in the error.
-pub fn decode<B: Backend, R: Record<B>>(bytes: &[u8], device: &B::Device, what: &str) -> Result<R> {
-    // Burn panics on some damaged files (an invalid parameter id) instead of failing.
-    let loaded = crate::error::without_panics(|| {
-        Recorder::<B>::load(&Bytes::default(), bytes.to_vec(), device)
-    });
-    let detail = match loaded {
-        Some(Ok(record)) => return Ok(record),
-        None => "an invalid parameter".to_string(),
-        // Burn's messages run on with advice about old formats; the first line is the cause.
-        Some(Err(
-            RecorderError::Unknown(m)
-            | RecorderError::DeserializeError(m)
-            | RecorderError::FileNotFound(m),
-        )) => m.lines().next().unwrap_or_default().to_string(),
-    };
-    Err(Error::Decode(format!(
-        "the {what} could not be decoded ({detail}): the file is damaged or was not written by nnlab"
-    )))
-}
-
-/// Writes `bytes` to `path` through a temporary file in the same directory, flushed to disk
-/// and then renamed over the target, so readers see the old file or the new one, never half.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    write_synced(&tmp, bytes)
-        .and_then(|()| std::fs::rename(&tmp, path))
-        .map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            Error::io(path, e)
-        })
-}
-
-/// Writes `bytes` to `path` and flushes them to disk.
-fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let mut file = std::fs::File::create(path)?;
-    file.write_all(bytes)?;
-    file.sync_all()
-}
-
 /// Whether `run.json` records a checksum for the file `name`: the binary ones.
 fn is_checksummed(name: &str) -> bool {
     name.ends_with(".mpk")
@@ -217,7 +167,7 @@ impl RunDir {
         let mut summary = summary(info, trained);
         summary.extend(extra);
         let mut files = vec![
-            (MODEL, encode::<B, _>(trained.model.clone().into_record())?),
+            (MODEL, encode_network(&trained.model)?),
             (OPTIMIZER, trained.optimizer_state.clone()),
             (SCALER, pretty(&trained.scaler)),
             (METRICS, metrics_csv(&trained.history)?),
@@ -225,10 +175,7 @@ impl RunDir {
             (SUMMARY, pretty(&Value::Object(summary))),
         ];
         if let Some(best) = &trained.best {
-            files.push((
-                BEST,
-                encode::<B::InnerBackend, _>(best.model.clone().into_record())?,
-            ));
+            files.push((BEST, encode_network(&best.model)?));
         }
         let mut info = info.clone();
         info.checksums = files
@@ -364,14 +311,14 @@ impl RunDir {
         if let Some(classes) = &info.classes {
             let binary = config.loss.name == crate::loss::LossName::BinaryCrossEntropy;
             if (binary && classes.len() != 2)
-                || config.loss.name.output_size(classes.len()) != config.model.output_size
+                || config.loss.name.output_size(classes.len()) != config.model.output_size()
             {
                 return Err(Error::checkpoint(
                     self.file(CONFIG),
                     format!(
                         "describes {} output(s) for {} classes, which cannot name them; train \
                          the run again with --loss cross_entropy",
-                        config.model.output_size,
+                        config.model.output_size(),
                         classes.len()
                     ),
                 ));
@@ -385,7 +332,7 @@ impl RunDir {
         &self,
         config: &ExperimentConfig,
         device: &B::Device,
-    ) -> Result<Mlp<B>> {
+    ) -> Result<Network<B>> {
         self.load_weights(MODEL, config, device)
     }
 
@@ -397,7 +344,7 @@ impl RunDir {
         info: &RunInfo,
         last: bool,
         device: &B::Device,
-    ) -> Result<Mlp<B>> {
+    ) -> Result<Network<B>> {
         match info.best_epoch {
             Some(_) if !last => self.load_weights(BEST, config, device),
             _ => self.load_weights(MODEL, config, device),
@@ -409,12 +356,11 @@ impl RunDir {
         file: &str,
         config: &ExperimentConfig,
         device: &B::Device,
-    ) -> Result<Mlp<B>> {
-        let record = decode::<B, _>(&self.read(file)?, device, "weights")
-            .map_err(|e| Error::checkpoint(self.file(file), e))?;
-        let template: Mlp<B> = config.model.init(config.training.seed, device);
+    ) -> Result<Network<B>> {
+        let template: Network<B> = config.model.init(config.training.seed, device);
         let expected = template.shapes();
-        let model = template.load_record(record);
+        let model = decode_network(template, &self.read(file)?, device)
+            .map_err(|e| Error::checkpoint(self.file(file), e))?;
         let found = model.shapes();
         if found != expected {
             return Err(Error::checkpoint(

@@ -24,6 +24,8 @@
 //! (0.999 becomes 0.99900001…) and forms 1 − β and the bias corrections 1 − βᵗ in `f32`;
 //! `tests/update_rules.rs` pins these rules against an `f64` reference, step by step.
 
+pub mod schedule;
+
 use burn::config::Config;
 use burn::module::AutodiffModule;
 use burn::optim::adaptor::OptimizerAdaptor;
@@ -36,7 +38,7 @@ use burn::tensor::backend::AutodiffBackend;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::schedule::ClipConfig;
+use crate::optim::schedule::ClipConfig;
 
 /// The optimizer's name, as written in configs and on the command line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]

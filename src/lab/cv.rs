@@ -6,13 +6,13 @@ use std::path::Path;
 use burn::tensor::backend::AutodiffBackend;
 use serde::Serialize;
 
-use crate::checkpoint::write_atomic;
 use crate::config::ExperimentConfig;
 use crate::data::Dataset;
 use crate::error::{Error, Result};
+use crate::eval::metrics::{Evaluation, evaluate};
+use crate::eval::predict::predict;
 use crate::loss::Task;
-use crate::metrics::{Evaluation, evaluate};
-use crate::predict::predict;
+use crate::run_dir::record::write_atomic;
 use crate::train::{self, Stop, fit};
 
 /// One fold's result.

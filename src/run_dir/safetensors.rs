@@ -6,17 +6,21 @@
 //! the output layer last); with batch normalization `norms.{i}.weight`, `norms.{i}.bias`,
 //! `norms.{i}.running_mean`, `norms.{i}.running_var` for each hidden layer. The file's
 //! metadata holds the run's `config` and `scaler` as JSON, so the preprocessing travels too.
+//!
+//! A CNN's are `convs.{i}.weight` (`[out, in, kh, kw]`, as PyTorch's `Conv2d`), `convs.{i}.bias`,
+//! `norms.{i}.*` per convolution with batch normalization, and `dense.{i}.*` for its dense
+//! layers, the output layer last.
 
 use std::path::Path;
 
 use burn::tensor::backend::Backend;
 use burn_store::{BurnToPyTorchAdapter, ModuleSnapshot, PyTorchToBurnAdapter, SafetensorsStore};
 
-use crate::checkpoint::write_atomic;
 use crate::config::ExperimentConfig;
 use crate::data::scale::Scaler;
 use crate::error::{Error, Result};
-use crate::model::Mlp;
+use crate::models::{Network, each};
+use crate::run_dir::record::write_atomic;
 
 /// Metadata key of the config JSON.
 pub const CONFIG_KEY: &str = "nnlab.config";
@@ -26,7 +30,7 @@ pub const SCALER_KEY: &str = "nnlab.scaler";
 /// Writes `model` with its config and scaler to `path` (atomically).
 pub fn write_safetensors<B: Backend>(
     path: &Path,
-    model: &Mlp<B>,
+    model: &Network<B>,
     config: &ExperimentConfig,
     scaler: &Scaler,
 ) -> Result<()> {
@@ -38,22 +42,20 @@ pub fn write_safetensors<B: Backend>(
             serde_json::to_string(scaler).expect("scaler serializes"),
         );
     let fail = |e: String| Error::checkpoint(path, format!("could not encode SafeTensors: {e}"));
-    model
-        .save_into(&mut store)
-        .map_err(|e| fail(e.to_string()))?;
+    // Each family's own tensor names, without the enum's variant in front.
+    each!(model, m => m.save_into(&mut store)).map_err(|e| fail(e.to_string()))?;
     let bytes = store.get_bytes().map_err(|e| fail(e.to_string()))?;
     write_atomic(path, &bytes)
 }
 
 /// Loads the tensors of a SafeTensors file into `model` (shaped by the new run's config);
 /// every tensor the model has must be in the file with its shape, and nothing else.
-pub fn read_safetensors<B: Backend>(path: &Path, model: &mut Mlp<B>) -> Result<()> {
+pub fn read_safetensors<B: Backend>(path: &Path, model: &mut Network<B>) -> Result<()> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     let mut store = SafetensorsStore::from_bytes(Some(bytes))
         .with_from_adapter(PyTorchToBurnAdapter)
         .allow_partial(true);
-    let result = model
-        .load_from(&mut store)
+    let result = each!(model, m => m.load_from(&mut store))
         .map_err(|e| Error::checkpoint(path, format!("does not fit this model: {e}")))?;
     let mut problems = Vec::new();
     if !result.errors.is_empty() {

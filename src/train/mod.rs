@@ -3,7 +3,7 @@
 use std::io::IsTerminal;
 use std::time::Instant;
 
-use burn::module::{AutodiffModule, Module};
+use burn::module::AutodiffModule;
 use burn::optim::{GradientsParams, Optimizer};
 use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::{ElementConversion, Int, Tensor, TensorData};
@@ -11,138 +11,20 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
-use serde::{Deserialize, Serialize};
 
-use crate::checkpoint::{decode, encode};
+use crate::run_dir::record::{decode, encode};
+// What `fit` takes and returns; the run directory stores the same types.
 use crate::config::{ExperimentConfig, TrainLoss};
 use crate::data::scale::Scaler;
 use crate::data::split::{self, Split};
 use crate::data::{Dataset, TargetValues};
 use crate::error::{Error, Result};
+use crate::eval::metrics::{EpochRecord, evaluate};
+use crate::eval::predict::{Predictions, predict};
 use crate::loss::{Loss, Targets};
-use crate::metrics::{EpochRecord, Evaluation, evaluate};
-use crate::model::Mlp;
+use crate::models::Network;
 use crate::optim::WithOptimizer;
-use crate::predict::{Predictions, predict};
-
-/// Where a resumed run left off, or (with no optimizer state and no history) the weights a
-/// new run starts from (`--init-from`).
-pub struct Resume<B: AutodiffBackend> {
-    pub model: Mlp<B>,
-    /// The optimizer's state as saved by [`Trained::optimizer_state`]; `None` starts the
-    /// optimizer afresh.
-    pub optimizer_state: Option<Vec<u8>>,
-    pub history: Vec<EpochRecord>,
-    pub steps: u64,
-    /// The preprocessing fitted when the run started; `None` fits it on this data.
-    pub scaler: Option<Scaler>,
-    /// The best model so far and its epoch, when the run validates.
-    pub best: Option<Best<B>>,
-    /// How far the epoch after `history` got before a signal stopped it, if one did.
-    pub partial: Option<PartialEpoch>,
-}
-
-/// How far an interrupted epoch got: the batches it trained and the sum of their losses
-/// weighted by rows (what the epoch's running mean is made of), so a resumed run finishes
-/// the epoch as an uninterrupted one would.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct PartialEpoch {
-    pub batches: usize,
-    pub loss_sum: f64,
-}
-
-/// The model of the epoch with the lowest validation loss, without autodiff: a snapshot
-/// (`valid()` copies running statistics, which clones of a training model would share).
-#[derive(Clone, Debug)]
-pub struct Best<B: AutodiffBackend> {
-    pub epoch: usize,
-    pub valid_loss: f64,
-    pub model: Mlp<B::InnerBackend>,
-}
-
-/// Why training ended.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Stop {
-    /// Every epoch asked for was trained.
-    Completed,
-    /// The validation loss had not improved for `patience` epochs after `best_epoch`.
-    EarlyStopped { epoch: usize, best_epoch: usize },
-    /// The training loss became NaN or infinite in `epoch`.
-    Diverged { epoch: usize },
-    /// A signal (SIGINT, SIGTERM) stopped training after `batches` batches of `epoch`.
-    Interrupted {
-        signal: i32,
-        epoch: usize,
-        batches: usize,
-    },
-}
-
-impl std::fmt::Display for Stop {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Stop::Completed => f.write_str("completed every epoch"),
-            Stop::EarlyStopped { epoch, best_epoch } => write!(
-                f,
-                "stopped early after epoch {epoch}: no better validation loss since epoch {best_epoch}"
-            ),
-            Stop::Diverged { epoch } => {
-                write!(
-                    f,
-                    "diverged: the training loss became NaN or infinite in epoch {epoch}"
-                )
-            }
-            Stop::Interrupted {
-                signal,
-                epoch,
-                batches,
-            } => write!(
-                f,
-                "stopped by {} after batch {batches} of epoch {epoch}",
-                crate::interrupt::name(*signal)
-            ),
-        }
-    }
-}
-
-/// The result of [`fit`].
-pub struct Trained<B: AutodiffBackend> {
-    pub model: Mlp<B>,
-    /// The optimizer's state (moments, velocities, step counts), encoded for a checkpoint.
-    pub optimizer_state: Vec<u8>,
-    /// The preprocessing fitted on the training rows; the model reads scaled features.
-    pub scaler: Scaler,
-    /// One record per epoch, including those of earlier sessions of a resumed run.
-    pub history: Vec<EpochRecord>,
-    /// Gradient steps taken in all sessions.
-    pub steps: u64,
-    /// Wall time of this session's training loop.
-    pub train_seconds: f64,
-    /// Seconds from the start of this session's loop to the end of each of its epochs.
-    pub epoch_seconds: Vec<f64>,
-    /// Why training ended.
-    pub stop: Stop,
-    /// The model of the epoch with the lowest validation loss (when the run validates).
-    pub best: Option<Best<B>>,
-    /// The chosen model's metrics on the validation rows, when there are any.
-    pub valid: Option<Evaluation>,
-    /// The chosen model's metrics on the test rows, when `training.test_fraction` > 0.
-    pub test: Option<Evaluation>,
-    /// How far the epoch after `history` got, when a signal stopped training inside it.
-    pub partial: Option<PartialEpoch>,
-}
-
-/// Receives a snapshot of the run at the end of every `training.checkpoint_every`-th epoch.
-pub type OnCheckpoint<'a, B> = &'a mut (dyn FnMut(&Trained<B>) -> Result<()> + Send);
-
-impl<B: AutodiffBackend> Trained<B> {
-    /// The model to predict with: the best by validation loss when the run validates, else
-    /// the last.
-    pub fn chosen(&self) -> Mlp<B::InnerBackend> {
-        self.best
-            .as_ref()
-            .map_or_else(|| self.model.valid(), |b| b.model.clone())
-    }
-}
+pub use crate::run_dir::state::{Best, OnCheckpoint, PartialEpoch, Resume, Stop, Trained};
 
 /// A seed for one purpose, so that the initial weights, the split and each epoch's shuffle
 /// draw from independent streams of the one configured seed.
@@ -219,12 +101,12 @@ pub fn prepare(config: &ExperimentConfig, data: &Dataset, scaler: Option<Scaler>
 pub fn check(config: &ExperimentConfig, data: &Dataset) -> Result<Option<String>> {
     config.validate()?;
     config.check_memory()?;
-    if data.width() != config.model.input_size {
+    if data.width() != config.model.input_size() {
         return Err(Error::config(
             "model.input_size",
             format!(
                 "is {} but the data has {} feature columns",
-                config.model.input_size,
+                config.model.input_size(),
                 data.width()
             ),
         ));
@@ -309,7 +191,7 @@ fn fit_in_pool<B: AutodiffBackend>(
             None,
         ),
     };
-    let model = freeze(model, &config.training.freeze);
+    let model = model.freeze(&config.training.freeze);
     let Prepared {
         scaler,
         train,
@@ -348,18 +230,6 @@ fn fit_in_pool<B: AutodiffBackend>(
     config.optimizer.dispatch(job)
 }
 
-/// Stops gradients to the layers listed (their weights, biases and batch-norm γ and β), so
-/// the optimizer leaves them as they are.
-fn freeze<B: AutodiffBackend>(mut model: Mlp<B>, layers: &[usize]) -> Mlp<B> {
-    for &i in layers {
-        model.layers[i] = model.layers[i].clone().no_grad();
-        if let Some(norm) = model.norms.get(i) {
-            model.norms[i] = norm.clone().no_grad();
-        }
-    }
-    model
-}
-
 /// Features and targets of a set of rows, on the device.
 type Rows<B> = (Tensor<B, 2>, Targets<B>);
 
@@ -382,7 +252,7 @@ struct Loop<'a, B: AutodiffBackend> {
     test: Option<Dataset>,
     scaler: Scaler,
     device: &'a B::Device,
-    model: Mlp<B>,
+    model: Network<B>,
     state: Option<Vec<u8>>,
     history: Vec<EpochRecord>,
     steps: u64,
@@ -392,10 +262,10 @@ struct Loop<'a, B: AutodiffBackend> {
     on_checkpoint: OnCheckpoint<'a, B>,
 }
 
-impl<B: AutodiffBackend> WithOptimizer<B, Mlp<B>> for Loop<'_, B> {
+impl<B: AutodiffBackend> WithOptimizer<B, Network<B>> for Loop<'_, B> {
     type Output = Result<Trained<B>>;
 
-    fn run<O: Optimizer<Mlp<B>, B>>(self, mut optim: O) -> Self::Output {
+    fn run<O: Optimizer<Network<B>, B>>(self, mut optim: O) -> Self::Output {
         let Loop {
             config,
             x,
@@ -436,7 +306,7 @@ impl<B: AutodiffBackend> WithOptimizer<B, Mlp<B>> for Loop<'_, B> {
         let mut partial_out = None;
         // Models with dropout reseed the backend's generator every step, so that a run resumed
         // mid-epoch draws the masks an uninterrupted one would.
-        let dropout = config.model.dropout.iter().any(|&p| p > 0.0);
+        let dropout = config.model.has_dropout();
         let every = training.checkpoint_every.unwrap_or(0);
 
         for epoch in first_epoch..=training.epochs {

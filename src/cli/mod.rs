@@ -5,15 +5,16 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::backend::BackendName;
-use crate::compare::Regularizer;
 use crate::config::BatchSize;
+use crate::data::image::ImageShape;
 use crate::data::scale::{FeatureScaling, TargetScaling};
 use crate::data::{Builtin, csv};
 use crate::interrupt::OnSignal;
+use crate::lab::compare::Regularizer;
 use crate::loss::{LossName, Task};
-use crate::model::Activation;
+use crate::models::{Activation, Kind, ModelFlags};
 use crate::optim::OptimizerName;
-use crate::schedule::ScheduleName;
+use crate::optim::schedule::ScheduleName;
 
 /// nnlab: train, inspect and reuse neural networks on tabular data, on the CPU (ndarray) or
 /// the GPU (wgpu).
@@ -87,7 +88,7 @@ pub struct TrainArgs {
     pub freeze: Option<Vec<usize>>,
     /// Continue a saved run up to `--epochs` epochs in all (written back to DIR unless
     /// `--out` names another directory).
-    #[arg(long, value_name = "DIR", conflicts_with_all = ["config", "data", "dataset", "samples", "noise", "classes", "data_seed", "drop_missing", "delimiter", "scale", "scale_target", "target", "features", "task", "optimizer", "batch_size", "weight_decay", "hidden", "activation", "dropout", "batch_norm", "l1", "l2", "loss", "seed", "validation", "test", "patience", "min_delta", "schedule", "warmup", "clip_norm", "clip_value"])]
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["config", "data", "dataset", "samples", "noise", "classes", "data_seed", "drop_missing", "delimiter", "scale", "scale_target", "target", "features", "task", "optimizer", "batch_size", "weight_decay", "model", "image", "conv", "kernel", "pool", "dense", "hidden", "activation", "dropout", "batch_norm", "l1", "l2", "loss", "seed", "validation", "test", "patience", "min_delta", "schedule", "warmup", "clip_norm", "clip_value"])]
     pub resume: Option<PathBuf>,
     /// Save the run every N epochs as well as at the end (Ctrl-C also saves, at any step).
     #[arg(long, value_name = "N")]
@@ -264,7 +265,26 @@ pub struct ExperimentArgs {
     /// Epochs (passes over the training set) [default: 150].
     #[arg(long)]
     pub epochs: Option<usize>,
-    /// Hidden layer widths, comma-separated; `none` for the single neuron [default: 64].
+    /// Model family: `mlp` for tables, `cnn` for images [default: mlp].
+    #[arg(long, value_enum, value_name = "FAMILY")]
+    pub model: Option<Kind>,
+    /// Image height, width and channels of each row (channel last), e.g. 28x28 or 32x32x3
+    /// [default (cnn): a square grey image when the row width is a square].
+    #[arg(long, value_name = "HxW[xC]")]
+    pub image: Option<ImageShape>,
+    /// CNN: filters of each convolution block, comma-separated [default: 32,64].
+    #[arg(long, value_name = "N,N,...", value_delimiter = ',')]
+    pub conv: Option<Vec<usize>>,
+    /// CNN: side of every convolution kernel [default: 3].
+    #[arg(long, value_name = "K")]
+    pub kernel: Option<usize>,
+    /// CNN: side of the max pooling after every convolution, 1 for none [default: 2].
+    #[arg(long, value_name = "P")]
+    pub pool: Option<usize>,
+    /// CNN: widths of the dense layers after the convolutions [default: 128].
+    #[arg(long, value_name = "N,N,...", value_delimiter = ',')]
+    pub dense: Option<Vec<usize>>,
+    /// MLP: hidden layer widths, comma-separated; `none` for the single neuron [default: 64].
     #[arg(long, value_name = "N,N,...|none", value_parser = parse_hidden)]
     pub hidden: Option<Hidden>,
     /// Activation after each hidden layer [default: relu].
@@ -313,6 +333,24 @@ pub struct ExperimentArgs {
     /// The least fall of the validation loss that counts as an improvement [default: 0].
     #[arg(long, value_name = "DELTA", allow_negative_numbers = true)]
     pub min_delta: Option<f64>,
+}
+
+impl ExperimentArgs {
+    /// The model flags, for [`crate::models::ModelConfig::apply`].
+    pub fn model_flags(&self) -> ModelFlags {
+        ModelFlags {
+            kind: self.model,
+            hidden: self.hidden.clone().map(|Hidden(h)| h),
+            activation: self.activation,
+            dropout: self.dropout.clone(),
+            batch_norm: self.batch_norm,
+            image: self.image,
+            conv: self.conv.clone(),
+            kernel: self.kernel,
+            pool: self.pool,
+            dense: self.dense.clone(),
+        }
+    }
 }
 
 /// Hidden layer widths from the command line.

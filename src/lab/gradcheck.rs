@@ -14,7 +14,7 @@ use burn::tensor::{ElementConversion, Tensor, TensorData};
 
 use crate::data::Dataset;
 use crate::loss::LossConfig;
-use crate::model::Mlp;
+use crate::models::Network;
 
 /// Step h of the central differences.
 pub const STEP: f64 = 1e-5;
@@ -59,12 +59,17 @@ struct Collect<'a, B: AutodiffBackend> {
 }
 
 impl<B: AutodiffBackend> ModuleVisitor<B> for Collect<'_, B> {
-    fn enter_module(&mut self, name: &str, _: &str) {
-        self.path.push(name.to_string());
+    // The family enum's variant is not part of a tensor's name.
+    fn enter_module(&mut self, name: &str, container: &str) {
+        if !container.starts_with("Enum:") {
+            self.path.push(name.to_string());
+        }
     }
 
-    fn exit_module(&mut self, _: &str, _: &str) {
-        self.path.pop();
+    fn exit_module(&mut self, _: &str, container: &str) {
+        if !container.starts_with("Enum:") {
+            self.path.pop();
+        }
     }
 
     fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
@@ -107,7 +112,7 @@ impl<B: Backend> ModuleMapper<B> for Replace {
 /// Compares autodiff gradients of the loss over all of `data` with central differences, for
 /// every trainable tensor of `model`, both in training mode with one dropout mask.
 pub fn gradcheck<B: AutodiffBackend>(
-    model: &Mlp<B>,
+    model: &Network<B>,
     loss: &LossConfig,
     data: &Dataset,
     device: &B::Device,
@@ -117,8 +122,8 @@ pub fn gradcheck<B: AutodiffBackend>(
     let y = data.target_tensor::<B>(device);
     // The backend's generator is global to the process: only a model with dropout reseeds
     // it, and nothing else may draw from it on another thread during the check.
-    let dropout = !model.dropouts.is_empty();
-    let objective = |m: &Mlp<B>| {
+    let dropout = model.has_dropout();
+    let objective = |m: &Network<B>| {
         if dropout {
             B::seed(device, MASK_SEED);
         }

@@ -13,8 +13,8 @@ use burn::tensor::{Int, Tensor};
 use serde::{Deserialize, Serialize};
 
 use crate::data::TargetValues;
+use crate::eval::predict::Predictions;
 use crate::loss::LossName;
-use crate::predict::Predictions;
 
 /// What one epoch of training measured.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

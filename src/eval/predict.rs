@@ -6,9 +6,9 @@ use burn::tensor::Tensor;
 use burn::tensor::backend::Backend;
 
 use crate::data::scale::Scaler;
+use crate::eval::metrics::{class_probabilities, predicted_classes};
 use crate::loss::LossName;
-use crate::metrics::{class_probabilities, predicted_classes};
-use crate::model::Mlp;
+use crate::models::Network;
 
 /// What a model says about each input row.
 #[derive(Clone, Debug, PartialEq)]
@@ -28,7 +28,7 @@ pub enum Predictions {
 /// trained, and reads the outputs as the loss defines them: values in the target's original
 /// units for regression, class probabilities for classification.
 pub fn predict<B: Backend>(
-    model: &Mlp<B>,
+    model: &Network<B>,
     loss: LossName,
     labels: Option<&[String]>,
     scaler: &Scaler,

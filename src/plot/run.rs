@@ -11,10 +11,10 @@ use crate::config::ExperimentConfig;
 use crate::data::scale::Scaler;
 use crate::data::{Dataset, TargetValues};
 use crate::error::Result;
-use crate::metrics::{EpochRecord, Evaluation, evaluate};
-use crate::model::Mlp;
-use crate::predict::{Predictions, predict};
-use crate::report::{self, Curve, LossPlot, Regions};
+use crate::eval::metrics::{EpochRecord, Evaluation, evaluate};
+use crate::eval::predict::{Predictions, predict};
+use crate::models::Network;
+use crate::plot::charts::{self, Curve, LossPlot, Regions};
 use crate::train::split_rows;
 
 /// Cells per side of the decision-region grid.
@@ -25,7 +25,7 @@ pub fn draw_run<B: Backend>(
     dir: &Path,
     config: &ExperimentConfig,
     data: &Dataset,
-    model: &Mlp<B>,
+    model: &Network<B>,
     scaler: &Scaler,
     history: &[EpochRecord],
     device: &B::Device,
@@ -61,7 +61,7 @@ pub fn draw_run<B: Backend>(
         y_label: &format!("{loss} (log scale)"),
         y_cap: f64::MAX,
     };
-    report::plot_losses(dir, "curves", &plot, &curves)?;
+    charts::plot_losses(dir, "curves", &plot, &curves)?;
 
     let split = split_rows(config, data);
     let (rows, part) = if !split.valid.is_empty() {
@@ -88,12 +88,12 @@ pub fn draw_run<B: Backend>(
                 y.iter().zip(p).map(|(&y, &p)| (y, f64::from(p))).collect();
             let r2 = evaluate(&predictions, &shown.targets).score();
             let title = format!("{name}: {part} rows, R² = {r2:.3}");
-            report::plot_predicted_vs_actual(dir, &title, &data.target_name, &points)?;
+            charts::plot_predicted_vs_actual(dir, &title, &data.target_name, &points)?;
         }
         _ => {
             if let Evaluation::Classification(m) = evaluate(&predictions, &shown.targets) {
                 let title = format!("{name}: {part} rows, accuracy {:.1}%", 100.0 * m.accuracy);
-                report::plot_confusion(dir, &title, labels.unwrap_or_default(), &m.confusion)?;
+                charts::plot_confusion(dir, &title, labels.unwrap_or_default(), &m.confusion)?;
             }
         }
     }
@@ -138,7 +138,7 @@ pub fn draw_run<B: Backend>(
             classes: &classes,
             points: &points,
         };
-        report::plot_regions(dir, &regions)?;
+        charts::plot_regions(dir, &regions)?;
     }
     Ok(())
 }

@@ -11,13 +11,13 @@ use burn::tensor::ElementConversion;
 use burn::tensor::backend::AutodiffBackend;
 use serde::{Deserialize, Serialize};
 
-use crate::checkpoint::write_atomic;
 use crate::config::{BatchSize, ExperimentConfig, TrainLoss};
 use crate::data::Dataset;
 use crate::error::{Error, Result};
 use crate::loss::Loss;
 use crate::optim::OptimizerName;
-use crate::report::{Curve, LossPlot, plot_losses};
+use crate::plot::charts::{Curve, LossPlot, plot_losses};
+use crate::run_dir::record::write_atomic;
 use crate::train::{self, Stop, fit};
 
 /// What to compare: every combination of the listed optimizers, learning rates and batch
@@ -148,8 +148,8 @@ impl Variant {
             Regularizer::None => {}
             Regularizer::L1(lambda) => config.loss.l1 = lambda,
             Regularizer::L2(lambda) => config.loss.l2 = lambda,
-            Regularizer::Dropout(p) => config.model.dropout = vec![p],
-            Regularizer::BatchNorm => config.model.batch_norm = true,
+            Regularizer::Dropout(p) => config.model.set_dropout(p),
+            Regularizer::BatchNorm => config.model.set_batch_norm(),
             Regularizer::EarlyStop(patience) => config.training.patience = Some(patience),
             Regularizer::WeightDecay(lambda) => config.optimizer.set_weight_decay(lambda)?,
         }
@@ -577,7 +577,7 @@ impl Comparison {
         if regularized {
             left.push(3);
         }
-        crate::report::table(&header, &rows, &left)
+        crate::plot::charts::table(&header, &rows, &left)
     }
 
     /// The numbers of [`Comparison::table`] as JSON, for programs.

@@ -8,22 +8,22 @@ use burn::tensor::backend::AutodiffBackend;
 use serde_json::Map;
 
 use crate::backend::{BackendJob, BackendName, run_f64, run_on};
-use crate::checkpoint::{RunDir, RunInfo, VALID_AT_BEST};
 use crate::cli::{
-    Command, CompareArgs, CvArgs, EvalArgs, ExperimentArgs, ExportArgs, GradcheckArgs, Hidden,
-    InfoArgs, OptimArgs, PredictArgs, TrainArgs,
+    Command, CompareArgs, CvArgs, EvalArgs, ExperimentArgs, ExportArgs, GradcheckArgs, InfoArgs,
+    OptimArgs, PredictArgs, TrainArgs,
 };
-use crate::compare::{CompareConfig, Comparison, HISTORY, VariantRun, compare};
 use crate::config::ExperimentConfig;
-use crate::cv::{CV_REPORT, CvReport, Fold, cross_validate};
 use crate::data::{Builtin, DataConfig, Dataset, csv};
 use crate::error::{Error, Result};
-use crate::gradcheck::{ParamCheck, gradcheck};
+use crate::eval::metrics::EpochRecord;
+use crate::eval::metrics::{Evaluation, evaluate};
+use crate::eval::predict::predict;
+use crate::lab::compare::{CompareConfig, Comparison, HISTORY, VariantRun, compare};
+use crate::lab::cv::{CV_REPORT, CvReport, Fold, cross_validate};
+use crate::lab::gradcheck::{ParamCheck, gradcheck};
 use crate::loss::{LossName, Task};
-use crate::metrics::EpochRecord;
-use crate::metrics::{Evaluation, evaluate};
-use crate::predict::predict;
-use crate::schedule::{ClipBy, ClipConfig};
+use crate::optim::schedule::{ClipBy, ClipConfig};
+use crate::run_dir::{RunDir, RunInfo, VALID_AT_BEST};
 use crate::train::{Resume, Stop, Trained, fit_saving};
 
 /// Runs one parsed command.
@@ -127,17 +127,12 @@ fn experiment_config(args: &ExperimentArgs) -> Result<ExperimentConfig> {
     if let Some(epochs) = args.epochs {
         config.training.epochs = epochs;
     }
-    if let Some(Hidden(hidden)) = args.hidden.clone() {
-        config.model.hidden = hidden;
-    }
-    if let Some(activation) = args.activation {
-        config.model.activation = activation;
-    }
-    if let Some(dropout) = args.dropout.clone() {
-        config.model.dropout = dropout;
-    }
-    if args.batch_norm {
-        config.model.batch_norm = true;
+    let family = config.model.kind();
+    config.model.apply(&args.model_flags())?;
+    // A family chosen by flag starts from its own training defaults (a CNN needs fewer
+    // epochs than an MLP's 150), unless the epochs were given.
+    if config.model.kind() != family && args.epochs.is_none() {
+        config.training.epochs = config.model.default_epochs();
     }
     if let Some(l1) = args.l1 {
         config.loss.l1 = l1;
@@ -194,11 +189,11 @@ fn apply_common(config: &mut ExperimentConfig, args: &TrainArgs) {
 /// run can find its data again from any directory.
 pub fn fit_to_data(config: &mut ExperimentConfig, data: &Dataset) -> Result<()> {
     check_target(config, data)?;
-    config.model.input_size = data.width();
-    config.model.output_size = config
+    let outputs = config
         .loss
         .name
         .output_size(data.labels().map_or(0, <[_]>::len));
+    config.model.fit_sizes(data.width(), outputs)?;
     if let Some(path) = &config.data.csv {
         config.data.csv = Some(std::fs::canonicalize(path).map_err(|e| Error::io(path, e))?);
     }
@@ -251,7 +246,7 @@ fn train(args: TrainArgs) -> Result<()> {
     let job = match &args.resume {
         Some(dir) => {
             let out = args.out.clone().unwrap_or_else(|| dir.clone());
-            _lock = crate::lock::lock(&out)?;
+            _lock = crate::run_dir::lock::lock(&out)?;
             let from = RunDir::new(dir);
             let (mut config, info) = from.load_meta()?;
             apply_common(&mut config, &args);
@@ -287,7 +282,7 @@ fn train(args: TrainArgs) -> Result<()> {
                 .out
                 .clone()
                 .unwrap_or_else(|| Path::new("artifacts").join(config.data.name()));
-            _lock = crate::lock::lock(&out)?;
+            _lock = crate::run_dir::lock::lock(&out)?;
             refuse_existing(&out, args.overwrite)?;
             TrainJob {
                 config,
@@ -446,7 +441,7 @@ impl BackendJob for TrainJob {
                 ),
             });
         }
-        crate::figures::draw_run(
+        crate::plot::run::draw_run(
             &out.path,
             &config,
             &data,
@@ -479,8 +474,8 @@ fn start_from<B: AutodiffBackend>(
 ) -> Result<Resume<B>> {
     if path.is_file() {
         let mut model = config.model.init::<B>(config.training.seed, device);
-        crate::export::read_safetensors(path, &mut model)?;
-        let scaler = crate::export::read_scaler(path)?;
+        crate::run_dir::safetensors::read_safetensors(path, &mut model)?;
+        let scaler = crate::run_dir::safetensors::read_scaler(path)?;
         if let Some(s) = &scaler
             && s.features.len() != data.width()
         {
@@ -529,20 +524,20 @@ fn start_from<B: AutodiffBackend>(
             classes(data.labels())
         )));
     }
-    if want != have || model.norms.len() != chosen.norms.len() {
+    if want != have || model.batch_norm() != chosen.batch_norm() {
         return Err(Error::Usage(format!(
             "--init-from {}: its layers are shaped {have:?} (batch norm {}) but this model's are {want:?} (batch norm {})",
             from.path.display(),
-            !chosen.norms.is_empty(),
-            !model.norms.is_empty()
+            chosen.batch_norm(),
+            model.batch_norm()
         )));
     }
     // Same shapes: the source's parameters (and statistics) replace the fresh ones through a
     // record, which carries parameters only, so dropout and the activation stay this
     // config's (`from_inner` would take the source's).
     let record = chosen.into_record();
-    let bytes = crate::checkpoint::encode::<B::InnerBackend, _>(record)?;
-    model = model.load_record(crate::checkpoint::decode::<B, _>(
+    let bytes = crate::run_dir::record::encode::<B::InnerBackend, _>(record)?;
+    model = model.load_record(crate::run_dir::record::decode::<B, _>(
         &bytes, device, "weights",
     )?);
     Ok(Resume {
@@ -564,7 +559,7 @@ struct PredictJob {
 }
 
 impl BackendJob for PredictJob {
-    type Output = crate::predict::Predictions;
+    type Output = crate::eval::predict::Predictions;
 
     fn run<B: AutodiffBackend>(self, _: BackendName, device: B::Device) -> Result<Self::Output> {
         let (config, info) = self.dir.load_meta()?;
@@ -608,19 +603,13 @@ fn info(args: InfoArgs) -> Result<()> {
     let summary = dir.load_summary()?;
     let mut out = std::io::stdout().lock();
     let number = |key: &str| summary.get(key).and_then(|v| v.as_f64());
-    let sizes: Vec<String> = config.model.sizes().iter().map(usize::to_string).collect();
     let mut text = format!(
-        "run:            {}\ntask:           {} (target `{}`, features {})\nmodel:          {}{}\nloss:           {}\noptimizer:      {} (learning rate {})\ntrained:        {} epochs, {} steps, last on {}\n",
+        "run:            {}\ntask:           {} (target `{}`, features {})\nmodel:          {}\nloss:           {}\noptimizer:      {} (learning rate {})\ntrained:        {} epochs, {} steps, last on {}\n",
         args.dir.display(),
         info.task,
         info.target_name,
         info.feature_names.join(", "),
-        sizes.join(" → "),
-        if config.model.hidden.is_empty() {
-            " (a single linear neuron)".to_string()
-        } else {
-            format!(" ({} activation)", name(config.model.activation))
-        },
+        config.model.describe(),
         name(config.loss.name),
         config.optimizer.name.as_str(),
         config.optimizer.learning_rate,
@@ -716,7 +705,7 @@ fn gradcheck_command(args: GradcheckArgs) -> Result<()> {
     })?;
     let mut text = format!(
         "gradient check at the initial weights: loss over {rows} rows, ndarray f64, central differences (4th order, h = {:e}); training mode on both sides (batch statistics, one fixed dropout mask)\n\n{:<18} {:<10} {:>12} {:>16}\n",
-        crate::gradcheck::STEP,
+        crate::lab::gradcheck::STEP,
         "parameter",
         "shape",
         "max |grad|",
@@ -737,7 +726,7 @@ fn gradcheck_command(args: GradcheckArgs) -> Result<()> {
         .fold(0.0, f64::max);
     text += &format!(
         "\nlargest relative error {worst:.3e} (relative to max(|autodiff|, |numeric|, {:e}))\n",
-        crate::gradcheck::FLOOR
+        crate::lab::gradcheck::FLOOR
     );
     std::io::stdout()
         .lock()
@@ -764,7 +753,7 @@ impl BackendJob for CompareJob {
         } = self;
         let data = base.data.load(base.task())?;
         fit_to_data(&mut base, &data)?;
-        if let Some(note) = crate::compare::check_variants(&base, &plan, &data)? {
+        if let Some(note) = crate::lab::compare::check_variants(&base, &plan, &data)? {
             eprintln!("{note}");
         }
         let variants = plan.variants(&base);
@@ -803,7 +792,7 @@ fn compare_command(args: CompareArgs) -> Result<()> {
     let out = args
         .out
         .unwrap_or_else(|| Path::new("artifacts").join(format!("compare-{}", base.data.name())));
-    let _lock = crate::lock::lock(&out)?;
+    let _lock = crate::run_dir::lock::lock(&out)?;
     refuse_existing(&out, args.overwrite)?;
     let comparison = run_on(
         backend,
@@ -861,7 +850,7 @@ fn datasets() -> Result<()> {
         })
         .collect();
     let header = ["name", "task", "rows", "features", "classes", "source"];
-    let text = crate::report::table(&header, &rows, &[0, 1, 5])
+    let text = crate::plot::charts::table(&header, &rows, &[0, 1, 5])
         + "\nGenerated sets take --samples (default 1000), --noise (default 0.1) and --data-seed.\n";
     std::io::stdout()
         .lock()
@@ -961,8 +950,11 @@ pub fn describe(evaluation: &Evaluation) -> String {
                 format!("{:.4}", m.macro_f1),
                 m.rows.to_string(),
             ]);
-            let scores =
-                crate::report::table(&["class", "precision", "recall", "F1", "rows"], &rows, &[0]);
+            let scores = crate::plot::charts::table(
+                &["class", "precision", "recall", "F1", "rows"],
+                &rows,
+                &[0],
+            );
             let mut header = vec!["true \\ predicted".to_string()];
             header.extend(m.classes.iter().map(|c| c.label.clone()));
             let header: Vec<&str> = header.iter().map(String::as_str).collect();
@@ -980,7 +972,7 @@ pub fn describe(evaluation: &Evaluation) -> String {
                 "rows {}\naccuracy {:.4}\n\n{scores}\nconfusion matrix (rows: true class, columns: predicted)\n{}",
                 m.rows,
                 m.accuracy,
-                crate::report::table(&header, &confusion, &[0])
+                crate::plot::charts::table(&header, &confusion, &[0])
             )
         }
     }
@@ -1005,7 +997,7 @@ impl BackendJob for CvJob {
         } = self;
         let data = config.data.load(config.task())?;
         fit_to_data(&mut config, &data)?;
-        if let (_, Some(note)) = crate::cv::check_folds(&config, &data, folds)? {
+        if let (_, Some(note)) = crate::lab::cv::check_folds(&config, &data, folds)? {
             eprintln!("{note}");
         }
         let report = |fold: &Fold| {
@@ -1032,7 +1024,7 @@ fn cv_command(args: CvArgs) -> Result<()> {
         .out
         .clone()
         .unwrap_or_else(|| Path::new("artifacts").join(format!("cv-{}", config.data.name())));
-    let _lock = crate::lock::lock(&out)?;
+    let _lock = crate::run_dir::lock::lock(&out)?;
     refuse_existing(&out, args.overwrite)?;
     let (config, cv) = run_on(
         backend,
@@ -1078,7 +1070,7 @@ fn cv_command(args: CvArgs) -> Result<()> {
         } else {
             "shuffled"
         },
-        crate::report::table(&["fold", "held-out rows", cv.score.as_str()], &rows, &[]),
+        crate::plot::charts::table(&["fold", "held-out rows", cv.score.as_str()], &rows, &[]),
         cv.score,
         mean,
         std,
@@ -1121,7 +1113,7 @@ impl BackendJob for ExportJob {
             .dir
             .load_chosen::<B::InnerBackend>(&config, &info, self.last, &device)?;
         let scaler = self.dir.load_scaler(&info)?;
-        crate::export::write_safetensors(&self.out, &model, &config, &scaler)
+        crate::run_dir::safetensors::write_safetensors(&self.out, &model, &config, &scaler)
     }
 }
 

@@ -1,0 +1,5 @@
+//! What a model says and how good it is: predictions read from its outputs, and the metrics
+//! of those predictions against the truth.
+
+pub mod metrics;
+pub mod predict;

@@ -1,0 +1,7 @@
+//! The multilayer perceptron family.
+
+mod config;
+mod model;
+
+pub use config::MlpConfig;
+pub use model::Mlp;
