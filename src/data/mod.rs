@@ -3,6 +3,7 @@
 
 pub mod builtin;
 pub mod csv;
+pub mod image;
 pub mod numpy;
 pub mod scale;
 pub mod split;
