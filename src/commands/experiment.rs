@@ -1,0 +1,210 @@
+//! The experiment a command line describes: the config file (or defaults) with the flags on
+//! top, then sized to the data.
+
+
+use crate::cli::{ExperimentArgs, OptimArgs, TrainArgs};
+use crate::config::ExperimentConfig;
+use crate::data::{DataConfig, Dataset};
+use crate::error::{Error, Result};
+use crate::loss::LossName;
+use crate::optim::schedule::{ClipBy, ClipConfig};
+
+use super::name;
+
+/// The config that `nnlab train` (or `cv`) flags describe: the file (or defaults) with flags
+/// on top.
+pub fn train_config(experiment: &ExperimentArgs, optim: &OptimArgs) -> Result<ExperimentConfig> {
+    let mut config = experiment_config(experiment)?;
+    if let Some(lr) = optim.lr {
+        config.optimizer.learning_rate = lr;
+    }
+    if let Some(optimizer) = optim.optimizer {
+        config.optimizer.name = optimizer;
+    }
+    if let Some(batch) = optim.batch_size {
+        config.training.batch_size = batch;
+    }
+    if let Some(lambda) = optim.weight_decay {
+        config.optimizer.set_weight_decay(lambda)?;
+    }
+    config.validate()?;
+    Ok(config)
+}
+
+/// The config file (or the defaults) with the shared experiment flags on top, not yet
+/// validated: the caller may change more.
+pub(super) fn experiment_config(args: &ExperimentArgs) -> Result<ExperimentConfig> {
+    let mut config = match &args.config {
+        Some(path) => ExperimentConfig::load_file(path)?,
+        None => ExperimentConfig::new(),
+    };
+    if let Some(path) = &args.data {
+        config.data = DataConfig::new()
+            .with_dataset(None)
+            .with_csv(Some(path.clone()))
+            .with_target(args.target.clone())
+            .with_features(args.features.clone());
+    } else if let Some(dataset) = args.dataset {
+        config.data = DataConfig::new().with_dataset(Some(dataset));
+    } else if args.target.is_some() || args.features.is_some() {
+        return Err(Error::Usage(
+            "--target and --features need --data FILE.csv".into(),
+        ));
+    }
+    if let Some(samples) = args.samples {
+        config.data.samples = samples;
+    }
+    if let Some(noise) = args.noise {
+        config.data.noise = noise;
+    }
+    if let Some(classes) = args.classes {
+        config.data.classes = classes;
+    }
+    if let Some(seed) = args.data_seed {
+        config.data.seed = seed;
+    }
+    if args.drop_missing {
+        config.data.drop_missing = true;
+    }
+    if let Some(delimiter) = args.delimiter {
+        config.data.delimiter = Some(delimiter);
+    }
+    if let Some(scale) = args.scale {
+        config.preprocess.features = scale;
+    }
+    if let Some(scale) = args.scale_target {
+        config.preprocess.target = scale;
+    }
+    // The task decides the default loss: an explicit task, else the built-in dataset's.
+    if let Some(task) = args.task.or(config.data.builtin_task())
+        && args.loss.is_none()
+        && config.loss.name.task() != task
+    {
+        config.loss.name = LossName::default_for(task);
+    }
+    if let Some(loss) = args.loss {
+        config.loss.name = loss;
+    }
+    if let Some(task) = args.task
+        && config.loss.name.task() != task
+    {
+        return Err(Error::Usage(format!(
+            "--loss {} is for {} but --task is {task}",
+            name(config.loss.name),
+            config.loss.name.task()
+        )));
+    }
+    if let Some(epochs) = args.epochs {
+        config.training.epochs = epochs;
+    }
+    let family = config.model.kind();
+    config.model.apply(&args.model_flags())?;
+    // A family chosen by flag starts from its own training defaults (a CNN needs fewer
+    // epochs than an MLP's 150), unless the epochs were given.
+    if config.model.kind() != family && args.epochs.is_none() {
+        config.training.epochs = config.model.default_epochs();
+    }
+    if let Some(l1) = args.l1 {
+        config.loss.l1 = l1;
+    }
+    if let Some(l2) = args.l2 {
+        config.loss.l2 = l2;
+    }
+    if let Some(seed) = args.seed {
+        config.training.seed = seed;
+    }
+    if let Some(fraction) = args.validation {
+        config.training.validation_fraction = fraction;
+    }
+    if let Some(fraction) = args.test {
+        config.training.test_fraction = fraction;
+    }
+    if let Some(patience) = args.patience {
+        config.training.patience = Some(patience);
+    }
+    if let Some(delta) = args.min_delta {
+        config.training.min_delta = delta;
+    }
+    if let Some(schedule) = args.schedule {
+        config.schedule.name = schedule;
+    }
+    if let Some(warmup) = args.warmup {
+        config.schedule.warmup_epochs = warmup;
+    }
+    for (by, threshold) in [
+        (ClipBy::Norm, args.clip_norm),
+        (ClipBy::Value, args.clip_value),
+    ] {
+        if let Some(threshold) = threshold {
+            config.optimizer.clip = ClipConfig::new().with_by(by).with_threshold(threshold);
+        }
+    }
+    Ok(config)
+}
+
+/// Flags that may also change a resumed run.
+pub(super) fn apply_common(config: &mut ExperimentConfig, args: &TrainArgs) {
+    if let Some(epochs) = args.experiment.epochs {
+        config.training.epochs = epochs;
+    }
+    if let Some(lr) = args.optim.lr {
+        config.optimizer.learning_rate = lr;
+    }
+    if args.checkpoint_every.is_some() {
+        config.training.checkpoint_every = args.checkpoint_every;
+    }
+}
+
+/// Sets the model's input and output sizes from the data, and pins a CSV path so that the
+/// run can find its data again from any directory.
+pub fn fit_to_data(config: &mut ExperimentConfig, data: &Dataset) -> Result<()> {
+    check_target(config, data)?;
+    let outputs = config
+        .loss
+        .name
+        .output_size(data.labels().map_or(0, <[_]>::len));
+    config.model.fit_sizes(data.width(), outputs)?;
+    if let Some(path) = &config.data.csv {
+        config.data.csv = Some(std::fs::canonicalize(path).map_err(|e| Error::io(path, e))?);
+    }
+    config.validate()?;
+    config.check_memory()
+}
+
+/// Refuses a loss that cannot describe the target: binary cross-entropy on other than two
+/// classes, or classes made of non-integer numbers (a regression target given a
+/// classification loss).
+pub(super) fn check_target(config: &ExperimentConfig, data: &Dataset) -> Result<()> {
+    let Some(labels) = data.labels() else {
+        return Ok(());
+    };
+    if config.loss.name == LossName::BinaryCrossEntropy && labels.len() != 2 {
+        return Err(Error::config(
+            "loss.name",
+            format!(
+                "is binary_cross_entropy, which needs exactly 2 classes, but `{}` has {}; use \
+                 cross_entropy (--loss cross_entropy)",
+                data.target_name,
+                labels.len()
+            ),
+        ));
+    }
+    let fractional = labels.iter().find(|l| {
+        l.trim()
+            .parse::<f64>()
+            .is_ok_and(|v| v.is_finite() && v.fract() != 0.0)
+    });
+    if let Some(value) = fractional {
+        return Err(Error::config(
+            "loss.name",
+            format!(
+                "is {}, a classification loss, but `{}` holds non-integer numbers such as {value} \
+                 ({} distinct values): for a numeric target use --task regression",
+                name(config.loss.name),
+                data.target_name,
+                labels.len()
+            ),
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,318 @@
+//! `nnlab train`: train or resume a run, and save it.
+
+use std::path::{Path, PathBuf};
+
+use burn::module::Module;
+use burn::tensor::backend::AutodiffBackend;
+use serde_json::Map;
+
+use crate::backend::{BackendJob, BackendName, run_on};
+use crate::cli::TrainArgs;
+use crate::config::ExperimentConfig;
+use crate::data::Dataset;
+use crate::error::{Error, Result};
+use crate::eval::metrics::EpochRecord;
+use crate::eval::metrics::Evaluation;
+use crate::run_dir::{RunDir, RunInfo};
+use crate::train::{Resume, Stop, Trained, fit_saving};
+
+use super::experiment::{apply_common, fit_to_data, train_config};
+use super::refuse_existing;
+
+pub(super) fn train(args: TrainArgs) -> Result<()> {
+    let backend = args.backend.unwrap_or_else(BackendName::default_compiled);
+    // Held until the run is saved: a second writer of the directory is refused.
+    let _lock;
+    let job = match &args.resume {
+        Some(dir) => {
+            let out = args.out.clone().unwrap_or_else(|| dir.clone());
+            _lock = crate::run_dir::lock::lock(&out)?;
+            let from = RunDir::new(dir);
+            let (mut config, info) = from.load_meta()?;
+            apply_common(&mut config, &args);
+            config.validate()?;
+            if config.training.epochs <= info.epochs_done {
+                return Err(Error::Usage(format!(
+                    "{} has already trained {} epochs; pass --epochs N with N above that",
+                    dir.display(),
+                    info.epochs_done
+                )));
+            }
+            if out != *dir {
+                refuse_existing(&out, args.overwrite)?;
+            }
+            TrainJob {
+                config,
+                out: RunDir::new(out),
+                resume: Some((from, info)),
+                quiet: args.quiet,
+            }
+        }
+        None => {
+            let mut config = train_config(&args.experiment, &args.optim)?;
+            if let Some(dir) = &args.init_from {
+                config.training.init_from = Some(dir.clone());
+            }
+            if let Some(layers) = &args.freeze {
+                config.training.freeze = layers.clone();
+            }
+            apply_common(&mut config, &args);
+            config.validate()?;
+            let out = args
+                .out
+                .clone()
+                .unwrap_or_else(|| Path::new("artifacts").join(config.data.name()));
+            _lock = crate::run_dir::lock::lock(&out)?;
+            refuse_existing(&out, args.overwrite)?;
+            TrainJob {
+                config,
+                out: RunDir::new(out),
+                resume: None,
+                quiet: args.quiet,
+            }
+        }
+    };
+    let report = run_on(backend, job)?;
+    if report.skipped_rows > 0 {
+        eprintln!(
+            "skipped {} rows with a missing value (--drop-missing)",
+            report.skipped_rows
+        );
+    }
+    let last = report.history.last();
+    let mut line = format!(
+        "trained {} epochs ({} steps) on {backend} in {:.2}s: train loss {:.6}",
+        report.history.len(),
+        report.steps,
+        report.train_seconds,
+        last.map_or(f64::NAN, |r| r.train_loss)
+    );
+    if let Some(v) = last.and_then(|r| r.valid_loss) {
+        line += &format!(", validation loss {v:.6}");
+    }
+    if let Some(a) = last.and_then(|r| r.valid_accuracy) {
+        line += &format!(", validation accuracy {:.2}%", 100.0 * a);
+    }
+    if let Some(r2) = last.and_then(|r| r.valid_r2) {
+        line += &format!(", validation R² {r2:.4}");
+    }
+    eprintln!("{line}");
+    if let Some(test) = &report.test {
+        eprintln!(
+            "test: {} {:.4} on {} held-out rows",
+            test.score_name(),
+            test.score(),
+            test.rows()
+        );
+    }
+    if let Stop::EarlyStopped { .. } = report.stop {
+        eprintln!("{}", report.stop);
+    }
+    if let Some(best) = report.best_epoch {
+        eprintln!("best validation loss in epoch {best}: predict and eval use its weights");
+    }
+    eprintln!("saved to {}", report.dir.display());
+    Ok(())
+}
+
+/// What `nnlab train` reports once the run is saved.
+pub struct TrainReport {
+    pub dir: PathBuf,
+    pub history: Vec<EpochRecord>,
+    pub steps: u64,
+    pub train_seconds: f64,
+    /// Why training ended.
+    pub stop: Stop,
+    /// The epoch `predict` will use the weights of (runs with a validation split).
+    pub best_epoch: Option<usize>,
+    /// CSV rows skipped for a missing value (`--drop-missing`).
+    pub skipped_rows: usize,
+    /// The final model's metrics on the validation rows.
+    pub valid: Option<Evaluation>,
+    /// The final model's metrics on the test rows.
+    pub test: Option<Evaluation>,
+}
+
+/// Trains (or resumes) a run and saves it.
+pub struct TrainJob {
+    pub config: ExperimentConfig,
+    pub out: RunDir,
+    pub resume: Option<(RunDir, RunInfo)>,
+    pub quiet: bool,
+}
+
+impl BackendJob for TrainJob {
+    type Output = TrainReport;
+
+    fn run<B: AutodiffBackend>(
+        self,
+        backend: BackendName,
+        device: B::Device,
+    ) -> Result<TrainReport> {
+        let TrainJob {
+            mut config,
+            out,
+            resume,
+            quiet,
+        } = self;
+        let (data, skipped_rows) = config.data.load_counting(config.task())?;
+        let resume = match &resume {
+            Some((from, info)) => {
+                if data.feature_names != info.feature_names {
+                    return Err(Error::Usage(format!(
+                        "the data's feature columns {:?} differ from the run's {:?}",
+                        data.feature_names, info.feature_names
+                    )));
+                }
+                Some(from.load_resume::<B>(&config, info, &device)?)
+            }
+            None => {
+                fit_to_data(&mut config, &data)?;
+                match &config.training.init_from {
+                    Some(path) => Some(start_from::<B>(path, &config, &data, &device)?),
+                    None => None,
+                }
+            }
+        };
+        if let Some(note) = crate::train::check(&config, &data)? {
+            eprintln!("{note}");
+        }
+        let mut save_every = |snapshot: &Trained<B>| {
+            out.save(
+                &config,
+                &RunInfo::new(backend, &config, &data, snapshot),
+                snapshot,
+                Map::new(),
+            )
+        };
+        let trained = fit_saving::<B>(&config, &data, &device, resume, !quiet, &mut save_every)?;
+        if let Stop::Diverged { epoch } = trained.stop {
+            return Err(Error::Training(format!(
+                "the training loss became NaN or infinite in epoch {epoch}; nothing was saved \
+                 (an earlier checkpoint in {} is untouched): try a smaller learning rate than {}",
+                out.path.display(),
+                config.optimizer.learning_rate
+            )));
+        }
+        let info = RunInfo::new(backend, &config, &data, &trained);
+        out.save(&config, &info, &trained, Map::new())?;
+        if let Stop::Interrupted { signal, .. } = trained.stop {
+            return Err(Error::Interrupted {
+                signal,
+                message: format!(
+                    "{}; saved to {}: continue with `nnlab train --resume {}`",
+                    trained.stop,
+                    out.path.display(),
+                    out.path.display()
+                ),
+            });
+        }
+        crate::plot::run::draw_run(
+            &out.path,
+            &config,
+            &data,
+            &trained.chosen(),
+            &trained.scaler,
+            &trained.history,
+            &device,
+        )?;
+        Ok(TrainReport {
+            dir: out.path,
+            history: trained.history,
+            steps: trained.steps,
+            train_seconds: trained.train_seconds,
+            stop: trained.stop,
+            best_epoch: trained.best.as_ref().map(|b| b.epoch),
+            skipped_rows,
+            valid: trained.valid,
+            test: trained.test,
+        })
+    }
+}
+
+/// The weights and scaling of another run, or of a SafeTensors file written by `nnlab export`,
+/// as the start of a new one (`--init-from`).
+pub(super) fn start_from<B: AutodiffBackend>(
+    path: &Path,
+    config: &ExperimentConfig,
+    data: &Dataset,
+    device: &B::Device,
+) -> Result<Resume<B>> {
+    if path.is_file() {
+        let mut model = config.model.init::<B>(config.training.seed, device);
+        crate::run_dir::safetensors::read_safetensors(path, &mut model)?;
+        let scaler = crate::run_dir::safetensors::read_scaler(path)?;
+        if let Some(s) = &scaler
+            && s.features.len() != data.width()
+        {
+            return Err(Error::Usage(format!(
+                "{} scales {} features but this data has {}",
+                path.display(),
+                s.features.len(),
+                data.width()
+            )));
+        }
+        return Ok(Resume {
+            model,
+            optimizer_state: None,
+            history: Vec::new(),
+            steps: 0,
+            scaler,
+            best: None,
+            partial: None,
+        });
+    }
+    let from = &RunDir::new(path);
+    let (source, info) = from.load_meta()?;
+    if info.feature_names.len() != data.width() {
+        return Err(Error::Usage(format!(
+            "{} was trained on {} features ({}) but this data has {}",
+            from.path.display(),
+            info.feature_names.len(),
+            info.feature_names.join(", "),
+            data.width()
+        )));
+    }
+    let chosen = from.load_chosen::<B::InnerBackend>(&source, &info, false, device)?;
+    let mut model = config.model.init::<B>(config.training.seed, device);
+    let (want, have) = (model.shapes(), chosen.shapes());
+    let outputs = |shapes: &[Vec<usize>]| shapes.last().map_or(0, |s| s[1]);
+    if outputs(&want) != outputs(&have) {
+        let classes = |labels: Option<&[String]>| {
+            labels.map_or(String::new(), |l| format!(" (classes {})", l.join(", ")))
+        };
+        return Err(Error::Usage(format!(
+            "--init-from {}: its model has {} outputs{} but this data needs {}{}",
+            from.path.display(),
+            outputs(&have),
+            classes(info.classes.as_deref()),
+            outputs(&want),
+            classes(data.labels())
+        )));
+    }
+    if want != have || model.batch_norm() != chosen.batch_norm() {
+        return Err(Error::Usage(format!(
+            "--init-from {}: its layers are shaped {have:?} (batch norm {}) but this model's are {want:?} (batch norm {})",
+            from.path.display(),
+            chosen.batch_norm(),
+            model.batch_norm()
+        )));
+    }
+    // Same shapes: the source's parameters (and statistics) replace the fresh ones through a
+    // record, which carries parameters only, so dropout and the activation stay this
+    // config's (`from_inner` would take the source's).
+    let record = chosen.into_record();
+    let bytes = crate::run_dir::record::encode::<B::InnerBackend, _>(record)?;
+    model = model.load_record(crate::run_dir::record::decode::<B, _>(
+        &bytes, device, "weights",
+    )?);
+    Ok(Resume {
+        model,
+        optimizer_state: None,
+        history: Vec::new(),
+        steps: 0,
+        scaler: Some(from.load_scaler(&info)?),
+        best: None,
+        partial: None,
+    })
+}
