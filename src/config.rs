@@ -278,6 +278,8 @@ impl ExperimentConfig {
             message: format!("invalid JSON (column {}): {e}", e.column()),
         })?;
         let loss_given = user.pointer("/loss/name").is_some();
+        let epochs_given = user.pointer("/training/epochs").is_some();
+        let scaling_given = user.pointer("/preprocess/features").is_some();
         let mut merged = serde_json::to_value(ExperimentConfig::new()).expect("config serializes");
         // Another family's fields overlay that family's defaults, not the MLP's.
         if let Some(kind) = user.pointer("/model/kind") {
@@ -291,10 +293,17 @@ impl ExperimentConfig {
                 Error::config(e.path().to_string(), format!("is invalid: {}", e.inner()))
             })?;
         // As with the flags, a built-in dataset's task picks the default loss.
-        if let Some(task) = config.data.builtin_task()
+        if let Some(task) = config.data.builtin_task().or(config.model.default_task())
             && !loss_given
         {
             config.loss.name = LossName::default_for(task);
+        }
+        // The family's own defaults for what the file leaves out.
+        if !epochs_given {
+            config.training.epochs = config.model.default_epochs();
+        }
+        if !scaling_given {
+            config.preprocess.features = config.model.default_scaling();
         }
         config.validate()?;
         Ok(config)

@@ -1,7 +1,6 @@
 //! The experiment a command line describes: the config file (or defaults) with the flags on
 //! top, then sized to the data.
 
-
 use crate::cli::{ExperimentArgs, OptimArgs, TrainArgs};
 use crate::config::ExperimentConfig;
 use crate::data::{DataConfig, Dataset};
@@ -75,8 +74,20 @@ pub(super) fn experiment_config(args: &ExperimentArgs) -> Result<ExperimentConfi
     if let Some(scale) = args.scale_target {
         config.preprocess.target = scale;
     }
-    // The task decides the default loss: an explicit task, else the built-in dataset's.
-    if let Some(task) = args.task.or(config.data.builtin_task())
+    let family = config.model.kind();
+    config.model.apply(&args.model_flags())?;
+    // A family chosen by flag starts from its own defaults (a CNN trains for fewer epochs
+    // than an MLP's 150, on pixels divided rather than standardized) unless flags say.
+    if config.model.kind() != family {
+        config.training.epochs = args.epochs.unwrap_or(config.model.default_epochs());
+        config.preprocess.features = args.scale.unwrap_or(config.model.default_scaling());
+    }
+    // The task decides the default loss: an explicit task, else the built-in dataset's, else
+    // that of the family `--model` chose (a CNN classifies images).
+    if let Some(task) = args
+        .task
+        .or(config.data.builtin_task())
+        .or(args.model.and(config.model.default_task()))
         && args.loss.is_none()
         && config.loss.name.task() != task
     {
@@ -96,13 +107,6 @@ pub(super) fn experiment_config(args: &ExperimentArgs) -> Result<ExperimentConfi
     }
     if let Some(epochs) = args.epochs {
         config.training.epochs = epochs;
-    }
-    let family = config.model.kind();
-    config.model.apply(&args.model_flags())?;
-    // A family chosen by flag starts from its own training defaults (a CNN needs fewer
-    // epochs than an MLP's 150), unless the epochs were given.
-    if config.model.kind() != family && args.epochs.is_none() {
-        config.training.epochs = config.model.default_epochs();
     }
     if let Some(l1) = args.l1 {
         config.loss.l1 = l1;

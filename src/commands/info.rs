@@ -2,7 +2,6 @@
 
 use std::io::Write;
 
-
 use crate::cli::InfoArgs;
 use crate::data::Builtin;
 use crate::error::{Error, Result};

@@ -17,7 +17,6 @@ pub use train::{TrainJob, TrainReport};
 
 use std::path::Path;
 
-
 use crate::backend::{BackendJob, BackendName, run_on};
 use crate::cli::Command;
 use crate::error::{Error, Result};

@@ -25,6 +25,8 @@ pub enum Builtin {
     Xor,
     /// Gaussian blobs, `classes` of them (k classes).
     Blobs,
+    /// 16×16 grey images of a circle, square or triangle anywhere in the frame (3 classes).
+    Shapes,
     /// Fisher's iris flowers: 150 × 4, 3 species (real, classification).
     Iris,
     /// Diabetes progression after one year: 441 × 10 (real, regression).
@@ -50,7 +52,7 @@ pub struct About {
 
 impl Builtin {
     /// Every built-in dataset, in the order `nnlab datasets` lists them.
-    pub const ALL: [Builtin; 10] = [
+    pub const ALL: [Builtin; 11] = [
         Builtin::Linear,
         Builtin::Sine,
         Builtin::Moons,
@@ -58,6 +60,7 @@ impl Builtin {
         Builtin::Spirals,
         Builtin::Xor,
         Builtin::Blobs,
+        Builtin::Shapes,
         Builtin::Iris,
         Builtin::Diabetes,
         Builtin::WineQuality,
@@ -83,7 +86,11 @@ impl Builtin {
             name,
             task,
             rows: None,
-            features: if name == "sine" { 1 } else { 2 },
+            features: match name {
+                "sine" => 1,
+                "shapes" => super::shapes::SIDE * super::shapes::SIDE,
+                _ => 2,
+            },
             classes,
             source,
         };
@@ -132,6 +139,13 @@ impl Builtin {
                 None,
                 "`classes` Gaussian blobs (std `noise`) around centres in [−5, 5]²",
             ),
+            Builtin::Shapes => generated(
+                "shapes",
+                Task::Classification,
+                Some(3),
+                "a filled circle, square or triangle of radius 3 to 6.5 px at a random place in a \
+                 16×16 grey image, plus N(0, noise²) per pixel",
+            ),
             Builtin::Iris => About {
                 name: "iris",
                 task: Task::Classification,
@@ -171,6 +185,7 @@ impl Builtin {
             Builtin::Spirals => synthetic::spirals(samples, noise, seed),
             Builtin::Xor => synthetic::xor(samples, noise, seed),
             Builtin::Blobs => synthetic::blobs(samples, classes, noise, seed),
+            Builtin::Shapes => super::shapes::shapes(samples, noise, seed),
             Builtin::Iris => {
                 let ds = linfa_datasets::iris();
                 let indices = ds.targets.iter().copied().collect();

@@ -6,6 +6,7 @@ pub mod csv;
 pub mod image;
 pub mod numpy;
 pub mod scale;
+pub mod shapes;
 pub mod split;
 pub mod synthetic;
 

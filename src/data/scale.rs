@@ -4,6 +4,7 @@
 //! - `standard` (z-score): x' = (x − mean) / std, with the population std (as scikit-learn's
 //!   `StandardScaler`);
 //! - `min_max`: x' = (x − min) / (max − min), into [0, 1];
+//! - `pixels`: x' = x / max|x| over every training value, one divisor for all columns;
 //! - the regression target likewise with `standard`; predictions are mapped back with
 //!   y = y'·std + mean. A constant column keeps scale 1.
 
@@ -23,6 +24,9 @@ pub enum FeatureScaling {
     #[value(alias = "min-max")]
     #[serde(alias = "min-max")]
     MinMax,
+    /// Every value divided by the largest magnitude in the training rows, one number for all
+    /// columns (as dividing images by 255): pixels keep their proportions, the CNN default.
+    Pixels,
     /// As they are.
     None,
 }
@@ -41,7 +45,7 @@ pub enum TargetScaling {
 /// What to fit on the training rows before training.
 #[derive(Config, Debug, PartialEq)]
 pub struct PreprocessConfig {
-    /// `standard`, `min_max` or `none`.
+    /// `standard`, `min_max`, `pixels` or `none`.
     #[config(default = "FeatureScaling::Standard")]
     pub features: FeatureScaling,
     /// `standard` or `none`; regression only (class labels are never scaled).
@@ -120,10 +124,15 @@ impl Scaler {
     pub fn fit(config: &PreprocessConfig, data: &Dataset) -> Self {
         let width = data.width();
         let column = |j: usize| data.features.iter().skip(j).step_by(width.max(1)).copied();
+        let largest = data.features.iter().fold(0.0f64, |m, v| m.max(v.abs()));
         let features = (0..width)
             .map(|j| match config.features {
                 FeatureScaling::Standard => Affine::standard(column(j)),
                 FeatureScaling::MinMax => Affine::min_max(column(j)),
+                FeatureScaling::Pixels => Affine {
+                    shift: 0.0,
+                    scale: nonzero(largest),
+                },
                 FeatureScaling::None => Affine::IDENTITY,
             })
             .collect();

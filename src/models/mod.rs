@@ -20,7 +20,9 @@ pub use activation::Activation;
 pub use cnn::{Cnn, CnnConfig};
 pub use mlp::{Mlp, MlpConfig};
 
+use crate::data::scale::FeatureScaling;
 use crate::error::{Error, Result};
+use crate::loss::Task;
 
 /// What the commands need of a model family's module.
 pub trait Family<B: Backend>: Module<B> {
@@ -225,6 +227,22 @@ impl ModelConfig {
         match self {
             ModelConfig::Mlp(_) => 150,
             ModelConfig::Cnn(_) => 20,
+        }
+    }
+
+    /// The feature scaling a run of this family gets when neither flag nor config says.
+    pub fn default_scaling(&self) -> FeatureScaling {
+        match self {
+            ModelConfig::Mlp(_) => FeatureScaling::Standard,
+            ModelConfig::Cnn(_) => FeatureScaling::Pixels,
+        }
+    }
+
+    /// The task a family poses when neither the data nor the flags say: a CNN classifies.
+    pub fn default_task(&self) -> Option<Task> {
+        match self {
+            ModelConfig::Mlp(_) => None,
+            ModelConfig::Cnn(_) => Some(Task::Classification),
         }
     }
 

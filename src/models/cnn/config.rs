@@ -26,19 +26,59 @@ pub enum Padding {
     Valid,
 }
 
-/// One convolution block: `pool(f(BN(conv(x))))`.
-#[derive(Config, Debug, PartialEq)]
+/// One convolution block: `pool(f(BN(conv(x))))`. Fields a config file leaves out keep their
+/// defaults.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ConvLayer {
     /// Output channels (filters).
     pub channels: usize,
-    /// Side of the square kernel.
-    #[config(default = 3)]
+    /// Side of the square kernel [default: 3].
+    #[serde(default = "ConvLayer::default_kernel")]
     pub kernel: usize,
-    #[config(default = "Padding::Same")]
+    /// [default: same]
+    #[serde(default = "ConvLayer::default_padding")]
     pub padding: Padding,
-    /// Side of the max-pooling window (and its stride) after the activation; 1 for none.
-    #[config(default = 2)]
+    /// Side of the max-pooling window (and its stride) after the activation; 1 for none
+    /// [default: 2].
+    #[serde(default = "ConvLayer::default_pool")]
     pub pool: usize,
+}
+
+impl ConvLayer {
+    fn default_kernel() -> usize {
+        3
+    }
+
+    fn default_padding() -> Padding {
+        Padding::Same
+    }
+
+    fn default_pool() -> usize {
+        2
+    }
+
+    /// A block of `channels` filters with the default kernel, padding and pooling.
+    pub fn new(channels: usize) -> Self {
+        ConvLayer {
+            channels,
+            kernel: Self::default_kernel(),
+            padding: Self::default_padding(),
+            pool: Self::default_pool(),
+        }
+    }
+
+    pub fn with_kernel(self, kernel: usize) -> Self {
+        ConvLayer { kernel, ..self }
+    }
+
+    pub fn with_padding(self, padding: Padding) -> Self {
+        ConvLayer { padding, ..self }
+    }
+
+    pub fn with_pool(self, pool: usize) -> Self {
+        ConvLayer { pool, ..self }
+    }
 }
 
 /// Shape of the convolutional network: convolution blocks, then dense layers, then a linear

@@ -8,9 +8,10 @@
 use burn::module::Module;
 use burn::nn::conv::Conv2d;
 use burn::nn::pool::MaxPool2d;
-use burn::nn::{BatchNorm, Dropout, Linear};
+use burn::nn::{BatchNorm, Dropout, Linear, PaddingConfig2d};
 use burn::tensor::Tensor;
 use burn::tensor::backend::Backend;
+use burn::tensor::ops::PadMode;
 
 use crate::models::{Activation, Family};
 
@@ -33,21 +34,22 @@ pub struct Cnn<B: Backend> {
 }
 
 impl<B: Backend> Cnn<B> {
-    /// The feature maps after each block, `[rows, channels, height, width]`, for pictures.
+    /// The feature maps after each block, `[rows, height, width, channels]` (channel last, as
+    /// the rows arrive), for pictures; the input image when there are no blocks.
     pub fn feature_maps(&self, x: Tensor<B, 2>) -> Vec<Tensor<B, 4>> {
         let [h, w, c] = self.image;
         let rows = x.dims()[0];
         let mut maps = Vec::with_capacity(self.convs.len());
-        let mut h = x.reshape([rows, h, w, c]).permute([0, 3, 1, 2]);
+        let mut h = x.reshape([rows, h, w, c]);
         for (i, conv) in self.convs.iter().enumerate() {
-            let z = conv.forward(h);
+            let z = convolve(conv, h);
             let z = match self.norms.get(i) {
-                Some(norm) => norm.forward(z),
+                Some(norm) => per_channel(z, |z| norm.forward(z)),
                 None => z,
             };
             h = self.activation.forward(z);
             if let Some(Some(pool)) = self.pools.get(i) {
-                h = pool.forward(h);
+                h = max_pool(h, pool.kernel_size[0]);
             }
             maps.push(h.clone());
         }
@@ -56,6 +58,77 @@ impl<B: Backend> Cnn<B> {
         }
         maps
     }
+}
+
+/// A convolution of channel-last images `[n, h, w, c]` with `conv`'s weights and padding, as
+/// one matrix product over the image patches (im2col): each output pixel is
+/// `b + Σ W[o, c, i, j] · x[y + i, x + j, c]`, the sum Burn's `Conv2d` computes. burn-ndarray's
+/// direct convolution runs its loops per pixel and, in the backward pass, per image; the
+/// product goes through the tuned GEMM instead and was 5× faster on the digits (see
+/// docs/benchmarks.md).
+fn convolve<B: Backend>(conv: &Conv2d<B>, x: Tensor<B, 4>) -> Tensor<B, 4> {
+    let [out, inputs, k, _] = conv.weight.dims();
+    let pad = match conv.padding {
+        PaddingConfig2d::Same => (k - 1) / 2,
+        _ => 0,
+    };
+    let x = if pad > 0 {
+        x.pad(
+            [(0, 0), (pad, pad), (pad, pad), (0, 0)],
+            PadMode::Constant(0.0),
+        )
+    } else {
+        x
+    };
+    let [n, h, w, _] = x.dims();
+    let (oh, ow) = (h + 1 - k, w + 1 - k);
+    let patches: Vec<Tensor<B, 4>> = (0..k * k)
+        .map(|p| {
+            let (i, j) = (p / k, p % k);
+            x.clone().slice([0..n, i..i + oh, j..j + ow, 0..inputs])
+        })
+        .collect();
+    let patches: Tensor<B, 2> = Tensor::cat(patches, 3).reshape([n * oh * ow, k * k * inputs]);
+    // [out, in, kh, kw] → [kh·kw·in, out], the order of the patch columns.
+    let weight = conv
+        .weight
+        .val()
+        .permute([2, 3, 1, 0])
+        .reshape([k * k * inputs, out]);
+    let mut z = patches.matmul(weight);
+    if let Some(bias) = &conv.bias {
+        z = z + bias.val().unsqueeze::<2>();
+    }
+    z.reshape([n, oh, ow, out])
+}
+
+/// Applies a per-channel layer (batch norm) to channel-last maps, as over `[pixels, channels]`.
+fn per_channel<B: Backend>(
+    z: Tensor<B, 4>,
+    layer: impl Fn(Tensor<B, 2>) -> Tensor<B, 2>,
+) -> Tensor<B, 4> {
+    let dims = z.dims();
+    layer(z.reshape([dims[0] * dims[1] * dims[2], dims[3]])).reshape(dims)
+}
+
+/// Max pooling of channel-last maps over `p × p` windows with stride `p` (a partial window at
+/// the edge is dropped, as Burn's and PyTorch's pooling do).
+fn max_pool<B: Backend>(x: Tensor<B, 4>, p: usize) -> Tensor<B, 4> {
+    let [n, h, w, c] = x.dims();
+    let (oh, ow) = (h / p, w / p);
+    let x = x.slice([0..n, 0..oh * p, 0..ow * p, 0..c]);
+    let x: Tensor<B, 6> = x.reshape([n, oh, p, ow, p, c]);
+    // The element-wise maximum of the p² strided views: Burn's `max_dim` backward scatters
+    // one index at a time on ndarray, many times slower than these masks.
+    (0..p * p)
+        .map(|k| {
+            let (a, b) = (k / p, k % p);
+            x.clone()
+                .slice([0..n, 0..oh, a..a + 1, 0..ow, b..b + 1, 0..c])
+        })
+        .reduce(|m, v| m.max_pair(v))
+        .expect("a window has a pixel")
+        .reshape([n, oh, ow, c])
 }
 
 impl<B: Backend> Family<B> for Cnn<B> {
