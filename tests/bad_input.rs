@@ -58,6 +58,24 @@ fn every_bad_input_is_one_line_with_the_right_exit_code() {
         .assert()
         .success();
     let run = text(&run);
+    let cnn_run = d.join("cnn-run");
+    nnlab()
+        .args([
+            "train",
+            "--dataset",
+            "shapes",
+            "--samples",
+            "30",
+            "--model",
+            "cnn",
+        ])
+        .args([
+            "--conv", "2", "--dense", "4", "--epochs", "1", "--quiet", "--out",
+        ])
+        .arg(&cnn_run)
+        .assert()
+        .success();
+    let cnn_run = text(&cnn_run);
     let good_csv = write("good.csv", "x,y\n1,2\n2,4\n3,6\n4,8\n");
     let empty = write("empty.csv", "");
     let not_numeric = write("words.csv", "x,y\n1,2\nfoo,4\n");
@@ -125,6 +143,10 @@ fn every_bad_input_is_one_line_with_the_right_exit_code() {
 
     fn train<'a>(extra: &[&'a str]) -> Vec<&'a str> {
         [&["train", "--dataset", "moons", "--quiet"], extra].concat()
+    }
+    fn train_cnn<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+        let shapes = ["train", "--dataset", "shapes", "--samples", "30", "--quiet"];
+        [&shapes[..], &["--model", "cnn"], extra].concat()
     }
     fn predict<'a>(run: &'a str, input: &'a str) -> Vec<&'a str> {
         vec!["predict", "--checkpoint", run, "--input", input]
@@ -474,6 +496,36 @@ fn every_bad_input_is_one_line_with_the_right_exit_code() {
             &train(&["--out", &format!("{a_file}/run")]),
             1,
             "a-file",
+        ),
+        case(
+            "CNN image shape that does not fit the rows",
+            &train_cnn(&["--image", "8x9"]),
+            2,
+            "8x9x1 holds 72 values but each row has 256",
+        ),
+        case(
+            "CNN on rows that are no square image, without --image",
+            &train(&["--model", "cnn"]),
+            2,
+            "--image HxW",
+        ),
+        case(
+            "CNN flag given to an MLP",
+            &train(&["--conv", "8"]),
+            2,
+            "--conv does not apply to --model mlp",
+        ),
+        case(
+            "CNN kernel of even size with same padding",
+            &train_cnn(&["--kernel", "4"]),
+            2,
+            "model.conv[0].kernel",
+        ),
+        case(
+            "CNN checkpoint given a table of the wrong width",
+            &predict(&cnn_run, &good_csv),
+            1,
+            "px_0_0",
         ),
         case(
             "run directory that already exists",

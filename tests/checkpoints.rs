@@ -154,3 +154,30 @@ fn weights_that_do_not_fit_the_config_are_refused() {
         "{error}"
     );
 }
+
+#[test]
+fn a_run_written_before_model_families_loads_as_an_mlp() {
+    let device = Default::default();
+    let config = common::moons(2);
+    let data = moons_data(&config);
+    let trained = fit::<Cpu>(&config, &data, &device, None, false).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let run = common::save_run(dir.path(), BackendName::Ndarray, &config, &data, &trained);
+    // Before families, the model section had no `kind`; the weights were the MLP's record,
+    // which they still are.
+    let path = run.path.join("config.json");
+    let mut old = common::json(&path);
+    old["model"]
+        .as_object_mut()
+        .unwrap()
+        .remove("kind")
+        .unwrap();
+    std::fs::write(&path, serde_json::to_string_pretty(&old).unwrap()).unwrap();
+    let (loaded, _) = run.load_meta().unwrap();
+    assert_eq!(loaded.model, config.model);
+    let model = run.load_model::<Cpu>(&loaded, &device).unwrap();
+    assert_eq!(
+        common::parameters(&model),
+        common::parameters(&trained.model)
+    );
+}

@@ -78,6 +78,23 @@ fn classification_meets_the_iris_bar_and_draws_the_moons_boundary() {
 }
 
 #[test]
+fn a_cnn_learns_shapes_that_a_dense_network_of_its_size_does_not() {
+    let dir = run_example("cnn");
+    let accuracy = |name: &str| {
+        json(&dir.path().join(name).join("summary.json"))["valid_at_best_epoch"]["classification"]
+            ["accuracy"]
+            .as_f64()
+            .unwrap()
+    };
+    let (cnn, mlp) = (accuracy("cnn"), accuracy("mlp"));
+    assert!(cnn >= 0.95, "CNN held-out accuracy {cnn}");
+    assert!(mlp <= cnn - 0.1, "dense {mlp} against CNN {cnn}");
+    let config = json(&dir.path().join("cnn/config.json"));
+    assert_eq!(config["model"]["kind"], "cnn");
+    assert_eq!(config["preprocess"]["features"], "pixels");
+}
+
+#[test]
 fn diabetes_meets_the_regression_bar() {
     let dir = run_example("diabetes");
     let cv = json(&dir.path().join("cv/cv.json"));

@@ -215,3 +215,120 @@ fn init_from_reads_an_exported_file_back() {
             ),
         ));
 }
+
+/// A CNN's forward pass from the exported file alone: `convs.0.weight` `[out, in, kh, kw]`,
+/// `same` padding, ReLU, 2×2 max pooling, flattened channel-first (as PyTorch's `Flatten` on
+/// NCHW), then the dense layers `[out, in]`.
+fn cnn_forward(t: &Tensors, image: &[f64], side: usize) -> Vec<f64> {
+    let (shape, w) = &t["convs.0.weight"];
+    let b = &t["convs.0.bias"].1;
+    let (out, k) = (shape[0], shape[2]);
+    let pad = (k / 2) as isize;
+    let pixel = |r: isize, c: isize| {
+        let inside = (0..side as isize).contains(&r) && (0..side as isize).contains(&c);
+        if inside {
+            image[r as usize * side + c as usize]
+        } else {
+            0.0
+        }
+    };
+    let conv = |o: usize, r: usize, c: usize| {
+        let mut z = b[o];
+        for kh in 0..k {
+            for kw in 0..k {
+                let x = pixel(
+                    r as isize + kh as isize - pad,
+                    c as isize + kw as isize - pad,
+                );
+                z += w[(o * k + kh) * k + kw] * x;
+            }
+        }
+        z.max(0.0)
+    };
+    let half = side / 2;
+    let mut h = Vec::with_capacity(out * half * half);
+    for o in 0..out {
+        for r in 0..half {
+            for c in 0..half {
+                let window = [(0, 0), (0, 1), (1, 0), (1, 1)];
+                h.push(
+                    window
+                        .iter()
+                        .map(|(a, d)| conv(o, 2 * r + a, 2 * c + d))
+                        .fold(f64::MIN, f64::max),
+                );
+            }
+        }
+    }
+    for layer in 0..2 {
+        let (shape, w) = &t[&format!("dense.{layer}.weight")];
+        let b = &t[&format!("dense.{layer}.bias")].1;
+        h = (0..shape[0])
+            .map(|o| {
+                let z = b[o]
+                    + (0..shape[1])
+                        .map(|i| w[o * shape[1] + i] * h[i])
+                        .sum::<f64>();
+                if layer == 0 { z.max(0.0) } else { z }
+            })
+            .collect();
+    }
+    h
+}
+
+#[test]
+fn an_exported_cnn_alone_reproduces_predict() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = nnlab::data::Builtin::Shapes.load(60, 0.1, 3, 2);
+    let csv = dir.path().join("shapes.csv");
+    let mut text = data.feature_names.join(",") + ",shape\n";
+    for row in data.features.chunks(data.width()) {
+        let cells: Vec<String> = row.iter().map(|v| format!("{v:.4}")).collect();
+        text += &(cells.join(",") + ",circle\n");
+    }
+    // Two classes are enough for the check; the labels need not be right.
+    text = text.replacen(",circle\n", ",square\n", 1);
+    std::fs::write(&csv, &text).unwrap();
+    let run = dir.path().join("run");
+    nnlab()
+        .args(["train", "--data"])
+        .arg(&csv)
+        .args([
+            "--target", "shape", "--model", "cnn", "--conv", "3", "--dense", "4",
+        ])
+        .args(["--epochs", "2", "-q", "--out"])
+        .arg(&run)
+        .assert()
+        .success();
+    nnlab()
+        .args(["export", "--checkpoint"])
+        .arg(&run)
+        .assert()
+        .success();
+    let (t, meta) = parse(&run.join("model.safetensors"));
+    assert_eq!(
+        t["convs.0.weight"].0,
+        [3, 1, 3, 3],
+        "PyTorch's [out, in, kh, kw]"
+    );
+    assert_eq!(t["dense.0.weight"].0, [4, 3 * 8 * 8], "PyTorch's [out, in]");
+    let scaler: Value = serde_json::from_str(meta["nnlab.scaler"].as_str().unwrap()).unwrap();
+    let divisor = scaler["features"][0]["scale"].as_f64().unwrap();
+    let expected = predict(&run, &csv);
+    let side = nnlab::data::shapes::SIDE;
+    for (row, probabilities) in text.lines().skip(1).zip(&expected).take(5) {
+        let image: Vec<f64> = row
+            .split(',')
+            .take(side * side)
+            .map(|v| v.parse::<f64>().unwrap() / divisor)
+            .collect();
+        let logits = cnn_forward(&t, &image, side);
+        let total: f64 = logits.iter().map(|v| v.exp()).sum();
+        for (logit, p) in logits.iter().zip(probabilities) {
+            assert!(
+                (logit.exp() / total - p).abs() < 1e-5,
+                "{logits:?} vs {probabilities:?}"
+            );
+        }
+    }
+}

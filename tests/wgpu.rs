@@ -88,6 +88,22 @@ fn wgpu_and_ndarray_train_to_the_same_weights() {
 }
 
 #[test]
+fn a_cnn_trains_on_wgpu_to_the_weights_of_ndarray() {
+    let Some(gpu) = wgpu_device() else { return };
+    let (mut config, data) = common::shapes_cnn(2);
+    // Dropout masks come from each backend's own generator.
+    config.model.set_dropout(0.0);
+    let on_gpu = fit::<Wgpu>(&config, &data, &gpu, None, false).unwrap();
+    let on_cpu = fit::<Cpu>(&config, &data, &Default::default(), None, false).unwrap();
+    let diff = common::max_abs_diff(
+        &common::parameters(&on_gpu.model),
+        &common::parameters(&on_cpu.model),
+    );
+    assert!(diff <= 1e-4, "CNN weights differ by {diff}");
+    assert_eq!(on_gpu.steps, on_cpu.steps);
+}
+
+#[test]
 fn checkpoints_load_on_the_other_backend() {
     let Some(gpu) = wgpu_device() else { return };
     let cpu = Default::default();

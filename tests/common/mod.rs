@@ -12,7 +12,8 @@ use nnlab::data::scale::{FeatureScaling, PreprocessConfig, Scaler, TargetScaling
 use nnlab::data::{Builtin, DataConfig, Dataset, TargetValues, synthetic};
 use nnlab::eval::predict::{Predictions, predict};
 use nnlab::loss::{LossConfig, LossName};
-use nnlab::models::{Activation, Mlp, MlpConfig, ModelConfig, Network};
+use nnlab::models::cnn::ConvLayer;
+use nnlab::models::{Activation, CnnConfig, Mlp, MlpConfig, ModelConfig, Network};
 use nnlab::optim::{OptimizerConfig, OptimizerName};
 use nnlab::run_dir::{RunDir, RunInfo};
 use nnlab::train::Trained;
@@ -217,4 +218,40 @@ pub fn mlp_config(config: &mut ExperimentConfig) -> &mut MlpConfig {
         ModelConfig::Mlp(mlp) => mlp,
         other => panic!("expected an MLP config, got {other:?}"),
     }
+}
+
+/// A small CNN on `shapes`, with batch norm and dropout so that resume must restore both.
+pub fn shapes_cnn_config(epochs: usize) -> ExperimentConfig {
+    let model = CnnConfig::new()
+        .with_conv(vec![ConvLayer::new(4)])
+        .with_dense(vec![8])
+        .with_batch_norm(true)
+        .with_dropout(0.2)
+        .with_output_size(3);
+    ExperimentConfig::new()
+        .with_data(
+            DataConfig::new()
+                .with_dataset(Some(Builtin::Shapes))
+                .with_samples(90),
+        )
+        .with_model(model.into())
+        .with_loss(LossConfig::new().with_name(LossName::CrossEntropy))
+        .with_optimizer(
+            OptimizerConfig::new()
+                .with_name(OptimizerName::Adam)
+                .with_learning_rate(0.01),
+        )
+        .with_training(
+            TrainingConfig::new()
+                .with_epochs(epochs)
+                .with_validation_fraction(0.2),
+        )
+}
+
+/// [`shapes_cnn_config`] sized to its data, and the data.
+pub fn shapes_cnn(epochs: usize) -> (ExperimentConfig, Dataset) {
+    let mut config = shapes_cnn_config(epochs);
+    let data = config.data.load(config.task()).unwrap();
+    nnlab::commands::fit_to_data(&mut config, &data).unwrap();
+    (config, data)
 }

@@ -1,0 +1,207 @@
+//! Convolutional networks through every command: resume, predict, eval, cv, gradcheck and
+//! fine-tuning treat a CNN as they treat an MLP. (tests/examples.rs runs `examples/cnn.rs`:
+//! on images a CNN learns what a dense network of its size does not.)
+
+#![cfg(feature = "ndarray")]
+
+use std::path::Path;
+
+use nnlab::backend::BackendName;
+use nnlab::data::{Builtin, Dataset, TargetValues};
+use nnlab::lab::gradcheck::gradcheck;
+use nnlab::loss::{LossConfig, LossName};
+use nnlab::models::cnn::{ConvLayer, Padding};
+use nnlab::models::{Activation, CnnConfig, Network};
+use nnlab::run_dir::RunDir;
+use nnlab::train::fit;
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+
+mod common;
+
+use common::Cpu;
+
+type F64 = burn::backend::Autodiff<burn_ndarray::NdArray<f64>>;
+
+#[test]
+fn resuming_a_cnn_gives_the_weights_of_an_uninterrupted_run() {
+    let device = Default::default();
+    let (full, data) = common::shapes_cnn(4);
+    let straight = fit::<Cpu>(&full, &data, &device, None, false).unwrap();
+
+    let (half, _) = common::shapes_cnn(2);
+    let first = fit::<Cpu>(&half, &data, &device, None, false).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let run = common::save_run(dir.path(), BackendName::Ndarray, &half, &data, &first);
+    let (config, info) = run.load_meta().unwrap();
+    assert!(matches!(config.model, nnlab::models::ModelConfig::Cnn(_)));
+    let config = config
+        .clone()
+        .with_training(config.training.clone().with_epochs(4));
+    let resume = run.load_resume::<Cpu>(&config, &info, &device).unwrap();
+    let resumed = fit::<Cpu>(&config, &data, &device, Some(resume), false).unwrap();
+
+    assert_eq!(resumed.steps, straight.steps);
+    let diff = common::max_abs_diff(
+        &common::parameters(&resumed.model),
+        &common::parameters(&straight.model),
+    );
+    assert!(diff <= 1e-6, "resumed CNN weights differ by {diff}");
+}
+
+/// 6 random 6×6 grey images in 3 classes.
+fn tiny_images() -> Dataset {
+    let mut rng = StdRng::seed_from_u64(3);
+    Dataset {
+        features: (0..6 * 36).map(|_| rng.random_range(-1.0..1.0)).collect(),
+        feature_names: (0..36).map(|i| format!("p{i}")).collect(),
+        target_name: "class".into(),
+        targets: TargetValues::Classes {
+            indices: vec![0, 1, 2, 0, 1, 2],
+            labels: vec!["a".into(), "b".into(), "c".into()],
+        },
+    }
+}
+
+#[test]
+fn convolution_pooling_and_batch_norm_gradients_match_finite_differences() {
+    let config = CnnConfig::new()
+        .with_image(Some("6x6".parse().unwrap()))
+        .with_conv(vec![
+            ConvLayer::new(2).with_pool(2),
+            ConvLayer::new(3).with_padding(Padding::Valid).with_pool(1),
+        ])
+        .with_dense(vec![4])
+        .with_activation(Activation::Tanh)
+        .with_batch_norm(true)
+        .with_output_size(3);
+    let model = Network::Cnn(config.init::<F64>(5, &Default::default()));
+    let loss = LossConfig::new().with_name(LossName::CrossEntropy);
+    let checks = gradcheck(&model, &loss, &tiny_images(), &Default::default());
+    let names: Vec<&str> = checks.iter().map(|c| c.name.as_str()).collect();
+    for name in [
+        "convs.0.weight",
+        "convs.0.bias",
+        "convs.1.weight",
+        "norms.0.gamma",
+        "norms.1.beta",
+        "dense.0.weight",
+        "dense.1.bias",
+    ] {
+        assert!(names.contains(&name), "{name} not checked: {names:?}");
+    }
+    for c in &checks {
+        assert!(c.max_gradient > 0.0, "{} has no gradient", c.name);
+        assert!(
+            c.max_relative_error <= 1e-6,
+            "{}: relative error {}",
+            c.name,
+            c.max_relative_error
+        );
+    }
+}
+
+/// Writes `data` as a CSV file with a header row, the target last.
+fn write_csv(path: &Path, data: &Dataset) {
+    let TargetValues::Classes { indices, labels } = &data.targets else {
+        unreachable!("image data is labelled")
+    };
+    let mut text = data.feature_names.join(",") + "," + &data.target_name + "\n";
+    for (row, &class) in data.features.chunks(data.width()).zip(indices) {
+        let cells: Vec<String> = row.iter().map(|v| format!("{v:.4}")).collect();
+        text += &format!("{},{}\n", cells.join(","), labels[class]);
+    }
+    std::fs::write(path, text).unwrap();
+}
+
+#[test]
+fn predict_eval_cv_and_fine_tuning_work_on_pixel_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("shapes.csv");
+    write_csv(&csv, &Builtin::Shapes.load(150, 0.1, 3, 1));
+    let run = dir.path().join("run");
+    let cnn = [
+        "--model", "cnn", "--image", "16x16", "--conv", "4,8", "--dense", "16",
+    ];
+    common::nnlab()
+        .args(["train", "--data"])
+        .arg(&csv)
+        .args(["--target", "shape", "--epochs", "3", "--quiet", "--out"])
+        .arg(&run)
+        .args(cnn)
+        .assert()
+        .success();
+    let config = common::json(&run.join("config.json"));
+    assert_eq!(config["model"]["kind"], "cnn");
+    assert_eq!(config["model"]["image"]["height"], 16);
+    assert_eq!(config["model"]["conv"][1]["channels"], 8);
+
+    let printed = common::stdout(&mut common::predict_command(&run, &csv));
+    let header = printed.lines().next().unwrap();
+    assert!(
+        header.contains("circle"),
+        "probabilities per class: {header}"
+    );
+    let rows = common::predicted_rows(&run, &csv);
+    assert_eq!(rows.len(), 150, "a class per image");
+    assert!(rows.iter().all(|r| {
+        ["circle", "square", "triangle"]
+            .iter()
+            .any(|c| r.contains(&c.to_string()))
+    }));
+
+    let eval = common::stdout(
+        common::nnlab()
+            .args(["eval", "--checkpoint"])
+            .arg(&run)
+            .arg("--input")
+            .arg(&csv),
+    );
+    assert!(eval.contains("accuracy"), "{eval}");
+
+    let cv = dir.path().join("cv");
+    common::nnlab()
+        .args(["cv", "--folds", "3", "--data"])
+        .arg(&csv)
+        .args(["--target", "shape", "--epochs", "2", "--quiet", "--out"])
+        .arg(&cv)
+        .args(cnn)
+        .assert()
+        .success();
+    let report = common::json(&cv.join("cv.json"));
+    assert_eq!(report["folds"].as_array().unwrap().len(), 3);
+    assert!(report["mean"].as_f64().unwrap() > 0.0, "{report}");
+
+    // Transfer learning: the convolutions frozen, the dense head trained further.
+    let tuned = dir.path().join("tuned");
+    common::nnlab()
+        .args(["train", "--data"])
+        .arg(&csv)
+        .args([
+            "--target", "shape", "--epochs", "2", "--quiet", "--freeze", "0,1",
+        ])
+        .arg("--init-from")
+        .arg(&run)
+        .arg("--out")
+        .arg(&tuned)
+        .args(cnn)
+        .assert()
+        .success();
+    let weights = |dir: &Path| {
+        let run = RunDir::new(dir);
+        let (config, _) = run.load_meta().unwrap();
+        let model = run
+            .load_model::<burn_ndarray::NdArray<f32>>(&config, &Default::default())
+            .unwrap();
+        let Network::Cnn(cnn) = model else {
+            unreachable!("a CNN run")
+        };
+        (
+            common::parameters(&cnn.convs),
+            common::parameters(&cnn.dense),
+        )
+    };
+    let (before, after) = (weights(&run), weights(&tuned));
+    assert_eq!(before.0, after.0, "frozen convolutions moved");
+    assert_ne!(before.1, after.1, "the dense head did not train");
+}
