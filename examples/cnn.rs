@@ -52,7 +52,6 @@ fn main() {
             ("cnn", experiment(cnn.into(), FeatureScaling::Pixels)),
             ("mlp", experiment(mlp.into(), FeatureScaling::Standard)),
         ] {
-            let parameters = config.model.parameters();
             let job = TrainJob {
                 config,
                 out: RunDir::new(out.join(name)),
@@ -60,6 +59,8 @@ fn main() {
                 quiet: true,
             };
             let report = run_on(backend, job)?;
+            // Counted from the saved config, which the data sized.
+            let parameters = RunDir::new(&report.dir).load_meta()?.0.model.parameters();
             let accuracy = report.valid.as_ref().map_or(0.0, |v| v.score());
             println!(
                 "{name}: {parameters} parameters, {:.2}s on {backend}, held-out accuracy {:.1}%",

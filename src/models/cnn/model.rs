@@ -135,11 +135,10 @@ impl<B: Backend> Family<B> for Cnn<B> {
     fn forward(&self, x: Tensor<B, 2>) -> Tensor<B, 2> {
         let rows = x.dims()[0];
         let maps = self.feature_maps(x);
-        let h: Tensor<B, 2> = maps
-            .into_iter()
-            .last()
-            .expect("one map")
-            .reshape([rows as i32, -1]);
+        // Flattened in PyTorch's order (channels, then rows, then columns), so an exported
+        // model's first dense layer reads its features in the same order there.
+        let last = maps.into_iter().last().expect("one map");
+        let h: Tensor<B, 2> = last.permute([0, 3, 1, 2]).reshape([rows as i32, -1]);
         let last = self.dense.len() - 1;
         self.dense.iter().enumerate().fold(h, |h, (i, layer)| {
             let h = match &self.dropout {
