@@ -12,8 +12,8 @@ use burn::config::Config;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
-use crate::data::DataConfig;
 use crate::data::scale::PreprocessConfig;
+use crate::data::{DataConfig, Loaded};
 use crate::error::{Error, Result};
 use crate::loss::{LossConfig, LossName, Task};
 use crate::models::ModelConfig;
@@ -218,6 +218,20 @@ impl ExperimentConfig {
     /// The task, decided by the loss.
     pub fn task(&self) -> Task {
         self.loss.name.task()
+    }
+
+    /// Loads the data; image files are resized to the model's image size, and their shape is
+    /// taken into the model. Says once, on stderr, what was done to the images.
+    pub fn load_data(&mut self) -> Result<Loaded> {
+        let resize = self.model.image().map(|s| (s.height, s.width));
+        let loaded = self.data.load_counting(self.task(), resize)?;
+        if let Some(shape) = loaded.image {
+            self.model.take_image(shape)?;
+        }
+        if let Some(note) = &loaded.note {
+            eprintln!("{}: {note}", self.data.name());
+        }
+        Ok(loaded)
     }
 
     /// Checks every field and that the parts fit together.

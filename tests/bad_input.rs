@@ -97,6 +97,7 @@ fn every_bad_input_is_one_line_with_the_right_exit_code() {
     let duplicate_input = write("duplicate-input.csv", "x1,x2,x1\n0.1,0.2,0.3\n");
     let semicolons = write("semicolons.csv", "a;b;y\n1;2;3\n");
     let dir_text = text(d);
+    let images = ImageFolders::new(d);
 
     // Damaged copies of the run, one file each.
     let damaged = |name: &str, file: &str, change: &dyn Fn(Vec<u8>) -> Vec<u8>| {
@@ -147,6 +148,10 @@ fn every_bad_input_is_one_line_with_the_right_exit_code() {
     fn train_cnn<'a>(extra: &[&'a str]) -> Vec<&'a str> {
         let shapes = ["train", "--dataset", "shapes", "--samples", "30", "--quiet"];
         [&shapes[..], &["--model", "cnn"], extra].concat()
+    }
+    /// `train` on data files alone.
+    fn train_from<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+        [&["train", "--quiet"], extra].concat()
     }
     fn predict<'a>(run: &'a str, input: &'a str) -> Vec<&'a str> {
         vec!["predict", "--checkpoint", run, "--input", input]
@@ -528,6 +533,77 @@ fn every_bad_input_is_one_line_with_the_right_exit_code() {
             "px_0_0",
         ),
         case(
+            "image folder with a corrupt PNG",
+            &train_from(&["--images", &images.corrupt]),
+            1,
+            "dog/bad.png: cannot decode image",
+        ),
+        case(
+            "image folder with a truncated PNG",
+            &train_from(&["--images", &images.truncated]),
+            1,
+            "dog/cut.png: cannot decode image",
+        ),
+        case(
+            "image folder with an empty class folder",
+            &train_from(&["--images", &images.empty_class]),
+            1,
+            "dog: class folder has no images",
+        ),
+        case(
+            "image folder with no images",
+            &train_from(&["--images", &images.no_images]),
+            1,
+            "has no class subfolders",
+        ),
+        case(
+            "images of mixed sizes without --image",
+            &train_from(&["--images", &images.mixed]),
+            1,
+            "pass --image HxW",
+        ),
+        case(
+            "IDX image and label files whose counts disagree",
+            &train_from(&[
+                "--idx-images",
+                &images.idx3,
+                "--idx-labels",
+                &images.idx1_of_3,
+            ]),
+            1,
+            "holds 3 labels but",
+        ),
+        case(
+            "IDX images without their labels",
+            &train_from(&["--idx-images", &images.idx3]),
+            2,
+            "--idx-labels",
+        ),
+        case(
+            "IDX images of another size than the run's at predict",
+            &[
+                "predict",
+                "--checkpoint",
+                &cnn_run,
+                "--idx-images",
+                &images.idx3,
+            ],
+            1,
+            "holds 2x3x1 images but the run was trained on 16x16x1",
+        ),
+        case(
+            "images given to a run not trained on images",
+            &["predict", "--checkpoint", &run, "--images", &images.mixed],
+            1,
+            "not trained on images",
+        ),
+        case(
+            "image folder with a class the run never saw, at eval",
+            &["eval", "--checkpoint", &cnn_run, "--images", &images.mixed],
+            1,
+            "holds class `cat`",
+        ),
+        case(
             "run directory that already exists",
             &train(&["--out", &run]),
             2,
@@ -557,5 +633,59 @@ fn every_bad_input_is_one_line_with_the_right_exit_code() {
     }
     if let Some(path) = std::env::var_os("NNLAB_RELIABILITY_TABLE") {
         std::fs::write(path, table).unwrap();
+    }
+}
+
+/// Image folders and IDX files that each break one rule.
+struct ImageFolders {
+    corrupt: String,
+    truncated: String,
+    empty_class: String,
+    no_images: String,
+    mixed: String,
+    idx3: String,
+    idx1_of_3: String,
+}
+
+impl ImageFolders {
+    fn new(d: &Path) -> ImageFolders {
+        let png = |path: &Path, side: u32| {
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            image::GrayImage::new(side, side).save(path).unwrap();
+        };
+        let folder = |name: &str| {
+            let dir = d.join(name);
+            png(&dir.join("cat").join("a.png"), 8);
+            std::fs::create_dir_all(dir.join("dog")).unwrap();
+            dir
+        };
+        let corrupt = folder("corrupt");
+        std::fs::write(corrupt.join("dog").join("bad.png"), "not a png").unwrap();
+        let truncated = folder("truncated");
+        let cut = truncated.join("dog").join("cut.png");
+        png(&cut, 64);
+        let bytes = std::fs::read(&cut).unwrap();
+        std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+        let empty_class = folder("empty-class");
+        let no_images = d.join("no-images");
+        std::fs::create_dir_all(&no_images).unwrap();
+        let mixed = folder("mixed");
+        png(&mixed.join("dog").join("b.png"), 10);
+        let idx = |name: &str, header: &[u32], data: &[u8]| {
+            let mut bytes: Vec<u8> = header.iter().flat_map(|w| w.to_be_bytes()).collect();
+            bytes.extend(data);
+            let path = d.join(name);
+            std::fs::write(&path, bytes).unwrap();
+            text(&path)
+        };
+        ImageFolders {
+            corrupt: text(&corrupt),
+            truncated: text(&truncated),
+            empty_class: text(&empty_class),
+            no_images: text(&no_images),
+            mixed: text(&mixed),
+            idx3: idx("images.idx", &[0x803, 2, 2, 3], &[0; 12]),
+            idx1_of_3: idx("labels.idx", &[0x801, 3], &[0, 1, 2]),
+        }
     }
 }

@@ -205,3 +205,172 @@ fn predict_eval_cv_and_fine_tuning_work_on_pixel_rows() {
     assert_eq!(before.0, after.0, "frozen convolutions moved");
     assert_ne!(before.1, after.1, "the dense head did not train");
 }
+
+/// Writes `data` (16×16 grey pixels near 0..1) as PNG files, one folder per class, and as an
+/// IDX3/IDX1 pair holding the same bytes in the folder's order (classes, then files by name).
+fn write_images(dir: &Path, data: &Dataset) -> (std::path::PathBuf, std::path::PathBuf) {
+    let TargetValues::Classes { indices, labels } = &data.targets else {
+        unreachable!("image data is labelled")
+    };
+    let bytes: Vec<Vec<u8>> = data
+        .features
+        .chunks(data.width())
+        .map(|row| {
+            row.iter()
+                .map(|v| (v * 255.0).clamp(0.0, 255.0) as u8)
+                .collect()
+        })
+        .collect();
+    let (mut pixels, mut classes) = (Vec::new(), Vec::new());
+    for (class, label) in labels.iter().enumerate() {
+        std::fs::create_dir_all(dir.join("folder").join(label)).unwrap();
+        let rows = indices.iter().enumerate().filter(|(_, c)| **c == class);
+        for (i, (row, _)) in rows.enumerate() {
+            let path = dir.join("folder").join(label).join(format!("{i:03}.png"));
+            image::GrayImage::from_raw(16, 16, bytes[row].clone())
+                .unwrap()
+                .save(path)
+                .unwrap();
+            pixels.extend(&bytes[row]);
+            classes.push(class as u8);
+        }
+    }
+    let n = (classes.len() as u32).to_be_bytes();
+    let images = [
+        &[0, 0, 8, 3],
+        &n[..],
+        &16u32.to_be_bytes(),
+        &16u32.to_be_bytes(),
+    ]
+    .concat();
+    let (idx_images, idx_labels) = (dir.join("images.idx"), dir.join("labels.idx"));
+    std::fs::write(&idx_images, [images, pixels].concat()).unwrap();
+    std::fs::write(&idx_labels, [&[0, 0, 8, 1], &n[..], &classes].concat()).unwrap();
+    (idx_images, idx_labels)
+}
+
+/// The cells of each CSV row `command` prints, header left out.
+fn csv_rows(command: &mut assert_cmd::Command) -> Vec<Vec<String>> {
+    let printed = common::stdout(command);
+    let rows = printed.lines().skip(1);
+    rows.map(|l| l.split(',').map(String::from).collect())
+        .collect()
+}
+
+#[test]
+fn image_folders_and_idx_files_train_predict_and_eval_alike() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = Builtin::Shapes.load(90, 0.1, 3, 2);
+    let (idx_images, idx_labels) = write_images(dir.path(), &data);
+    let folder = dir.path().join("folder");
+    let small = ["--conv", "4", "--dense", "8", "--epochs", "2", "--quiet"];
+    // Image files alone choose a CNN, classification and pixel scaling.
+    let run = dir.path().join("run");
+    common::nnlab()
+        .args(["train", "--images"])
+        .arg(&folder)
+        .args(small)
+        .arg("--out")
+        .arg(&run)
+        .assert()
+        .success();
+    let config = common::json(&run.join("config.json"));
+    assert_eq!(config["model"]["kind"], "cnn");
+    assert_eq!(config["model"]["image"]["width"], 16);
+    assert_eq!(config["preprocess"]["features"], "pixels");
+    assert_eq!(config["loss"]["name"], "cross_entropy");
+    assert!(Path::new(config["data"]["images"].as_str().unwrap()).is_absolute());
+
+    // The folder and the IDX file hold the same bytes in the same order, so the run must
+    // predict the same classes and probabilities for both.
+    let predict = |flag: &str, path: &Path| {
+        let mut command = common::nnlab();
+        command
+            .args(["predict", "--checkpoint"])
+            .arg(&run)
+            .arg(flag)
+            .arg(path);
+        csv_rows(&mut command)
+    };
+    let from_folder = predict("--images", &folder);
+    let from_idx = predict("--idx-images", &idx_images);
+    assert_eq!(from_folder.len(), 90);
+    assert_eq!(from_folder[0][0], "circle/000.png");
+    assert_eq!(from_idx[89][0], "89");
+    for (a, b) in from_folder.iter().zip(&from_idx) {
+        assert_eq!(a[1..], b[1..], "{} and image {}", a[0], b[0]);
+    }
+    let one = predict("--images", &folder.join("square").join("001.png"));
+    assert_eq!(one.len(), 1);
+    assert_eq!(one[0][0], "001.png");
+
+    // eval agrees with predict, from the folder and from the IDX pair, whose labels are the
+    // class numbers (so a run trained on it names its classes "0", "1", "2").
+    let eval_accuracy = |run: &Path, source: &[&std::ffi::OsStr]| {
+        let mut command = common::nnlab();
+        command
+            .args(["eval", "--json", "--checkpoint"])
+            .arg(run)
+            .args(source);
+        let metrics: serde_json::Value =
+            serde_json::from_str(&common::stdout(&mut command)).unwrap();
+        metrics["classification"]["accuracy"].as_f64().unwrap()
+    };
+    let right = from_folder
+        .iter()
+        .filter(|r| r[0].starts_with(&format!("{}/", r[1])))
+        .count() as f64;
+    let accuracy = eval_accuracy(&run, &["--images".as_ref(), folder.as_ref()]);
+    assert!((accuracy - right / 90.0).abs() < 1e-9, "{accuracy}");
+
+    let idx_run = dir.path().join("idx_run");
+    common::nnlab()
+        .args(["train", "--idx-images"])
+        .arg(&idx_images)
+        .arg("--idx-labels")
+        .arg(&idx_labels)
+        .args(small)
+        .arg("--out")
+        .arg(&idx_run)
+        .assert()
+        .success();
+    let config = common::json(&idx_run.join("config.json"));
+    assert_eq!(config["model"]["image"]["height"], 16);
+    assert_eq!(common::json(&idx_run.join("run.json"))["classes"][2], "2");
+    let mut command = common::nnlab();
+    command
+        .args(["predict", "--checkpoint"])
+        .arg(&idx_run)
+        .arg("--idx-images")
+        .arg(&idx_images);
+    let names = ["circle", "square", "triangle"];
+    let right = csv_rows(&mut command)
+        .iter()
+        .zip(&from_folder)
+        .filter(|(r, f)| f[0].starts_with(&format!("{}/", names[r[1].parse::<usize>().unwrap()])))
+        .count() as f64;
+    let source = [
+        "--idx-images".as_ref(),
+        idx_images.as_ref(),
+        "--idx-labels".as_ref(),
+        idx_labels.as_ref(),
+    ];
+    let accuracy = eval_accuracy(&idx_run, &source);
+    assert!((accuracy - right / 90.0).abs() < 1e-9, "{accuracy}");
+
+    // A class folder the run never saw is refused, naming it.
+    std::fs::rename(folder.join("circle"), folder.join("star")).unwrap();
+    let out = common::nnlab()
+        .args(["eval", "--checkpoint"])
+        .arg(&run)
+        .arg("--images")
+        .arg(&folder)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("class `star`") && err.contains("circle, square, triangle"),
+        "{err}"
+    );
+}

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{ArgGroup, Args, Parser, Subcommand};
 
 use crate::backend::BackendName;
 use crate::config::BatchSize;
@@ -88,7 +88,7 @@ pub struct TrainArgs {
     pub freeze: Option<Vec<usize>>,
     /// Continue a saved run up to `--epochs` epochs in all (written back to DIR unless
     /// `--out` names another directory).
-    #[arg(long, value_name = "DIR", conflicts_with_all = ["config", "data", "dataset", "samples", "noise", "classes", "data_seed", "drop_missing", "delimiter", "scale", "scale_target", "target", "features", "task", "optimizer", "batch_size", "weight_decay", "model", "image", "conv", "kernel", "pool", "dense", "hidden", "activation", "dropout", "batch_norm", "l1", "l2", "loss", "seed", "validation", "test", "patience", "min_delta", "schedule", "warmup", "clip_norm", "clip_value"])]
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["config", "data", "images", "idx_images", "idx_labels", "dataset", "samples", "noise", "classes", "data_seed", "drop_missing", "delimiter", "scale", "scale_target", "target", "features", "task", "optimizer", "batch_size", "weight_decay", "model", "image", "conv", "kernel", "pool", "dense", "hidden", "activation", "dropout", "batch_norm", "l1", "l2", "loss", "seed", "validation", "test", "patience", "min_delta", "schedule", "warmup", "clip_norm", "clip_value"])]
     pub resume: Option<PathBuf>,
     /// Save the run every N epochs as well as at the end (Ctrl-C also saves, at any step).
     #[arg(long, value_name = "N")]
@@ -144,13 +144,24 @@ pub struct CvArgs {
 
 /// `nnlab eval`: a saved run's metrics on labelled rows.
 #[derive(Debug, Args)]
+#[command(group(ArgGroup::new("source").required(true).args(["input", "images", "idx_images"])))]
 pub struct EvalArgs {
     /// A run directory written by `nnlab train`.
     #[arg(long, value_name = "DIR")]
     pub checkpoint: PathBuf,
     /// A CSV file with a header row holding the run's feature columns and its target column.
     #[arg(long, value_name = "FILE.csv")]
-    pub input: PathBuf,
+    pub input: Option<PathBuf>,
+    /// A folder of images with one subfolder per class, for a run trained on images; resized
+    /// to the run's image size.
+    #[arg(long, value_name = "DIR")]
+    pub images: Option<PathBuf>,
+    /// An IDX3 image file (with --idx-labels), for a run trained on images.
+    #[arg(long, value_name = "FILE", requires = "idx_labels")]
+    pub idx_images: Option<PathBuf>,
+    /// The IDX1 label file of --idx-images.
+    #[arg(long, value_name = "FILE", requires = "idx_images")]
+    pub idx_labels: Option<PathBuf>,
     /// Field separator of the input: one character, or `tab` [default: detected from the
     /// header line: `,`, `;` or tab].
     #[arg(long, value_name = "CHAR", value_parser = parse_delimiter)]
@@ -231,6 +242,17 @@ pub struct ExperimentArgs {
     /// Feature columns to use, comma-separated [default: every column but the target].
     #[arg(long, value_name = "A,B,...", value_delimiter = ',')]
     pub features: Option<Vec<String>>,
+    /// A folder of PNG/JPEG images, one subfolder per class named after it; trains a CNN
+    /// unless --model says otherwise. Sizes must agree unless --image HxW resizes them.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["data", "dataset", "idx_images"])]
+    pub images: Option<PathBuf>,
+    /// MNIST-style IDX3 image file, raw or gzipped (with --idx-labels); trains a CNN unless
+    /// --model says otherwise.
+    #[arg(long, value_name = "FILE", requires = "idx_labels", conflicts_with_all = ["data", "dataset"])]
+    pub idx_images: Option<PathBuf>,
+    /// The IDX1 label file of --idx-images.
+    #[arg(long, value_name = "FILE", requires = "idx_images")]
+    pub idx_labels: Option<PathBuf>,
     /// A built-in dataset instead of a file (`nnlab datasets` lists them).
     #[arg(long, value_enum)]
     pub dataset: Option<Builtin>,
@@ -388,6 +410,7 @@ fn parse_delimiter(s: &str) -> Result<char, String> {
 
 /// `nnlab predict`
 #[derive(Debug, Args)]
+#[command(group(ArgGroup::new("source").required(true).args(["input", "images", "idx_images"])))]
 pub struct PredictArgs {
     /// A run directory written by `nnlab train`.
     #[arg(long, value_name = "DIR")]
@@ -395,7 +418,14 @@ pub struct PredictArgs {
     /// A CSV file with a header row holding the feature columns used in training (other
     /// columns are ignored).
     #[arg(long, value_name = "FILE.csv")]
-    pub input: PathBuf,
+    pub input: Option<PathBuf>,
+    /// An image file, or a folder of them (its subfolders too), for a run trained on images;
+    /// resized to the run's image size. The output names each image.
+    #[arg(long, value_name = "FILE|DIR")]
+    pub images: Option<PathBuf>,
+    /// An IDX3 image file, for a run trained on images. The output names images by index.
+    #[arg(long, value_name = "FILE")]
+    pub idx_images: Option<PathBuf>,
     /// Field separator of the input: one character, or `tab` [default: detected from the
     /// header line: `,`, `;` or tab].
     #[arg(long, value_name = "CHAR", value_parser = parse_delimiter)]

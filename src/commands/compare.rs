@@ -31,7 +31,7 @@ impl BackendJob for CompareJob {
             plan,
             quiet,
         } = self;
-        let data = base.data.load(base.task())?;
+        let data = base.load_data()?.data;
         fit_to_data(&mut base, &data)?;
         if let Some(note) = crate::lab::compare::check_variants(&base, &plan, &data)? {
             eprintln!("{note}");

@@ -32,7 +32,7 @@ impl BackendJob for CvJob {
             folds,
             quiet,
         } = self;
-        let data = config.data.load(config.task())?;
+        let data = config.load_data()?.data;
         fit_to_data(&mut config, &data)?;
         if let (_, Some(note)) = crate::lab::cv::check_folds(&config, &data, folds)? {
             eprintln!("{note}");

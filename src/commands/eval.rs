@@ -1,24 +1,22 @@
 //! `nnlab eval`: a saved run scored on labelled rows.
 
 use std::io::Write;
-use std::path::PathBuf;
 
 use burn::tensor::backend::AutodiffBackend;
 
 use crate::backend::{BackendJob, BackendName, run_on};
 use crate::cli::EvalArgs;
-use crate::data::csv;
 use crate::error::{Error, Result};
 use crate::eval::metrics::{Evaluation, evaluate};
 use crate::eval::predict::predict;
 use crate::run_dir::RunDir;
 
 use super::describe;
+use super::input::Input;
 
 pub(super) struct EvalJob {
     dir: RunDir,
-    input: PathBuf,
-    delimiter: Option<char>,
+    input: Input,
     last: bool,
 }
 
@@ -31,13 +29,7 @@ impl BackendJob for EvalJob {
             .dir
             .load_chosen::<B::InnerBackend>(&config, &info, self.last, &device)?;
         let scaler = self.dir.load_scaler(&info)?;
-        let data = csv::read_labelled(
-            &self.input,
-            &info.feature_names,
-            &info.target_name,
-            info.classes.as_deref(),
-            self.delimiter,
-        )?;
+        let data = self.input.labelled(&config, &info)?;
         let predictions = predict(
             &model,
             config.loss.name,
@@ -53,12 +45,14 @@ impl BackendJob for EvalJob {
 
 pub(super) fn eval_command(args: EvalArgs) -> Result<()> {
     let backend = args.backend.unwrap_or_else(BackendName::default_compiled);
+    let idx = args.idx_images.map(|images| (images, args.idx_labels));
+    let input = Input::new(args.input, args.images, idx, args.delimiter);
+    let shown = input.path().display().to_string();
     let evaluation = run_on(
         backend,
         EvalJob {
             dir: RunDir::new(&args.checkpoint),
-            input: args.input.clone(),
-            delimiter: args.delimiter,
+            input,
             last: args.last,
         },
     )?;
@@ -68,7 +62,7 @@ pub(super) fn eval_command(args: EvalArgs) -> Result<()> {
         format!(
             "{} on {}\n\n{}",
             args.checkpoint.display(),
-            args.input.display(),
+            shown,
             describe(&evaluation)
         )
     };

@@ -6,6 +6,7 @@ use crate::config::ExperimentConfig;
 use crate::data::{DataConfig, Dataset};
 use crate::error::{Error, Result};
 use crate::loss::LossName;
+use crate::models::Kind;
 use crate::optim::schedule::{ClipBy, ClipConfig};
 
 use super::name;
@@ -43,9 +44,16 @@ pub(super) fn experiment_config(args: &ExperimentArgs) -> Result<ExperimentConfi
             .with_csv(Some(path.clone()))
             .with_target(args.target.clone())
             .with_features(args.features.clone());
+    } else if args.images.is_some() || args.idx_images.is_some() {
+        config.data = DataConfig::new()
+            .with_dataset(None)
+            .with_images(args.images.clone())
+            .with_idx_images(args.idx_images.clone())
+            .with_idx_labels(args.idx_labels.clone());
     } else if let Some(dataset) = args.dataset {
         config.data = DataConfig::new().with_dataset(Some(dataset));
-    } else if args.target.is_some() || args.features.is_some() {
+    }
+    if args.data.is_none() && (args.target.is_some() || args.features.is_some()) {
         return Err(Error::Usage(
             "--target and --features need --data FILE.csv".into(),
         ));
@@ -75,7 +83,12 @@ pub(super) fn experiment_config(args: &ExperimentArgs) -> Result<ExperimentConfi
         config.preprocess.target = scale;
     }
     let family = config.model.kind();
-    config.model.apply(&args.model_flags())?;
+    let mut flags = args.model_flags();
+    // Image files without a config file or --model train a CNN, as the flag's help says.
+    if flags.kind.is_none() && args.config.is_none() && config.data.image_source() {
+        flags.kind = Some(Kind::Cnn);
+    }
+    config.model.apply(&flags)?;
     // A family chosen by flag starts from its own defaults (a CNN trains for fewer epochs
     // than an MLP's 150, on pixels divided rather than standardized) unless flags say.
     if config.model.kind() != family {
@@ -87,7 +100,7 @@ pub(super) fn experiment_config(args: &ExperimentArgs) -> Result<ExperimentConfi
     if let Some(task) = args
         .task
         .or(config.data.builtin_task())
-        .or(args.model.and(config.model.default_task()))
+        .or(flags.kind.and(config.model.default_task()))
         && args.loss.is_none()
         && config.loss.name.task() != task
     {
@@ -159,8 +172,8 @@ pub(super) fn apply_common(config: &mut ExperimentConfig, args: &TrainArgs) {
     }
 }
 
-/// Sets the model's input and output sizes from the data, and pins a CSV path so that the
-/// run can find its data again from any directory.
+/// Sets the model's input and output sizes from the data, and pins the data files' paths so
+/// that the run can find its data again from any directory.
 pub fn fit_to_data(config: &mut ExperimentConfig, data: &Dataset) -> Result<()> {
     check_target(config, data)?;
     let outputs = config
@@ -168,8 +181,14 @@ pub fn fit_to_data(config: &mut ExperimentConfig, data: &Dataset) -> Result<()> 
         .name
         .output_size(data.labels().map_or(0, <[_]>::len));
     config.model.fit_sizes(data.width(), outputs)?;
-    if let Some(path) = &config.data.csv {
-        config.data.csv = Some(std::fs::canonicalize(path).map_err(|e| Error::io(path, e))?);
+    let data_files = [
+        &mut config.data.csv,
+        &mut config.data.images,
+        &mut config.data.idx_images,
+        &mut config.data.idx_labels,
+    ];
+    for path in data_files.into_iter().flatten() {
+        *path = std::fs::canonicalize(&*path).map_err(|e| Error::io(&*path, e))?;
     }
     config.validate()?;
     config.check_memory()

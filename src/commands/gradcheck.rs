@@ -22,7 +22,7 @@ impl BackendJob for GradcheckJob {
 
     fn run<B: AutodiffBackend>(self, _: BackendName, device: B::Device) -> Result<Self::Output> {
         let mut config = self.config;
-        let data = config.data.load(config.task())?;
+        let data = config.load_data()?.data;
         fit_to_data(&mut config, &data)?;
         let rows: Vec<usize> = (0..data.rows().min(self.rows)).collect();
         let model = config.model.init::<B>(config.training.seed, &device);

@@ -22,7 +22,7 @@ pub(super) fn info(args: InfoArgs) -> Result<()> {
         args.dir.display(),
         info.task,
         info.target_name,
-        info.feature_names.join(", "),
+        columns(&info.feature_names),
         config.model.describe(),
         name(config.loss.name),
         config.optimizer.name.as_str(),
@@ -107,4 +107,15 @@ pub(super) fn datasets() -> Result<()> {
         .lock()
         .write_all(text.as_bytes())
         .map_err(|e| Error::io("<stdout>", e))
+}
+
+/// The feature columns, all of them when few, else their count with the first and last (an
+/// image has one column per pixel).
+fn columns(names: &[String]) -> String {
+    match names {
+        [first, .., last] if names.len() > 12 => {
+            format!("{} columns: {first}, …, {last}", names.len())
+        }
+        _ => names.join(", "),
+    }
 }

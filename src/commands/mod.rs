@@ -7,6 +7,7 @@ mod experiment;
 mod export;
 mod gradcheck;
 mod info;
+mod input;
 mod predict;
 mod train;
 

@@ -1,25 +1,24 @@
-//! `nnlab predict`: a saved run's predictions for new rows.
-
-use std::path::PathBuf;
+//! `nnlab predict`: a saved run's predictions for new rows or images.
 
 use burn::tensor::backend::AutodiffBackend;
 
 use crate::backend::{BackendJob, BackendName, run_on};
 use crate::cli::PredictArgs;
-use crate::data::csv;
 use crate::error::{Error, Result};
-use crate::eval::predict::predict;
+use crate::eval::predict::{Predictions, predict};
 use crate::run_dir::RunDir;
+
+use super::input::Input;
 
 pub(super) struct PredictJob {
     dir: RunDir,
-    input: PathBuf,
-    delimiter: Option<char>,
+    input: Input,
     last: bool,
 }
 
 impl BackendJob for PredictJob {
-    type Output = crate::eval::predict::Predictions;
+    /// The predictions, with the name of each image when the input was images.
+    type Output = (Predictions, Option<Vec<String>>);
 
     fn run<B: AutodiffBackend>(self, _: BackendName, device: B::Device) -> Result<Self::Output> {
         let (config, info) = self.dir.load_meta()?;
@@ -27,8 +26,8 @@ impl BackendJob for PredictJob {
             .dir
             .load_chosen::<B::InnerBackend>(&config, &info, self.last, &device)?;
         let scaler = self.dir.load_scaler(&info)?;
-        let features = csv::read_features(&self.input, &info.feature_names, self.delimiter)?;
-        Ok(predict(
+        let (features, names) = self.input.rows(&config, &info)?;
+        let predictions = predict(
             &model,
             config.loss.name,
             info.classes.as_deref(),
@@ -36,23 +35,25 @@ impl BackendJob for PredictJob {
             &features,
             info.feature_names.len(),
             &device,
-        ))
+        );
+        Ok((predictions, names))
     }
 }
 
 pub(super) fn predict_command(args: PredictArgs) -> Result<()> {
     let backend = args.backend.unwrap_or_else(BackendName::default_compiled);
-    let predictions = run_on(
+    let idx = args.idx_images.map(|images| (images, None));
+    let input = Input::new(args.input, args.images, idx, args.delimiter);
+    let (predictions, names) = run_on(
         backend,
         PredictJob {
             dir: RunDir::new(&args.checkpoint),
-            input: args.input,
-            delimiter: args.delimiter,
+            input,
             last: args.last,
         },
     )?;
     let stdout = std::io::stdout().lock();
     predictions
-        .write_csv(stdout)
+        .write_csv(stdout, names.as_deref())
         .map_err(|e| Error::io("<stdout>", std::io::Error::other(e)))
 }

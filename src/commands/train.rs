@@ -9,7 +9,7 @@ use serde_json::Map;
 use crate::backend::{BackendJob, BackendName, run_on};
 use crate::cli::TrainArgs;
 use crate::config::ExperimentConfig;
-use crate::data::Dataset;
+use crate::data::{Dataset, Loaded};
 use crate::error::{Error, Result};
 use crate::eval::metrics::EpochRecord;
 use crate::eval::metrics::Evaluation;
@@ -155,7 +155,11 @@ impl BackendJob for TrainJob {
             resume,
             quiet,
         } = self;
-        let (data, skipped_rows) = config.data.load_counting(config.task())?;
+        let Loaded {
+            data,
+            skipped: skipped_rows,
+            ..
+        } = config.load_data()?;
         let resume = match &resume {
             Some((from, info)) => {
                 if data.feature_names != info.feature_names {

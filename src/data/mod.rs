@@ -1,5 +1,5 @@
-//! Where training data comes from: built-in datasets and CSV files, turned into a [`Dataset`]
-//! (a numeric feature table with named columns and a target).
+//! Where training data comes from: built-in datasets, CSV files, folders of images and IDX
+//! files, turned into a [`Dataset`] (a numeric feature table with named columns and a target).
 
 pub mod builtin;
 pub mod csv;
@@ -21,7 +21,8 @@ use crate::loss::{Targets, Task};
 
 pub use builtin::Builtin;
 
-/// Where the data comes from: a built-in dataset or a CSV file.
+/// Where the data comes from: a built-in dataset, a CSV file, a folder of images or a pair of
+/// IDX files.
 #[derive(Config, Debug, PartialEq)]
 pub struct DataConfig {
     /// A built-in dataset; used when `csv` is not set.
@@ -36,6 +37,12 @@ pub struct DataConfig {
     /// The CSV file's field separator; detected from its header line (`,`, `;` or tab) when
     /// unset. Kept here so that a resumed run reads its file the same way.
     pub delimiter: Option<char>,
+    /// A folder of PNG/JPEG images with one subfolder per class, named after the class.
+    pub images: Option<PathBuf>,
+    /// An IDX3 image file (MNIST's format, gzipped or not); needs `idx_labels`.
+    pub idx_images: Option<PathBuf>,
+    /// The IDX1 label file that goes with `idx_images`.
+    pub idx_labels: Option<PathBuf>,
     /// Number of points of a generated dataset.
     #[config(default = 1000)]
     pub samples: usize,
@@ -59,14 +66,16 @@ impl DataConfig {
         if let Some(c) = self.delimiter {
             csv::delimiter_byte(c).map_err(|m| Error::config("data.delimiter", m))?;
         }
+        self.check_files()?;
         match (&self.csv, &self.dataset) {
+            _ if self.image_source() => Ok(()),
             (Some(_), _) if self.target.is_none() => Err(Error::config(
                 "data.target",
                 "is required with a CSV file: name the column to predict",
             )),
             (None, None) => Err(Error::config(
                 "data",
-                "names no data: set `dataset` or `csv`",
+                "names no data: set `dataset`, `csv`, `images` or `idx_images`",
             )),
             _ if !(self.noise.is_finite() && self.noise >= 0.0) => Err(Error::config(
                 "data.noise",
@@ -96,8 +105,48 @@ impl DataConfig {
         }
     }
 
-    /// The task the data poses, when the data alone decides it (built-in datasets).
+    /// Refuses two file sources at once, and IDX images without labels or labels without
+    /// images.
+    fn check_files(&self) -> Result<()> {
+        let given = [
+            ("csv", self.csv.is_some()),
+            ("images", self.images.is_some()),
+            ("idx_images", self.idx_images.is_some()),
+        ];
+        let named: Vec<&str> = given.iter().filter(|g| g.1).map(|g| g.0).collect();
+        if named.len() > 1 {
+            return Err(Error::config(
+                "data",
+                format!(
+                    "names two sources, `{}` and `{}`: keep one",
+                    named[0], named[1]
+                ),
+            ));
+        }
+        match (&self.idx_images, &self.idx_labels) {
+            (Some(_), None) => Err(Error::config(
+                "data.idx_labels",
+                "is required with idx_images (--idx-labels FILE)",
+            )),
+            (None, Some(_)) => Err(Error::config(
+                "data.idx_images",
+                "is required with idx_labels (--idx-images FILE)",
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// Whether the data are image files (a folder or IDX files) rather than a table.
+    pub fn image_source(&self) -> bool {
+        self.images.is_some() || self.idx_images.is_some()
+    }
+
+    /// The task the data poses, when the data alone decides it (built-in datasets, and images,
+    /// whose labels are classes).
     pub fn builtin_task(&self) -> Option<Task> {
+        if self.image_source() {
+            return Some(Task::Classification);
+        }
         match (&self.csv, self.dataset) {
             (None, Some(builtin)) => Some(builtin.task()),
             _ => None,
@@ -106,7 +155,8 @@ impl DataConfig {
 
     /// A short name for the data, used as the default run directory.
     pub fn name(&self) -> String {
-        match (&self.csv, self.dataset) {
+        let file = self.csv.as_ref().or(self.images.as_ref());
+        match (file.or(self.idx_images.as_ref()), self.dataset) {
             (Some(path), _) => path
                 .file_stem()
                 .map(|s| s.to_string_lossy().into_owned())
@@ -118,12 +168,24 @@ impl DataConfig {
 
     /// Loads the data for `task`.
     pub fn load(&self, task: Task) -> Result<Dataset> {
-        self.load_counting(task).map(|(data, _)| data)
+        self.load_counting(task, None).map(|loaded| loaded.data)
     }
 
-    /// Loads the data for `task`, with the number of CSV rows skipped for missing values.
-    pub fn load_counting(&self, task: Task) -> Result<(Dataset, usize)> {
+    /// Loads the data for `task`, with what loading it found out. `resize` is the height and
+    /// width that a folder's images are brought to (`--image`); without it they must agree.
+    pub fn load_counting(&self, task: Task, resize: Option<(usize, usize)>) -> Result<Loaded> {
         self.validate()?;
+        if let Some(images) = self.read_images(resize)? {
+            let (image, note) = (Some(images.shape), images.note.clone());
+            let data = images.into_dataset();
+            self.check_task(&data, task)?;
+            return Ok(Loaded {
+                data,
+                skipped: 0,
+                image,
+                note,
+            });
+        }
         let (data, skipped) = match (&self.csv, self.dataset) {
             (Some(path), _) => {
                 let target = self.target.as_deref().unwrap_or_default();
@@ -142,15 +204,47 @@ impl DataConfig {
             ),
             (None, None) => unreachable!("validated above"),
         };
-        if data.task() != task {
-            return Err(Error::Usage(format!(
-                "dataset `{}` is a {} problem but the loss is for {task}",
-                self.name(),
-                data.task()
-            )));
-        }
-        Ok((data, skipped))
+        self.check_task(&data, task)?;
+        Ok(Loaded {
+            data,
+            skipped,
+            image: None,
+            note: None,
+        })
     }
+
+    /// The images of a folder or of IDX files; `None` for other sources.
+    fn read_images(&self, resize: Option<(usize, usize)>) -> Result<Option<image::Images>> {
+        match (&self.images, &self.idx_images, &self.idx_labels) {
+            (Some(dir), _, _) => image::read_folder(dir, resize, None).map(Some),
+            (None, Some(images), Some(labels)) => image::read_idx(images, Some(labels)).map(Some),
+            _ => Ok(None),
+        }
+    }
+
+    /// Refuses data whose task differs from the loss's.
+    fn check_task(&self, data: &Dataset, task: Task) -> Result<()> {
+        if data.task() == task {
+            return Ok(());
+        }
+        Err(Error::Usage(format!(
+            "dataset `{}` is a {} problem but the loss is for {task}",
+            self.name(),
+            data.task()
+        )))
+    }
+}
+
+/// Data as loaded, with what loading found out on the way.
+#[derive(Debug)]
+pub struct Loaded {
+    pub data: Dataset,
+    /// CSV rows skipped for missing values.
+    pub skipped: usize,
+    /// The shape of each image, when the data are image files.
+    pub image: Option<image::ImageShape>,
+    /// Something done to the data that the user should hear about once, e.g. resizing.
+    pub note: Option<String>,
 }
 
 /// The target column: numbers, or class indices with their labels.

@@ -84,14 +84,20 @@ impl Predictions {
 
     /// Writes the predictions as CSV: a `prediction` column for regression; for
     /// classification a `class` column (the label) and one `probability_<label>` column per
-    /// class. Numbers are written in full `f32` precision.
-    pub fn write_csv(&self, out: impl Write) -> csv::Result<()> {
+    /// class. Numbers are written in full `f32` precision. With `names` (one per row, e.g.
+    /// image files), an `image` column comes first.
+    pub fn write_csv(&self, out: impl Write, names: Option<&[String]>) -> csv::Result<()> {
         let mut writer = csv::Writer::from_writer(out);
+        let name = |row: usize| names.map(|n| n[row].clone());
+        let mut header: Vec<String> = names.map(|_| "image".to_string()).into_iter().collect();
         match self {
             Predictions::Values(values) => {
-                writer.write_record(["prediction"])?;
-                for v in values {
-                    writer.write_record([v.to_string()])?;
+                header.push("prediction".into());
+                writer.write_record(&header)?;
+                for (row, v) in values.iter().enumerate() {
+                    let mut record: Vec<String> = name(row).into_iter().collect();
+                    record.push(v.to_string());
+                    writer.write_record(&record)?;
                 }
             }
             Predictions::Classes {
@@ -99,11 +105,12 @@ impl Predictions {
                 probabilities,
                 labels,
             } => {
-                let mut header = vec!["class".to_string()];
+                header.push("class".into());
                 header.extend(labels.iter().map(|l| format!("probability_{l}")));
                 writer.write_record(&header)?;
                 for (row, &class) in classes.iter().enumerate() {
-                    let mut record = vec![labels[class].clone()];
+                    let mut record: Vec<String> = name(row).into_iter().collect();
+                    record.push(labels[class].clone());
                     let k = labels.len();
                     record.extend(
                         probabilities[row * k..(row + 1) * k]

@@ -20,6 +20,7 @@ pub use activation::Activation;
 pub use cnn::{Cnn, CnnConfig};
 pub use mlp::{Mlp, MlpConfig};
 
+use crate::data::image::ImageShape;
 use crate::data::scale::FeatureScaling;
 use crate::error::{Error, Result};
 use crate::loss::Task;
@@ -222,6 +223,35 @@ impl ModelConfig {
         Ok(())
     }
 
+    /// The image shape a CNN was given; `None` for other families.
+    pub fn image(&self) -> Option<ImageShape> {
+        match self {
+            ModelConfig::Cnn(c) => c.image,
+            ModelConfig::Mlp(_) => None,
+        }
+    }
+
+    /// Takes the shape of image files into a CNN: their size must be the one asked for (they
+    /// were resized to it), their channels are the files'. Other families read the pixels as
+    /// a table.
+    pub fn take_image(&mut self, shape: ImageShape) -> Result<()> {
+        let ModelConfig::Cnn(c) = self else {
+            return Ok(());
+        };
+        match c.image {
+            Some(asked) if (asked.height, asked.width) != (shape.height, shape.width) => {
+                Err(Error::config(
+                    "model.image",
+                    format!("is {asked} but the images are {shape}"),
+                ))
+            }
+            _ => {
+                c.image = Some(shape);
+                Ok(())
+            }
+        }
+    }
+
     /// Epochs a run of this family trains for when neither flag nor config says.
     pub fn default_epochs(&self) -> usize {
         match self {
@@ -308,7 +338,7 @@ pub struct ModelFlags {
     pub activation: Option<Activation>,
     pub dropout: Option<Vec<f64>>,
     pub batch_norm: bool,
-    pub image: Option<crate::data::image::ImageShape>,
+    pub image: Option<ImageShape>,
     pub conv: Option<Vec<usize>>,
     pub kernel: Option<usize>,
     pub pool: Option<usize>,

@@ -21,8 +21,13 @@ struct Decoded {
 /// Reads every PNG/JPEG file under `dir`, one subfolder per class (class names in natural
 /// order, files in name order, hidden files and other extensions ignored). Grey images stay
 /// one channel unless some image has colour; then all become RGB (alpha dropped). With `size`
-/// `(height, width)`, images of another size are resized to it; without, all must agree.
-pub fn read_folder(dir: &Path, size: Option<(usize, usize)>) -> Result<Images> {
+/// `(height, width)`, images of another size are resized to it; without, all must agree. With
+/// `channels` (1 or 3), every image is converted to that many, as a trained model needs.
+pub fn read_folder(
+    dir: &Path,
+    size: Option<(usize, usize)>,
+    channels: Option<usize>,
+) -> Result<Images> {
     size.map(check_size).transpose()?;
     check_folder(dir)?;
     let mut classes: Vec<(String, PathBuf)> = entries(dir)?
@@ -55,27 +60,68 @@ pub fn read_folder(dir: &Path, size: Option<(usize, usize)>) -> Result<Images> {
     let shape = ImageShape {
         height,
         width,
-        channels: if colour { 3 } else { 1 },
+        channels: channels.unwrap_or(if colour { 3 } else { 1 }),
     };
-    Ok(assemble(decoded, shape, &classes))
+    let labels = decoded.iter().map(|d| classes[d.class].0.clone()).collect();
+    let (pixels, note) = to_pixels(decoded.into_iter().map(|d| d.image), shape);
+    Ok(Images {
+        shape,
+        pixels,
+        labels,
+        note,
+    })
 }
 
-/// Converts and resizes the decoded images into one pixel table, dropping each image as soon
-/// as it is copied, so that memory holds little more than the result.
-fn assemble(decoded: Vec<Decoded>, shape: ImageShape, classes: &[(String, PathBuf)]) -> Images {
-    let mut pixels = Vec::with_capacity(decoded.len() * shape.pixels());
-    let mut labels = Vec::with_capacity(decoded.len());
+/// Reads images to predict on: one image file, or every PNG/JPEG file in a folder and in its
+/// subfolders (class folders or not), each converted and resized to `shape`. Returns each
+/// image's name (`file` or `subfolder/file`) with the images.
+pub fn read_unlabelled(path: &Path, shape: ImageShape) -> Result<Images> {
+    let files = if path.is_file() {
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+        vec![(name.unwrap_or_default(), path.to_owned())]
+    } else {
+        check_folder(path)?;
+        let mut files = image_files(path)?;
+        for (sub, dir) in entries(path)?.into_iter().filter(|(_, p)| p.is_dir()) {
+            let inside = image_files(&dir)?.into_iter();
+            files.extend(inside.map(|(file, p)| (format!("{sub}/{file}"), p)));
+        }
+        files
+    };
+    if files.is_empty() {
+        return Err(data_error(path, "holds no PNG or JPEG images".into()));
+    }
+    let decoded = files
+        .iter()
+        .map(|(_, p)| decode(p))
+        .collect::<Result<Vec<_>>>()?;
+    let (pixels, note) = to_pixels(decoded.into_iter(), shape);
+    Ok(Images {
+        shape,
+        pixels,
+        labels: files.into_iter().map(|(name, _)| name).collect(),
+        note,
+    })
+}
+
+/// Converts and resizes images into one pixel table, dropping each image as soon as it is
+/// copied, so that memory holds little more than the result; with a note when any was
+/// resized.
+fn to_pixels(
+    images: impl ExactSizeIterator<Item = DynamicImage>,
+    shape: ImageShape,
+) -> (Vec<f64>, Option<String>) {
+    let mut pixels = Vec::with_capacity(images.len() * shape.pixels());
     let mut resized = 0;
-    for d in decoded {
+    for image in images {
         let (width, height) = (shape.width as u32, shape.height as u32);
-        let resize = (d.image.width(), d.image.height()) != (width, height);
+        let resize = (image.width(), image.height()) != (width, height);
         let raw = if shape.channels == 1 {
-            fit(d.image.into_luma8(), width, height)
+            fit(image.into_luma8(), width, height)
         } else {
-            fit(d.image.into_rgb8(), width, height)
+            fit(image.into_rgb8(), width, height)
         };
         pixels.extend(raw.into_iter().map(f64::from));
-        labels.push(classes[d.class].0.clone());
         resized += usize::from(resize);
     }
     let note = (resized > 0).then(|| {
@@ -85,12 +131,7 @@ fn assemble(decoded: Vec<Decoded>, shape: ImageShape, classes: &[(String, PathBu
             shape.height, shape.width
         )
     });
-    Images {
-        shape,
-        pixels,
-        labels,
-        note,
-    }
+    (pixels, note)
 }
 
 /// The image's bytes in HWC order, resized to `width × height` when its size differs.
@@ -256,7 +297,7 @@ mod tests {
         std::fs::write(file(d, "9", ".hidden.png"), "garbage").unwrap();
         std::fs::write(file(d, ".cache", "x.png"), "garbage").unwrap();
         std::fs::write(d.join("README.png"), "garbage").unwrap();
-        let images = read_folder(d, None).unwrap();
+        let images = read_folder(d, None, None).unwrap();
         assert_eq!(images.shape, ImageShape::parse("2x3x1").unwrap());
         // Classes in natural order ("9" before "10"), files by name (a.PNG before b.png).
         assert_eq!(images.labels, ["9", "9", "10"]);
@@ -283,7 +324,7 @@ mod tests {
         RgbImage::from_pixel(8, 8, Rgb([200, 100, 50]))
             .save(file(d, "c", "flat.JPEG"))
             .unwrap();
-        let images = read_folder(d, Some((1, 2))).unwrap();
+        let images = read_folder(d, Some((1, 2)), None).unwrap();
         assert_eq!(images.shape, ImageShape::parse("1x2x3").unwrap());
         assert_eq!(images.labels, ["a", "b", "b", "c"]);
         let px = &images.pixels;
@@ -303,31 +344,57 @@ mod tests {
         grey(8, 8, 10).save(file(d, "cat", "a.png")).unwrap();
         grey(10, 12, 90).save(file(d, "cat", "b.png")).unwrap();
         grey(8, 8, 30).save(file(d, "dog", "c.png")).unwrap();
-        let m = refusal(read_folder(d, None), d);
+        let m = refusal(read_folder(d, None, None), d);
         assert!(m.contains("cat/a.png is 8x8, cat/b.png is 10x12"), "{m}");
         assert!(m.contains("pass --image HxW"), "{m}");
-        let images = read_folder(d, Some((4, 5))).unwrap();
+        let images = read_folder(d, Some((4, 5)), None).unwrap();
         assert_eq!(images.shape, ImageShape::parse("4x5").unwrap());
         assert_eq!(images.note.as_deref(), Some("resized 3 images to 4x5"));
         // Resizing a flat image keeps its value.
         assert_eq!(images.pixels[20..40], [90.0; 20]);
         assert_eq!(images.pixels.len(), 60);
-        let images = read_folder(d, Some((8, 8))).unwrap();
+        let images = read_folder(d, Some((8, 8)), None).unwrap();
         assert_eq!(images.note.as_deref(), Some("resized 1 image to 8x8"));
         // A bad size is a usage error, found before any file is read.
-        let e = read_folder(&d.join("missing"), Some((0, 8))).unwrap_err();
+        let e = read_folder(&d.join("missing"), Some((0, 8)), None).unwrap_err();
         assert_eq!(e.exit_code(), 2);
         assert!(e.to_string().contains("--image 0x8"), "{e}");
+    }
+
+    #[test]
+    fn images_to_predict_on_take_the_runs_shape_and_keep_their_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        grey(2, 2, 40).save(d.join("loose.png")).unwrap();
+        RgbImage::from_pixel(4, 4, Rgb([9, 9, 9]))
+            .save(file(d, "cat", "a.png"))
+            .unwrap();
+        let shape = ImageShape::parse("2x2x3").unwrap();
+        let images = read_unlabelled(d, shape).unwrap();
+        assert_eq!(images.labels, ["loose.png", "cat/a.png"]);
+        assert_eq!(images.pixels[..12], [40.0; 12]);
+        assert_eq!(images.pixels[12..], [9.0; 12]);
+        assert_eq!(images.note.as_deref(), Some("resized 1 image to 2x2"));
+        let one = read_unlabelled(&d.join("loose.png"), shape).unwrap();
+        assert_eq!(one.labels, ["loose.png"]);
+        let empty = d.join("empty");
+        std::fs::create_dir(&empty).unwrap();
+        let m = read_unlabelled(&empty, shape).unwrap_err().to_string();
+        assert!(m.ends_with("empty: holds no PNG or JPEG images"), "{m}");
+        std::fs::remove_dir(&empty).unwrap();
+        // A trained model's channels win over the files' colours.
+        let grey_run = read_folder(d, None, Some(1)).unwrap();
+        assert_eq!(grey_run.shape, ImageShape::parse("4x4x1").unwrap());
     }
 
     #[test]
     fn refuses_a_missing_path_or_a_file() {
         let dir = tempfile::tempdir().unwrap();
         let missing = dir.path().join("missing");
-        assert!(refusal(read_folder(&missing, None), &missing).ends_with("does not exist"));
+        assert!(refusal(read_folder(&missing, None, None), &missing).ends_with("does not exist"));
         let flat = dir.path().join("flat.png");
         std::fs::write(&flat, "x").unwrap();
-        assert!(refusal(read_folder(&flat, None), &flat).ends_with("is not a folder"));
+        assert!(refusal(read_folder(&flat, None, None), &flat).ends_with("is not a folder"));
     }
 
     #[test]
@@ -335,13 +402,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
         grey(2, 2, 1).save(d.join("loose.png")).unwrap();
-        let m = refusal(read_folder(d, None), d);
+        let m = refusal(read_folder(d, None, None), d);
         assert!(m.contains("has no class subfolders"), "{m}");
         // One class is fine here; training decides whether it is enough.
         grey(2, 2, 1).save(file(d, "cat", "a.png")).unwrap();
-        assert_eq!(read_folder(d, None).unwrap().labels, ["cat"]);
+        assert_eq!(read_folder(d, None, None).unwrap().labels, ["cat"]);
         std::fs::write(file(d, "dog", "notes.txt"), "no images here").unwrap();
-        let m = refusal(read_folder(d, None), &d.join("dog"));
+        let m = refusal(read_folder(d, None, None), &d.join("dog"));
         assert!(m.ends_with("dog: class folder has no images"), "{m}");
     }
 
@@ -352,7 +419,7 @@ mod tests {
         grey(2, 2, 1).save(file(d, "cat", "a.png")).unwrap();
         let corrupt = file(d, "dog", "corrupt.png");
         std::fs::write(&corrupt, "not a png at all").unwrap();
-        let m = refusal(read_folder(d, None), &corrupt);
+        let m = refusal(read_folder(d, None, None), &corrupt);
         assert!(m.contains("cannot decode image"), "{m}");
         let mut png = Vec::new();
         let encoder = image::codecs::png::PngEncoder::new(&mut png);
@@ -360,7 +427,7 @@ mod tests {
         let truncated = file(d, "dog", "truncated.png");
         std::fs::remove_file(&corrupt).unwrap();
         std::fs::write(&truncated, &png[..png.len() / 2]).unwrap();
-        let m = refusal(read_folder(d, None), &truncated);
+        let m = refusal(read_folder(d, None, None), &truncated);
         assert!(
             m.contains("cannot decode image") && !m.contains('\n'),
             "{m}"

@@ -17,13 +17,17 @@ const LABELS_MAGIC: u32 = 0x0000_0801;
 
 /// Reads an IDX3 image file and its IDX1 label file, each raw or gzipped (told apart by the
 /// gzip magic bytes, not the file name). Labels become their decimal text ("0".."9" for MNIST).
-pub fn read_idx(images: &Path, labels: &Path) -> Result<Images> {
+/// Without a label file (images to predict on), each image is named by its index.
+pub fn read_idx(images: &Path, labels: Option<&Path>) -> Result<Images> {
     let mut image_file = IdxFile::open(images)?;
     let dims = image_file.header(IMAGES_MAGIC, 3)?;
-    let mut label_file = IdxFile::open(labels)?;
-    let count = label_file.header(LABELS_MAGIC, 1)?[0];
     let (n, height, width) = (dims[0], dims[1], dims[2]);
-    if count != n {
+    let mut label_file = labels.map(IdxFile::open).transpose()?;
+    let count = match &mut label_file {
+        Some(file) => file.header(LABELS_MAGIC, 1)?[0],
+        None => n,
+    };
+    if let (Some(labels), true) = (labels, count != n) {
         return Err(data_error(
             labels,
             format!(
@@ -45,11 +49,18 @@ pub fn read_idx(images: &Path, labels: &Path) -> Result<Images> {
         channels: 1,
     };
     let pixels = image_file.body(&[n, height, width])?;
-    let labels = label_file.body(&[n])?;
+    let labels = match &mut label_file {
+        Some(file) => file
+            .body(&[n])?
+            .into_iter()
+            .map(|l| l.to_string())
+            .collect(),
+        None => (0..n).map(|i| i.to_string()).collect(),
+    };
     Ok(Images {
         shape,
         pixels: pixels.into_iter().map(f64::from).collect(),
-        labels: labels.into_iter().map(|l| l.to_string()).collect(),
+        labels,
         note: None,
     })
 }
@@ -189,7 +200,7 @@ mod tests {
 
     /// The error message of reading `images` with `labels`, checked to name `names`.
     fn refusal(images: &Path, labels: &Path, names: &Path) -> String {
-        let message = read_idx(images, labels).unwrap_err().to_string();
+        let message = read_idx(images, Some(labels)).unwrap_err().to_string();
         assert!(
             message.starts_with(&names.display().to_string()),
             "{message}"
@@ -209,13 +220,19 @@ mod tests {
         let labels_gz = write(dir.path(), "labels", &gzip(&labels));
         let labels_raw = write(dir.path(), "labels.raw", &labels);
         for (i, l) in [(&images_raw, &labels_gz), (&images_gz, &labels_raw)] {
-            let read = read_idx(i, l).unwrap();
+            let read = read_idx(i, Some(l)).unwrap();
             assert_eq!(read.shape, ImageShape::parse("2x3x1").unwrap());
             assert_eq!(read.pixels, (1..=12).map(f64::from).collect::<Vec<_>>());
             assert_eq!(read.labels, ["7", "0"]);
             assert_eq!(read.note, None);
         }
-        let data = read_idx(&images_raw, &labels_raw).unwrap().into_dataset();
+        // Without labels (predict), images are named by their index.
+        let unlabelled = read_idx(&images_gz, None).unwrap();
+        assert_eq!(unlabelled.labels, ["0", "1"]);
+        assert_eq!(unlabelled.pixels[11], 12.0);
+        let data = read_idx(&images_raw, Some(&labels_raw))
+            .unwrap()
+            .into_dataset();
         assert_eq!(
             data.feature_names[..4],
             ["px_0_0", "px_0_1", "px_0_2", "px_1_0"]

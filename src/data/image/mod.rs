@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use super::{Dataset, TargetValues};
 
-pub use folder::read_folder;
+pub use folder::{read_folder, read_unlabelled};
 pub use idx::read_idx;
 
 /// Height, width and channels of one image; pixels are stored row-major, channel last (HWC).

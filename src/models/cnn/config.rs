@@ -260,10 +260,10 @@ impl CnnConfig {
             .collect();
         let dense: Vec<String> = self.dense_sizes().iter().map(usize::to_string).collect();
         format!(
-            "CNN {} → dense {} ({:?} activation{})",
+            "CNN {} → dense {} ({} activation{})",
             maps.join(" → "),
             dense.join(" → "),
-            self.activation,
+            self.activation.as_str(),
             if self.batch_norm { ", batch norm" } else { "" }
         )
     }

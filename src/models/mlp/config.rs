@@ -120,8 +120,7 @@ impl MlpConfig {
         let kind = if self.hidden.is_empty() {
             " (a single linear neuron)".to_string()
         } else {
-            let name = serde_json::to_value(self.activation).unwrap_or_default();
-            format!(" ({} activation)", name.as_str().unwrap_or_default())
+            format!(" ({} activation)", self.activation.as_str())
         };
         sizes.join(" → ") + &kind
     }

@@ -1,0 +1,162 @@
+//! What `predict` and `eval` read: a CSV table, or, for a run trained on images, image files
+//! or IDX files brought to the run's image shape, made into the run's feature rows.
+
+use std::path::{Path, PathBuf};
+
+use crate::config::ExperimentConfig;
+use crate::data::image::{ImageShape, Images, read_folder, read_idx, read_unlabelled};
+use crate::data::{Dataset, TargetValues, csv};
+use crate::error::{Error, Result};
+use crate::run_dir::RunInfo;
+
+/// The rows given to `predict` or `eval`.
+pub(super) enum Input {
+    Csv {
+        path: PathBuf,
+        delimiter: Option<char>,
+    },
+    /// An image file or a folder of them (with class subfolders for `eval`).
+    Images(PathBuf),
+    /// An IDX3 image file, with its labels for `eval`.
+    Idx {
+        images: PathBuf,
+        labels: Option<PathBuf>,
+    },
+}
+
+impl Input {
+    /// The input the flags name; clap has made sure that exactly one of them is given.
+    pub(super) fn new(
+        csv: Option<PathBuf>,
+        images: Option<PathBuf>,
+        idx: Option<(PathBuf, Option<PathBuf>)>,
+        delimiter: Option<char>,
+    ) -> Input {
+        match (csv, images, idx) {
+            (Some(path), _, _) => Input::Csv { path, delimiter },
+            (None, Some(dir), _) => Input::Images(dir),
+            (None, None, Some((images, labels))) => Input::Idx { images, labels },
+            (None, None, None) => unreachable!("clap requires one input"),
+        }
+    }
+
+    /// The file or folder read, for messages.
+    pub(super) fn path(&self) -> &Path {
+        match self {
+            Input::Csv { path, .. } | Input::Images(path) => path,
+            Input::Idx { images, .. } => images,
+        }
+    }
+
+    /// Rows to predict on, with each image's name (file, or index in an IDX file); no names
+    /// for a CSV file, whose rows keep their order.
+    pub(super) fn rows(
+        &self,
+        config: &ExperimentConfig,
+        info: &RunInfo,
+    ) -> Result<(Vec<f64>, Option<Vec<String>>)> {
+        let images = match self {
+            Input::Csv { path, delimiter } => {
+                return Ok((
+                    csv::read_features(path, &info.feature_names, *delimiter)?,
+                    None,
+                ));
+            }
+            Input::Images(path) => read_unlabelled(path, self.run_shape(config)?)?,
+            Input::Idx { images, .. } => self.same_shape(read_idx(images, None)?, config)?,
+        };
+        if let Some(note) = &images.note {
+            eprintln!("{}: {note}", self.path().display());
+        }
+        Ok((images.pixels, Some(images.labels)))
+    }
+
+    /// Labelled rows to score, their classes numbered as the run numbers them.
+    pub(super) fn labelled(&self, config: &ExperimentConfig, info: &RunInfo) -> Result<Dataset> {
+        let images = match self {
+            Input::Csv { path, delimiter } => {
+                return csv::read_labelled(
+                    path,
+                    &info.feature_names,
+                    &info.target_name,
+                    info.classes.as_deref(),
+                    *delimiter,
+                );
+            }
+            Input::Images(dir) => {
+                let shape = self.run_shape(config)?;
+                let size = Some((shape.height, shape.width));
+                read_folder(dir, size, Some(shape.channels))?
+            }
+            Input::Idx { images, labels } => {
+                let read = read_idx(images, labels.as_deref())?;
+                self.same_shape(read, config)?
+            }
+        };
+        let said = images.note.clone();
+        let data = self.in_run_classes(images, info)?;
+        if let Some(note) = said {
+            eprintln!("{}: {note}", self.path().display());
+        }
+        Ok(data)
+    }
+
+    /// The image shape the run was trained on; refuses a run that does not record one.
+    fn run_shape(&self, config: &ExperimentConfig) -> Result<ImageShape> {
+        config.model.image().ok_or_else(|| {
+            self.error("the run was not trained on images (its model has no image shape): give it --input FILE.csv".into())
+        })
+    }
+
+    /// Refuses IDX images of another shape than the run's: they are not resized.
+    fn same_shape(&self, images: Images, config: &ExperimentConfig) -> Result<Images> {
+        let shape = self.run_shape(config)?;
+        if images.shape != shape {
+            let message = format!(
+                "holds {} images but the run was trained on {shape}",
+                images.shape
+            );
+            return Err(self.error(message));
+        }
+        Ok(images)
+    }
+
+    /// The images as a dataset whose class indices are the run's; refuses a class the run
+    /// never saw.
+    fn in_run_classes(&self, images: Images, info: &RunInfo) -> Result<Dataset> {
+        let Some(classes) = &info.classes else {
+            return Err(self.error("the run is a regression; images need a classifier".into()));
+        };
+        let indices = images
+            .labels
+            .iter()
+            .map(|label| {
+                classes.iter().position(|c| c == label).ok_or_else(|| {
+                    self.error(format!(
+                        "holds class `{label}`, which the run was not trained on (it knows {})",
+                        classes.join(", ")
+                    ))
+                })
+            })
+            .collect::<Result<_>>()?;
+        Ok(Dataset {
+            features: images.pixels,
+            feature_names: info.feature_names.clone(),
+            target_name: info.target_name.clone(),
+            targets: TargetValues::Classes {
+                indices,
+                labels: classes.clone(),
+            },
+        })
+    }
+
+    /// A bad-content error on the input.
+    fn error(&self, message: String) -> Error {
+        Error::Data {
+            path: self.path().to_owned(),
+            line: None,
+            column: None,
+            message,
+        }
+    }
+}
