@@ -4,9 +4,11 @@
 //! `cargo bench --bench workloads [-- [--json] [--runs N] [--backend NAME] [WORKLOAD...]]`
 //!
 //! WORKLOAD is `textbook` (the seed example: one neuron, SGD, 4000 steps of batch 32),
-//! `small-mlp` (2-16-16-2 on 1000 moons, Adam, 200 epochs of batch 32) or `large-mlp`
+//! `small-mlp` (2-16-16-2 on 1000 moons, Adam, 200 epochs of batch 32), `large-mlp`
 //! (784-512-512-10 on 60,000 random rows, Adam, batch 128; the second of two epochs is
-//! measured); all three by default. Without `--json` it prints the median of `--runs` runs
+//! measured) or `cnn` (28×28×1 images through 3×3 convolutions of 32 and 64 filters, each
+//! with ReLU and 2×2 max pooling, dense 128, 10 classes; 6,000 random images, Adam, batch 64;
+//! the second of two epochs is measured); all four by default. Without `--json` it prints the median of `--runs` runs
 //! (default 3) per workload as a table; with it, one JSON line per run, which is what
 //! `benches/peers/compare.py` reads when it runs these alternately with PyTorch and Keras.
 
@@ -18,16 +20,23 @@ use nnlab::config::{BatchSize, ExperimentConfig, TrainingConfig};
 use nnlab::data::scale::{FeatureScaling, PreprocessConfig, TargetScaling};
 use nnlab::data::{Builtin, DataConfig, Dataset, TargetValues, synthetic};
 use nnlab::loss::{LossConfig, LossName};
-use nnlab::models::MlpConfig;
+use nnlab::models::{CnnConfig, MlpConfig, ModelConfig};
 use nnlab::optim::{OptimizerConfig, OptimizerName};
 use nnlab::train::fit;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
-const WORKLOADS: [&str; 3] = ["textbook", "small-mlp", "large-mlp"];
+const WORKLOADS: [&str; 4] = ["textbook", "small-mlp", "large-mlp", "cnn"];
 
-/// Multiply-adds of one forward pass of the 784-512-512-10 network, per sample.
-const LARGE_MACS: f64 = (784 * 512 + 512 * 512 + 512 * 10) as f64;
+/// Multiply-adds of one forward pass per sample, for the workloads measured in samples/s:
+/// the 784-512-512-10 network; the CNN's two convolutions (every output pixel of every
+/// filter, over a 3×3 window of every input channel) and its two dense layers.
+fn macs(workload: &str) -> f64 {
+    match workload {
+        "cnn" => (28 * 28 * 32 * 9 + 14 * 14 * 64 * 32 * 9 + 7 * 7 * 64 * 128 + 128 * 10) as f64,
+        _ => (784 * 512 + 512 * 512 + 512 * 10) as f64,
+    }
+}
 
 /// One measurement of one workload.
 struct Measured {
@@ -44,10 +53,11 @@ impl BackendJob for Workload {
         let (config, data) = match self.0 {
             "textbook" => textbook(),
             "small-mlp" => small_mlp(),
+            "cnn" => cnn(),
             _ => large_mlp(),
         };
         let trained = fit::<B>(&config, &data, &device, None, false)?;
-        Ok(if self.0 == "large-mlp" {
+        Ok(if matches!(self.0, "large-mlp" | "cnn") {
             let epoch = trained.epoch_seconds[1] - trained.epoch_seconds[0];
             Measured {
                 us_per_step: None,
@@ -65,7 +75,7 @@ impl BackendJob for Workload {
 /// No scaling, no held-out rows: the peers train on the raw rows too.
 fn experiment(
     data: DataConfig,
-    model: MlpConfig,
+    model: impl Into<ModelConfig>,
     loss: LossName,
     optimizer: OptimizerConfig,
 ) -> ExperimentConfig {
@@ -111,14 +121,14 @@ fn small_mlp() -> (ExperimentConfig, Dataset) {
     (config, synthetic::moons(1000, 0.1, 0))
 }
 
-fn large_mlp() -> (ExperimentConfig, Dataset) {
-    let (rows, width, classes) = (60_000, 784, 10);
+/// `rows` random rows of `width` values in [-1, 1), each of one of `classes` random classes.
+fn random_rows(rows: usize, width: usize, classes: usize) -> Dataset {
     let mut rng = StdRng::seed_from_u64(0);
     let features = (0..rows * width)
         .map(|_| rng.random_range(-1.0..1.0))
         .collect();
     let indices = (0..rows).map(|_| rng.random_range(0..classes)).collect();
-    let data = Dataset {
+    Dataset {
         features,
         feature_names: (0..width).map(|j| format!("x{j}")).collect(),
         target_name: "class".into(),
@@ -126,13 +136,22 @@ fn large_mlp() -> (ExperimentConfig, Dataset) {
             indices,
             labels: (0..classes).map(|c| c.to_string()).collect(),
         },
-    };
-    // The table is made here, in memory; the config names it as a CSV table so it validates.
+    }
+}
+
+/// The random table is made in memory; the config names it as a CSV table so it validates.
+fn in_memory() -> DataConfig {
+    DataConfig::new()
+        .with_dataset(None)
+        .with_csv(Some("random.csv".into()))
+        .with_target(Some("class".into()))
+}
+
+fn large_mlp() -> (ExperimentConfig, Dataset) {
+    let (width, classes) = (784, 10);
+    let data = random_rows(60_000, width, classes);
     let config = experiment(
-        DataConfig::new()
-            .with_dataset(None)
-            .with_csv(Some("random.csv".into()))
-            .with_target(Some("class".into())),
+        in_memory(),
         MlpConfig::new()
             .with_input_size(width)
             .with_hidden(vec![512, 512])
@@ -144,6 +163,24 @@ fn large_mlp() -> (ExperimentConfig, Dataset) {
         TrainingConfig::new()
             .with_epochs(2)
             .with_batch_size(BatchSize::Rows(128)),
+    );
+    (config, data)
+}
+
+fn cnn() -> (ExperimentConfig, Dataset) {
+    let data = random_rows(6_000, 28 * 28, 10);
+    let config = experiment(
+        in_memory(),
+        CnnConfig::new()
+            .with_image(Some("28x28x1".parse().expect("a shape")))
+            .with_output_size(10),
+        LossName::CrossEntropy,
+        OptimizerConfig::new().with_name(OptimizerName::Adam),
+    )
+    .with_training(
+        TrainingConfig::new()
+            .with_epochs(2)
+            .with_batch_size(BatchSize::Rows(64)),
     );
     (config, data)
 }
@@ -218,7 +255,7 @@ fn main() {
                 }
                 if let Some(s) = measured.samples_per_s {
                     line["samples_per_s"] = s.into();
-                    line["gflops"] = (s * 6.0 * LARGE_MACS / 1e9).into();
+                    line["gflops"] = (s * 6.0 * macs(name) / 1e9).into();
                 }
                 if let Some(rss) = peak_rss_mib() {
                     line["peak_rss_mib"] = rss.into();
@@ -236,7 +273,7 @@ fn main() {
                     f(median(v))
                 }
             };
-            let gflops = samples.iter().map(|s| s * 6.0 * LARGE_MACS / 1e9).collect();
+            let gflops = samples.iter().map(|s| s * 6.0 * macs(name) / 1e9).collect();
             println!(
                 "{:<10} {:>12} {:>12} {:>10}",
                 name,

@@ -19,6 +19,7 @@ use crate::loss::{LossConfig, LossName, Task};
 use crate::models::ModelConfig;
 use crate::optim::OptimizerConfig;
 use crate::optim::schedule::ScheduleConfig;
+use crate::train::augment::Augment;
 
 /// Rows per gradient step: a number, or `full` for batch gradient descent over the whole
 /// training set.
@@ -137,6 +138,9 @@ pub struct TrainingConfig {
     pub freeze: Vec<usize>,
     /// Save the run every this many epochs as well as at the end, for long runs.
     pub checkpoint_every: Option<usize>,
+    /// Random moves and mirrors of the training images, for a CNN; none by default.
+    #[config(default = "Augment::default()")]
+    pub augment: Augment,
 }
 
 impl TrainingConfig {
@@ -234,6 +238,25 @@ impl ExperimentConfig {
         Ok(loaded)
     }
 
+    /// Refuses augmentation without images to move, or moves that would leave none of them.
+    fn check_augment(&self) -> Result<()> {
+        let augment = self.training.augment;
+        if !augment.is_active() {
+            return Ok(());
+        }
+        if self.model.kind() != crate::models::Kind::Cnn {
+            let message = "moves and mirrors images: it needs --model cnn";
+            return Err(Error::config("training.augment", message));
+        }
+        match self.model.image() {
+            Some(image) if augment.shift >= image.height.min(image.width) => Err(Error::config(
+                "training.augment.shift",
+                format!("is {} but the images are {image}", augment.shift),
+            )),
+            _ => Ok(()),
+        }
+    }
+
     /// Checks every field and that the parts fit together.
     pub fn validate(&self) -> Result<()> {
         self.data.validate()?;
@@ -242,6 +265,7 @@ impl ExperimentConfig {
         self.optimizer.validate()?;
         self.schedule.validate(self.optimizer.learning_rate)?;
         self.training.validate()?;
+        self.check_augment()?;
         let layers = self.model.layers();
         if let Some(&i) = self.training.freeze.iter().find(|&&i| i >= layers) {
             return Err(Error::config(

@@ -604,6 +604,24 @@ fn every_bad_input_is_one_line_with_the_right_exit_code() {
             "holds class `cat`",
         ),
         case(
+            "augmentation of a model that does not read images",
+            &train(&["--augment", "shift=2"]),
+            2,
+            "training.augment",
+        ),
+        case(
+            "augmentation that is not shift=N or flip",
+            &train_cnn(&["--augment", "rotate=5"]),
+            2,
+            "`rotate=5` is not shift=N, flip or none",
+        ),
+        case(
+            "augmentation that moves images by their whole size",
+            &train_cnn(&["--augment", "shift=16"]),
+            2,
+            "training.augment.shift",
+        ),
+        case(
             "run directory that already exists",
             &train(&["--out", &run]),
             2,

@@ -13,6 +13,7 @@ use nnlab::loss::{LossConfig, LossName};
 use nnlab::models::cnn::{ConvLayer, Padding};
 use nnlab::models::{Activation, CnnConfig, Network};
 use nnlab::run_dir::RunDir;
+use nnlab::train::augment::Augment;
 use nnlab::train::fit;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
@@ -26,10 +27,14 @@ type F64 = burn::backend::Autodiff<burn_ndarray::NdArray<f64>>;
 #[test]
 fn resuming_a_cnn_gives_the_weights_of_an_uninterrupted_run() {
     let device = Default::default();
-    let (full, data) = common::shapes_cnn(4);
+    // Augmented, so that the resumed run must also draw the moves and mirrors it would have.
+    let augment = Augment::parse("shift=2,flip").unwrap();
+    let (mut full, data) = common::shapes_cnn(4);
+    full.training.augment = augment;
     let straight = fit::<Cpu>(&full, &data, &device, None, false).unwrap();
 
-    let (half, _) = common::shapes_cnn(2);
+    let (mut half, _) = common::shapes_cnn(2);
+    half.training.augment = augment;
     let first = fit::<Cpu>(&half, &data, &device, None, false).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let run = common::save_run(dir.path(), BackendName::Ndarray, &half, &data, &first);

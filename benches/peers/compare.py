@@ -1,6 +1,6 @@
 """nnlab against PyTorch and Keras on the same workloads, alternately, in one run.
 
-    python3 benches/peers/compare.py [--rounds N] [--large-rounds N] [--out results.json]
+    python3 benches/peers/compare.py [--rounds N] [--large-rounds N] [--only W,...] [--out results.json]
 
 Run it with the Python that has torch and/or keras (a peer that does not import is left
 out, and said so). It builds nnlab in release mode with the `flex` feature beside the default
@@ -33,10 +33,15 @@ FIGURES = [
     ("large-mlp", "samples_per_s", "samples/s", True),
     ("large-mlp", "gflops", "GFLOP/s", True),
     ("large-mlp", "peak_rss_mib", "MiB peak RSS", False),
+    ("cnn", "samples_per_s", "samples/s", True),
+    ("cnn", "gflops", "GFLOP/s", True),
+    ("cnn", "peak_rss_mib", "MiB peak RSS", False),
     ("predict-1", "wall_s", "s, whole process", False),
     ("predict-100k", "rows_per_s", "rows/s, whole process", True),
 ]
 LARGE_MACS = 784 * 512 + 512 * 512 + 512 * 10
+# The CNN's two 3x3 convolutions (32 then 64 filters, 28x28 then 14x14) and its dense layers.
+CNN_MACS = 28 * 28 * 32 * 9 + 14 * 14 * 64 * 32 * 9 + 7 * 7 * 64 * 128 + 128 * 10
 
 
 def timed(cmd, stdout=subprocess.PIPE):
@@ -150,23 +155,28 @@ def write_inputs(work):
     return one, big
 
 
-def round_of(frameworks, one, big, results, large):
+def round_of(frameworks, one, big, results, large, want):
     for fw in frameworks:
         r = results.setdefault(fw.name, {})
-        t = fw.textbook()
-        r.setdefault(("textbook", "us_per_step"), []).append(t["us_per_step"])
-        r.setdefault(("textbook", "wall_s"), []).append(t["wall_s"])
-        r.setdefault(("small-mlp", "us_per_step"), []).append(fw.workload("small-mlp")["us_per_step"])
-        if large:
-            m = fw.workload("large-mlp")
-            r.setdefault(("large-mlp", "samples_per_s"), []).append(m["samples_per_s"])
-            r.setdefault(("large-mlp", "gflops"), []).append(m["samples_per_s"] * 6 * LARGE_MACS / 1e9)
-            r.setdefault(("large-mlp", "peak_rss_mib"), []).append(m["peak_rss_mib"])
-        _, wall = timed(fw.predict(one))
-        r.setdefault(("predict-1", "wall_s"), []).append(wall)
-        out, wall = timed(fw.predict(big))
-        assert len(out.splitlines()) >= 100_000, f"{fw.name} predicted {len(out.splitlines())} lines"
-        r.setdefault(("predict-100k", "rows_per_s"), []).append(100_000 / wall)
+        if want("textbook"):
+            t = fw.textbook()
+            r.setdefault(("textbook", "us_per_step"), []).append(t["us_per_step"])
+            r.setdefault(("textbook", "wall_s"), []).append(t["wall_s"])
+        if want("small-mlp"):
+            r.setdefault(("small-mlp", "us_per_step"), []).append(fw.workload("small-mlp")["us_per_step"])
+        for name, macs in (("large-mlp", LARGE_MACS), ("cnn", CNN_MACS)):
+            if large and want(name):
+                m = fw.workload(name)
+                r.setdefault((name, "samples_per_s"), []).append(m["samples_per_s"])
+                r.setdefault((name, "gflops"), []).append(m["samples_per_s"] * 6 * macs / 1e9)
+                r.setdefault((name, "peak_rss_mib"), []).append(m["peak_rss_mib"])
+        if want("predict-1"):
+            _, wall = timed(fw.predict(one))
+            r.setdefault(("predict-1", "wall_s"), []).append(wall)
+        if want("predict-100k"):
+            out, wall = timed(fw.predict(big))
+            assert len(out.splitlines()) >= 100_000, f"{fw.name} predicted {len(out.splitlines())} lines"
+            r.setdefault(("predict-100k", "rows_per_s"), []).append(100_000 / wall)
 
 
 def fmt(v):
@@ -176,7 +186,8 @@ def fmt(v):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--large-rounds", type=int, default=3, help="rounds that include the large MLP")
+    parser.add_argument("--large-rounds", type=int, default=3, help="rounds that include the large MLP and the CNN")
+    parser.add_argument("--only", help="comma-separated workloads to run (default: all), e.g. cnn,large-mlp")
     parser.add_argument("--out", type=Path, help="write every measurement here as JSON")
     args = parser.parse_args()
 
@@ -188,10 +199,12 @@ def main():
         fw.save()
     one, big = write_inputs(work)
 
+    chosen = set(args.only.split(",")) if args.only else None
+    want = lambda workload: chosen is None or workload in chosen
     results = {}
     for i in range(args.rounds):
         print(f"round {i + 1}/{args.rounds}", file=sys.stderr)
-        round_of(frameworks, one, big, results, i < args.large_rounds)
+        round_of(frameworks, one, big, results, i < args.large_rounds, want)
 
     names = [fw.name for fw in frameworks]
     ours = [n for n in names if n.startswith("nnlab")]
@@ -199,12 +212,14 @@ def main():
     header = ["workload", "figure"] + names + [f"{o}/{p}" for p in peers for o in ours]
     rows = []
     for workload, figure, unit, _ in FIGURES:
+        if not want(workload):
+            continue
         med = {n: statistics.median(results[n][(workload, figure)]) for n in names}
         row = [workload, unit] + [fmt(med[n]) for n in names]
         row += [f"{med[o] / med[p]:.3g}" for p in peers for o in ours]
         rows.append(row)
     widths = [max(len(str(r[i])) for r in [header] + rows) for i in range(len(header))]
-    print(f"\nmedians of {args.rounds} rounds ({args.large_rounds} for large-mlp); {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs\n")
+    print(f"\nmedians of {args.rounds} rounds ({args.large_rounds} for large-mlp and cnn); {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs\n")
     for r in [header] + rows:
         print("  ".join(str(c).rjust(w) if i > 1 else str(c).ljust(w) for i, (c, w) in enumerate(zip(r, widths))))
     print("\nratio < 1 means nnlab is faster for times and slower for rates")

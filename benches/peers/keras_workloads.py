@@ -3,7 +3,7 @@
 Each call runs one workload and prints one JSON line; `benches/peers/compare.py` runs this
 file alternately with nnlab's and PyTorch's. float32, 2 threads.
 
-    python3 benches/peers/keras_workloads.py textbook|small-mlp|large-mlp
+    python3 benches/peers/keras_workloads.py textbook|small-mlp|large-mlp|cnn
     python3 benches/peers/keras_workloads.py save DIR          # the small MLP, for predict
     python3 benches/peers/keras_workloads.py predict DIR FILE.csv
 """
@@ -111,6 +111,28 @@ def large():
     return {"samples_per_s": 60000 / times[1]}
 
 
+def cnn():
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-1, 1, (6000, 28, 28, 1)).astype(np.float32)
+    y = rng.integers(0, 10, 6000)
+    model = keras.Sequential(
+        [
+            keras.Input((28, 28, 1)),
+            keras.layers.Conv2D(32, 3, padding="same", activation="relu"),
+            keras.layers.MaxPooling2D(2),
+            keras.layers.Conv2D(64, 3, padding="same", activation="relu"),
+            keras.layers.MaxPooling2D(2),
+            keras.layers.Flatten(),
+            keras.layers.Dense(128, activation="relu"),
+            keras.layers.Dense(10),
+        ]
+    )
+    compile_classifier(model)
+    # Two epochs; the second, warm one is the one measured.
+    _, times = timed_fit(model, x, y, 2, 64)
+    return {"samples_per_s": 6000 / times[1]}
+
+
 def save(out):
     x, y = moons(1000)
     model = small_mlp()
@@ -133,5 +155,5 @@ if __name__ == "__main__":
     elif what == "predict":
         predict(sys.argv[2], sys.argv[3])
     else:
-        run = {"textbook": textbook, "small-mlp": small, "large-mlp": large}[what]
+        run = {"textbook": textbook, "small-mlp": small, "large-mlp": large, "cnn": cnn}[what]
         print(json.dumps({"workload": what, **run()}))

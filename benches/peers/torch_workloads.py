@@ -4,7 +4,7 @@ Each call runs one workload and prints one JSON line; `benches/peers/compare.py`
 file alternately with nnlab's and Keras's and prints the table. float32, 2 threads; with
 TORCH_DEVICE=cuda the training workloads run on the GPU (benches/gpu/run.sh).
 
-    python3 benches/peers/torch_workloads.py textbook|small-mlp|large-mlp
+    python3 benches/peers/torch_workloads.py textbook|small-mlp|large-mlp|cnn
     python3 benches/peers/torch_workloads.py save DIR          # the small MLP, for predict
     python3 benches/peers/torch_workloads.py predict DIR FILE.csv
 """
@@ -98,6 +98,21 @@ def large():
     return {"samples_per_s": 60000 / times[1]}
 
 
+def cnn():
+    # Images in PyTorch's channel-first layout; nnlab reads rows channel last, the same pixels.
+    x = torch.rand(6000, 1, 28, 28) * 2 - 1
+    y = torch.randint(0, 10, (6000,))
+    model = nn.Sequential(
+        nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(7 * 7 * 64, 128), nn.ReLU(), nn.Linear(128, 10),
+    )
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    # Two epochs; the second, warm one is the one measured.
+    times = fit(model, nn.CrossEntropyLoss(), opt, x, y, 2, 64)
+    return {"samples_per_s": 6000 / times[1]}
+
+
 def save(out):
     x, y = moons(1000)
     model = small_mlp()
@@ -123,5 +138,5 @@ if __name__ == "__main__":
     elif what == "predict":
         predict(sys.argv[2], sys.argv[3])
     else:
-        run = {"textbook": textbook, "small-mlp": small, "large-mlp": large}[what]
+        run = {"textbook": textbook, "small-mlp": small, "large-mlp": large, "cnn": cnn}[what]
         print(json.dumps({"workload": what, **run()}))

@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{ArgGroup, Args, Parser, Subcommand};
 
+use crate::train::augment::Augment;
+
 use crate::backend::BackendName;
 use crate::config::BatchSize;
 use crate::data::image::ImageShape;
@@ -88,7 +90,7 @@ pub struct TrainArgs {
     pub freeze: Option<Vec<usize>>,
     /// Continue a saved run up to `--epochs` epochs in all (written back to DIR unless
     /// `--out` names another directory).
-    #[arg(long, value_name = "DIR", conflicts_with_all = ["config", "data", "images", "idx_images", "idx_labels", "dataset", "samples", "noise", "classes", "data_seed", "drop_missing", "delimiter", "scale", "scale_target", "target", "features", "task", "optimizer", "batch_size", "weight_decay", "model", "image", "conv", "kernel", "pool", "dense", "hidden", "activation", "dropout", "batch_norm", "l1", "l2", "loss", "seed", "validation", "test", "patience", "min_delta", "schedule", "warmup", "clip_norm", "clip_value"])]
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["config", "data", "images", "idx_images", "idx_labels", "dataset", "samples", "noise", "classes", "data_seed", "drop_missing", "delimiter", "scale", "scale_target", "target", "features", "task", "optimizer", "batch_size", "weight_decay", "model", "image", "conv", "kernel", "pool", "dense", "hidden", "activation", "dropout", "batch_norm", "augment", "l1", "l2", "loss", "seed", "validation", "test", "patience", "min_delta", "schedule", "warmup", "clip_norm", "clip_value"])]
     pub resume: Option<PathBuf>,
     /// Save the run every N epochs as well as at the end (Ctrl-C also saves, at any step).
     #[arg(long, value_name = "N")]
@@ -290,6 +292,10 @@ pub struct ExperimentArgs {
     /// Model family: `mlp` for tables, `cnn` for images [default: mlp].
     #[arg(long, value_enum, value_name = "FAMILY")]
     pub model: Option<Kind>,
+    /// CNN: random moves of up to N pixels and left-right mirrors of the training images, a
+    /// new draw each epoch, e.g. shift=2,flip [default: none].
+    #[arg(long, value_name = "shift=N,flip", value_parser = Augment::parse)]
+    pub augment: Option<Augment>,
     /// Image height, width and channels of each row (channel last), e.g. 28x28 or 32x32x3
     /// [default (cnn): a square grey image when the row width is a square].
     #[arg(long, value_name = "HxW[xC]")]

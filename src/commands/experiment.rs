@@ -136,6 +136,9 @@ pub(super) fn experiment_config(args: &ExperimentArgs) -> Result<ExperimentConfi
     if let Some(fraction) = args.test {
         config.training.test_fraction = fraction;
     }
+    if let Some(augment) = args.augment {
+        config.training.augment = augment;
+    }
     if let Some(patience) = args.patience {
         config.training.patience = Some(patience);
     }

@@ -1,5 +1,7 @@
 //! Training: `fit` runs gradient descent on a model and records what each epoch measured.
 
+pub mod augment;
+
 use std::io::IsTerminal;
 use std::time::Instant;
 
@@ -40,6 +42,8 @@ const FOLD_STREAM: u64 = 1 << 62;
 /// Step s of a model with dropout seeds the backend's generator with `DROPOUT_STREAM + s`, so a
 /// resumed run draws the masks an uninterrupted one would.
 const DROPOUT_STREAM: u64 = 1 << 61;
+/// Step s draws its augmentation from stream `AUGMENT_STREAM + s`.
+const AUGMENT_STREAM: u64 = 1 << 60;
 
 /// The class index of each row, for classification data.
 pub fn class_indices(data: &Dataset) -> Option<&[usize]> {
@@ -308,6 +312,10 @@ impl<B: AutodiffBackend> WithOptimizer<B, Network<B>> for Loop<'_, B> {
         // mid-epoch draws the masks an uninterrupted one would.
         let dropout = config.model.has_dropout();
         let every = training.checkpoint_every.unwrap_or(0);
+        let augment = config
+            .model
+            .image()
+            .filter(|_| training.augment.is_active());
 
         for epoch in first_epoch..=training.epochs {
             let lr = rates.next().expect("rates never end");
@@ -333,6 +341,13 @@ impl<B: AutodiffBackend> WithOptimizer<B, Network<B>> for Loop<'_, B> {
                         (x.clone().select(0, picked.clone()), y.select(picked))
                     }
                     None => (x.clone().slice(start..end), y.slice(start, end)),
+                };
+                let xb = match augment {
+                    Some(image) => {
+                        let seed = stream(training.seed, AUGMENT_STREAM + steps);
+                        training.augment.apply(xb, image, seed)
+                    }
+                    None => xb,
                 };
                 let output = model.forward(xb);
                 let loss = loss_fn.forward(output, &yb);

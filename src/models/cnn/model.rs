@@ -9,9 +9,8 @@ use burn::module::Module;
 use burn::nn::conv::Conv2d;
 use burn::nn::pool::MaxPool2d;
 use burn::nn::{BatchNorm, Dropout, Linear, PaddingConfig2d};
-use burn::tensor::Tensor;
 use burn::tensor::backend::Backend;
-use burn::tensor::ops::PadMode;
+use burn::tensor::{Int, Tensor, TensorData};
 
 use crate::models::{Activation, Family};
 
@@ -37,10 +36,18 @@ impl<B: Backend> Cnn<B> {
     /// The feature maps after each block, `[rows, height, width, channels]` (channel last, as
     /// the rows arrive), for pictures; the input image when there are no blocks.
     pub fn feature_maps(&self, x: Tensor<B, 2>) -> Vec<Tensor<B, 4>> {
+        let maps = self.pixel_major_maps(x);
+        maps.into_iter().map(|m| m.permute([2, 0, 1, 3])).collect()
+    }
+
+    /// The feature maps after each block, pixel-major `[height, width, rows, channels]`: the
+    /// layout in which a convolution's patches are whole rows of one matrix (see
+    /// [`convolve`]).
+    fn pixel_major_maps(&self, x: Tensor<B, 2>) -> Vec<Tensor<B, 4>> {
         let [h, w, c] = self.image;
         let rows = x.dims()[0];
         let mut maps = Vec::with_capacity(self.convs.len());
-        let mut h = x.reshape([rows, h, w, c]);
+        let mut h = x.reshape([rows, h, w, c]).permute([1, 2, 0, 3]);
         for (i, conv) in self.convs.iter().enumerate() {
             let z = convolve(conv, h);
             let z = match self.norms.get(i) {
@@ -60,35 +67,34 @@ impl<B: Backend> Cnn<B> {
     }
 }
 
-/// A convolution of channel-last images `[n, h, w, c]` with `conv`'s weights and padding, as
+/// A convolution of pixel-major images `[h, w, n, c]` with `conv`'s weights and padding, as
 /// one matrix product over the image patches (im2col): each output pixel is
-/// `b + Σ W[o, c, i, j] · x[y + i, x + j, c]`, the sum Burn's `Conv2d` computes. burn-ndarray's
-/// direct convolution runs its loops per pixel and, in the backward pass, per image; the
-/// product goes through the tuned GEMM instead and was 5× faster on the digits (see
-/// docs/benchmarks.md).
+/// `b + Σ W[o, c, i, j] · x[y + i, x + j, c]`, the sum Burn's `Conv2d` computes. With the
+/// pixels as rows of a `[h·w, n·c]` matrix, the patches are one `select` of whole rows (a
+/// padding pixel is a row of zeros), whose backward pass adds whole rows back: burn-ndarray's
+/// direct convolution loops per pixel and, backward, per image, and slicing the k² shifted
+/// views instead spent most of a step copying and zero-filling.
 fn convolve<B: Backend>(conv: &Conv2d<B>, x: Tensor<B, 4>) -> Tensor<B, 4> {
     let [out, inputs, k, _] = conv.weight.dims();
     let pad = match conv.padding {
         PaddingConfig2d::Same => (k - 1) / 2,
         _ => 0,
     };
-    let x = if pad > 0 {
-        x.pad(
-            [(0, 0), (pad, pad), (pad, pad), (0, 0)],
-            PadMode::Constant(0.0),
-        )
-    } else {
-        x
-    };
-    let [n, h, w, _] = x.dims();
-    let (oh, ow) = (h + 1 - k, w + 1 - k);
-    let patches: Vec<Tensor<B, 4>> = (0..k * k)
-        .map(|p| {
-            let (i, j) = (p / k, p % k);
-            x.clone().slice([0..n, i..i + oh, j..j + ow, 0..inputs])
-        })
-        .collect();
-    let patches: Tensor<B, 2> = Tensor::cat(patches, 3).reshape([n * oh * ow, k * k * inputs]);
+    let [h, w, n, _] = x.dims();
+    let (oh, ow) = (h + 2 * pad + 1 - k, w + 2 * pad + 1 - k);
+    let device = x.device();
+    let mut rows = x.reshape([h * w, n * inputs]);
+    if pad > 0 {
+        rows = Tensor::cat(vec![rows, Tensor::zeros([1, n * inputs], &device)], 0);
+    }
+    let indices = patch_rows(h, w, k, pad);
+    let count = indices.len();
+    let picked = Tensor::<B, 1, Int>::from_data(TensorData::new(indices, [count]), &device);
+    let patches: Tensor<B, 2> = rows
+        .select(0, picked)
+        .reshape([oh * ow, k * k, n, inputs])
+        .swap_dims(1, 2)
+        .reshape([oh * ow * n, k * k * inputs]);
     // [out, in, kh, kw] → [kh·kw·in, out], the order of the patch columns.
     let weight = conv
         .weight
@@ -99,7 +105,23 @@ fn convolve<B: Backend>(conv: &Conv2d<B>, x: Tensor<B, 4>) -> Tensor<B, 4> {
     if let Some(bias) = &conv.bias {
         z = z + bias.val().unsqueeze::<2>();
     }
-    z.reshape([n, oh, ow, out])
+    z.reshape([oh, ow, n, out])
+}
+
+/// For each output pixel of a `k × k` convolution with `pad` zeros around an `h × w` image,
+/// row by row, the input pixel (as `y·w + x`) under each tap of the kernel, row by row; a tap
+/// on the padding gets `h·w`, the zero row [`convolve`] appends.
+fn patch_rows(h: usize, w: usize, k: usize, pad: usize) -> Vec<i64> {
+    let (oh, ow) = (h + 2 * pad + 1 - k, w + 2 * pad + 1 - k);
+    let mut rows = Vec::with_capacity(oh * ow * k * k);
+    for (y, x) in (0..oh).flat_map(|y| (0..ow).map(move |x| (y, x))) {
+        for (i, j) in (0..k).flat_map(|i| (0..k).map(move |j| (i, j))) {
+            let (sy, sx) = ((y + i).wrapping_sub(pad), (x + j).wrapping_sub(pad));
+            let inside = sy < h && sx < w;
+            rows.push(if inside { sy * w + sx } else { h * w } as i64);
+        }
+    }
+    rows
 }
 
 /// Applies a per-channel layer (batch norm) to channel-last maps, as over `[pixels, channels]`.
@@ -111,34 +133,34 @@ fn per_channel<B: Backend>(
     layer(z.reshape([dims[0] * dims[1] * dims[2], dims[3]])).reshape(dims)
 }
 
-/// Max pooling of channel-last maps over `p × p` windows with stride `p` (a partial window at
-/// the edge is dropped, as Burn's and PyTorch's pooling do).
+/// Max pooling of pixel-major maps `[h, w, n, c]` over `p × p` windows with stride `p` (a
+/// partial window at the edge is dropped, as Burn's and PyTorch's pooling do).
 fn max_pool<B: Backend>(x: Tensor<B, 4>, p: usize) -> Tensor<B, 4> {
-    let [n, h, w, c] = x.dims();
+    let [h, w, n, c] = x.dims();
     let (oh, ow) = (h / p, w / p);
-    let x = x.slice([0..n, 0..oh * p, 0..ow * p, 0..c]);
-    let x: Tensor<B, 6> = x.reshape([n, oh, p, ow, p, c]);
-    // The element-wise maximum of the p² strided views: Burn's `max_dim` backward scatters
-    // one index at a time on ndarray, many times slower than these masks.
+    let x = x.slice([0..oh * p, 0..ow * p, 0..n, 0..c]);
+    let x: Tensor<B, 5> = x.reshape([oh, p, ow, p, n * c]);
+    // The element-wise maximum of the p² strided views, each a run of whole pixel rows:
+    // Burn's `max_dim` backward scatters one index at a time on ndarray, many times slower.
     (0..p * p)
         .map(|k| {
             let (a, b) = (k / p, k % p);
             x.clone()
-                .slice([0..n, 0..oh, a..a + 1, 0..ow, b..b + 1, 0..c])
+                .slice([0..oh, a..a + 1, 0..ow, b..b + 1, 0..n * c])
         })
         .reduce(|m, v| m.max_pair(v))
         .expect("a window has a pixel")
-        .reshape([n, oh, ow, c])
+        .reshape([oh, ow, n, c])
 }
 
 impl<B: Backend> Family<B> for Cnn<B> {
     fn forward(&self, x: Tensor<B, 2>) -> Tensor<B, 2> {
         let rows = x.dims()[0];
-        let maps = self.feature_maps(x);
+        let maps = self.pixel_major_maps(x);
         // Flattened in PyTorch's order (channels, then rows, then columns), so an exported
         // model's first dense layer reads its features in the same order there.
         let last = maps.into_iter().last().expect("one map");
-        let h: Tensor<B, 2> = last.permute([0, 3, 1, 2]).reshape([rows as i32, -1]);
+        let h: Tensor<B, 2> = last.permute([2, 3, 0, 1]).reshape([rows as i32, -1]);
         let last = self.dense.len() - 1;
         self.dense.iter().enumerate().fold(h, |h, (i, layer)| {
             let h = match &self.dropout {
