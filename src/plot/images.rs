@@ -431,6 +431,43 @@ mod tests {
     }
 
     #[test]
+    fn a_run_without_mistakes_still_gets_its_picture_saying_so() {
+        let labels: Vec<String> = vec!["a".into(), "b".into()];
+        let rows = Dataset {
+            features: vec![0.0, 1.0, 2.0, 3.0, 3.0, 2.0, 1.0, 0.0],
+            feature_names: (0..4).map(|i| format!("p{i}")).collect(),
+            target_name: "class".into(),
+            targets: TargetValues::Classes {
+                indices: vec![0, 1],
+                labels: labels.clone(),
+            },
+        };
+        let predictions = Predictions::Classes {
+            classes: vec![0, 1],
+            probabilities: vec![1.0, 0.0, 0.0, 1.0],
+            labels,
+        };
+        let shown = Shown {
+            name: "tiny",
+            part: "validation",
+            rows: &rows,
+            predictions: &predictions,
+        };
+        let sheet = misclassified([2, 2, 1], &shown).unwrap();
+        let [band] = &sheet.bands[..] else {
+            panic!("one band, not {}", sheet.bands.len())
+        };
+        assert!(band.tiles.is_empty());
+        assert_eq!(
+            band.heading,
+            "none of the 2 validation rows was misclassified"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        save(dir.path(), "misclassified", &sheet).unwrap();
+        assert!(dir.path().join("misclassified.png").is_file());
+    }
+
+    #[test]
     fn pixels_cover_the_cell_without_gaps() {
         let spans: Vec<(i32, i32)> = (0..3).map(|i| span(i, 3, 10)).collect();
         assert_eq!(spans, [(0, 3), (3, 6), (6, 10)]);
