@@ -1,5 +1,6 @@
 //! Convolutional networks through every command: resume, predict, eval, cv, gradcheck and
-//! fine-tuning treat a CNN as they treat an MLP. (tests/examples.rs runs `examples/cnn.rs`:
+//! fine-tuning treat a CNN as they treat an MLP, and its run directory gets pictures of its
+//! filters, feature maps and mistakes. (tests/examples.rs runs `examples/cnn.rs`:
 //! on images a CNN learns what a dense network of its size does not.)
 
 #![cfg(feature = "ndarray")]
@@ -106,6 +107,26 @@ fn convolution_pooling_and_batch_norm_gradients_match_finite_differences() {
     }
 }
 
+/// The pictures a CNN run directory gets beyond an MLP's.
+const PICTURES: [&str; 3] = ["filters", "feature_maps", "misclassified"];
+
+/// Checks that `stem.png` in `run` is a whole picture with something drawn on it, and that
+/// `stem.svg` is beside it.
+fn assert_picture(run: &Path, stem: &str) {
+    let png = run.join(format!("{stem}.png"));
+    let picture = image::open(&png)
+        .unwrap_or_else(|e| panic!("{}: {e}", png.display()))
+        .to_rgb8();
+    assert_eq!(picture.dimensions(), (1000, 620), "{stem}.png");
+    let inked = picture.pixels().filter(|p| p.0 != [255; 3]).count();
+    assert!(inked > 500, "{stem}.png has {inked} drawn pixels");
+    let svg = std::fs::read_to_string(run.join(format!("{stem}.svg"))).unwrap();
+    assert!(
+        svg.starts_with("<svg") && svg.contains("<rect"),
+        "{stem}.svg"
+    );
+}
+
 /// Writes `data` as a CSV file with a header row, the target last.
 fn write_csv(path: &Path, data: &Dataset) {
     let TargetValues::Classes { indices, labels } = &data.targets else {
@@ -140,6 +161,31 @@ fn predict_eval_cv_and_fine_tuning_work_on_pixel_rows() {
     assert_eq!(config["model"]["kind"], "cnn");
     assert_eq!(config["model"]["image"]["height"], 16);
     assert_eq!(config["model"]["conv"][1]["channels"], 8);
+    for stem in PICTURES {
+        assert_picture(&run, stem);
+    }
+
+    let mlp = dir.path().join("mlp");
+    common::nnlab()
+        .args(["train", "--data"])
+        .arg(&csv)
+        .args(["--target", "shape", "--epochs", "1", "--quiet", "--out"])
+        .arg(&mlp)
+        .args([
+            "--model",
+            "mlp",
+            "--hidden",
+            "4",
+            "--task",
+            "classification",
+        ])
+        .assert()
+        .success();
+    assert!(mlp.join("confusion.png").is_file());
+    for stem in PICTURES {
+        let png = mlp.join(format!("{stem}.png"));
+        assert!(!png.exists(), "an MLP run got {}", png.display());
+    }
 
     let printed = common::stdout(&mut common::predict_command(&run, &csv));
     let header = printed.lines().next().unwrap();

@@ -39,6 +39,20 @@ pub trait Family<B: Backend>: Module<B> {
     fn freeze(self, layers: &[usize]) -> Self;
     /// The weight tensors the L1/L2 penalties act on, flattened (no biases, no γ or β).
     fn weights(&self) -> Vec<Tensor<B, 1>>;
+    /// Height, width and channels of an input image, for a family that reads images: what
+    /// decides whether a run directory gets pictures of filters and feature maps.
+    fn image(&self) -> Option<[usize; 3]> {
+        None
+    }
+    /// The first convolution's filters `[out, in, height, width]`, for pictures.
+    fn first_filters(&self) -> Option<Tensor<B, 4>> {
+        None
+    }
+    /// What each convolution block makes of the rows, `[rows, height, width, channels]`, for
+    /// pictures.
+    fn block_maps(&self, _x: Tensor<B, 2>) -> Option<Vec<Tensor<B, 4>>> {
+        None
+    }
 }
 
 /// A model of any family. Burn derives `Module` for the enum, so optimizers, autodiff and
@@ -86,6 +100,18 @@ impl<B: Backend> Network<B> {
 
     pub fn weights(&self) -> Vec<Tensor<B, 1>> {
         each!(self, m => m.weights())
+    }
+
+    pub fn image(&self) -> Option<[usize; 3]> {
+        each!(self, m => m.image())
+    }
+
+    pub fn first_filters(&self) -> Option<Tensor<B, 4>> {
+        each!(self, m => m.first_filters())
+    }
+
+    pub fn block_maps(&self, x: Tensor<B, 2>) -> Option<Vec<Tensor<B, 4>>> {
+        each!(self, m => m.block_maps(x))
     }
 }
 

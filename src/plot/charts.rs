@@ -34,7 +34,7 @@ pub struct LossPlot<'a> {
 }
 
 const SIZE: (u32, u32) = (1000, 620);
-const FONT: &str = "sans-serif";
+pub(super) const FONT: &str = "sans-serif";
 
 /// Registers the embedded DejaVu Sans as plotters' sans-serif font, once per process, so plots
 /// need no system fonts.
@@ -47,7 +47,7 @@ fn register_font() {
 }
 
 /// A picture that can be drawn on any plotters backend.
-trait Figure {
+pub(super) trait Figure {
     fn draw<D: DrawingBackend>(
         &self,
         root: &DrawingArea<D, Shift>,
@@ -55,7 +55,7 @@ trait Figure {
 }
 
 /// Draws `figure` to `stem.png` and `stem.svg` in `dir`, each written atomically.
-fn save(dir: &Path, stem: &str, figure: &impl Figure) -> Result<()> {
+pub(super) fn save(dir: &Path, stem: &str, figure: &impl Figure) -> Result<()> {
     register_font();
     let (png, svg) = (
         dir.join(format!("{stem}.png")),

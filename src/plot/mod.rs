@@ -1,4 +1,6 @@
-//! Pictures and text tables: [`charts`] draws, [`run`] decides what a run directory shows.
+//! Pictures and text tables: [`charts`] draws charts, [`images`] grids of small images (a CNN's
+//! filters and feature maps), [`run`] decides what a run directory shows.
 
 pub mod charts;
+pub mod images;
 pub mod run;

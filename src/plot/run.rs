@@ -1,7 +1,8 @@
 //! The pictures of a trained run, written into its run directory: the loss curves; predicted
 //! against actual values (regression) or the confusion matrix (classification) on the
 //! validation rows (else the test rows, else the training rows); and for a classifier of two
-//! features, its decision regions over the training points.
+//! features, its decision regions over the training points; for a CNN, its filters, feature
+//! maps and misclassified images (see [`crate::plot::images`]).
 
 use std::path::Path;
 
@@ -15,6 +16,7 @@ use crate::eval::metrics::{EpochRecord, Evaluation, evaluate};
 use crate::eval::predict::{Predictions, predict};
 use crate::models::Network;
 use crate::plot::charts::{self, Curve, LossPlot, Regions};
+use crate::plot::images::{self, Shown};
 use crate::train::split_rows;
 
 /// Cells per side of the decision-region grid.
@@ -96,6 +98,15 @@ pub fn draw_run<B: Backend>(
                 charts::plot_confusion(dir, &title, labels.unwrap_or_default(), &m.confusion)?;
             }
         }
+    }
+    if let Some(image) = model.image() {
+        let pictured = Shown {
+            name: &name,
+            part,
+            rows: &shown,
+            predictions: &predictions,
+        };
+        images::draw_pictures(dir, model, image, &pictured, scaler, device)?;
     }
 
     if let (2, Some(labels), TargetValues::Classes { indices, .. }) =

@@ -212,4 +212,19 @@ impl<B: Backend> Family<B> for Cnn<B> {
             .chain(self.dense.iter().map(|l| l.weight.val().reshape([-1])))
             .collect()
     }
+
+    fn image(&self) -> Option<[usize; 3]> {
+        Some(self.image)
+    }
+
+    fn first_filters(&self) -> Option<Tensor<B, 4>> {
+        self.convs.first().map(|c| c.weight.val())
+    }
+
+    fn block_maps(&self, x: Tensor<B, 2>) -> Option<Vec<Tensor<B, 4>>> {
+        // `feature_maps` stands the input in for the maps of a network without blocks.
+        let mut maps = self.feature_maps(x);
+        maps.truncate(self.convs.len());
+        Some(maps)
+    }
 }
