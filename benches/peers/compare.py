@@ -83,7 +83,7 @@ def build():
         for m in map(json.loads, out.splitlines())
         if m.get("reason") == "compiler-artifact" and m.get("executable") and m["target"]["name"] == "workloads"
     )
-    release = ROOT / "target" / "release"
+    release = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "release"
     return release / "nnlab", release / "examples" / "regression", bench
 
 

@@ -33,16 +33,9 @@ pub struct Cnn<B: Backend> {
 }
 
 impl<B: Backend> Cnn<B> {
-    /// The feature maps after each block, `[rows, height, width, channels]` (channel last, as
-    /// the rows arrive), for pictures; the input image when there are no blocks.
-    pub fn feature_maps(&self, x: Tensor<B, 2>) -> Vec<Tensor<B, 4>> {
-        let maps = self.pixel_major_maps(x);
-        maps.into_iter().map(|m| m.permute([2, 0, 1, 3])).collect()
-    }
-
     /// The feature maps after each block, pixel-major `[height, width, rows, channels]`: the
     /// layout in which a convolution's patches are whole rows of one matrix (see
-    /// [`convolve`]).
+    /// [`convolve`]); the input alone when there are no blocks.
     fn pixel_major_maps(&self, x: Tensor<B, 2>) -> Vec<Tensor<B, 4>> {
         let [h, w, c] = self.image;
         let rows = x.dims()[0];
@@ -222,9 +215,9 @@ impl<B: Backend> Family<B> for Cnn<B> {
     }
 
     fn block_maps(&self, x: Tensor<B, 2>) -> Option<Vec<Tensor<B, 4>>> {
-        // `feature_maps` stands the input in for the maps of a network without blocks.
-        let mut maps = self.feature_maps(x);
+        // The input stands in for the maps of a network without blocks; it is not one.
+        let mut maps = self.pixel_major_maps(x);
         maps.truncate(self.convs.len());
-        Some(maps)
+        Some(maps.into_iter().map(|m| m.permute([2, 0, 1, 3])).collect())
     }
 }
