@@ -96,15 +96,7 @@ fn convolution_pooling_and_batch_norm_gradients_match_finite_differences() {
     ] {
         assert!(names.contains(&name), "{name} not checked: {names:?}");
     }
-    for c in &checks {
-        assert!(c.max_gradient > 0.0, "{} has no gradient", c.name);
-        assert!(
-            c.max_relative_error <= 1e-6,
-            "{}: relative error {}",
-            c.name,
-            c.max_relative_error
-        );
-    }
+    common::assert_gradients_match(&checks, "CNN");
 }
 
 /// The pictures a CNN run directory gets beyond an MLP's.

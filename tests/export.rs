@@ -40,6 +40,16 @@ fn parse(path: &Path) -> (Tensors, Value) {
     (tensors, header["__metadata__"].clone())
 }
 
+/// `nnlab export` of the run, parsed.
+fn export(run: &Path) -> (Tensors, Value) {
+    nnlab()
+        .args(["export", "--checkpoint"])
+        .arg(run)
+        .assert()
+        .success();
+    parse(&run.join("model.safetensors"))
+}
+
 /// The class probabilities `nnlab predict` prints for each row.
 fn predict(run: &Path, input: &Path) -> Vec<Vec<f64>> {
     predicted_rows(run, input)
@@ -65,12 +75,7 @@ fn the_exported_file_alone_reproduces_predict() {
         .arg(&run)
         .assert()
         .success();
-    nnlab()
-        .args(["export", "--checkpoint"])
-        .arg(&run)
-        .assert()
-        .success();
-    let (t, meta) = parse(&run.join("model.safetensors"));
+    let (t, meta) = export(&run);
     let mut names: Vec<&String> = t.keys().collect();
     names.sort();
     assert_eq!(
@@ -300,12 +305,7 @@ fn an_exported_cnn_alone_reproduces_predict() {
         .arg(&run)
         .assert()
         .success();
-    nnlab()
-        .args(["export", "--checkpoint"])
-        .arg(&run)
-        .assert()
-        .success();
-    let (t, meta) = parse(&run.join("model.safetensors"));
+    let (t, meta) = export(&run);
     assert_eq!(
         t["convs.0.weight"].0,
         [3, 1, 3, 3],

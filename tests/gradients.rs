@@ -46,15 +46,7 @@ fn checked(model: MlpConfig, loss: LossName, what: &str) -> Vec<String> {
         &data,
         &Default::default(),
     );
-    for c in &checks {
-        assert!(c.max_gradient > 0.0, "{} has no gradient", c.name);
-        assert!(
-            c.max_relative_error <= 1e-6,
-            "{what}: {} relative error {:e}",
-            c.name,
-            c.max_relative_error
-        );
-    }
+    common::assert_gradients_match(&checks, what);
     checks.into_iter().map(|c| c.name).collect()
 }
 

@@ -168,6 +168,20 @@ pub fn nnlab() -> assert_cmd::Command {
     assert_cmd::Command::cargo_bin("nnlab").unwrap()
 }
 
+/// Asserts that every parameter tensor gradcheck looked at has a gradient and that autodiff's
+/// gradient matches finite differences to a relative error of 1e-6; `what` names the case.
+pub fn assert_gradients_match(checks: &[nnlab::lab::gradcheck::ParamCheck], what: &str) {
+    for c in checks {
+        assert!(c.max_gradient > 0.0, "{what}: {} has no gradient", c.name);
+        assert!(
+            c.max_relative_error <= 1e-6,
+            "{what}: {} relative error {:e}",
+            c.name,
+            c.max_relative_error
+        );
+    }
+}
+
 /// A JSON file, parsed.
 pub fn json(path: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
