@@ -315,6 +315,18 @@ impl ExperimentConfig {
             column: None,
             message: format!("invalid JSON (column {}): {e}", e.column()),
         })?;
+        // The merge below replaces a non-object whole; the model section must then be there.
+        if !user.is_object() {
+            return Err(Error::Data {
+                path: origin.to_path_buf(),
+                line: None,
+                column: None,
+                message: format!(
+                    "must be a JSON object such as {{\"training\": {{\"epochs\": 10}}}}, not {}",
+                    json_kind(&user)
+                ),
+            });
+        }
         let loss_given = user.pointer("/loss/name").is_some();
         let epochs_given = user.pointer("/training/epochs").is_some();
         let scaling_given = user.pointer("/preprocess/features").is_some();
@@ -389,5 +401,17 @@ fn merge(base: &mut Value, user: Value, at: &str) -> Result<()> {
             *base = user;
             Ok(())
         }
+    }
+}
+
+/// What kind of JSON value `v` is, for messages.
+fn json_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
     }
 }

@@ -92,6 +92,7 @@ fn every_bad_input_is_one_line_with_the_right_exit_code() {
         "x,y\n1,a\n2,a\n3,a\n4,b\n5,b\n6,a\n7,a\n8,a\n",
     );
     let partial = write("partial.json", r#"{"data": {"dataset": "iris"}}"#);
+    let not_object = write("number.json", "5");
     let fresh = |name: &str| text(&d.join(name));
     let duplicate = write("duplicate.csv", "a,a,y\n1,2,3\n");
     let duplicate_input = write("duplicate-input.csv", "x1,x2,x1\n0.1,0.2,0.3\n");
@@ -620,6 +621,12 @@ fn every_bad_input_is_one_line_with_the_right_exit_code() {
             &train_cnn(&["--augment", "shift=16"]),
             2,
             "training.augment.shift",
+        ),
+        case(
+            "config file that is not a JSON object",
+            &["train", "--config", &not_object],
+            1,
+            "number.json: must be a JSON object",
         ),
         case(
             "run directory that already exists",

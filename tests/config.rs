@@ -130,3 +130,20 @@ fn out_of_range_values_are_rejected_by_field() {
         other => panic!("NaN learning rate accepted: {other:?}"),
     }
 }
+
+#[test]
+fn a_config_that_is_not_an_object_is_refused_naming_what_it_is() {
+    for (text, kind) in [
+        ("5", "a number"),
+        ("[]", "an array"),
+        ("null", "null"),
+        ("\"x\"", "a string"),
+    ] {
+        let message = parse(text).unwrap_err().to_string();
+        assert!(message.starts_with("test.json"), "{text}: {message}");
+        assert!(
+            message.ends_with(&format!("not {kind}")),
+            "{text}: {message}"
+        );
+    }
+}
