@@ -134,3 +134,99 @@ fn wgpu_device() -> Result<burn_wgpu::WgpuDevice> {
         )
     })
 }
+
+/// An operation with its own CPU kernel (the CNN's convolution and pooling): Burn's generic
+/// ops cost more in copies there than the arithmetic does.
+pub trait CpuKernel: Sized {
+    type Output;
+    /// Whether the kernel handles these tensors (their float type); if not, Burn's ops do.
+    fn computes(&self) -> bool;
+    /// Runs on the CPU backend the tensors are on, without autodiff.
+    fn plain(self) -> Self::Output;
+    /// Runs as one autodiff operation over the CPU backend `I` (the tensors are on
+    /// `Autodiff<I>`; see [`cast`]).
+    fn autodiff<I: burn::tensor::backend::Backend>(self) -> Self::Output;
+}
+
+/// `kernel` run on its CPU backend `B`, or given back on a backend without CPU kernels (wgpu).
+pub fn cpu_kernel<B: burn::tensor::backend::Backend, K: CpuKernel>(
+    kernel: K,
+) -> std::result::Result<K::Output, K> {
+    use std::any::TypeId;
+    let is = |t: TypeId| TypeId::of::<B>() == t && kernel.computes();
+    #[cfg(feature = "ndarray")]
+    {
+        if is(TypeId::of::<NdArray>()) {
+            return Ok(kernel.autodiff::<burn_ndarray::NdArray<f32>>());
+        }
+        if is(TypeId::of::<NdArrayF64>()) {
+            return Ok(kernel.autodiff::<burn_ndarray::NdArray<f64>>());
+        }
+        let plain = [
+            TypeId::of::<burn_ndarray::NdArray<f32>>(),
+            TypeId::of::<burn_ndarray::NdArray<f64>>(),
+        ];
+        if plain.into_iter().any(is) {
+            return Ok(kernel.plain());
+        }
+    }
+    #[cfg(feature = "flex")]
+    {
+        if is(TypeId::of::<Flex>()) {
+            return Ok(kernel.autodiff::<burn_flex::Flex>());
+        }
+        if is(TypeId::of::<burn_flex::Flex>()) {
+            return Ok(kernel.plain());
+        }
+    }
+    Err(kernel)
+}
+
+/// `value` as the type `T` it is: how a kernel that [`cpu_kernel`] chose for `B = T` gets
+/// at its tensors' concrete type, and gives its output back as `B`'s.
+pub fn cast<A: 'static, T: 'static>(value: A) -> T {
+    let boxed: Box<dyn std::any::Any> = Box::new(value);
+    *boxed
+        .downcast::<T>()
+        .unwrap_or_else(|_| unreachable!("cpu_kernel checked the backend's type"))
+}
+
+/// A CPU tensor's values in order, copied straight from ndarray's buffer (its `into_data`
+/// copies a shared buffer one element at a time, slower than the kernels it feeds); `None`
+/// for other backends and types, which read through `into_data`.
+pub fn cpu_values<E: 'static>(tensor: &dyn std::any::Any) -> Option<Vec<E>> {
+    #[cfg(feature = "ndarray")]
+    if let Some(tensor) = tensor.downcast_ref::<burn_ndarray::NdArrayTensor>() {
+        use burn_ndarray::NdArrayTensor as T;
+        let values: Box<dyn std::any::Any> = match tensor {
+            T::F32(storage) => Box::new(in_order(storage.view())),
+            T::F64(storage) => Box::new(in_order(storage.view())),
+            _ => return None,
+        };
+        return values.downcast::<Vec<E>>().ok().map(|v| *v);
+    }
+    None
+}
+
+/// A view's values in logical order; a strided view (a permuted gradient) is walked with a
+/// fixed number of axes, many times faster than ndarray's dynamic-rank iterator.
+#[cfg(feature = "ndarray")]
+fn in_order<E: Clone>(view: ndarray::ArrayViewD<'_, E>) -> Vec<E> {
+    use ndarray::{Ix2, Ix3, Ix4};
+    if let Some(values) = view.as_slice() {
+        return values.to_vec();
+    }
+    match view.ndim() {
+        2 => view
+            .into_dimensionality::<Ix2>()
+            .map(|v| v.iter().cloned().collect()),
+        3 => view
+            .into_dimensionality::<Ix3>()
+            .map(|v| v.iter().cloned().collect()),
+        4 => view
+            .into_dimensionality::<Ix4>()
+            .map(|v| v.iter().cloned().collect()),
+        _ => Ok(view.iter().cloned().collect()),
+    }
+    .expect("the number of axes was checked")
+}

@@ -406,6 +406,19 @@ fn every_bad_input_is_one_line_with_the_right_exit_code() {
             "GB of memory",
         ),
         case(
+            "batches whose activations cannot fit in memory",
+            &train(&[
+                "--samples",
+                "100000",
+                "--hidden",
+                "1000000",
+                "--batch-size",
+                "full",
+            ]),
+            2,
+            "training.batch_size",
+        ),
+        case(
             "a generated dataset too large for memory",
             &train(&["--samples", "100000000000"]),
             2,

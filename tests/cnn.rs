@@ -417,3 +417,57 @@ fn image_folders_and_idx_files_train_predict_and_eval_alike() {
         "{err}"
     );
 }
+
+/// The optimizer race on a CNN: each variant is a CNN that starts from the same weights, so
+/// their first losses agree and then the rules pull them apart.
+#[test]
+fn compare_races_optimizers_on_a_cnn() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("race");
+    let output = common::nnlab()
+        .args(["compare", "--dataset", "shapes", "--samples", "120"])
+        .args(["--model", "cnn", "--conv", "4", "--dense", "8"])
+        .args([
+            "--optimizer",
+            "sgd,adam",
+            "--epochs",
+            "3",
+            "--validation",
+            "0.2",
+        ])
+        .args(["-q", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        common::json(&out.join("config.json"))["model"]["kind"],
+        "cnn"
+    );
+    let mut history = csv::Reader::from_path(out.join("history.csv")).unwrap();
+    let header = history.headers().unwrap().clone();
+    let column = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let (optimizer, epoch, loss) = (column("optimizer"), column("epoch"), column("train_loss"));
+    let rows: Vec<csv::StringRecord> = history.records().map(Result::unwrap).collect();
+    let at = |rule: &str, e: &str| -> f64 {
+        let row = rows
+            .iter()
+            .find(|r| &r[optimizer] == rule && &r[epoch] == e);
+        row.unwrap_or_else(|| panic!("{rule} at epoch {e}"))[loss]
+            .parse()
+            .unwrap()
+    };
+    assert_eq!(at("sgd", "0"), at("adam", "0"), "the same initial weights");
+    assert_ne!(
+        at("sgd", "3"),
+        at("adam", "3"),
+        "different rules, different weights"
+    );
+    let summary = common::json(&out.join("summary.json"));
+    assert_eq!(summary["complete"], true, "{summary}");
+}

@@ -5,6 +5,9 @@
 //!   `StandardScaler`);
 //! - `min_max`: x' = (x − min) / (max − min), into [0, 1];
 //! - `pixels`: x' = x / max|x| over every training value, one divisor for all columns;
+//! - `channels`: x' = (x − mean_c) / std_c with the mean and std of image channel c over every
+//!   pixel of it in the training rows (torchvision's `Normalize` with the data's own
+//!   statistics); a table without an image shape is one channel;
 //! - the regression target likewise with `standard`; predictions are mapped back with
 //!   y = y'·std + mean. A constant column keeps scale 1.
 
@@ -27,6 +30,9 @@ pub enum FeatureScaling {
     /// Every value divided by the largest magnitude in the training rows, one number for all
     /// columns (as dividing images by 255): pixels keep their proportions, the CNN default.
     Pixels,
+    /// Zero mean and unit variance per image channel, over all of its pixels in the training
+    /// rows (one channel for a table).
+    Channels,
     /// As they are.
     None,
 }
@@ -45,7 +51,7 @@ pub enum TargetScaling {
 /// What to fit on the training rows before training.
 #[derive(Config, Debug, PartialEq)]
 pub struct PreprocessConfig {
-    /// `standard`, `min_max`, `pixels` or `none`.
+    /// `standard`, `min_max`, `pixels`, `channels` or `none`.
     #[config(default = "FeatureScaling::Standard")]
     pub features: FeatureScaling,
     /// `standard` or `none`; regression only (class labels are never scaled).
@@ -120,11 +126,19 @@ impl Scaler {
         }
     }
 
-    /// Fits the maps `config` asks for on `data` (the training rows).
-    pub fn fit(config: &PreprocessConfig, data: &Dataset) -> Self {
+    /// Fits the maps `config` asks for on `data` (the training rows), whose rows are images
+    /// of `channels` channels, channel last (1 for a table).
+    pub fn fit(config: &PreprocessConfig, data: &Dataset, channels: usize) -> Self {
         let width = data.width();
         let column = |j: usize| data.features.iter().skip(j).step_by(width.max(1)).copied();
         let largest = data.features.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        let channels = channels.max(1);
+        let per_channel: Vec<Affine> = match config.features {
+            FeatureScaling::Channels => (0..channels)
+                .map(|c| Affine::standard(data.features.iter().skip(c).step_by(channels).copied()))
+                .collect(),
+            _ => Vec::new(),
+        };
         let features = (0..width)
             .map(|j| match config.features {
                 FeatureScaling::Standard => Affine::standard(column(j)),
@@ -133,6 +147,7 @@ impl Scaler {
                     shift: 0.0,
                     scale: nonzero(largest),
                 },
+                FeatureScaling::Channels => per_channel[j % channels],
                 FeatureScaling::None => Affine::IDENTITY,
             })
             .collect();
@@ -191,7 +206,7 @@ mod tests {
     #[test]
     fn standard_gives_zero_mean_unit_variance_and_restores_the_target() {
         let data = table();
-        let scaler = Scaler::fit(&PreprocessConfig::new(), &data);
+        let scaler = Scaler::fit(&PreprocessConfig::new(), &data, 1);
         let scaled = scaler.apply(data.clone());
         let a: Vec<f64> = scaled.features.iter().step_by(2).copied().collect();
         let mean = a.iter().sum::<f64>() / 4.0;
@@ -212,11 +227,35 @@ mod tests {
         let config = PreprocessConfig::new()
             .with_features(FeatureScaling::MinMax)
             .with_target(TargetScaling::None);
-        let scaler = Scaler::fit(&config, &table());
+        let scaler = Scaler::fit(&config, &table(), 1);
         assert_eq!(
             scaler.features(&[1.0, 10.0, 6.0, 10.0]),
             [0.0, 0.0, 1.0, 0.0]
         );
         assert_eq!(scaler.target, None);
+    }
+
+    #[test]
+    fn channels_standardizes_each_channel_over_all_of_its_pixels() {
+        // Two images of 2 pixels and 2 channels, channel last: (c0, c1, c0, c1).
+        let data = Dataset {
+            features: vec![0.0, 100.0, 2.0, 300.0, 4.0, 100.0, 6.0, 300.0],
+            feature_names: (0..4).map(|i| format!("p{i}")).collect(),
+            target_name: "y".into(),
+            targets: TargetValues::Classes {
+                indices: vec![0, 1],
+                labels: vec!["a".into(), "b".into()],
+            },
+        };
+        let config = PreprocessConfig::new().with_features(FeatureScaling::Channels);
+        let scaler = Scaler::fit(&config, &data, 2);
+        // Channel 0 holds 0, 2, 4, 6 (mean 3, std √5); channel 1 holds 100 and 300 twice.
+        let (c0, c1) = (scaler.features[0], scaler.features[1]);
+        assert_eq!((c0, c1), (scaler.features[2], scaler.features[3]));
+        assert!((c0.shift - 3.0).abs() < 1e-12 && (c0.scale - 5f64.sqrt()).abs() < 1e-12);
+        assert!((c1.shift - 200.0).abs() < 1e-12 && (c1.scale - 100.0).abs() < 1e-12);
+        // One channel: every value of the table shares one mean and std.
+        let one = Scaler::fit(&config, &data, 1);
+        assert!(one.features.iter().all(|f| *f == one.features[0]));
     }
 }

@@ -37,7 +37,7 @@ pub fn predict<B: Backend>(
     device: &B::Device,
 ) -> Predictions {
     let x = crate::data::features_tensor(&scaler.features(features), width, device);
-    Predictions::from_output(model.forward(x), loss, labels, scaler)
+    Predictions::from_output(model.forward_rows(x), loss, labels, scaler)
 }
 
 impl Predictions {

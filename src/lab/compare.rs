@@ -380,7 +380,7 @@ pub fn compare<B: AutodiffBackend>(
         .init::<B::InnerBackend>(base.training.seed, device);
     let loss_fn: Loss<B::InnerBackend> = base.loss.init(device);
     let loss_of = |set: &Dataset| -> f64 {
-        let output = model.forward(set.feature_tensor(device));
+        let output = model.forward_rows(set.feature_tensor(device));
         loss_fn
             .forward(output, &set.target_tensor(device))
             .into_scalar()

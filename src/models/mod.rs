@@ -39,6 +39,8 @@ pub trait Family<B: Backend>: Module<B> {
     fn freeze(self, layers: &[usize]) -> Self;
     /// The weight tensors the L1/L2 penalties act on, flattened (no biases, no γ or β).
     fn weights(&self) -> Vec<Tensor<B, 1>>;
+    /// About how many values one row's forward pass holds at once, to size chunks of rows.
+    fn activations(&self) -> usize;
     /// Height, width and channels of an input image, for a family that reads images: what
     /// decides whether a run directory gets pictures of filters and feature maps.
     fn image(&self) -> Option<[usize; 3]> {
@@ -74,9 +76,29 @@ macro_rules! each {
 }
 pub(crate) use each;
 
+/// Values of activations one chunk of inference rows may hold (128 MB in `f32`).
+const CHUNK_ACTIVATIONS: usize = 32 << 20;
+
 impl<B: Backend> Network<B> {
     pub fn forward(&self, x: Tensor<B, 2>) -> Tensor<B, 2> {
         each!(self, m => m.forward(x))
+    }
+
+    /// [`Network::forward`] for inference on any number of rows: in chunks whose activations
+    /// fit in [`CHUNK_ACTIVATIONS`], so predicting 10,000 images does not hold every image's
+    /// feature maps at once. Rows do not interact outside training, so the output is the same.
+    pub fn forward_rows(&self, x: Tensor<B, 2>) -> Tensor<B, 2> {
+        let rows = x.dims()[0];
+        let per_row = each!(self, m => m.activations()).max(1);
+        let chunk = (CHUNK_ACTIVATIONS / per_row).max(1);
+        if rows <= chunk {
+            return self.forward(x);
+        }
+        let outputs = (0..rows)
+            .step_by(chunk)
+            .map(|start| self.forward(x.clone().slice(start..(start + chunk).min(rows))))
+            .collect();
+        Tensor::cat(outputs, 0)
     }
 
     pub fn shapes(&self) -> Vec<Vec<usize>> {
@@ -199,6 +221,15 @@ impl ModelConfig {
         match self {
             ModelConfig::Mlp(c) => Network::Mlp(c.init(seed, device)),
             ModelConfig::Cnn(c) => Network::Cnn(c.init(seed, device)),
+        }
+    }
+
+    /// About how many values one row's forward pass holds (as [`Family::activations`]),
+    /// counted without building the model.
+    pub fn activations(&self) -> usize {
+        match self {
+            ModelConfig::Mlp(c) => 3 * (c.hidden.iter().sum::<usize>() + c.output_size),
+            ModelConfig::Cnn(c) => c.activations(),
         }
     }
 

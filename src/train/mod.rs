@@ -89,7 +89,10 @@ pub struct Prepared {
 pub fn prepare(config: &ExperimentConfig, data: &Dataset, scaler: Option<Scaler>) -> Prepared {
     let split = split_rows(config, data);
     let train = data.subset(&split.train);
-    let scaler = scaler.unwrap_or_else(|| Scaler::fit(&config.preprocess, &train));
+    let scaler = scaler.unwrap_or_else(|| {
+        let channels = config.model.image().map_or(1, |image| image.channels);
+        Scaler::fit(&config.preprocess, &train, channels)
+    });
     let part = |rows: &[usize]| (!rows.is_empty()).then(|| data.subset(rows));
     Prepared {
         train: scaler.apply(train),
@@ -119,6 +122,13 @@ pub fn check(config: &ExperimentConfig, data: &Dataset) -> Result<Option<String>
     if train_rows == 0 {
         return Err(Error::Usage("the dataset has no rows to train on".into()));
     }
+    // A batch's activations and their gradients, in `f32`.
+    let batch = config.training.batch_size.rows(train_rows);
+    crate::memory::check(
+        "training.batch_size",
+        &format!("batches of {batch} rows through the model"),
+        batch as f64 * config.model.activations() as f64 * 4.0 * 2.0,
+    )?;
     Ok(match config.training.batch_size {
         crate::config::BatchSize::Rows(n) if n > train_rows => Some(format!(
             "note: batch size {n} is larger than the {train_rows} training rows, so each step \
@@ -382,14 +392,14 @@ impl<B: AutodiffBackend> WithOptimizer<B, Network<B>> for Loop<'_, B> {
             }
             let train_loss = match &train_eval {
                 Some((tx, ty)) => eval_loss_fn
-                    .forward(model.valid().forward(tx.clone()), ty)
+                    .forward(model.valid().forward_rows(tx.clone()), ty)
                     .into_scalar()
                     .elem::<f64>(),
                 None => loss_sum.into_scalar().elem::<f64>() / rows as f64,
             };
             let mut record = EpochRecord::new(epoch, train_loss, lr);
             if let Some(v) = &valid {
-                let output = model.valid().forward(v.x.clone());
+                let output = model.valid().forward_rows(v.x.clone());
                 let loss: f64 = eval_loss_fn
                     .forward(output.clone(), &v.y)
                     .into_scalar()
@@ -449,7 +459,7 @@ impl<B: AutodiffBackend> WithOptimizer<B, Network<B>> for Loop<'_, B> {
             .as_ref()
             .map_or_else(|| model.valid(), |b| b.model.clone());
         let valid_eval = valid.as_ref().map(|v| {
-            let output = chosen.forward(v.x.clone());
+            let output = chosen.forward_rows(v.x.clone());
             let predictions =
                 Predictions::from_output(output, loss_name, labels.as_deref(), &scaler);
             evaluate(&predictions, &v.truth)

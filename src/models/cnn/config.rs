@@ -228,6 +228,19 @@ impl CnnConfig {
         }
     }
 
+    /// About how many values one row's forward pass holds: each block's patch matrix, its
+    /// convolution's, normalized and activated maps and its pooled maps, then the dense part.
+    pub fn activations(&self) -> usize {
+        let maps = self.feature_maps().unwrap_or_default();
+        let blocks = self.conv.iter().zip(maps.windows(2)).map(|(layer, io)| {
+            let pixels = io[1].height * io[1].width * layer.pool * layer.pool;
+            let patch = layer.kernel * layer.kernel * io[0].channels;
+            pixels * (patch + 3 * layer.channels) + io[1].pixels()
+        });
+        let dense = self.dense.iter().sum::<usize>() + self.output_size;
+        blocks.sum::<usize>() + 3 * dense
+    }
+
     /// Trainable parameters, counted without building the model (saturating).
     pub fn parameters(&self) -> u64 {
         let maps = self.feature_maps().unwrap_or_default();

@@ -12,6 +12,7 @@ use burn::nn::{BatchNorm, Dropout, Linear, PaddingConfig2d};
 use burn::tensor::backend::Backend;
 use burn::tensor::{Int, Tensor, TensorData};
 
+use super::kernels;
 use crate::models::{Activation, Family};
 
 /// Convolution blocks, then dense layers; see the module docs.
@@ -68,11 +69,29 @@ impl<B: Backend> Cnn<B> {
 /// direct convolution loops per pixel and, backward, per image, and slicing the k² shifted
 /// views instead spent most of a step copying and zero-filling.
 fn convolve<B: Backend>(conv: &Conv2d<B>, x: Tensor<B, 4>) -> Tensor<B, 4> {
-    let [out, inputs, k, _] = conv.weight.dims();
+    let [out, _, k, _] = conv.weight.dims();
     let pad = match conv.padding {
         PaddingConfig2d::Same => (k - 1) / 2,
         _ => 0,
     };
+    let bias = match &conv.bias {
+        Some(bias) => bias.val(),
+        None => Tensor::zeros([out], &x.device()),
+    };
+    match kernels::conv2d(x, conv.weight.val(), bias, pad) {
+        Ok(z) => z,
+        Err((x, weight, bias)) => convolve_with_ops(x, weight, bias, pad),
+    }
+}
+
+/// [`convolve`] composed from Burn's tensor ops, for backends without CPU kernels.
+pub(super) fn convolve_with_ops<B: Backend>(
+    x: Tensor<B, 4>,
+    weight: Tensor<B, 4>,
+    bias: Tensor<B, 1>,
+    pad: usize,
+) -> Tensor<B, 4> {
+    let [out, inputs, k, _] = weight.dims();
     let [h, w, n, _] = x.dims();
     let (oh, ow) = (h + 2 * pad + 1 - k, w + 2 * pad + 1 - k);
     let device = x.device();
@@ -89,15 +108,8 @@ fn convolve<B: Backend>(conv: &Conv2d<B>, x: Tensor<B, 4>) -> Tensor<B, 4> {
         .swap_dims(1, 2)
         .reshape([oh * ow * n, k * k * inputs]);
     // [out, in, kh, kw] → [kh·kw·in, out], the order of the patch columns.
-    let weight = conv
-        .weight
-        .val()
-        .permute([2, 3, 1, 0])
-        .reshape([k * k * inputs, out]);
-    let mut z = patches.matmul(weight);
-    if let Some(bias) = &conv.bias {
-        z = z + bias.val().unsqueeze::<2>();
-    }
+    let weight = weight.permute([2, 3, 1, 0]).reshape([k * k * inputs, out]);
+    let z = patches.matmul(weight) + bias.unsqueeze::<2>();
     z.reshape([oh, ow, n, out])
 }
 
@@ -129,6 +141,11 @@ fn per_channel<B: Backend>(
 /// Max pooling of pixel-major maps `[h, w, n, c]` over `p × p` windows with stride `p` (a
 /// partial window at the edge is dropped, as Burn's and PyTorch's pooling do).
 fn max_pool<B: Backend>(x: Tensor<B, 4>, p: usize) -> Tensor<B, 4> {
+    kernels::max_pool(x, p).unwrap_or_else(|x| max_pool_with_ops(x, p))
+}
+
+/// [`max_pool`] composed from Burn's tensor ops, for backends without CPU kernels.
+pub(super) fn max_pool_with_ops<B: Backend>(x: Tensor<B, 4>, p: usize) -> Tensor<B, 4> {
     let [h, w, n, c] = x.dims();
     let (oh, ow) = (h / p, w / p);
     let x = x.slice([0..oh * p, 0..ow * p, 0..n, 0..c]);
@@ -174,6 +191,28 @@ impl<B: Backend> Family<B> for Cnn<B> {
         convs
             .chain(self.dense.iter().map(|l| l.weight.dims().to_vec()))
             .collect()
+    }
+
+    fn activations(&self) -> usize {
+        let [mut h, mut w, mut c] = self.image;
+        let mut values = 0;
+        for (conv, pool) in self.convs.iter().zip(&self.pools) {
+            let [out, _, k, _] = conv.weight.dims();
+            let pad = match conv.padding {
+                PaddingConfig2d::Same => k - 1,
+                _ => 0,
+            };
+            (h, w) = (
+                (h + pad + 1).saturating_sub(k),
+                (w + pad + 1).saturating_sub(k),
+            );
+            // The patch matrix, then the convolution's, normalized and activated maps.
+            values += h * w * (k * k * c + 3 * out);
+            let p = pool.as_ref().map_or(1, |pool| pool.kernel_size[0]);
+            (h, w, c) = (h / p, w / p, out);
+            values += h * w * c;
+        }
+        values + 3 * self.dense.iter().map(|l| l.weight.dims()[1]).sum::<usize>()
     }
 
     fn batch_norm(&self) -> bool {

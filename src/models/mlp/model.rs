@@ -58,6 +58,15 @@ impl<B: Backend> Family<B> for Mlp<B> {
             .collect()
     }
 
+    fn activations(&self) -> usize {
+        // Each layer's pre-activation, normalized and activated values.
+        3 * self
+            .layers
+            .iter()
+            .map(|l| l.weight.dims()[1])
+            .sum::<usize>()
+    }
+
     fn batch_norm(&self) -> bool {
         !self.norms.is_empty()
     }
