@@ -149,6 +149,10 @@ pub trait CpuKernel: Sized {
 }
 
 /// `kernel` run on its CPU backend `B`, or given back on a backend without CPU kernels (wgpu).
+#[cfg_attr(
+    not(any(feature = "ndarray", feature = "flex")),
+    allow(unused_variables)
+)]
 pub fn cpu_kernel<B: burn::tensor::backend::Backend, K: CpuKernel>(
     kernel: K,
 ) -> std::result::Result<K::Output, K> {
@@ -191,9 +195,32 @@ pub fn cast<A: 'static, T: 'static>(value: A) -> T {
         .unwrap_or_else(|_| unreachable!("cpu_kernel checked the backend's type"))
 }
 
+/// A CPU tensor's values, borrowed.
+pub enum Values<'a> {
+    F32(&'a [f32]),
+    F64(&'a [f64]),
+}
+
+/// A CPU tensor's values borrowed from ndarray's buffer when it holds them in order (no copy);
+/// `None` for a strided view and for other backends and types.
+#[cfg_attr(not(feature = "ndarray"), allow(unused_variables))]
+pub fn cpu_slice(tensor: &dyn std::any::Any) -> Option<Values<'_>> {
+    #[cfg(feature = "ndarray")]
+    if let Some(tensor) = tensor.downcast_ref::<burn_ndarray::NdArrayTensor>() {
+        use burn_ndarray::NdArrayTensor as T;
+        return match tensor {
+            T::F32(storage) => storage.view().to_slice().map(Values::F32),
+            T::F64(storage) => storage.view().to_slice().map(Values::F64),
+            _ => None,
+        };
+    }
+    None
+}
+
 /// A CPU tensor's values in order, copied straight from ndarray's buffer (its `into_data`
 /// copies a shared buffer one element at a time, slower than the kernels it feeds); `None`
 /// for other backends and types, which read through `into_data`.
+#[cfg_attr(not(feature = "ndarray"), allow(unused_variables))]
 pub fn cpu_values<E: 'static>(tensor: &dyn std::any::Any) -> Option<Vec<E>> {
     #[cfg(feature = "ndarray")]
     if let Some(tensor) = tensor.downcast_ref::<burn_ndarray::NdArrayTensor>() {

@@ -97,6 +97,15 @@ fn convolution_pooling_and_batch_norm_gradients_match_finite_differences() {
         assert!(names.contains(&name), "{name} not checked: {names:?}");
     }
     common::assert_gradients_match(&checks, "CNN");
+
+    // ReLU straight after the convolution runs fused into its kernel.
+    let fused = config
+        .with_activation(Activation::Relu)
+        .with_batch_norm(false);
+    let model = Network::Cnn(fused.init::<F64>(5, &Default::default()));
+    let checks = gradcheck(&model, &loss, &tiny_images(), &Default::default());
+    assert!(checks.iter().any(|c| c.name == "convs.0.weight"));
+    common::assert_gradients_match(&checks, "CNN with fused ReLU");
 }
 
 /// The pictures a CNN run directory gets beyond an MLP's.

@@ -42,13 +42,19 @@ impl<B: Backend> Cnn<B> {
         let rows = x.dims()[0];
         let mut maps = Vec::with_capacity(self.convs.len());
         let mut h = x.reshape([rows, h, w, c]).permute([1, 2, 0, 3]);
+        // Without batch norm in between, ReLU runs inside the convolution's kernel.
+        let fused = self.norms.is_empty() && self.activation == Activation::Relu;
         for (i, conv) in self.convs.iter().enumerate() {
-            let z = convolve(conv, h);
-            let z = match self.norms.get(i) {
-                Some(norm) => per_channel(z, |z| norm.forward(z)),
-                None => z,
+            h = if fused {
+                convolve(conv, h, true)
+            } else {
+                let z = convolve(conv, h, false);
+                let z = match self.norms.get(i) {
+                    Some(norm) => per_channel(z, |z| norm.forward(z)),
+                    None => z,
+                };
+                self.activation.forward(z)
             };
-            h = self.activation.forward(z);
             if let Some(Some(pool)) = self.pools.get(i) {
                 h = max_pool(h, pool.kernel_size[0]);
             }
@@ -61,14 +67,12 @@ impl<B: Backend> Cnn<B> {
     }
 }
 
-/// A convolution of pixel-major images `[h, w, n, c]` with `conv`'s weights and padding, as
-/// one matrix product over the image patches (im2col): each output pixel is
-/// `b + Σ W[o, c, i, j] · x[y + i, x + j, c]`, the sum Burn's `Conv2d` computes. With the
-/// pixels as rows of a `[h·w, n·c]` matrix, the patches are one `select` of whole rows (a
-/// padding pixel is a row of zeros), whose backward pass adds whole rows back: burn-ndarray's
-/// direct convolution loops per pixel and, backward, per image, and slicing the k² shifted
-/// views instead spent most of a step copying and zero-filling.
-fn convolve<B: Backend>(conv: &Conv2d<B>, x: Tensor<B, 4>) -> Tensor<B, 4> {
+/// A convolution of pixel-major images `[h, w, n, c]` with `conv`'s weights and padding, then
+/// ReLU if `relu`: each output pixel is `b + Σ W[o, c, i, j] · x[y + i, x + j, c]`, the sum
+/// Burn's `Conv2d` computes, as one matrix product over the image patches (im2col). On a CPU
+/// backend it is one op of [`kernels`]; elsewhere it is composed from Burn's ops
+/// ([`convolve_with_ops`]).
+fn convolve<B: Backend>(conv: &Conv2d<B>, x: Tensor<B, 4>, relu: bool) -> Tensor<B, 4> {
     let [out, _, k, _] = conv.weight.dims();
     let pad = match conv.padding {
         PaddingConfig2d::Same => (k - 1) / 2,
@@ -78,13 +82,19 @@ fn convolve<B: Backend>(conv: &Conv2d<B>, x: Tensor<B, 4>) -> Tensor<B, 4> {
         Some(bias) => bias.val(),
         None => Tensor::zeros([out], &x.device()),
     };
-    match kernels::conv2d(x, conv.weight.val(), bias, pad) {
+    match kernels::conv2d((x, conv.weight.val(), bias), pad, relu) {
         Ok(z) => z,
+        Err((x, weight, bias)) if relu => {
+            burn::tensor::activation::relu(convolve_with_ops(x, weight, bias, pad))
+        }
         Err((x, weight, bias)) => convolve_with_ops(x, weight, bias, pad),
     }
 }
 
-/// [`convolve`] composed from Burn's tensor ops, for backends without CPU kernels.
+/// [`convolve`] (without ReLU) composed from Burn's tensor ops, for backends without CPU
+/// kernels. With the pixels as rows of a `[h·w, n·c]` matrix, the patches are one `select` of
+/// whole rows (a padding pixel is a row of zeros), whose backward pass adds whole rows back:
+/// burn-ndarray's direct convolution loops per pixel and, backward, per image.
 pub(super) fn convolve_with_ops<B: Backend>(
     x: Tensor<B, 4>,
     weight: Tensor<B, 4>,
