@@ -458,16 +458,12 @@ fn compare_races_optimizers_on_a_cnn() {
         common::json(&out.join("config.json"))["model"]["kind"],
         "cnn"
     );
-    let mut history = csv::Reader::from_path(out.join("history.csv")).unwrap();
-    let header = history.headers().unwrap().clone();
-    let column = |name: &str| header.iter().position(|h| h == name).unwrap();
-    let (optimizer, epoch, loss) = (column("optimizer"), column("epoch"), column("train_loss"));
-    let rows: Vec<csv::StringRecord> = history.records().map(Result::unwrap).collect();
+    let (_, rows) = common::read_history(&out.join("history.csv"));
     let at = |rule: &str, e: &str| -> f64 {
         let row = rows
             .iter()
-            .find(|r| &r[optimizer] == rule && &r[epoch] == e);
-        row.unwrap_or_else(|| panic!("{rule} at epoch {e}"))[loss]
+            .find(|r| r["optimizer"] == rule && r["epoch"] == e);
+        row.unwrap_or_else(|| panic!("{rule} at epoch {e}"))["train_loss"]
             .parse()
             .unwrap()
     };

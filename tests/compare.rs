@@ -5,7 +5,6 @@
 #![cfg(feature = "ndarray")]
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use burn::module::AutodiffModule;
 use burn::tensor::backend::AutodiffBackend;
@@ -16,7 +15,7 @@ use nnlab::optim::OptimizerName;
 use nnlab::train::fit;
 
 mod common;
-use common::{Cpu, nnlab};
+use common::{Cpu, Row, nnlab, read_history};
 type Inner = <Cpu as AutodiffBackend>::InnerBackend;
 
 fn run(plan: CompareConfig, epochs: usize) -> Comparison {
@@ -144,24 +143,6 @@ fn gradient_descent_diverges_just_above_two_over_the_largest_curvature() {
         below.final_loss()
     );
     assert!(above.diverged_at.is_some(), "{:?}", above.points.last());
-}
-
-type Row = BTreeMap<String, String>;
-
-fn read_history(path: &Path) -> (Vec<String>, Vec<Row>) {
-    let mut reader = csv::Reader::from_path(path).unwrap();
-    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
-    let rows = reader
-        .records()
-        .map(|r| {
-            header
-                .iter()
-                .cloned()
-                .zip(r.unwrap().iter().map(String::from))
-                .collect()
-        })
-        .collect();
-    (header, rows)
 }
 
 #[test]

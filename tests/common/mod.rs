@@ -269,3 +269,23 @@ pub fn shapes_cnn(epochs: usize) -> (ExperimentConfig, Dataset) {
     nnlab::commands::fit_to_data(&mut config, &data).unwrap();
     (config, data)
 }
+
+/// One row of a CSV file, by column name.
+pub type Row = std::collections::BTreeMap<String, String>;
+
+/// The header and rows of a history.csv (compare's or a run's).
+pub fn read_history(path: &Path) -> (Vec<String>, Vec<Row>) {
+    let mut reader = csv::Reader::from_path(path).unwrap();
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    let rows = reader
+        .records()
+        .map(|r| {
+            header
+                .iter()
+                .cloned()
+                .zip(r.unwrap().iter().map(String::from))
+                .collect()
+        })
+        .collect();
+    (header, rows)
+}
