@@ -297,10 +297,10 @@ impl Dataset {
     /// The rows named by `indices`, in that order.
     pub fn subset(&self, indices: &[usize]) -> Dataset {
         let width = self.width();
-        let features = indices
-            .iter()
-            .flat_map(|&i| self.features[i * width..(i + 1) * width].iter().copied())
-            .collect();
+        let mut features = Vec::with_capacity(indices.len() * width);
+        for &i in indices {
+            features.extend_from_slice(&self.features[i * width..(i + 1) * width]);
+        }
         let targets = match &self.targets {
             TargetValues::Values(v) => {
                 TargetValues::Values(indices.iter().map(|&i| v[i]).collect())

@@ -307,10 +307,41 @@ fn conv_backward<I: Backend, E: Real>(
 }
 
 /// `a · b`, each given row-major with its `(rows, columns)` and read transposed when asked
-/// (through strides, without a copy): matrixmultiply through ndarray, as burn-ndarray
-/// multiplies. (The `gemm` crate, burn-flex's, took this workload from 1,363 to 1,090
-/// samples/s.)
+/// (through strides, without a copy). Where [`gemm_is_faster`] it is gemm's (burn-flex's
+/// multiplier), otherwise matrixmultiply's through ndarray, as burn-ndarray multiplies. On the
+/// cnn workload gemm's AVX-512 kernels took 1,354 to 2,086 samples/s on an Intel Xeon; its
+/// AVX2 kernels, on an AMD EPYC, took 1,363 to 1,090.
 fn product<E: Real>(
+    a: &[E],
+    a_dims: (usize, usize),
+    a_t: bool,
+    b: &[E],
+    b_dims: (usize, usize),
+    b_t: bool,
+) -> Vec<E> {
+    #[cfg(target_arch = "x86_64")]
+    if gemm_is_faster() {
+        return product_with_gemm(a, a_dims, a_t, b, b_dims, b_t);
+    }
+    product_with_ndarray(a, a_dims, a_t, b, b_dims, b_t)
+}
+
+/// Whether the CPU is one where gemm's AVX-512 kernels were measured faster: an Intel CPU with
+/// AVX-512. On an AMD EPYC with AVX-512 they made burn-flex's large-MLP products slower than
+/// gemm's AVX2 kernels (docs/benchmarks.md), so AMD keeps matrixmultiply.
+#[cfg(target_arch = "x86_64")]
+fn gemm_is_faster() -> bool {
+    static FASTER: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *FASTER.get_or_init(|| {
+        // "GenuineIntel", as CPUID leaf 0 spells it in EBX, EDX, ECX.
+        let id = std::arch::x86_64::__cpuid(0);
+        let intel = (id.ebx, id.edx, id.ecx) == (0x756e_6547, 0x4965_6e69, 0x6c65_746e);
+        intel && std::arch::is_x86_feature_detected!("avx512f")
+    })
+}
+
+/// [`product`] by matrixmultiply, through ndarray.
+fn product_with_ndarray<E: Real>(
     a: &[E],
     a_dims: (usize, usize),
     a_t: bool,
@@ -322,10 +353,70 @@ fn product<E: Real>(
         let m = ArrayView2::from_shape(dims, v).expect("the sizes agree");
         if t { m.reversed_axes() } else { m }
     };
-    view(a, a_dims, a_t)
-        .dot(&view(b, b_dims, b_t))
-        .into_raw_vec_and_offset()
-        .0
+    let c = view(a, a_dims, a_t).dot(&view(b, b_dims, b_t));
+    // With both factors transposed, ndarray returns the product column-major.
+    match c.is_standard_layout() {
+        true => c.into_raw_vec_and_offset().0,
+        false => c.iter().copied().collect(),
+    }
+}
+
+/// [`product`] by gemm, on all of rayon's threads.
+#[cfg(target_arch = "x86_64")]
+fn product_with_gemm<E: Real>(
+    a: &[E],
+    a_dims: (usize, usize),
+    a_t: bool,
+    b: &[E],
+    b_dims: (usize, usize),
+    b_t: bool,
+) -> Vec<E> {
+    let (m, k) = if a_t { (a_dims.1, a_dims.0) } else { a_dims };
+    let n = if b_t { b_dims.0 } else { b_dims.1 };
+    assert_eq!(k, if b_t { b_dims.1 } else { b_dims.0 }, "the sizes agree");
+    assert_eq!(
+        (a.len(), b.len()),
+        (m * k, k * n),
+        "the slices hold the matrices"
+    );
+    // (row stride, column stride) of a row-major matrix, or of its transpose.
+    let strides = |(_, cols): (usize, usize), t: bool| match t {
+        true => (1, cols as isize),
+        false => (cols as isize, 1),
+    };
+    let ((a_rs, a_cs), (b_rs, b_cs)) = (strides(a_dims, a_t), strides(b_dims, b_t));
+    // Not zeroed first: gemm writes every entry of `out` without reading it (`read_dst`
+    // false), and zeroing the largest buffers of a step was a visible part of it.
+    let mut out = Vec::with_capacity(m * n);
+    // SAFETY: `out` has room for `m × n` row-major values; `a` and `b` hold `m × k` and
+    // `k × n` matrices at the strides given (the slices' lengths are the products of their
+    // dims); with `read_dst` false gemm writes all `m × n` values (zeros when `k` is 0)
+    // before it reads any, so the length may then be set.
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            out.as_mut_ptr(),
+            1,
+            n as isize,
+            false,
+            a.as_ptr(),
+            a_cs,
+            a_rs,
+            b.as_ptr(),
+            b_cs,
+            b_rs,
+            E::zero(),
+            E::one(),
+            false,
+            false,
+            false,
+            gemm::Parallelism::Rayon(0),
+        );
+        out.set_len(m * n);
+    }
+    out
 }
 
 /// The patch matrix `[oh·ow·n, k·k·c]` of pixel-major `x`: row `(y, x, image)`, columns
@@ -527,11 +618,15 @@ fn pool_forward<I: Backend, E: Real>(
             let (y, x0) = (pixel / ow * s.p, pixel % ow * s.p);
             for t in 0..s.p * s.p {
                 let src = &x[((y + t / s.p) * s.w + x0 + t % s.p) * s.nc..][..s.nc];
+                if t == 0 {
+                    out.copy_from_slice(src);
+                    continue;
+                }
+                // Selects rather than branches, so that the loop runs in vector registers.
                 for ((o, w), &v) in out.iter_mut().zip(won.iter_mut()).zip(src) {
-                    if t == 0 || v > *o {
-                        *o = v;
-                        *w = t as u8;
-                    }
+                    let wins = v > *o;
+                    *o = if wins { v } else { *o };
+                    *w = if wins { t as u8 } else { *w };
                 }
             }
         });
@@ -556,13 +651,15 @@ fn pool_backward<I: Backend, E: Real>(
         .for_each(|(oy, band)| {
             for ox in 0..ow {
                 let at = (oy * ow + ox) * s.nc;
-                for (e, (&t, &g)) in winners[at..][..s.nc]
-                    .iter()
-                    .zip(&g[at..][..s.nc])
-                    .enumerate()
-                {
-                    let (a, b) = (t as usize / s.p, t as usize % s.p);
-                    band[(a * s.w + ox * s.p + b) * s.nc + e] = g;
+                let (won, g) = (&winners[at..][..s.nc], &g[at..][..s.nc]);
+                // One pass per pixel of the window, each writing a whole pixel row: the
+                // winners' gradients and zeros elsewhere, in vector registers.
+                for t in 0..s.p * s.p {
+                    let (a, b) = (t / s.p, t % s.p);
+                    let to = &mut band[(a * s.w + ox * s.p + b) * s.nc..][..s.nc];
+                    for ((d, &w), &g) in to.iter_mut().zip(won).zip(g) {
+                        *d = if w as usize == t { g } else { E::zero() };
+                    }
                 }
             }
         });
@@ -661,6 +758,31 @@ mod tests {
                 gap(b.grad(&g1).unwrap(), b.grad(&g2).unwrap()) < 1e-4,
                 "bias"
             );
+        }
+    }
+
+    /// gemm and matrixmultiply compute the product on every transposition (CI's CPU may run
+    /// either).
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn gemm_and_matrixmultiply_agree() {
+        let values = |n: usize| (0..n).map(|i| ((i * 37 % 11) as f32 - 5.0) / 3.0).collect();
+        let (m, k, n) = (7, 13, 5);
+        let (a, b): (Vec<f32>, Vec<f32>) = (values(m * k), values(k * n));
+        for (a_t, b_t) in [(false, false), (true, false), (false, true), (true, true)] {
+            let a_dims = if a_t { (k, m) } else { (m, k) };
+            let b_dims = if b_t { (n, k) } else { (k, n) };
+            let at = |i: usize, p: usize| if a_t { a[p * m + i] } else { a[i * k + p] };
+            let bt = |p: usize, j: usize| if b_t { b[j * k + p] } else { b[p * n + j] };
+            let sums = (0..m * n).map(|e| (0..k).map(|p| at(e / n, p) * bt(p, e % n)).sum());
+            let want: Vec<f32> = sums.collect();
+            let g = product_with_gemm(&a, a_dims, a_t, &b, b_dims, b_t);
+            let r = product_with_ndarray(&a, a_dims, a_t, &b, b_dims, b_t);
+            for (name, got) in [("gemm", g), ("matrixmultiply", r)] {
+                let gap = got.iter().zip(&want).map(|(g, w)| (g - w).abs());
+                let gap = gap.fold(0.0, f32::max);
+                assert!(gap < 1e-4, "{name}, transposed {a_t} {b_t}: {gap}");
+            }
         }
     }
 
