@@ -1,8 +1,9 @@
 //! CPU kernels for the CNN's convolution and max pooling: each is one autodiff operation whose
 //! forward and backward passes are a few loops over plain slices and, for the convolution, one
-//! matrix product per gradient (matrixmultiply, through ndarray). Composed from Burn's tensor
-//! ops, the same convolution spent four fifths of a training step copying: reshapes of strided
-//! views, zero-filled gradients for `select` and `slice`, inputs made contiguous for `matmul`.
+//! matrix product per gradient (gemm or matrixmultiply: see [`product`]). Composed from Burn's
+//! tensor ops, the same convolution spent four fifths of a training step copying: reshapes of
+//! strided views, zero-filled gradients for `select` and `slice`, inputs made contiguous for
+//! `matmul`.
 //! They run where [`crate::backend::cpu_kernel`] finds a CPU backend; elsewhere (wgpu) the
 //! model composes Burn's ops, which compute the same function (tested against each other).
 //!
@@ -246,7 +247,7 @@ fn conv_forward<I: Backend, E: Real>(
     let cols = im2col(&read::<I, E>(x), s);
     let wm = weight_matrix(&read::<I, E>(w), s);
     let bias = read::<I, E>(b);
-    let mut z = product(&cols, (rows, taps), false, &wm, (taps, s.out), false);
+    let mut z = product(matrix(&cols, (rows, taps)), matrix(&wm, (taps, s.out)));
     z.par_chunks_mut(s.out).for_each(|row| {
         row.iter_mut()
             .zip(bias.iter())
@@ -289,11 +290,11 @@ fn conv_backward<I: Backend, E: Real>(
         false => dz,
     };
     let dx = input.then(|| {
-        let dcols = product(&dz, (rows, s.out), false, wm, (taps, s.out), true);
+        let dcols = product(matrix(&dz, (rows, s.out)), matrix(wm, (taps, s.out)).t());
         write::<I, E, _>(col2im(&dcols, s), [s.h, s.w, s.n, s.c], device)
     });
     let dw = weights.then(|| {
-        let dwm = product(cols, (rows, taps), true, &dz, (rows, s.out), false);
+        let dwm = product(matrix(cols, (rows, taps)).t(), matrix(&dz, (rows, s.out)));
         write::<I, E, _>(weight_layout(&dwm, s), [s.out, s.c, s.k, s.k], device)
     });
     let db = bias.then(|| {
@@ -306,24 +307,75 @@ fn conv_backward<I: Backend, E: Real>(
     [dx, dw, db]
 }
 
-/// `a · b`, each given row-major with its `(rows, columns)` and read transposed when asked
-/// (through strides, without a copy). Where [`gemm_is_faster`] it is gemm's (burn-flex's
-/// multiplier), otherwise matrixmultiply's through ndarray, as burn-ndarray multiplies. On the
-/// cnn workload gemm's AVX-512 kernels took 1,354 to 2,086 samples/s on an Intel Xeon; its
-/// AVX2 kernels, on an AMD EPYC, took 1,363 to 1,090.
-fn product<E: Real>(
-    a: &[E],
-    a_dims: (usize, usize),
-    a_t: bool,
-    b: &[E],
-    b_dims: (usize, usize),
-    b_t: bool,
-) -> Vec<E> {
+/// One factor of a matrix product: values row-major with their `(rows, columns)`, read
+/// transposed when asked (through strides, without a copy).
+#[derive(Clone, Copy)]
+struct Factor<'a, E> {
+    values: &'a [E],
+    dims: (usize, usize),
+    transposed: bool,
+}
+
+fn matrix<E>(values: &[E], dims: (usize, usize)) -> Factor<'_, E> {
+    assert_eq!(values.len(), dims.0 * dims.1, "the values fill the matrix");
+    Factor {
+        values,
+        dims,
+        transposed: false,
+    }
+}
+
+impl<'a, E> Factor<'a, E> {
+    fn t(self) -> Self {
+        Factor {
+            transposed: !self.transposed,
+            ..self
+        }
+    }
+
+    /// The rows and columns of the matrix it stands for.
+    fn shape(&self) -> (usize, usize) {
+        let (rows, cols) = self.dims;
+        if self.transposed {
+            (cols, rows)
+        } else {
+            (rows, cols)
+        }
+    }
+
+    /// The matrix it stands for, as an ndarray view.
+    fn view(self) -> ArrayView2<'a, E> {
+        let m = ArrayView2::from_shape(self.dims, self.values).expect("the values fill it");
+        if self.transposed {
+            m.reversed_axes()
+        } else {
+            m
+        }
+    }
+
+    /// The (row, column) strides of the matrix it stands for, in values.
+    #[cfg(target_arch = "x86_64")]
+    fn strides(&self) -> (isize, isize) {
+        let cols = self.dims.1 as isize;
+        if self.transposed {
+            (1, cols)
+        } else {
+            (cols, 1)
+        }
+    }
+}
+
+/// `a · b`. Where [`gemm_is_faster`] it is gemm's (burn-flex's multiplier), otherwise
+/// matrixmultiply's through ndarray, as burn-ndarray multiplies. On the cnn workload gemm's
+/// AVX-512 kernels took 1,354 to 2,086 samples/s on an Intel Xeon; its AVX2 kernels, on an
+/// AMD EPYC, took 1,363 to 1,090.
+fn product<E: Real>(a: Factor<E>, b: Factor<E>) -> Vec<E> {
+    assert_eq!(a.shape().1, b.shape().0, "the sizes agree");
     #[cfg(target_arch = "x86_64")]
     if gemm_is_faster() {
-        return product_with_gemm(a, a_dims, a_t, b, b_dims, b_t);
+        return product_with_gemm(a, b);
     }
-    product_with_ndarray(a, a_dims, a_t, b, b_dims, b_t)
+    product_with_ndarray(a, b)
 }
 
 /// Whether the CPU is one where gemm's AVX-512 kernels were measured faster: an Intel CPU with
@@ -341,19 +393,8 @@ fn gemm_is_faster() -> bool {
 }
 
 /// [`product`] by matrixmultiply, through ndarray.
-fn product_with_ndarray<E: Real>(
-    a: &[E],
-    a_dims: (usize, usize),
-    a_t: bool,
-    b: &[E],
-    b_dims: (usize, usize),
-    b_t: bool,
-) -> Vec<E> {
-    let view = |v, dims, t| {
-        let m = ArrayView2::from_shape(dims, v).expect("the sizes agree");
-        if t { m.reversed_axes() } else { m }
-    };
-    let c = view(a, a_dims, a_t).dot(&view(b, b_dims, b_t));
+fn product_with_ndarray<E: Real>(a: Factor<E>, b: Factor<E>) -> Vec<E> {
+    let c = a.view().dot(&b.view());
     // With both factors transposed, ndarray returns the product column-major.
     match c.is_standard_layout() {
         true => c.into_raw_vec_and_offset().0,
@@ -363,34 +404,15 @@ fn product_with_ndarray<E: Real>(
 
 /// [`product`] by gemm, on all of rayon's threads.
 #[cfg(target_arch = "x86_64")]
-fn product_with_gemm<E: Real>(
-    a: &[E],
-    a_dims: (usize, usize),
-    a_t: bool,
-    b: &[E],
-    b_dims: (usize, usize),
-    b_t: bool,
-) -> Vec<E> {
-    let (m, k) = if a_t { (a_dims.1, a_dims.0) } else { a_dims };
-    let n = if b_t { b_dims.0 } else { b_dims.1 };
-    assert_eq!(k, if b_t { b_dims.1 } else { b_dims.0 }, "the sizes agree");
-    assert_eq!(
-        (a.len(), b.len()),
-        (m * k, k * n),
-        "the slices hold the matrices"
-    );
-    // (row stride, column stride) of a row-major matrix, or of its transpose.
-    let strides = |(_, cols): (usize, usize), t: bool| match t {
-        true => (1, cols as isize),
-        false => (cols as isize, 1),
-    };
-    let ((a_rs, a_cs), (b_rs, b_cs)) = (strides(a_dims, a_t), strides(b_dims, b_t));
+fn product_with_gemm<E: Real>(a: Factor<E>, b: Factor<E>) -> Vec<E> {
+    let ((m, k), (_, n)) = (a.shape(), b.shape());
+    let ((a_rs, a_cs), (b_rs, b_cs)) = (a.strides(), b.strides());
     // Not zeroed first: gemm writes every entry of `out` without reading it (`read_dst`
     // false), and zeroing the largest buffers of a step was a visible part of it.
     let mut out = Vec::with_capacity(m * n);
     // SAFETY: `out` has room for `m × n` row-major values; `a` and `b` hold `m × k` and
-    // `k × n` matrices at the strides given (the slices' lengths are the products of their
-    // dims); with `read_dst` false gemm writes all `m × n` values (zeros when `k` is 0)
+    // `k × n` matrices at their strides (`matrix` checks the lengths, `product` the inner
+    // sizes); with `read_dst` false gemm writes all `m × n` values (zeros when `k` is 0)
     // before it reads any, so the length may then be set.
     unsafe {
         gemm::gemm(
@@ -401,10 +423,10 @@ fn product_with_gemm<E: Real>(
             1,
             n as isize,
             false,
-            a.as_ptr(),
+            a.values.as_ptr(),
             a_cs,
             a_rs,
-            b.as_ptr(),
+            b.values.as_ptr(),
             b_cs,
             b_rs,
             E::zero(),
@@ -770,14 +792,21 @@ mod tests {
         let (m, k, n) = (7, 13, 5);
         let (a, b): (Vec<f32>, Vec<f32>) = (values(m * k), values(k * n));
         for (a_t, b_t) in [(false, false), (true, false), (false, true), (true, true)] {
-            let a_dims = if a_t { (k, m) } else { (m, k) };
-            let b_dims = if b_t { (n, k) } else { (k, n) };
+            let fa = if a_t {
+                matrix(&a, (k, m)).t()
+            } else {
+                matrix(&a, (m, k))
+            };
+            let fb = if b_t {
+                matrix(&b, (n, k)).t()
+            } else {
+                matrix(&b, (k, n))
+            };
             let at = |i: usize, p: usize| if a_t { a[p * m + i] } else { a[i * k + p] };
             let bt = |p: usize, j: usize| if b_t { b[j * k + p] } else { b[p * n + j] };
             let sums = (0..m * n).map(|e| (0..k).map(|p| at(e / n, p) * bt(p, e % n)).sum());
             let want: Vec<f32> = sums.collect();
-            let g = product_with_gemm(&a, a_dims, a_t, &b, b_dims, b_t);
-            let r = product_with_ndarray(&a, a_dims, a_t, &b, b_dims, b_t);
+            let (g, r) = (product_with_gemm(fa, fb), product_with_ndarray(fa, fb));
             for (name, got) in [("gemm", g), ("matrixmultiply", r)] {
                 let gap = got.iter().zip(&want).map(|(g, w)| (g - w).abs());
                 let gap = gap.fold(0.0, f32::max);
