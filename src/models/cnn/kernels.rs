@@ -385,8 +385,11 @@ fn product<E: Real>(a: Factor<E>, b: Factor<E>) -> Vec<E> {
 fn gemm_is_faster() -> bool {
     static FASTER: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     *FASTER.get_or_init(|| {
-        // "GenuineIntel", as CPUID leaf 0 spells it in EBX, EDX, ECX.
-        let id = std::arch::x86_64::__cpuid(0);
+        // "GenuineIntel", as CPUID leaf 0 spells it in EBX, EDX, ECX. (`__cpuid` is a safe
+        // function in recent Rust and an unsafe one in older releases.)
+        #[allow(unused_unsafe)]
+        // SAFETY: every x86_64 CPU has CPUID.
+        let id = unsafe { std::arch::x86_64::__cpuid(0) };
         let intel = (id.ebx, id.edx, id.ecx) == (0x756e_6547, 0x4965_6e69, 0x6c65_746e);
         intel && std::arch::is_x86_feature_detected!("avx512f")
     })
