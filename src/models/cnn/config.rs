@@ -354,6 +354,7 @@ impl CnnConfig {
                 self.image().width,
                 self.image().channels,
             ],
+            activations: self.activations(),
         }
     }
 }

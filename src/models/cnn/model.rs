@@ -31,6 +31,9 @@ pub struct Cnn<B: Backend> {
     /// Height, width and channels of an input image.
     #[module(skip)]
     pub image: [usize; 3],
+    /// About how many values one row's forward pass holds ([`super::CnnConfig::activations`]).
+    #[module(skip)]
+    pub activations: usize,
 }
 
 impl<B: Backend> Cnn<B> {
@@ -204,25 +207,7 @@ impl<B: Backend> Family<B> for Cnn<B> {
     }
 
     fn activations(&self) -> usize {
-        let [mut h, mut w, mut c] = self.image;
-        let mut values = 0;
-        for (conv, pool) in self.convs.iter().zip(&self.pools) {
-            let [out, _, k, _] = conv.weight.dims();
-            let pad = match conv.padding {
-                PaddingConfig2d::Same => k - 1,
-                _ => 0,
-            };
-            (h, w) = (
-                (h + pad + 1).saturating_sub(k),
-                (w + pad + 1).saturating_sub(k),
-            );
-            // The patch matrix, then the convolution's, normalized and activated maps.
-            values += h * w * (k * k * c + 3 * out);
-            let p = pool.as_ref().map_or(1, |pool| pool.kernel_size[0]);
-            (h, w, c) = (h / p, w / p, out);
-            values += h * w * c;
-        }
-        values + 3 * self.dense.iter().map(|l| l.weight.dims()[1]).sum::<usize>()
+        self.activations
     }
 
     fn batch_norm(&self) -> bool {
