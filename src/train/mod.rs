@@ -169,11 +169,11 @@ pub fn fit_saving<B: AutodiffBackend>(
     progress: bool,
     on_checkpoint: OnCheckpoint<'_, B>,
 ) -> Result<Trained<B>> {
+    crate::keep_freed_pages();
     // Burn's ndarray backend runs every matrix product through `rayon::scope`. Called from
     // outside rayon's pool, each one is a hand-off to a pool thread and a wake-up back, which
     // costs more than a small model's whole product; from a pool thread they run inline.
     // Large products are still split across cores, by matrixmultiply's own threads.
-    crate::keep_freed_pages();
     rayon::scope(|_| fit_in_pool(config, data, device, resume, progress, on_checkpoint))
 }
 
