@@ -26,7 +26,7 @@ fn dropout_runs_resume_exactly_and_batch_norm_survives_a_checkpoint() {
     let data = synthetic::moons(200, 0.2, 1);
     let mut config = common::moons(10);
     config.model.set_dropout(0.3);
-    config.model.set_batch_norm();
+    config.model.set_batch_norm().unwrap();
     let whole = fit::<Cpu>(&config, &data, &device, None, false).unwrap();
 
     let dir = tempfile::tempdir().unwrap();

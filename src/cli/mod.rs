@@ -14,7 +14,7 @@ use crate::data::{Builtin, csv};
 use crate::interrupt::OnSignal;
 use crate::lab::compare::Regularizer;
 use crate::loss::{LossName, Task};
-use crate::models::{Activation, Kind, ModelFlags};
+use crate::models::{Activation, Kind, ModelFlags, Pool, Positions};
 use crate::optim::OptimizerName;
 use crate::optim::schedule::ScheduleName;
 
@@ -90,7 +90,7 @@ pub struct TrainArgs {
     pub freeze: Option<Vec<usize>>,
     /// Continue a saved run up to `--epochs` epochs in all (written back to DIR unless
     /// `--out` names another directory).
-    #[arg(long, value_name = "DIR", conflicts_with_all = ["config", "data", "images", "idx_images", "idx_labels", "dataset", "samples", "noise", "classes", "data_seed", "drop_missing", "delimiter", "scale", "scale_target", "target", "features", "task", "optimizer", "batch_size", "weight_decay", "model", "image", "conv", "kernel", "pool", "dense", "hidden", "activation", "dropout", "batch_norm", "augment", "l1", "l2", "loss", "seed", "validation", "test", "patience", "min_delta", "schedule", "warmup", "clip_norm", "clip_value"])]
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["config", "data", "images", "idx_images", "idx_labels", "dataset", "samples", "noise", "classes", "data_seed", "drop_missing", "delimiter", "scale", "scale_target", "target", "features", "task", "optimizer", "batch_size", "weight_decay", "model", "image", "conv", "kernel", "pool", "dense", "steps", "hidden_size", "layers", "bidirectional", "d_model", "heads", "positions", "pooling", "hidden", "activation", "dropout", "batch_norm", "augment", "l1", "l2", "loss", "seed", "validation", "test", "patience", "min_delta", "schedule", "warmup", "clip_norm", "clip_value"])]
     pub resume: Option<PathBuf>,
     /// Save the run every N epochs as well as at the end (Ctrl-C also saves, at any step).
     #[arg(long, value_name = "N")]
@@ -289,7 +289,8 @@ pub struct ExperimentArgs {
     /// Epochs (passes over the training set) [default: 150].
     #[arg(long)]
     pub epochs: Option<usize>,
-    /// Model family: `mlp` for tables, `cnn` for images [default: mlp].
+    /// Model family: `mlp` for tables, `cnn` for images, `rnn`, `lstm`, `gru` or
+    /// `transformer` for sequences [default: mlp].
     #[arg(long, value_enum, value_name = "FAMILY")]
     pub model: Option<Kind>,
     /// CNN: random moves of up to N pixels and left-right mirrors of the training images, a
@@ -312,6 +313,31 @@ pub struct ExperimentArgs {
     /// CNN: widths of the dense layers after the convolutions [default: 128].
     #[arg(long, value_name = "N,N,...", value_delimiter = ',')]
     pub dense: Option<Vec<usize>>,
+    /// Sequence models: steps per row, each of width / steps values in column order (step
+    /// after step) [default: one value per step; a series' --window].
+    #[arg(long, value_name = "N")]
+    pub steps: Option<usize>,
+    /// RNN/LSTM/GRU: width of each layer's hidden state [default: 64].
+    #[arg(long, value_name = "N")]
+    pub hidden_size: Option<usize>,
+    /// RNN/LSTM/GRU and transformer: stacked layers [default: 1 recurrent, 2 transformer].
+    #[arg(long, value_name = "N")]
+    pub layers: Option<usize>,
+    /// RNN/LSTM/GRU: read each sequence forwards and backwards.
+    #[arg(long)]
+    pub bidirectional: bool,
+    /// Transformer: width of each step's vector [default: 64].
+    #[arg(long, value_name = "N")]
+    pub d_model: Option<usize>,
+    /// Transformer: attention heads per layer, dividing --d-model [default: 4].
+    #[arg(long, value_name = "N")]
+    pub heads: Option<usize>,
+    /// Transformer: sinusoidal or learned positions [default: sinusoidal].
+    #[arg(long, value_enum)]
+    pub positions: Option<Positions>,
+    /// Transformer: how the steps become one vector [default: mean].
+    #[arg(long, value_enum)]
+    pub pooling: Option<Pool>,
     /// MLP: hidden layer widths, comma-separated; `none` for the single neuron [default: 64].
     #[arg(long, value_name = "N,N,...|none", value_parser = parse_hidden)]
     pub hidden: Option<Hidden>,
@@ -377,6 +403,14 @@ impl ExperimentArgs {
             kernel: self.kernel,
             pool: self.pool,
             dense: self.dense.clone(),
+            steps: self.steps,
+            hidden_size: self.hidden_size,
+            layers: self.layers,
+            bidirectional: self.bidirectional,
+            d_model: self.d_model,
+            heads: self.heads,
+            positions: self.positions,
+            pooling: self.pooling,
         }
     }
 }

@@ -149,7 +149,7 @@ impl Variant {
             Regularizer::L1(lambda) => config.loss.l1 = lambda,
             Regularizer::L2(lambda) => config.loss.l2 = lambda,
             Regularizer::Dropout(p) => config.model.set_dropout(p),
-            Regularizer::BatchNorm => config.model.set_batch_norm(),
+            Regularizer::BatchNorm => config.model.set_batch_norm()?,
             Regularizer::EarlyStop(patience) => config.training.patience = Some(patience),
             Regularizer::WeightDecay(lambda) => config.optimizer.set_weight_decay(lambda)?,
         }

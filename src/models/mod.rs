@@ -8,7 +8,11 @@
 
 mod activation;
 pub mod cnn;
+mod init;
 pub mod mlp;
+pub mod rnn;
+pub mod sequence;
+pub mod transformer;
 
 use burn::module::Module;
 use burn::tensor::Tensor;
@@ -19,6 +23,9 @@ use serde_json::Value;
 pub use activation::Activation;
 pub use cnn::{Cnn, CnnConfig};
 pub use mlp::{Mlp, MlpConfig};
+pub use rnn::{Cell, Recurrent, RnnConfig};
+pub use sequence::SequenceShape;
+pub use transformer::{Pool, Positions, Transformer, TransformerConfig};
 
 use crate::data::image::ImageShape;
 use crate::data::scale::FeatureScaling;
@@ -59,10 +66,14 @@ pub trait Family<B: Backend>: Module<B> {
 
 /// A model of any family. Burn derives `Module` for the enum, so optimizers, autodiff and
 /// device moves see one module type.
+// One per model; a Box would not derive `Module`.
+#[allow(clippy::large_enum_variant)]
 #[derive(Module, Debug)]
 pub enum Network<B: Backend> {
     Mlp(Mlp<B>),
     Cnn(Cnn<B>),
+    Recurrent(Recurrent<B>),
+    Transformer(Transformer<B>),
 }
 
 /// Calls the same method on whichever family `$net` holds.
@@ -71,6 +82,8 @@ macro_rules! each {
         match $net {
             Network::Mlp($m) => $body,
             Network::Cnn($m) => $body,
+            Network::Recurrent($m) => $body,
+            Network::Transformer($m) => $body,
         }
     };
 }
@@ -117,6 +130,8 @@ impl<B: Backend> Network<B> {
         match self {
             Network::Mlp(m) => Network::Mlp(m.freeze(layers)),
             Network::Cnn(m) => Network::Cnn(m.freeze(layers)),
+            Network::Recurrent(m) => Network::Recurrent(m.freeze(layers)),
+            Network::Transformer(m) => Network::Transformer(m.freeze(layers)),
         }
     }
 
@@ -137,13 +152,18 @@ impl<B: Backend> Network<B> {
     }
 }
 
-/// The model section of a config: `{"kind": "mlp", ...}` or `{"kind": "cnn", ...}`. A config
-/// without `kind` (every run written before families existed) is an MLP.
+/// The model section of a config: `{"kind": "mlp", ...}`, `{"kind": "lstm", ...}` and so on.
+/// A config without `kind` (every run written before families existed) is an MLP. The three
+/// recurrent cells share one config.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ModelConfig {
     Mlp(MlpConfig),
     Cnn(CnnConfig),
+    Rnn(RnnConfig),
+    Lstm(RnnConfig),
+    Gru(RnnConfig),
+    Transformer(TransformerConfig),
 }
 
 /// The family names, as `--model` and `model.kind` spell them.
@@ -154,6 +174,14 @@ pub enum Kind {
     Mlp,
     /// The convolutional network, for images.
     Cnn,
+    /// The Elman recurrent network (tanh), for sequences.
+    Rnn,
+    /// The long short-term memory network, for sequences.
+    Lstm,
+    /// The gated recurrent unit network, for sequences.
+    Gru,
+    /// The transformer encoder (self-attention), for sequences.
+    Transformer,
 }
 
 impl Default for ModelConfig {
@@ -168,6 +196,10 @@ impl ModelConfig {
         match kind {
             Kind::Mlp => ModelConfig::Mlp(MlpConfig::new()),
             Kind::Cnn => ModelConfig::Cnn(CnnConfig::new()),
+            Kind::Rnn => ModelConfig::Rnn(RnnConfig::new()),
+            Kind::Lstm => ModelConfig::Lstm(RnnConfig::new()),
+            Kind::Gru => ModelConfig::Gru(RnnConfig::new()),
+            Kind::Transformer => ModelConfig::Transformer(TransformerConfig::new()),
         }
     }
 
@@ -198,6 +230,10 @@ impl ModelConfig {
         Ok(match kind {
             Kind::Mlp => ModelConfig::Mlp(read(value)?),
             Kind::Cnn => ModelConfig::Cnn(read(value)?),
+            Kind::Rnn => ModelConfig::Rnn(read(value)?),
+            Kind::Lstm => ModelConfig::Lstm(read(value)?),
+            Kind::Gru => ModelConfig::Gru(read(value)?),
+            Kind::Transformer => ModelConfig::Transformer(read(value)?),
         })
     }
 
@@ -205,6 +241,10 @@ impl ModelConfig {
         match self {
             ModelConfig::Mlp(_) => Kind::Mlp,
             ModelConfig::Cnn(_) => Kind::Cnn,
+            ModelConfig::Rnn(_) => Kind::Rnn,
+            ModelConfig::Lstm(_) => Kind::Lstm,
+            ModelConfig::Gru(_) => Kind::Gru,
+            ModelConfig::Transformer(_) => Kind::Transformer,
         }
     }
 
@@ -213,6 +253,8 @@ impl ModelConfig {
         match self {
             ModelConfig::Mlp(c) => c.validate(),
             ModelConfig::Cnn(c) => c.validate(),
+            ModelConfig::Rnn(c) | ModelConfig::Lstm(c) | ModelConfig::Gru(c) => c.validate(),
+            ModelConfig::Transformer(c) => c.validate(),
         }
     }
 
@@ -221,6 +263,13 @@ impl ModelConfig {
         match self {
             ModelConfig::Mlp(c) => Network::Mlp(c.init(seed, device)),
             ModelConfig::Cnn(c) => Network::Cnn(c.init(seed, device)),
+            ModelConfig::Transformer(c) => Network::Transformer(c.init(seed, device)),
+            recurrent => {
+                let (cell, c) = recurrent
+                    .recurrent()
+                    .expect("the recurrent families remain");
+                Network::Recurrent(c.init(cell, seed, device))
+            }
         }
     }
 
@@ -230,6 +279,10 @@ impl ModelConfig {
         match self {
             ModelConfig::Mlp(c) => 3 * (c.hidden.iter().sum::<usize>() + c.output_size),
             ModelConfig::Cnn(c) => c.activations(),
+            ModelConfig::Transformer(c) => c.activations(),
+            recurrent => recurrent
+                .recurrent()
+                .map_or(0, |(cell, c)| c.activations(cell)),
         }
     }
 
@@ -238,6 +291,10 @@ impl ModelConfig {
         match self {
             ModelConfig::Mlp(c) => c.parameters(),
             ModelConfig::Cnn(c) => c.parameters(),
+            ModelConfig::Transformer(c) => c.parameters(),
+            recurrent => recurrent
+                .recurrent()
+                .map_or(0, |(cell, c)| c.parameters(cell)),
         }
     }
 
@@ -246,6 +303,8 @@ impl ModelConfig {
         match self {
             ModelConfig::Mlp(_) => "model.hidden",
             ModelConfig::Cnn(_) => "model.conv",
+            ModelConfig::Rnn(_) | ModelConfig::Lstm(_) | ModelConfig::Gru(_) => "model.hidden_size",
+            ModelConfig::Transformer(_) => "model.d_model",
         }
     }
 
@@ -254,6 +313,10 @@ impl ModelConfig {
         match self {
             ModelConfig::Mlp(c) => c.input_size,
             ModelConfig::Cnn(c) => c.image.map_or(0, |s| s.pixels()),
+            ModelConfig::Transformer(c) => c.sequence.map_or(0, |s| s.values()),
+            ModelConfig::Rnn(c) | ModelConfig::Lstm(c) | ModelConfig::Gru(c) => {
+                c.sequence.map_or(0, |s| s.values())
+            }
         }
     }
 
@@ -261,11 +324,14 @@ impl ModelConfig {
         match self {
             ModelConfig::Mlp(c) => c.output_size,
             ModelConfig::Cnn(c) => c.output_size,
+            ModelConfig::Transformer(c) => c.output_size,
+            ModelConfig::Rnn(c) | ModelConfig::Lstm(c) | ModelConfig::Gru(c) => c.output_size,
         }
     }
 
     /// Sizes the model for data of `inputs` values per row and a loss of `outputs` outputs.
-    /// A CNN's input is its image shape, which must account for every value.
+    /// A CNN's input is its image shape, which must account for every value; a sequence
+    /// model's is its steps (from the data, or `--steps`) of some values each.
     pub fn fit_sizes(&mut self, inputs: usize, outputs: usize) -> Result<()> {
         match self {
             ModelConfig::Mlp(c) => {
@@ -273,6 +339,14 @@ impl ModelConfig {
                 c.output_size = outputs;
             }
             ModelConfig::Cnn(c) => {
+                c.check_inputs(inputs)?;
+                c.output_size = outputs;
+            }
+            ModelConfig::Transformer(c) => {
+                c.check_inputs(inputs)?;
+                c.output_size = outputs;
+            }
+            ModelConfig::Rnn(c) | ModelConfig::Lstm(c) | ModelConfig::Gru(c) => {
                 c.check_inputs(inputs)?;
                 c.output_size = outputs;
             }
@@ -284,7 +358,41 @@ impl ModelConfig {
     pub fn image(&self) -> Option<ImageShape> {
         match self {
             ModelConfig::Cnn(c) => c.image,
-            ModelConfig::Mlp(_) => None,
+            _ => None,
+        }
+    }
+
+    /// The cell and config of a recurrent family; `None` for other families.
+    pub fn recurrent(&self) -> Option<(Cell, &RnnConfig)> {
+        match self {
+            ModelConfig::Rnn(c) => Some((Cell::Elman, c)),
+            ModelConfig::Lstm(c) => Some((Cell::Lstm, c)),
+            ModelConfig::Gru(c) => Some((Cell::Gru, c)),
+            _ => None,
+        }
+    }
+
+    /// The row shape of a sequence family; `None` for other families.
+    pub fn sequence(&self) -> Option<SequenceShape> {
+        match self {
+            ModelConfig::Transformer(c) => c.sequence,
+            other => other.recurrent().and_then(|(_, c)| c.sequence),
+        }
+    }
+
+    /// Whether the model reads sequences.
+    pub fn is_sequence(&self) -> bool {
+        matches!(self, ModelConfig::Transformer(_)) || self.recurrent().is_some()
+    }
+
+    /// Sets the row shape of a sequence family (a series' window); others ignore it.
+    pub fn take_sequence(&mut self, shape: SequenceShape) {
+        match self {
+            ModelConfig::Transformer(c) => c.sequence = Some(shape),
+            ModelConfig::Rnn(c) | ModelConfig::Lstm(c) | ModelConfig::Gru(c) => {
+                c.sequence = Some(shape)
+            }
+            _ => {}
         }
     }
 
@@ -314,6 +422,7 @@ impl ModelConfig {
         match self {
             ModelConfig::Mlp(_) => 150,
             ModelConfig::Cnn(_) => 20,
+            _ => 100,
         }
     }
 
@@ -322,6 +431,7 @@ impl ModelConfig {
         match self {
             ModelConfig::Mlp(_) => FeatureScaling::Standard,
             ModelConfig::Cnn(_) => FeatureScaling::Pixels,
+            _ => FeatureScaling::Standard,
         }
     }
 
@@ -330,6 +440,7 @@ impl ModelConfig {
         match self {
             ModelConfig::Mlp(_) => None,
             ModelConfig::Cnn(_) => Some(Task::Classification),
+            _ => None,
         }
     }
 
@@ -338,6 +449,8 @@ impl ModelConfig {
         match self {
             ModelConfig::Mlp(c) => c.hidden.len() + 1,
             ModelConfig::Cnn(c) => c.conv.len() + c.dense.len() + 1,
+            ModelConfig::Transformer(c) => c.freezable(),
+            ModelConfig::Rnn(c) | ModelConfig::Lstm(c) | ModelConfig::Gru(c) => c.freezable(),
         }
     }
 
@@ -346,6 +459,8 @@ impl ModelConfig {
         match self {
             ModelConfig::Mlp(c) => c.dropout.iter().any(|&p| p > 0.0),
             ModelConfig::Cnn(c) => c.dropout > 0.0,
+            ModelConfig::Transformer(c) => c.dropout > 0.0,
+            ModelConfig::Rnn(c) | ModelConfig::Lstm(c) | ModelConfig::Gru(c) => c.dropout > 0.0,
         }
     }
 
@@ -354,15 +469,33 @@ impl ModelConfig {
         match self {
             ModelConfig::Mlp(c) => c.dropout = vec![p],
             ModelConfig::Cnn(c) => c.dropout = p,
+            ModelConfig::Transformer(c) => c.dropout = p,
+            ModelConfig::Rnn(c) | ModelConfig::Lstm(c) | ModelConfig::Gru(c) => c.dropout = p,
         }
     }
 
-    /// Batch normalization of each hidden layer (compare's `batch_norm` variant).
-    pub fn set_batch_norm(&mut self) {
+    /// Batch normalization of each hidden layer (compare's `batch_norm` variant); refused by
+    /// the sequence families, which have none.
+    pub fn set_batch_norm(&mut self) -> Result<()> {
         match self {
             ModelConfig::Mlp(c) => c.batch_norm = true,
             ModelConfig::Cnn(c) => c.batch_norm = true,
+            other => {
+                return Err(Error::Usage(format!(
+                    "batch normalization does not apply to --model {}",
+                    other.kind_name()
+                )));
+            }
         }
+        Ok(())
+    }
+
+    /// The family's name as `--model` spells it.
+    pub fn kind_name(&self) -> String {
+        serde_json::to_value(self.kind())
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default()
     }
 
     /// One line for `nnlab info`, e.g. `4 → 16 → 3 (relu activation)`.
@@ -370,6 +503,10 @@ impl ModelConfig {
         match self {
             ModelConfig::Mlp(c) => c.describe(),
             ModelConfig::Cnn(c) => c.describe(),
+            ModelConfig::Transformer(c) => c.describe(),
+            recurrent => recurrent
+                .recurrent()
+                .map_or_else(String::new, |(cell, c)| c.describe(cell)),
         }
     }
 
@@ -383,6 +520,10 @@ impl ModelConfig {
         match self {
             ModelConfig::Mlp(c) => c.apply(flags),
             ModelConfig::Cnn(c) => c.apply(flags),
+            ModelConfig::Rnn(c) => c.apply(flags, "rnn"),
+            ModelConfig::Lstm(c) => c.apply(flags, "lstm"),
+            ModelConfig::Gru(c) => c.apply(flags, "gru"),
+            ModelConfig::Transformer(c) => c.apply(flags),
         }
     }
 }
@@ -400,11 +541,99 @@ pub struct ModelFlags {
     pub kernel: Option<usize>,
     pub pool: Option<usize>,
     pub dense: Option<Vec<usize>>,
+    /// Steps per row of a sequence model.
+    pub steps: Option<usize>,
+    pub hidden_size: Option<usize>,
+    pub layers: Option<usize>,
+    pub bidirectional: bool,
+    pub d_model: Option<usize>,
+    pub heads: Option<usize>,
+    pub positions: Option<Positions>,
+    pub pooling: Option<Pool>,
 }
 
 impl ModelFlags {
+    /// The CNN's flags, with whether each is set.
+    fn cnn(&self) -> Vec<(&'static str, bool)> {
+        vec![
+            ("--image", self.image.is_some()),
+            ("--conv", self.conv.is_some()),
+            ("--kernel", self.kernel.is_some()),
+            ("--pool", self.pool.is_some()),
+            ("--dense", self.dense.is_some()),
+        ]
+    }
+
+    /// The recurrent families' own flags.
+    fn recurrent(&self) -> Vec<(&'static str, bool)> {
+        vec![
+            ("--hidden-size", self.hidden_size.is_some()),
+            ("--bidirectional", self.bidirectional),
+        ]
+    }
+
+    /// The transformer's own flags.
+    fn transformer(&self) -> Vec<(&'static str, bool)> {
+        vec![
+            ("--d-model", self.d_model.is_some()),
+            ("--heads", self.heads.is_some()),
+            ("--positions", self.positions.is_some()),
+            ("--pooling", self.pooling.is_some()),
+        ]
+    }
+
+    /// Flags of both sequence families.
+    fn sequence(&self) -> Vec<(&'static str, bool)> {
+        let mut flags = vec![
+            ("--steps", self.steps.is_some()),
+            ("--layers", self.layers.is_some()),
+        ];
+        flags.extend(self.recurrent());
+        flags.extend(self.transformer());
+        flags
+    }
+
+    /// Flags of the table and image families.
+    fn dense(&self) -> Vec<(&'static str, bool)> {
+        let mut flags = vec![
+            ("--hidden", self.hidden.is_some()),
+            ("--activation", self.activation.is_some()),
+            ("--batch-norm", self.batch_norm),
+        ];
+        flags.extend(self.cnn());
+        flags
+    }
+
+    /// Flags an MLP does not read.
+    pub(crate) fn not_mlp(&self) -> Vec<(&'static str, bool)> {
+        let mut flags = self.cnn();
+        flags.extend(self.sequence());
+        flags
+    }
+
+    /// Flags a CNN does not read.
+    pub(crate) fn not_cnn(&self) -> Vec<(&'static str, bool)> {
+        let mut flags = vec![("--hidden", self.hidden.is_some())];
+        flags.extend(self.sequence());
+        flags
+    }
+
+    /// Flags a recurrent family does not read.
+    pub(crate) fn not_recurrent(&self) -> Vec<(&'static str, bool)> {
+        let mut flags = self.dense();
+        flags.extend(self.transformer());
+        flags
+    }
+
+    /// Flags the transformer does not read.
+    pub(crate) fn not_transformer(&self) -> Vec<(&'static str, bool)> {
+        let mut flags = self.dense();
+        flags.extend(self.recurrent());
+        flags
+    }
+
     /// Refuses the flags set here that `family` does not read.
-    fn refuse(&self, family: &str, flags: &[(&str, bool)]) -> Result<()> {
+    pub(crate) fn refuse(&self, family: &str, flags: &[(&str, bool)]) -> Result<()> {
         match flags.iter().find(|(_, set)| *set) {
             Some((flag, _)) => Err(Error::Usage(format!(
                 "{flag} does not apply to --model {family}"

@@ -70,6 +70,8 @@ pub fn encode_network<B: Backend>(network: &Network<B>) -> Result<Vec<u8>> {
     match network.clone() {
         Network::Mlp(m) => encode::<B, _>(m.into_record()),
         Network::Cnn(m) => encode::<B, _>(m.into_record()),
+        Network::Recurrent(m) => encode::<B, _>(m.into_record()),
+        Network::Transformer(m) => encode::<B, _>(m.into_record()),
     }
 }
 
@@ -82,5 +84,11 @@ pub fn decode_network<B: Backend>(
     Ok(match template {
         Network::Mlp(m) => Network::Mlp(m.load_record(decode(bytes, device, "weights")?)),
         Network::Cnn(m) => Network::Cnn(m.load_record(decode(bytes, device, "weights")?)),
+        Network::Recurrent(m) => {
+            Network::Recurrent(m.load_record(decode(bytes, device, "weights")?))
+        }
+        Network::Transformer(m) => {
+            Network::Transformer(m.load_record(decode(bytes, device, "weights")?))
+        }
     })
 }

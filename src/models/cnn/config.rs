@@ -283,7 +283,7 @@ impl CnnConfig {
 
     /// Applies the command line's model flags.
     pub fn apply(&mut self, flags: &ModelFlags) -> Result<()> {
-        flags.refuse("cnn", &[("--hidden", flags.hidden.is_some())])?;
+        flags.refuse("cnn", &flags.not_cnn())?;
         if let Some(image) = flags.image {
             self.image = Some(image);
         }

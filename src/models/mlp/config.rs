@@ -127,16 +127,7 @@ impl MlpConfig {
 
     /// Applies the command line's model flags.
     pub fn apply(&mut self, flags: &ModelFlags) -> Result<()> {
-        flags.refuse(
-            "mlp",
-            &[
-                ("--image", flags.image.is_some()),
-                ("--conv", flags.conv.is_some()),
-                ("--kernel", flags.kernel.is_some()),
-                ("--pool", flags.pool.is_some()),
-                ("--dense", flags.dense.is_some()),
-            ],
-        )?;
+        flags.refuse("mlp", &flags.not_mlp())?;
         if let Some(hidden) = &flags.hidden {
             self.hidden = hidden.clone();
         }

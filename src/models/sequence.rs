@@ -1,0 +1,158 @@
+//! What the sequence families (recurrent and transformer) share: the shape of a row, the
+//! inputs they read (numbers, or token ids that an embedding turns into vectors), and picking
+//! steps per row when rows are padded to different lengths.
+//!
+//! A row arrives flat, step-major: `x[t·features + f]` is value `f` of step `t`. Token rows
+//! hold one id per step, right-padded with id 0 ([`PAD`]); a row's length is its number of
+//! non-zero ids, so padding appended to a row is never read by anything that reaches the
+//! output (see `last_step`, `reverse_steps` and the transformer's mask).
+
+use burn::nn::Embedding;
+use burn::tensor::backend::Backend;
+use burn::tensor::{Bool, Int, Tensor};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// The id of padding in token rows.
+pub const PAD: i64 = 0;
+
+/// Steps per row and values per step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SequenceShape {
+    pub steps: usize,
+    pub features: usize,
+}
+
+impl std::fmt::Display for SequenceShape {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} steps × {}", self.steps, self.features)
+    }
+}
+
+impl SequenceShape {
+    /// Values per row.
+    pub fn values(&self) -> usize {
+        self.steps * self.features
+    }
+
+    /// The shape of rows of `inputs` values: `asked` when it accounts for them; `asked`'s
+    /// steps of `inputs / steps` values when it gives steps alone (features 0, from
+    /// `--steps`); else one value per step. Token rows (`tokens`) have one id per step.
+    pub fn fit(asked: Option<SequenceShape>, inputs: usize, tokens: bool) -> Result<Self> {
+        if inputs == 0 {
+            return Err(Error::Usage(
+                "a sequence model needs at least one input column".into(),
+            ));
+        }
+        let shape = match asked {
+            Some(shape) if shape.features > 0 && shape.values() != inputs => {
+                return Err(Error::Usage(format!(
+                    "the model reads rows of {shape} but each row has {inputs} values"
+                )));
+            }
+            Some(shape) if shape.features > 0 => shape,
+            Some(SequenceShape { steps, .. }) if steps == 0 || !inputs.is_multiple_of(steps) => {
+                return Err(Error::Usage(format!(
+                    "--steps {steps} does not divide the {inputs} values of each row"
+                )));
+            }
+            Some(SequenceShape { steps, .. }) => SequenceShape {
+                steps,
+                features: inputs / steps,
+            },
+            None => SequenceShape {
+                steps: inputs,
+                features: 1,
+            },
+        };
+        if tokens && shape.features != 1 {
+            return Err(Error::Usage(format!(
+                "token rows hold one id per step, but {shape} was asked for"
+            )));
+        }
+        Ok(shape)
+    }
+}
+
+/// A batch of rows as sequences `[rows, steps, width]`, with the real length of each row
+/// (`None`: every step is real).
+pub struct Steps<B: Backend> {
+    pub x: Tensor<B, 3>,
+    pub lengths: Option<Tensor<B, 1, Int>>,
+    /// Where each row is padding, `[rows, steps]` (token rows only).
+    pub padding: Option<Tensor<B, 2, Bool>>,
+}
+
+impl<B: Backend> Steps<B> {
+    /// Flat rows as steps: values as they are, or token ids through `embedding`.
+    pub fn read(x: Tensor<B, 2>, shape: [usize; 2], embedding: Option<&Embedding<B>>) -> Self {
+        let [steps, features] = shape;
+        let rows = x.dims()[0];
+        let Some(embedding) = embedding else {
+            return Steps {
+                x: x.reshape([rows, steps, features]),
+                lengths: None,
+                padding: None,
+            };
+        };
+        let ids = x.int();
+        let padding = ids.clone().equal_elem(PAD);
+        let lengths = ids
+            .clone()
+            .not_equal_elem(PAD)
+            .int()
+            .sum_dim(1)
+            .reshape([rows])
+            .clamp_min(1);
+        Steps {
+            x: embedding.forward(ids),
+            lengths: Some(lengths),
+            padding: Some(padding),
+        }
+    }
+}
+
+/// The output at each row's last real step, `[rows, width]`.
+pub fn last_step<B: Backend>(h: Tensor<B, 3>, lengths: Option<&Tensor<B, 1, Int>>) -> Tensor<B, 2> {
+    let [rows, steps, width] = h.dims();
+    match lengths {
+        None => h.slice([0..rows, steps - 1..steps]).reshape([rows, width]),
+        Some(lengths) => {
+            let starts =
+                Tensor::<B, 1, Int>::arange(0..rows as i64, &h.device()).mul_scalar(steps as i64);
+            let at = starts + lengths.clone().sub_scalar(1);
+            h.reshape([rows * steps, width]).select(0, at)
+        }
+    }
+}
+
+/// Each row's real steps in reverse order, its padding left where it is, so that a recurrent
+/// layer run over the result reads every row backwards from its last real step.
+pub fn reverse_steps<B: Backend>(
+    h: Tensor<B, 3>,
+    lengths: Option<&Tensor<B, 1, Int>>,
+) -> Tensor<B, 3> {
+    let [rows, steps, width] = h.dims();
+    let Some(lengths) = lengths else {
+        return h.flip([1]);
+    };
+    let device = h.device();
+    let t = Tensor::<B, 1, Int>::arange(0..steps as i64, &device)
+        .reshape([1, steps])
+        .expand([rows, steps]);
+    let length = lengths.clone().reshape([rows, 1]).expand([rows, steps]);
+    let inside = t.clone().lower(length.clone());
+    let step = t
+        .clone()
+        .mask_where(inside, (length - t.clone()).sub_scalar(1));
+    let starts = Tensor::<B, 1, Int>::arange(0..rows as i64, &device)
+        .mul_scalar(steps as i64)
+        .reshape([rows, 1])
+        .expand([rows, steps]);
+    let at = (step + starts).reshape([rows * steps]);
+    h.reshape([rows * steps, width])
+        .select(0, at)
+        .reshape([rows, steps, width])
+}
