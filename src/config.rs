@@ -232,6 +232,12 @@ impl ExperimentConfig {
         if let Some(shape) = loaded.image {
             self.model.take_image(shape)?;
         }
+        if let Some(shape) = loaded.sequence {
+            self.model.take_sequence(shape);
+        }
+        if self.data.is_series() {
+            self.data.window = Some(self.data.window());
+        }
         if let Some(note) = &loaded.note {
             eprintln!("{}: {note}", self.data.name());
         }

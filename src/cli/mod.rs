@@ -90,7 +90,7 @@ pub struct TrainArgs {
     pub freeze: Option<Vec<usize>>,
     /// Continue a saved run up to `--epochs` epochs in all (written back to DIR unless
     /// `--out` names another directory).
-    #[arg(long, value_name = "DIR", conflicts_with_all = ["config", "data", "images", "idx_images", "idx_labels", "dataset", "samples", "noise", "classes", "data_seed", "drop_missing", "delimiter", "scale", "scale_target", "target", "features", "task", "optimizer", "batch_size", "weight_decay", "model", "image", "conv", "kernel", "pool", "dense", "steps", "hidden_size", "layers", "bidirectional", "d_model", "heads", "positions", "pooling", "hidden", "activation", "dropout", "batch_norm", "augment", "l1", "l2", "loss", "seed", "validation", "test", "patience", "min_delta", "schedule", "warmup", "clip_norm", "clip_value"])]
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["config", "data", "images", "idx_images", "idx_labels", "dataset", "samples", "noise", "classes", "data_seed", "drop_missing", "delimiter", "scale", "scale_target", "target", "features", "series", "window", "season", "absolute", "task", "optimizer", "batch_size", "weight_decay", "model", "image", "conv", "kernel", "pool", "dense", "steps", "hidden_size", "layers", "bidirectional", "d_model", "heads", "positions", "pooling", "hidden", "activation", "dropout", "batch_norm", "augment", "l1", "l2", "loss", "seed", "validation", "test", "patience", "min_delta", "schedule", "warmup", "clip_norm", "clip_value"])]
     pub resume: Option<PathBuf>,
     /// Save the run every N epochs as well as at the end (Ctrl-C also saves, at any step).
     #[arg(long, value_name = "N")]
@@ -244,6 +244,25 @@ pub struct ExperimentArgs {
     /// Feature columns to use, comma-separated [default: every column but the target].
     #[arg(long, value_name = "A,B,...", value_delimiter = ',')]
     pub features: Option<Vec<String>>,
+    /// Read the CSV file as a time series: these columns, in time order (--target among
+    /// them; the only one by default), cut into windows that forecast the target's next value.
+    #[arg(
+        long,
+        value_name = "COL,COL,...",
+        value_delimiter = ',',
+        conflicts_with = "features"
+    )]
+    pub series: Option<Vec<String>>,
+    /// Series: past steps in each window [default: 12].
+    #[arg(long, value_name = "N")]
+    pub window: Option<usize>,
+    /// Series: steps per season (12 for monthly data), for the seasonal-naive forecast and
+    /// MASE [default: none; a built-in series' own].
+    #[arg(long, value_name = "P")]
+    pub season: Option<usize>,
+    /// Series: read windows as levels, not relative to their last step.
+    #[arg(long)]
+    pub absolute: bool,
     /// A folder of PNG/JPEG images, one subfolder per class named after it; trains a CNN
     /// unless --model says otherwise. Sizes must agree unless --image HxW resizes them.
     #[arg(long, value_name = "DIR", conflicts_with_all = ["data", "dataset", "idx_images"])]

@@ -58,6 +58,7 @@ pub(super) fn experiment_config(args: &ExperimentArgs) -> Result<ExperimentConfi
             "--target and --features need --data FILE.csv".into(),
         ));
     }
+    apply_series(&mut config, args)?;
     if let Some(samples) = args.samples {
         config.data.samples = samples;
     }
@@ -160,6 +161,46 @@ pub(super) fn experiment_config(args: &ExperimentArgs) -> Result<ExperimentConfi
         }
     }
     Ok(config)
+}
+
+/// The series flags, and the defaults of a series that neither flags nor a config file set:
+/// the last 20% of the windows for the test and the 10% before for early stopping.
+fn apply_series(config: &mut ExperimentConfig, args: &ExperimentArgs) -> Result<()> {
+    if let Some(columns) = &args.series {
+        if args.data.is_none() {
+            return Err(Error::Usage("--series needs --data FILE.csv".into()));
+        }
+        config.data.series = Some(columns.clone());
+        if config.data.target.is_none() {
+            match &columns[..] {
+                [only] => config.data.target = Some(only.clone()),
+                _ => {
+                    return Err(Error::Usage(format!(
+                        "--series has {} columns: name the one to forecast with --target",
+                        columns.len()
+                    )));
+                }
+            }
+        }
+    }
+    config.data.window = args.window.or(config.data.window);
+    config.data.season = args.season.or(config.data.season);
+    config.data.relative &= !args.absolute;
+    let series_flag = args.window.is_some() || args.season.is_some() || args.absolute;
+    if series_flag && !config.data.is_series() {
+        return Err(Error::Usage(
+            "--window, --season and --absolute apply to a series (--series COL or a built-in \
+             series such as airline)"
+                .into(),
+        ));
+    }
+    if config.data.is_series() && args.config.is_none() {
+        let t = &mut config.training;
+        t.validation_fraction = args.validation.unwrap_or(0.1);
+        t.test_fraction = args.test.unwrap_or(0.2);
+        t.patience = args.patience.or(Some(20));
+    }
+    Ok(())
 }
 
 /// Flags that may also change a resumed run.

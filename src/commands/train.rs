@@ -9,10 +9,12 @@ use serde_json::Map;
 use crate::backend::{BackendJob, BackendName, run_on};
 use crate::cli::TrainArgs;
 use crate::config::ExperimentConfig;
-use crate::data::{Dataset, Loaded};
+use crate::data::{Dataset, Loaded, Series};
 use crate::error::{Error, Result};
+use crate::eval::forecast::{Forecast, Setup};
 use crate::eval::metrics::EpochRecord;
 use crate::eval::metrics::Evaluation;
+use crate::eval::predict::{Predictions, predict};
 use crate::run_dir::{RunDir, RunInfo};
 use crate::train::{Resume, Stop, Trained, fit_saving};
 
@@ -105,6 +107,9 @@ pub(super) fn train(args: TrainArgs) -> Result<()> {
             test.rows()
         );
     }
+    if let Some(forecast) = &report.forecast {
+        eprint!("{}", forecast.table());
+    }
     if let Stop::EarlyStopped { .. } = report.stop {
         eprintln!("{}", report.stop);
     }
@@ -131,6 +136,46 @@ pub struct TrainReport {
     pub valid: Option<Evaluation>,
     /// The final model's metrics on the test rows.
     pub test: Option<Evaluation>,
+    /// A series' test part forecast by the model and the baselines.
+    pub forecast: Option<Forecast>,
+}
+
+/// The one-step forecasts of a series' test part by the chosen model and the baselines;
+/// `None` without a test part.
+fn test_forecast<B: AutodiffBackend>(
+    config: &ExperimentConfig,
+    data: &Dataset,
+    series: &Series,
+    trained: &Trained<B>,
+    device: &B::Device,
+) -> Option<Forecast> {
+    let split = crate::train::split_rows(config, data);
+    if split.test.is_empty() {
+        return None;
+    }
+    let test = data.subset(&split.test);
+    let predicted = predict(
+        &trained.chosen(),
+        config.loss.name,
+        None,
+        &trained.scaler,
+        &test.features,
+        test.width(),
+        device,
+    );
+    let Predictions::Values(values) = predicted else {
+        return None;
+    };
+    let outputs: Vec<f64> = values.into_iter().map(f64::from).collect();
+    let setup = Setup {
+        series,
+        windows: data,
+        window: config.data.window(),
+        relative: config.data.relative,
+        season: config.data.season(),
+        split: &split,
+    };
+    Some(setup.forecast(&outputs))
 }
 
 /// Trains (or resumes) a run and saves it.
@@ -158,6 +203,7 @@ impl BackendJob for TrainJob {
         let Loaded {
             data,
             skipped: skipped_rows,
+            series,
             ..
         } = config.load_data()?;
         let resume = match &resume {
@@ -199,7 +245,14 @@ impl BackendJob for TrainJob {
             )));
         }
         let info = RunInfo::new(backend, &config, &data, &trained);
-        out.save(&config, &info, &trained, Map::new())?;
+        let forecast = series
+            .as_ref()
+            .and_then(|s| test_forecast(&config, &data, s, &trained, &device));
+        let mut extra = Map::new();
+        if let Some(f) = &forecast {
+            extra.insert("forecast".into(), f.to_json());
+        }
+        out.save(&config, &info, &trained, extra)?;
         if let Stop::Interrupted { signal, .. } = trained.stop {
             return Err(Error::Interrupted {
                 signal,
@@ -220,6 +273,16 @@ impl BackendJob for TrainJob {
             &trained.history,
             &device,
         )?;
+        if let Some(f) = &forecast {
+            let path = out.path.join("forecast.csv");
+            crate::run_dir::record::write_atomic(&path, f.csv().as_bytes())?;
+            let title = format!(
+                "{}: one-step forecasts of the test part",
+                config.data.name()
+            );
+            let target = data.target_name.as_str();
+            crate::plot::forecast::plot_forecast(&out.path, &title, target, f)?;
+        }
         Ok(TrainReport {
             dir: out.path,
             history: trained.history,
@@ -230,6 +293,7 @@ impl BackendJob for TrainJob {
             skipped_rows,
             valid: trained.valid,
             test: trained.test,
+            forecast,
         })
     }
 }

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::sequence::{DEFAULT_WINDOW, SequenceShape, Series, tasks};
 use super::{Dataset, TargetValues, synthetic};
 use crate::loss::Task;
 
@@ -36,6 +37,17 @@ pub enum Builtin {
     #[value(alias = "wine-quality")]
     #[serde(alias = "wine-quality")]
     WineQuality,
+    /// Monthly airline passengers 1949–1960, a series of 144 steps, in windows (real,
+    /// forecasting).
+    Airline,
+    /// sin(2πt/20) + noise, a series, in windows: `samples` windows (forecasting).
+    #[value(alias = "noisy-sine")]
+    #[serde(alias = "noisy-sine")]
+    NoisySine,
+    /// The adding problem: the sum of the two marked values of 30 (regression, sequences).
+    Adding,
+    /// Whether the bits at the two marked steps of 20 differ (2 classes, sequences).
+    Memory,
 }
 
 /// What `nnlab datasets` says about a built-in dataset.
@@ -52,7 +64,7 @@ pub struct About {
 
 impl Builtin {
     /// Every built-in dataset, in the order `nnlab datasets` lists them.
-    pub const ALL: [Builtin; 11] = [
+    pub const ALL: [Builtin; 15] = [
         Builtin::Linear,
         Builtin::Sine,
         Builtin::Moons,
@@ -64,6 +76,10 @@ impl Builtin {
         Builtin::Iris,
         Builtin::Diabetes,
         Builtin::WineQuality,
+        Builtin::Airline,
+        Builtin::NoisySine,
+        Builtin::Adding,
+        Builtin::Memory,
     ];
 
     /// The name as written in configs.
@@ -89,6 +105,9 @@ impl Builtin {
             features: match name {
                 "sine" => 1,
                 "shapes" => super::shapes::SIDE * super::shapes::SIDE,
+                "noisy_sine" => DEFAULT_WINDOW,
+                "adding" => 2 * tasks::ADDING_STEPS,
+                "memory" => 2 * tasks::MEMORY_STEPS,
                 _ => 2,
             },
             classes,
@@ -171,13 +190,47 @@ impl Builtin {
                 classes: None,
                 source: "Cortez et al. (2009), red wine, UCI, via linfa-datasets",
             },
+            Builtin::Airline => About {
+                name: "airline",
+                task: Task::Regression,
+                rows: Some(144 - DEFAULT_WINDOW),
+                features: DEFAULT_WINDOW,
+                classes: None,
+                source: "Box & Jenkins (1976), series G: 144 months, in windows of --window \
+                         (default 12) forecasting the next",
+            },
+            Builtin::NoisySine => generated(
+                "noisy_sine",
+                Task::Regression,
+                None,
+                "a series sin(2πt/20) + N(0, noise²), in windows of --window forecasting the next",
+            ),
+            Builtin::Adding => generated(
+                "adding",
+                Task::Regression,
+                None,
+                "Hochreiter & Schmidhuber (1997): 30 steps of (U(0, 1), marker), y = sum of the \
+                 2 marked",
+            ),
+            Builtin::Memory => generated(
+                "memory",
+                Task::Classification,
+                Some(2),
+                "20 steps of (random bit, marker): do the 2 marked bits differ? (chance 50%)",
+            ),
         }
     }
 
     /// Generates or loads the dataset; `samples`, `noise`, `classes` and `seed` shape the
     /// generated ones only.
     pub fn load(self, samples: usize, noise: f64, classes: usize, seed: u64) -> Dataset {
+        if let Some(series) = self.series(samples, DEFAULT_WINDOW, noise, seed) {
+            return series.windows(DEFAULT_WINDOW, true);
+        }
         match self {
+            Builtin::Airline | Builtin::NoisySine => unreachable!("series, above"),
+            Builtin::Adding => tasks::adding(samples, seed),
+            Builtin::Memory => tasks::memory(samples, seed),
             Builtin::Linear => synthetic::linear(),
             Builtin::Sine => synthetic::sine(samples, noise, seed),
             Builtin::Moons => synthetic::moons(samples, noise, seed),
@@ -237,6 +290,38 @@ impl Builtin {
                 }
             }
         }
+    }
+}
+
+impl Builtin {
+    /// The series of a built-in series, long enough for `samples` windows of `window` steps
+    /// when generated; `None` for other datasets.
+    pub fn series(self, samples: usize, window: usize, noise: f64, seed: u64) -> Option<Series> {
+        match self {
+            Builtin::Airline => Some(tasks::airline()),
+            Builtin::NoisySine => Some(tasks::noisy_sine(samples + window, noise, seed)),
+            _ => None,
+        }
+    }
+
+    /// The season of a built-in series (12 months for the airline data).
+    pub fn season(self) -> Option<usize> {
+        match self {
+            Builtin::Airline => Some(tasks::AIRLINE_SEASON),
+            Builtin::NoisySine => Some(tasks::SINE_PERIOD),
+            _ => None,
+        }
+    }
+
+    /// Rows of steps: the shape a sequence model reads them in (series are shaped by their
+    /// window instead).
+    pub fn sequence(self) -> Option<SequenceShape> {
+        let steps = match self {
+            Builtin::Adding => tasks::ADDING_STEPS,
+            Builtin::Memory => tasks::MEMORY_STEPS,
+            _ => return None,
+        };
+        Some(SequenceShape { steps, features: 2 })
     }
 }
 

@@ -438,12 +438,38 @@ impl Labels {
 /// Reads the columns `names` (in that order) from a CSV file for prediction; other columns are
 /// ignored; `delimiter` as in [`read_table`]. Returns the values row-major.
 pub fn read_features(path: &Path, names: &[String], delimiter: Option<char>) -> Result<Vec<f64>> {
+    read_columns(path, names, delimiter, "")
+}
+
+/// Reads the columns `names` of a time series (see [`read_features`]): a missing cell is an
+/// error that says why it cannot be skipped.
+pub fn read_series_columns(
+    path: &Path,
+    names: &[String],
+    delimiter: Option<char>,
+) -> Result<Vec<f64>> {
+    read_columns(
+        path,
+        names,
+        delimiter,
+        ": a series needs every step (skipping a row would join the steps on either side); \
+         fill the gap",
+    )
+}
+
+/// The columns `names` as numbers, row-major; `hint` ends the message for a missing value.
+fn read_columns(
+    path: &Path,
+    names: &[String],
+    delimiter: Option<char>,
+    hint: &str,
+) -> Result<Vec<f64>> {
     let mut table = open(path, delimiter)?;
     let indices = column_indices(path, &table, names)?;
     let mut values = Vec::new();
     for_each_row(path, &mut table, |line, record| {
         for (&i, name) in indices.iter().zip(names) {
-            values.push(parse_number(path, line, name, &record[i], "")?);
+            values.push(parse_number(path, line, name, &record[i], hint)?);
         }
         Ok(())
     })?;

@@ -6,6 +6,7 @@ pub mod csv;
 pub mod image;
 pub mod numpy;
 pub mod scale;
+pub mod sequence;
 pub mod shapes;
 pub mod split;
 pub mod synthetic;
@@ -20,6 +21,7 @@ use crate::error::{Error, Result};
 use crate::loss::{Targets, Task};
 
 pub use builtin::Builtin;
+pub use sequence::{SequenceShape, Series};
 
 /// Where the data comes from: a built-in dataset, a CSV file, a folder of images or a pair of
 /// IDX files.
@@ -58,6 +60,18 @@ pub struct DataConfig {
     /// Skip CSV rows with an empty, NaN or infinite cell instead of failing.
     #[config(default = false)]
     pub drop_missing: bool,
+    /// A time series: these columns of the CSV file, in time order (the target among them),
+    /// cut into windows that each forecast the target's next value.
+    pub series: Option<Vec<String>>,
+    /// Past steps per window of a series [default: 12].
+    pub window: Option<usize>,
+    /// Steps per season of a series (12 for monthly data), for the seasonal-naive forecast
+    /// and MASE; unset for none (a built-in series has its own).
+    pub season: Option<usize>,
+    /// Read each window relative to its last step and forecast the change (see
+    /// `data::sequence::series`); false for raw levels.
+    #[config(default = true)]
+    pub relative: bool,
 }
 
 impl DataConfig {
@@ -68,7 +82,21 @@ impl DataConfig {
         }
         self.check_files()?;
         match (&self.csv, &self.dataset) {
+            _ if self.image_source() && self.series.is_some() => Err(Error::config(
+                "data.series",
+                "applies to a CSV file, not to images",
+            )),
             _ if self.image_source() => Ok(()),
+            (None, _) if self.series.is_some() => Err(Error::config(
+                "data.series",
+                "needs a CSV file (--data FILE.csv)",
+            )),
+            _ if self.window == Some(0) => Err(Error::config("data.window", "must be at least 1")),
+            _ if self.season == Some(0) => Err(Error::config("data.season", "must be at least 1")),
+            (Some(_), _) if self.series.is_some() && self.drop_missing => Err(Error::config(
+                "data.drop_missing",
+                "cannot skip rows of a series: it would join the steps on either side",
+            )),
             (Some(_), _) if self.target.is_none() => Err(Error::config(
                 "data.target",
                 "is required with a CSV file: name the column to predict",
@@ -149,8 +177,65 @@ impl DataConfig {
         }
         match (&self.csv, self.dataset) {
             (None, Some(builtin)) => Some(builtin.task()),
+            (Some(_), _) if self.series.is_some() => Some(Task::Regression),
             _ => None,
         }
+    }
+
+    /// Whether the data are a time series, cut into windows.
+    pub fn is_series(&self) -> bool {
+        match (&self.csv, self.dataset) {
+            (Some(_), _) => self.series.is_some(),
+            (None, Some(builtin)) => builtin.season().is_some(),
+            (None, None) => false,
+        }
+    }
+
+    /// Past steps per window of a series.
+    pub fn window(&self) -> usize {
+        self.window.unwrap_or(sequence::DEFAULT_WINDOW)
+    }
+
+    /// Steps per season of the series: set, or the built-in series'.
+    pub fn season(&self) -> Option<usize> {
+        match (&self.csv, self.dataset) {
+            (None, Some(builtin)) => self.season.or(builtin.season()),
+            _ => self.season,
+        }
+    }
+
+    /// The series, for series data: a CSV file's columns or a built-in series.
+    pub fn read_series(&self) -> Result<Option<Series>> {
+        match (&self.csv, &self.series, self.dataset) {
+            (Some(path), Some(columns), _) => {
+                let target = self.target.as_deref().unwrap_or_default();
+                sequence::series::read_series(path, columns, target, self.delimiter).map(Some)
+            }
+            (None, _, Some(builtin)) => {
+                Ok(builtin.series(self.samples, self.window(), self.noise, self.seed))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// Loads a series as its windows; `None` for other data.
+    fn load_series(&self) -> Result<Option<Loaded>> {
+        let Some(series) = self.read_series()? else {
+            return Ok(None);
+        };
+        let window = self.window();
+        series.check_window(window, sequence::MIN_WINDOWS, &self.name())?;
+        Ok(Some(Loaded {
+            data: series.windows(window, self.relative),
+            skipped: 0,
+            image: None,
+            note: None,
+            sequence: Some(SequenceShape {
+                steps: window,
+                features: series.names.len(),
+            }),
+            series: Some(series),
+        }))
     }
 
     /// A short name for the data, used as the default run directory.
@@ -175,6 +260,9 @@ impl DataConfig {
     /// width that a folder's images are brought to (`--image`); without it they must agree.
     pub fn load_counting(&self, task: Task, resize: Option<(usize, usize)>) -> Result<Loaded> {
         self.validate()?;
+        if let Some(loaded) = self.load_series()? {
+            return Ok(loaded);
+        }
         if let Some(images) = self.read_images(resize)? {
             let (image, note) = (Some(images.shape), images.note.clone());
             let data = images.into_dataset();
@@ -184,6 +272,8 @@ impl DataConfig {
                 skipped: 0,
                 image,
                 note,
+                sequence: None,
+                series: None,
             });
         }
         let (data, skipped) = match (&self.csv, self.dataset) {
@@ -210,6 +300,11 @@ impl DataConfig {
             skipped,
             image: None,
             note: None,
+            sequence: self
+                .dataset
+                .filter(|_| self.csv.is_none())
+                .and_then(Builtin::sequence),
+            series: None,
         })
     }
 
@@ -245,6 +340,11 @@ pub struct Loaded {
     pub image: Option<image::ImageShape>,
     /// Something done to the data that the user should hear about once, e.g. resizing.
     pub note: Option<String>,
+    /// How a sequence model reads each row, when the data say (series windows, built-in
+    /// sequence tasks).
+    pub sequence: Option<SequenceShape>,
+    /// The series the rows are windows of.
+    pub series: Option<Series>,
 }
 
 /// The target column: numbers, or class indices with their labels.

@@ -66,6 +66,34 @@ pub fn split(rows: usize, classes: Option<&[usize]>, valid: f64, test: f64, seed
     out
 }
 
+/// Splits `0..rows` in time order: training first, then `round(n · valid)` rows for
+/// validation, then `round(n · test)` for testing (at least one each when its fraction is
+/// positive and the rows allow), so that no part looks into another's future.
+pub fn ordered(rows: usize, valid: f64, test: f64) -> Split {
+    let take = |fraction: f64| match fraction <= 0.0 {
+        true => 0,
+        false => ((rows as f64 * fraction).round() as usize).max(1),
+    };
+    let n_test = take(test).min(rows.saturating_sub(1));
+    let n_valid = take(valid).min(rows.saturating_sub(1 + n_test));
+    let n_train = rows - n_test - n_valid;
+    Split {
+        train: (0..n_train).collect(),
+        valid: (n_train..n_train + n_valid).collect(),
+        test: (n_train + n_valid..rows).collect(),
+    }
+}
+
+/// Rolling-origin folds of `0..rows` for time series: `k + 1` blocks in time order; fold `i`
+/// holds out block `i + 1` and trains on every block before it (an expanding window).
+/// Returns each fold's held-out rows.
+pub fn rolling(rows: usize, k: usize) -> Vec<Vec<usize>> {
+    let bound = |b: usize| b * rows / (k + 1);
+    (1..=k)
+        .map(|b| (bound(b)..bound(b + 1)).collect())
+        .collect()
+}
+
 /// Assigns `0..rows` to `k` folds after a seeded shuffle, dealing each class round-robin when
 /// `classes` is given; returns each fold's rows.
 pub fn folds(rows: usize, classes: Option<&[usize]>, k: usize, seed: u64) -> Vec<Vec<usize>> {
@@ -106,6 +134,20 @@ mod tests {
         let s = split(10, None, 0.2, 0.1, 7);
         assert_eq!((s.train.len(), s.valid.len(), s.test.len()), (7, 2, 1));
         partition(&s, 10);
+    }
+
+    #[test]
+    fn ordered_parts_follow_each_other_in_time() {
+        let s = ordered(10, 0.2, 0.3);
+        assert_eq!(s.train, vec![0, 1, 2, 3, 4]);
+        assert_eq!(s.valid, vec![5, 6]);
+        assert_eq!(s.test, vec![7, 8, 9]);
+    }
+
+    #[test]
+    fn rolling_folds_hold_out_later_blocks() {
+        let folds = rolling(10, 4);
+        assert_eq!(folds, vec![vec![2, 3], vec![4, 5], vec![6, 7], vec![8, 9]]);
     }
 
     #[test]

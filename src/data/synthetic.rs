@@ -152,7 +152,7 @@ fn regression(features: Vec<f64>, feature_names: Vec<String>, y: Vec<f64>) -> Da
 }
 
 /// A standard normal draw (Box–Muller).
-pub(super) fn gaussian(rng: &mut StdRng) -> f64 {
+pub(crate) fn gaussian(rng: &mut StdRng) -> f64 {
     let u1: f64 = 1.0 - rng.random::<f64>();
     let u2: f64 = rng.random();
     (-2.0 * u1.ln()).sqrt() * (2.0 * PI * u2).cos()

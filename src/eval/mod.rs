@@ -1,5 +1,6 @@
 //! What a model says and how good it is: predictions read from its outputs, and the metrics
 //! of those predictions against the truth.
 
+pub mod forecast;
 pub mod metrics;
 pub mod predict;

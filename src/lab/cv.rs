@@ -94,21 +94,26 @@ pub fn check_folds(
                 )));
             }
         }
-        None if data.rows() < 2 * k => {
+        // A series' rolling origin holds out k of k + 1 blocks.
+        None if data.rows() < 2 * (k + usize::from(config.data.is_series())) => {
+            let blocks = k + usize::from(config.data.is_series());
             return Err(Error::Usage(format!(
                 "--folds {k} needs at least {} rows (2 per held-out fold, to score R²), but the \
                  data has {}; use --folds {} or fewer",
-                2 * k,
+                2 * blocks,
                 data.rows(),
-                (data.rows() / 2).max(2)
+                (data.rows() / 2).saturating_sub(blocks - k).max(2)
             )));
         }
         None => {}
     }
     let mut parts = Vec::new();
     let mut note = None;
+    let series = config.data.is_series();
     for held_out in train::fold_rows(config, data, k) {
+        // A series trains on its past only (rolling origin); other folds on every other row.
         let rest: Vec<usize> = (0..data.rows())
+            .take_while(|&r| !series || r < held_out[0])
             .filter(|r| held_out.binary_search(r).is_err())
             .collect();
         note = note.or(train::check(config, &data.subset(&rest))?);

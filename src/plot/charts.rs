@@ -197,7 +197,7 @@ fn draw<D: DrawingBackend>(
 }
 
 /// Draws the legend of `chart`'s labelled series in the house style.
-fn legend<'a, D: DrawingBackend + 'a, C: plotters::coord::CoordTranslate>(
+pub(super) fn legend<'a, D: DrawingBackend + 'a, C: plotters::coord::CoordTranslate>(
     chart: &mut ChartContext<'a, D, C>,
     position: SeriesLabelPosition,
 ) -> std::result::Result<(), String> {
@@ -212,7 +212,7 @@ fn legend<'a, D: DrawingBackend + 'a, C: plotters::coord::CoordTranslate>(
 }
 
 /// Matplotlib's ten "tab" colours, told apart easily; then plotters' palette.
-fn color(i: usize) -> RGBAColor {
+pub(super) fn color(i: usize) -> RGBAColor {
     const TAB10: [(u8, u8, u8); 10] = [
         (31, 119, 180),
         (255, 127, 14),

@@ -2,5 +2,6 @@
 //! filters and feature maps), [`run`] decides what a run directory shows.
 
 pub mod charts;
+pub mod forecast;
 pub mod images;
 pub mod run;

@@ -53,9 +53,13 @@ pub fn class_indices(data: &Dataset) -> Option<&[usize]> {
     }
 }
 
-/// The rows of each part under `config` (stratified for classification).
+/// The rows of each part under `config` (stratified for classification; in time order for a
+/// series).
 pub fn split_rows(config: &ExperimentConfig, data: &Dataset) -> Split {
     let t = &config.training;
+    if config.data.is_series() {
+        return split::ordered(data.rows(), t.validation_fraction, t.test_fraction);
+    }
     let seed = stream(t.seed, SPLIT_STREAM);
     split::split(
         data.rows(),
@@ -66,8 +70,12 @@ pub fn split_rows(config: &ExperimentConfig, data: &Dataset) -> Split {
     )
 }
 
-/// The rows of each of `k` cross-validation folds (stratified for classification).
+/// The rows of each of `k` cross-validation folds (stratified for classification; rolling
+/// origin for a series).
 pub fn fold_rows(config: &ExperimentConfig, data: &Dataset, k: usize) -> Vec<Vec<usize>> {
+    if config.data.is_series() {
+        return split::rolling(data.rows(), k);
+    }
     let seed = stream(config.training.seed, FOLD_STREAM);
     split::folds(data.rows(), class_indices(data), k, seed)
 }

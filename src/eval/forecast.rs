@@ -1,0 +1,302 @@
+//! Forecasts of a series' test part, each one step ahead from the true history, beside the
+//! forecasts every forecaster checks first: the naive forecast (the previous value), the
+//! seasonal naive (the value one season back) and a linear autoregression on the same window,
+//! fitted by least squares on the training windows. A network is only worth its weights if it
+//! beats them.
+//!
+//! MAE = mean |y − ŷ|, RMSE = √(mean (y − ŷ)²), and MASE = MAE / mean |y_t − y_{t−m}| over
+//! the training part (Hyndman & Koehler, 2006), m the season or 1: below 1, a forecast beats
+//! the in-sample naive one.
+
+use serde_json::{Value, json};
+
+use crate::data::split::Split;
+use crate::data::{Dataset, Series, TargetValues};
+
+/// One forecaster's scores over the test part.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scores {
+    pub method: String,
+    pub mae: f64,
+    pub rmse: f64,
+    pub mase: f64,
+}
+
+/// The test part's forecasts: the steps, the truth and each method's forecast.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Forecast {
+    /// The time step of each test row.
+    pub steps: Vec<usize>,
+    pub actual: Vec<f64>,
+    /// (method, forecasts), the model first.
+    pub methods: Vec<(String, Vec<f64>)>,
+    /// The denominator of MASE, and the m it was taken with.
+    pub scale: f64,
+    pub scale_lag: usize,
+    /// The whole target series, for the picture.
+    pub history: Vec<f64>,
+    /// The first test step.
+    pub test_start: usize,
+}
+
+/// What forecasting needs to know of the run: its windows and how they were cut.
+pub struct Setup<'a> {
+    pub series: &'a Series,
+    /// The windows, raw (unscaled), as training read them.
+    pub windows: &'a Dataset,
+    pub window: usize,
+    pub relative: bool,
+    pub season: Option<usize>,
+    pub split: &'a Split,
+}
+
+impl Setup<'_> {
+    /// The value each test forecast is relative to (0 for levels).
+    fn base(&self, target: &[f64], t: usize) -> f64 {
+        if self.relative { target[t - 1] } else { 0.0 }
+    }
+
+    /// The forecasts of the test rows by the model (its outputs, in the target's units, for
+    /// the test rows) and by the baselines.
+    pub fn forecast(&self, model: &[f64]) -> Forecast {
+        let target = self.series.target_values();
+        let steps: Vec<usize> = self.split.test.iter().map(|&r| self.window + r).collect();
+        let level = |outputs: &[f64]| -> Vec<f64> {
+            steps
+                .iter()
+                .zip(outputs)
+                .map(|(&t, o)| o + self.base(&target, t))
+                .collect()
+        };
+        let mut methods = vec![
+            ("network".to_string(), level(model)),
+            (
+                "naive (previous value)".to_string(),
+                steps.iter().map(|&t| target[t - 1]).collect(),
+            ),
+        ];
+        if let Some(p) = self.season.filter(|&p| steps.iter().all(|&t| t >= p)) {
+            methods.push((
+                format!("seasonal naive (m = {p})"),
+                steps.iter().map(|&t| target[t - p]).collect(),
+            ));
+        }
+        if let Some(ar) = self.autoregression() {
+            methods.push((format!("linear AR({})", self.window), level(&ar)));
+        }
+        let train_end = self.window + self.split.train.len();
+        let m = self.season.unwrap_or(1);
+        let scale = mean_abs((m..train_end).map(|t| target[t] - target[t - m]));
+        Forecast {
+            actual: steps.iter().map(|&t| target[t]).collect(),
+            steps,
+            methods,
+            scale,
+            scale_lag: m,
+            history: target,
+            test_start: self.window + self.split.test.first().copied().unwrap_or(0),
+        }
+    }
+
+    /// A linear model with intercept on the window's features, fitted by least squares on the
+    /// training windows; its outputs on the test windows. `None` when the normal equations are
+    /// singular.
+    fn autoregression(&self) -> Option<Vec<f64>> {
+        let width = self.windows.width();
+        let TargetValues::Values(y) = &self.windows.targets else {
+            return None;
+        };
+        let row = |r: usize| {
+            let mut x = self.windows.features[r * width..(r + 1) * width].to_vec();
+            x.push(1.0);
+            x
+        };
+        let rows: Vec<(Vec<f64>, f64)> = self.split.train.iter().map(|&r| (row(r), y[r])).collect();
+        let beta = least_squares(&rows, width + 1)?;
+        Some(
+            self.split
+                .test
+                .iter()
+                .map(|&r| row(r).iter().zip(&beta).map(|(x, b)| x * b).sum())
+                .collect(),
+        )
+    }
+}
+
+fn mean_abs(values: impl Iterator<Item = f64>) -> f64 {
+    let (sum, n) = values.fold((0.0, 0usize), |(s, n), v| (s + v.abs(), n + 1));
+    sum / n.max(1) as f64
+}
+
+/// β minimising Σ (xᵀβ − y)², from the normal equations with a ridge of 1e-12 × their mean
+/// diagonal (so that collinear lags still solve), by Gaussian elimination.
+fn least_squares(rows: &[(Vec<f64>, f64)], width: usize) -> Option<Vec<f64>> {
+    let mut a = vec![vec![0.0; width + 1]; width];
+    for (x, y) in rows {
+        for i in 0..width {
+            for j in 0..width {
+                a[i][j] += x[i] * x[j];
+            }
+            a[i][width] += x[i] * y;
+        }
+    }
+    let ridge = 1e-12 * (0..width).map(|i| a[i][i]).sum::<f64>() / width as f64;
+    for (i, row) in a.iter_mut().enumerate() {
+        row[i] += ridge;
+    }
+    for col in 0..width {
+        let pivot = (col..width).max_by(|&i, &j| a[i][col].abs().total_cmp(&a[j][col].abs()))?;
+        if a[pivot][col].abs() < 1e-300 {
+            return None;
+        }
+        a.swap(col, pivot);
+        let top = a[col].clone();
+        for row in a.iter_mut().skip(col + 1) {
+            let f = row[col] / top[col];
+            for (x, t) in row.iter_mut().zip(&top).skip(col) {
+                *x -= f * t;
+            }
+        }
+    }
+    let mut beta = vec![0.0; width];
+    for i in (0..width).rev() {
+        let rest: f64 = (i + 1..width).map(|j| a[i][j] * beta[j]).sum();
+        beta[i] = (a[i][width] - rest) / a[i][i];
+    }
+    beta.iter().all(|b| b.is_finite()).then_some(beta)
+}
+
+impl Forecast {
+    /// Each method's MAE, RMSE and MASE, the model first.
+    pub fn scores(&self) -> Vec<Scores> {
+        self.methods
+            .iter()
+            .map(|(method, predicted)| {
+                let errors = || predicted.iter().zip(&self.actual).map(|(p, a)| p - a);
+                let mae = mean_abs(errors());
+                let mse = errors().map(|e| e * e).sum::<f64>() / self.actual.len().max(1) as f64;
+                Scores {
+                    method: method.clone(),
+                    mae,
+                    rmse: mse.sqrt(),
+                    mase: mae / self.scale,
+                }
+            })
+            .collect()
+    }
+
+    /// The scores as a text table, with a line that says whether the network beat every
+    /// baseline.
+    pub fn table(&self) -> String {
+        let scores = self.scores();
+        let rows: Vec<Vec<String>> = scores
+            .iter()
+            .map(|s| {
+                vec![
+                    s.method.clone(),
+                    format!("{:.4}", s.mae),
+                    format!("{:.4}", s.rmse),
+                    format!("{:.4}", s.mase),
+                ]
+            })
+            .collect();
+        let header = ["forecast", "MAE", "RMSE", "MASE"];
+        let mut text = format!(
+            "one-step forecasts of the last {} steps from their true history (MASE scaled by \
+             the training part's lag-{} changes):\n",
+            self.actual.len(),
+            self.scale_lag
+        );
+        text += &crate::plot::charts::table(&header, &rows, &[0]);
+        let best = scores[1..].iter().min_by(|a, b| a.mae.total_cmp(&b.mae));
+        if let Some(best) = best {
+            let verdict = if scores[0].mae < best.mae {
+                "beats"
+            } else {
+                "does not beat"
+            };
+            text += &format!(
+                "the network {verdict} the best baseline, {} (MAE {:.4} against {:.4})\n",
+                best.method, scores[0].mae, best.mae
+            );
+        }
+        text
+    }
+
+    /// The scores as JSON, for the run's summary.
+    pub fn to_json(&self) -> Value {
+        let scores: Vec<Value> = self
+            .scores()
+            .iter()
+            .map(|s| json!({"method": s.method, "mae": s.mae, "rmse": s.rmse, "mase": s.mase}))
+            .collect();
+        json!({"test_steps": self.actual.len(), "mase_lag": self.scale_lag, "scores": scores})
+    }
+
+    /// The forecasts as CSV: step, actual, then one column per method.
+    pub fn csv(&self) -> String {
+        let mut out = String::from("step,actual");
+        for (method, _) in &self.methods {
+            out += &format!(",\"{method}\"");
+        }
+        out.push('\n');
+        for (i, (step, actual)) in self.steps.iter().zip(&self.actual).enumerate() {
+            out += &format!("{step},{actual}");
+            for (_, values) in &self.methods {
+                out += &format!(",{}", values[i]);
+            }
+            out.push('\n');
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn least_squares_recovers_a_linear_rule() {
+        let rows: Vec<(Vec<f64>, f64)> = (0..20)
+            .map(|i| {
+                let (a, b) = (i as f64, ((i * 7) % 5) as f64);
+                (vec![a, b, 1.0], 2.0 * a - 3.0 * b + 0.5)
+            })
+            .collect();
+        let beta = least_squares(&rows, 3).unwrap();
+        for (got, want) in beta.iter().zip([2.0, -3.0, 0.5]) {
+            assert!((got - want).abs() < 1e-6, "{beta:?}");
+        }
+    }
+
+    #[test]
+    fn a_perfect_forecast_scores_zero_and_naive_scores_its_changes() {
+        // y = t²: the naive forecast misses by the change, 2t − 1.
+        let series = Series {
+            names: vec!["y".into()],
+            values: (0..30).map(|t| (t * t) as f64).collect(),
+            target: 0,
+        };
+        let windows = series.windows(3, true);
+        let split = crate::data::split::ordered(windows.rows(), 0.0, 0.2);
+        let setup = Setup {
+            series: &series,
+            windows: &windows,
+            window: 3,
+            relative: true,
+            season: None,
+            split: &split,
+        };
+        let TargetValues::Values(changes) = &windows.targets else {
+            unreachable!()
+        };
+        let truth: Vec<f64> = split.test.iter().map(|&r| changes[r]).collect();
+        let scores = setup.forecast(&truth).scores();
+        assert_eq!(scores[0].mae, 0.0);
+        let t = split.test.iter().map(|&r| (3 + r) as f64);
+        let naive = t.map(|t| 2.0 * t - 1.0).sum::<f64>() / split.test.len() as f64;
+        assert!((scores[1].mae - naive).abs() < 1e-9);
+        // Changes grow linearly: the autoregression on the window's changes is exact.
+        assert!(scores[2].mae < 1e-6, "{scores:?}");
+    }
+}
