@@ -492,6 +492,10 @@ pub struct PredictArgs {
     /// Use the last epoch's weights, not the best epoch's.
     #[arg(long)]
     pub last: bool,
+    /// For a run trained on a series: values to forecast after the input's last row, each
+    /// from the ones before (a series of one column).
+    #[arg(long, value_name = "K", default_value_t = 1)]
+    pub steps: usize,
     /// Backend to predict on [default: ndarray when compiled in, else flex, else wgpu].
     #[arg(long, value_enum)]
     pub backend: Option<BackendName>,

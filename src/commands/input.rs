@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use crate::config::ExperimentConfig;
 use crate::data::image::{ImageShape, Images, read_folder, read_idx, read_unlabelled};
+use crate::data::sequence::series::read_series;
 use crate::data::{Dataset, TargetValues, csv};
 use crate::error::{Error, Result};
 use crate::run_dir::RunInfo;
@@ -74,6 +75,14 @@ impl Input {
     /// Labelled rows to score, their classes numbered as the run numbers them.
     pub(super) fn labelled(&self, config: &ExperimentConfig, info: &RunInfo) -> Result<Dataset> {
         let images = match self {
+            Input::Csv { path, delimiter } if config.data.is_series() => {
+                let columns = config.data.series.clone();
+                let columns = columns.unwrap_or_else(|| vec![info.target_name.clone()]);
+                let series = read_series(path, &columns, &info.target_name, *delimiter)?;
+                let window = config.data.window();
+                series.check_window(window, 1, &path.display().to_string())?;
+                return Ok(series.windows(window, config.data.relative));
+            }
             Input::Csv { path, delimiter } => {
                 return csv::read_labelled(
                     path,

@@ -1,12 +1,18 @@
 //! `nnlab predict`: a saved run's predictions for new rows or images.
 
-use burn::tensor::backend::AutodiffBackend;
+use std::path::Path;
+
+use burn::tensor::backend::{AutodiffBackend, Backend};
 
 use crate::backend::{BackendJob, BackendName, run_on};
 use crate::cli::PredictArgs;
+use crate::config::ExperimentConfig;
+use crate::data::scale::Scaler;
+use crate::data::sequence::series::read_series;
 use crate::error::{Error, Result};
 use crate::eval::predict::{Predictions, predict};
-use crate::run_dir::RunDir;
+use crate::models::Network;
+use crate::run_dir::{RunDir, RunInfo};
 
 use super::input::Input;
 
@@ -14,11 +20,17 @@ pub(super) struct PredictJob {
     dir: RunDir,
     input: Input,
     last: bool,
+    /// Values to forecast after a series (`--steps`).
+    steps: usize,
 }
 
+/// The column that names each output row, and the names.
+type Names = Option<(&'static str, Vec<String>)>;
+
 impl BackendJob for PredictJob {
-    /// The predictions, with the name of each image when the input was images.
-    type Output = (Predictions, Option<Vec<String>>);
+    /// The predictions, with the name of each image when the input was images, or the step
+    /// of each forecast of a series.
+    type Output = (Predictions, Names);
 
     fn run<B: AutodiffBackend>(self, _: BackendName, device: B::Device) -> Result<Self::Output> {
         let (config, info) = self.dir.load_meta()?;
@@ -26,7 +38,25 @@ impl BackendJob for PredictJob {
             .dir
             .load_chosen::<B::InnerBackend>(&config, &info, self.last, &device)?;
         let scaler = self.dir.load_scaler(&info)?;
+        if let (true, Input::Csv { path, delimiter }) = (config.data.is_series(), &self.input) {
+            let read = ReadSeries {
+                path,
+                delimiter: *delimiter,
+                columns: series_columns(&config, &info),
+                target: &info.target_name,
+            };
+            let forecasts = forecast(&model, &config, &scaler, read, self.steps, &device)?;
+            let steps = (1..=forecasts.len()).map(|k| format!("t+{k}")).collect();
+            return Ok((Predictions::Values(forecasts), Some(("step", steps))));
+        }
+        if self.steps != 1 {
+            return Err(Error::Usage(format!(
+                "--steps forecasts a series, but {} was not trained on one",
+                self.dir.path.display()
+            )));
+        }
         let (features, names) = self.input.rows(&config, &info)?;
+        let names = names.map(|n| ("image", n));
         let predictions = predict(
             &model,
             config.loss.name,
@@ -40,6 +70,74 @@ impl BackendJob for PredictJob {
     }
 }
 
+/// The columns of a series run's CSV file: the ones it trained on (a built-in series: its
+/// target).
+fn series_columns(config: &ExperimentConfig, info: &RunInfo) -> Vec<String> {
+    config
+        .data
+        .series
+        .clone()
+        .unwrap_or_else(|| vec![info.target_name.clone()])
+}
+
+/// Where the series to forecast from is.
+struct ReadSeries<'a> {
+    path: &'a Path,
+    delimiter: Option<char>,
+    columns: Vec<String>,
+    target: &'a str,
+}
+
+/// Forecasts `steps` values after the last row of a series: the last window, read as in
+/// training, through the model; for more than one step, each forecast joins the series for
+/// the next (a series of one column only: other columns have no future values).
+fn forecast<B: Backend>(
+    model: &Network<B>,
+    config: &ExperimentConfig,
+    scaler: &Scaler,
+    read: ReadSeries,
+    steps: usize,
+    device: &B::Device,
+) -> Result<Vec<f32>> {
+    let mut series = read_series(read.path, &read.columns, read.target, read.delimiter)?;
+    let window = config.data.window();
+    if series.steps() < window {
+        return Err(Error::Data {
+            path: read.path.to_path_buf(),
+            line: None,
+            column: None,
+            message: format!(
+                "has {} rows but the run forecasts from windows of {window}: give at least \
+                 {window} rows of the series",
+                series.steps()
+            ),
+        });
+    }
+    if steps == 0 || (steps > 1 && series.names.len() > 1) {
+        return Err(Error::Usage(format!(
+            "--steps must be 1 or more, and above 1 only for a series of one column (the run's \
+             has {}: their future values are unknown)",
+            series.names.len()
+        )));
+    }
+    let relative = config.data.relative;
+    let mut out = Vec::with_capacity(steps);
+    for _ in 0..steps {
+        let end = series.steps();
+        let x = series.window_features(end, window, relative);
+        let Predictions::Values(v) =
+            predict(model, config.loss.name, None, scaler, &x, x.len(), device)
+        else {
+            unreachable!("a series run is a regression")
+        };
+        let last = series.target_values()[end - 1];
+        let next = f64::from(v[0]) + if relative { last } else { 0.0 };
+        out.push(next as f32);
+        series.values.push(next);
+    }
+    Ok(out)
+}
+
 pub(super) fn predict_command(args: PredictArgs) -> Result<()> {
     let backend = args.backend.unwrap_or_else(BackendName::default_compiled);
     let idx = args.idx_images.map(|images| (images, None));
@@ -50,10 +148,12 @@ pub(super) fn predict_command(args: PredictArgs) -> Result<()> {
             dir: RunDir::new(&args.checkpoint),
             input,
             last: args.last,
+            steps: args.steps,
         },
     )?;
     let stdout = std::io::stdout().lock();
+    let names = names.as_ref().map(|(h, n)| (*h, n.as_slice()));
     predictions
-        .write_csv(stdout, names.as_deref())
+        .write_csv(stdout, names)
         .map_err(|e| Error::io("<stdout>", std::io::Error::other(e)))
 }

@@ -84,12 +84,12 @@ impl Predictions {
 
     /// Writes the predictions as CSV: a `prediction` column for regression; for
     /// classification a `class` column (the label) and one `probability_<label>` column per
-    /// class. Numbers are written in full `f32` precision. With `names` (one per row, e.g.
-    /// image files), an `image` column comes first.
-    pub fn write_csv(&self, out: impl Write, names: Option<&[String]>) -> csv::Result<()> {
+    /// class. Numbers are written in full `f32` precision. With `names` (a column header and
+    /// one name per row, e.g. `image` and the image files), that column comes first.
+    pub fn write_csv(&self, out: impl Write, names: Option<(&str, &[String])>) -> csv::Result<()> {
         let mut writer = csv::Writer::from_writer(out);
-        let name = |row: usize| names.map(|n| n[row].clone());
-        let mut header: Vec<String> = names.map(|_| "image".to_string()).into_iter().collect();
+        let name = |row: usize| names.map(|(_, n)| n[row].clone());
+        let mut header: Vec<String> = names.map(|(h, _)| h.to_string()).into_iter().collect();
         match self {
             Predictions::Values(values) => {
                 header.push("prediction".into());

@@ -5,15 +5,15 @@
 //! attention and of the pooling, so padding appended to a row changes nothing.
 
 use burn::module::{Module, Param};
-use burn::nn::attention::MhaInput;
-use burn::nn::transformer::{TransformerEncoder, TransformerEncoderLayer};
+use burn::nn::transformer::TransformerEncoder;
 use burn::nn::{Embedding, LayerNorm, Linear, generate_sinusoids};
 use burn::tensor::backend::Backend;
 use burn::tensor::{Bool, Int, Tensor};
 
+use super::attention::{encoder_layer, layer_norm};
 use super::config::Pool;
+use crate::models::Family;
 use crate::models::sequence::{Steps, last_step};
-use crate::models::{Activation, Family};
 
 /// See the module docs.
 #[derive(Module, Debug)]
@@ -97,9 +97,9 @@ impl<B: Backend> Transformer<B> {
             .encoder
             .layers
             .iter()
-            .fold(h, |h, layer| encoder_layer(layer, h, padding.clone()));
+            .fold(h, |h, layer| encoder_layer(layer, h, padding.clone()).0);
         Encoded {
-            h: self.norm.forward(h),
+            h: layer_norm(&self.norm, h),
             lengths,
             padding,
         }
@@ -126,25 +126,6 @@ impl<B: Backend> Transformer<B> {
             },
         }
     }
-}
-
-/// One of Burn's encoder layers with its norm first, as `TransformerEncoderLayer::forward`
-/// runs it, but with the exact GELU of [`Activation::Gelu`]: Burn 0.21's GELU differentiates
-/// the tanh approximation, which the gradient check catches.
-fn encoder_layer<B: Backend>(
-    layer: &TransformerEncoderLayer<B>,
-    x: Tensor<B, 3>,
-    padding: Option<Tensor<B, 2, Bool>>,
-) -> Tensor<B, 3> {
-    let mut input = MhaInput::self_attn(layer.norm_2.forward(x.clone()));
-    if let Some(padding) = padding {
-        input = input.mask_pad(padding);
-    }
-    let x = x + layer.dropout.forward(layer.mha.forward(input).context);
-    let ff = &layer.pwff;
-    let inner = Activation::Gelu.forward(ff.linear_inner.forward(layer.norm_1.forward(x.clone())));
-    let ff = ff.linear_outer.forward(ff.dropout.forward(inner));
-    x + layer.dropout.forward(ff)
 }
 
 impl<B: Backend> Family<B> for Transformer<B> {

@@ -1,0 +1,418 @@
+//! Sequence models (RNN, LSTM, GRU, transformer) and time series through every command: the
+//! gradients are the math's, padding changes nothing, a series splits in time, and the LSTM
+//! beats the forecasts every forecaster checks first on the built-in real series.
+
+#![cfg(feature = "ndarray")]
+
+use std::path::Path;
+
+use nnlab::data::{Builtin, Dataset, SequenceShape, TargetValues};
+use nnlab::lab::gradcheck::gradcheck;
+use nnlab::loss::{LossConfig, LossName};
+use nnlab::models::{ModelConfig, Network, Pool, Positions, RnnConfig, TransformerConfig};
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+
+mod common;
+
+use common::{nnlab, stdout};
+
+type F64 = burn::backend::Autodiff<burn_ndarray::NdArray<f64>>;
+
+/// 4 rows of `steps` steps: token ids (1..vocab, then padding) when `vocab` > 0, else
+/// `features` values in [−2, 2] per step; 3 classes.
+fn rows(steps: usize, features: usize, vocab: usize) -> Dataset {
+    let mut rng = StdRng::seed_from_u64(9);
+    let mut values = Vec::new();
+    for row in 0..4 {
+        for t in 0..steps {
+            values.extend((0..features).map(|_| match vocab {
+                0 => rng.random_range(-2.0..2.0),
+                _ if t >= 2 + row => 0.0,
+                v => rng.random_range(1..v) as f64,
+            }));
+        }
+    }
+    Dataset {
+        features: values,
+        feature_names: (0..steps * features).map(|i| format!("x{i}")).collect(),
+        target_name: "y".into(),
+        targets: TargetValues::Classes {
+            indices: vec![0, 1, 2, 1],
+            labels: vec!["a".into(), "b".into(), "c".into()],
+        },
+    }
+}
+
+fn shape(steps: usize, features: usize) -> Option<SequenceShape> {
+    Some(SequenceShape { steps, features })
+}
+
+/// Small models of every sequence family, numeric (`vocab` 0) or reading tokens.
+fn families(vocab: usize) -> Vec<ModelConfig> {
+    let features = if vocab > 0 { 1 } else { 2 };
+    let rnn = RnnConfig::new()
+        .with_sequence(shape(5, features))
+        .with_vocab(vocab)
+        .with_embedding(3)
+        .with_hidden_size(3)
+        .with_output_size(3);
+    let attention = TransformerConfig::new()
+        .with_sequence(shape(5, features))
+        .with_vocab(vocab)
+        .with_d_model(4)
+        .with_heads(2)
+        .with_layers(1)
+        .with_feed_forward(6)
+        .with_output_size(3);
+    vec![
+        ModelConfig::Rnn(rnn.clone().with_layers(2).with_bidirectional(true)),
+        ModelConfig::Lstm(rnn.clone().with_layers(2).with_bidirectional(true)),
+        ModelConfig::Gru(rnn.with_layers(2).with_dropout(0.3)),
+        ModelConfig::Transformer(
+            attention
+                .clone()
+                .with_positions(Positions::Learned)
+                .with_pool(Pool::ClassToken),
+        ),
+        ModelConfig::Transformer(
+            attention
+                .clone()
+                .with_layers(2)
+                .with_pool(Pool::Last)
+                .with_dropout(0.2),
+        ),
+        ModelConfig::Transformer(attention.with_pool(Pool::Mean).with_dropout(0.0)),
+    ]
+}
+
+#[test]
+fn recurrent_attention_and_embedding_gradients_match_finite_differences() {
+    let loss = LossConfig::new().with_name(LossName::CrossEntropy);
+    for vocab in [0, 7] {
+        let data = rows(5, if vocab > 0 { 1 } else { 2 }, vocab);
+        // Token models: the embedding, read by an LSTM and by attention.
+        let picked = families(vocab)
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| vocab == 0 || [1, 5].contains(i));
+        for (_, config) in picked {
+            let model = config.init::<F64>(3, &Default::default());
+            let checks = gradcheck(&model, &loss, &data, &Default::default());
+            let what = format!("{} vocab {vocab}", config.describe());
+            common::assert_gradients_match(&checks, &what);
+            assert_eq!(
+                vocab > 0,
+                checks.iter().any(|c| c.name.contains("embedding"))
+            );
+        }
+    }
+}
+
+/// ndarray without autodiff, in `f64` as the gradient checks (a process whose first ndarray
+/// tensor is `f32` makes `f32` the device's default, also for the `f64` backend).
+type Infer = burn_ndarray::NdArray<f64>;
+
+/// The model's outputs for `rows` of token ids, read as `steps` steps each.
+fn outputs(model: &Network<Infer>, ids: &[Vec<i64>], steps: usize) -> Vec<f32> {
+    let mut model = model.clone();
+    match &mut model {
+        Network::Recurrent(m) => m.sequence = [steps, 1],
+        Network::Transformer(m) => m.sequence = [steps, 1],
+        _ => unreachable!("a sequence family"),
+    }
+    let values: Vec<f64> = ids
+        .iter()
+        .flat_map(|row| (0..steps).map(|t| row.get(t).copied().unwrap_or(0) as f64))
+        .collect();
+    let x = nnlab::data::features_tensor::<Infer>(&values, steps, &Default::default());
+    model
+        .forward(x)
+        .into_data()
+        .convert::<f32>()
+        .to_vec()
+        .unwrap()
+}
+
+#[test]
+fn padding_appended_to_token_rows_changes_no_prediction() {
+    let ids = vec![vec![3, 1, 4], vec![1, 5, 6, 2, 6], vec![5]];
+    for mut config in families(9) {
+        config.take_sequence(SequenceShape {
+            steps: 16,
+            features: 1,
+        });
+        let model = config.init::<Infer>(5, &Default::default());
+        let (short, long) = (outputs(&model, &ids, 6), outputs(&model, &ids, 16));
+        let diff = common::max_abs_diff(&short, &long);
+        assert!(
+            diff < 1e-5,
+            "{}: padding moved outputs by {diff}",
+            config.describe()
+        );
+        // Not vacuous: a real token does change them.
+        let mut changed = ids.clone();
+        changed[0][0] = 2;
+        let moved = common::max_abs_diff(&short, &outputs(&model, &changed, 6));
+        assert!(moved > 1e-4, "{}: tokens change nothing", config.describe());
+    }
+}
+
+/// `summary.json`'s forecast scores of a run: method → MAE.
+fn forecast_maes(run: &Path) -> Vec<(String, f64)> {
+    let summary = common::json(&run.join("summary.json"));
+    summary["forecast"]["scores"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["method"].as_str().unwrap().to_string(),
+                s["mae"].as_f64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn the_default_lstm_beats_naive_and_seasonal_naive_on_the_airline_series() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    let text = stdout(
+        nnlab()
+            .args([
+                "train",
+                "--dataset",
+                "airline",
+                "--model",
+                "lstm",
+                "--quiet",
+                "--out",
+            ])
+            .arg(&run),
+    );
+    assert!(text.is_empty(), "the table goes to stderr: {text}");
+    let maes = forecast_maes(&run);
+    let mae = |prefix: &str| maes.iter().find(|(m, _)| m.starts_with(prefix)).unwrap().1;
+    assert!(mae("network") < mae("naive"), "{maes:?}");
+    assert!(mae("network") < mae("seasonal naive"), "{maes:?}");
+    // The test part is the last 20% of the 132 windows, forecast from true history.
+    let forecast = std::fs::read_to_string(run.join("forecast.csv")).unwrap();
+    let steps: Vec<usize> = forecast
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(steps, (118..144).collect::<Vec<_>>());
+    assert!(run.join("forecast.png").exists());
+}
+
+#[test]
+fn a_series_splits_in_time_and_scales_on_its_training_part() {
+    let mut config = nnlab::config::ExperimentConfig::new();
+    config.data = nnlab::data::DataConfig::new().with_dataset(Some(Builtin::Airline));
+    config.training = config
+        .training
+        .clone()
+        .with_validation_fraction(0.1)
+        .with_test_fraction(0.2);
+    let data = config.load_data().unwrap().data;
+    let split = nnlab::train::split_rows(&config, &data);
+    assert!(split.train.iter().max() < split.valid.iter().min());
+    assert!(split.valid.iter().max() < split.test.iter().min());
+    assert_eq!(split.test.last(), Some(&(data.rows() - 1)));
+    let prepared = nnlab::train::prepare(&config, &data, None);
+    let train = data.subset(&split.train);
+    let width = train.width();
+    let mean = (0..train.rows())
+        .map(|r| train.features[r * width])
+        .sum::<f64>()
+        / train.rows() as f64;
+    let scaled_zero = prepared.scaler.features[0].apply(mean);
+    assert!(scaled_zero.abs() < 1e-9, "scaled mean {scaled_zero}");
+}
+
+/// Writes `data`'s rows with their target as a CSV file.
+fn write_csv(path: &Path, data: &Dataset) {
+    let mut text = data.feature_names.join(",") + "," + &data.target_name + "\n";
+    let width = data.width();
+    for r in 0..data.rows() {
+        let row: Vec<String> = data.features[r * width..(r + 1) * width]
+            .iter()
+            .map(f64::to_string)
+            .collect();
+        let target = match &data.targets {
+            TargetValues::Values(v) => v[r].to_string(),
+            TargetValues::Classes { indices, labels } => labels[indices[r]].clone(),
+        };
+        text += &format!("{},{target}\n", row.join(","));
+    }
+    std::fs::write(path, text).unwrap();
+}
+
+#[test]
+fn sequence_runs_go_through_every_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("memory.csv");
+    write_csv(&csv, &Builtin::Memory.load(60, 0.0, 2, 4));
+    let small = [
+        ("lstm", vec!["--hidden-size", "6", "--bidirectional"]),
+        ("gru", vec!["--hidden-size", "6", "--layers", "2"]),
+        ("rnn", vec!["--hidden-size", "6"]),
+        (
+            "transformer",
+            vec!["--d-model", "8", "--heads", "2", "--layers", "1"],
+        ),
+    ];
+    for (family, flags) in small {
+        let run = dir.path().join(family);
+        let mut train = nnlab();
+        train
+            .args([
+                "train",
+                "--dataset",
+                "memory",
+                "--samples",
+                "80",
+                "--epochs",
+                "2",
+            ])
+            .args(["--model", family, "--quiet", "--out"])
+            .arg(&run)
+            .args(&flags);
+        stdout(&mut train);
+        let config = common::json(&run.join("config.json"));
+        assert_eq!(config["model"]["kind"], family);
+        assert_eq!(config["model"]["sequence"]["steps"], 20);
+        let predicted = common::predicted_rows(&run, &csv);
+        assert_eq!(predicted.len(), 60, "{family}");
+        stdout(
+            nnlab()
+                .args(["eval", "--checkpoint"])
+                .arg(&run)
+                .arg("--input")
+                .arg(&csv),
+        );
+        let info = stdout(nnlab().arg("info").arg(&run));
+        assert!(info.contains("20 steps × 2"), "{family}: {info}");
+        stdout(
+            nnlab()
+                .args(["train", "--epochs", "3", "--quiet", "--resume"])
+                .arg(&run),
+        );
+        stdout(nnlab().args(["export", "--checkpoint"]).arg(&run));
+        assert!(run.join("model.safetensors").exists());
+    }
+    // Fine-tuning an LSTM with its recurrent layer frozen.
+    let tuned = dir.path().join("tuned");
+    stdout(
+        nnlab()
+            .args([
+                "train",
+                "--dataset",
+                "memory",
+                "--samples",
+                "80",
+                "--epochs",
+                "1",
+            ])
+            .args(["--model", "lstm", "--hidden-size", "6", "--bidirectional"])
+            .args(["--freeze", "0", "--quiet", "--init-from"])
+            .arg(dir.path().join("lstm"))
+            .arg("--out")
+            .arg(&tuned),
+    );
+}
+
+#[test]
+fn a_series_forecast_continues_after_its_last_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    stdout(
+        nnlab()
+            .args([
+                "train",
+                "--dataset",
+                "noisy_sine",
+                "--samples",
+                "200",
+                "--epochs",
+                "3",
+            ])
+            .args([
+                "--model",
+                "gru",
+                "--hidden-size",
+                "8",
+                "--window",
+                "10",
+                "--quiet",
+            ])
+            .arg("--out")
+            .arg(&run),
+    );
+    let series = Builtin::NoisySine.series(40, 10, 0.1, 3).unwrap();
+    let mut text = String::from("y\n");
+    for v in &series.values {
+        text += &format!("{v}\n");
+    }
+    let csv = dir.path().join("series.csv");
+    std::fs::write(&csv, &text).unwrap();
+    let forecast = |path: &Path, steps: &str| -> Vec<f64> {
+        stdout(common::predict_command(&run, path).args(["--steps", steps]))
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').nth(1).unwrap().parse().unwrap())
+            .collect()
+    };
+    let three = forecast(&csv, "3");
+    assert_eq!(three.len(), 3);
+    // Each step forecasts from the series with the forecasts before it appended.
+    text += &format!("{}\n", three[0]);
+    let longer = dir.path().join("longer.csv");
+    std::fs::write(&longer, &text).unwrap();
+    let next = forecast(&longer, "1");
+    assert!(
+        (next[0] - three[1]).abs() < 1e-4,
+        "{next:?} against {three:?}"
+    );
+}
+
+#[test]
+fn rolling_origin_cross_validation_trains_each_fold_on_its_past() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("cv");
+    stdout(
+        nnlab()
+            .args([
+                "cv",
+                "--dataset",
+                "noisy_sine",
+                "--samples",
+                "120",
+                "--epochs",
+                "2",
+            ])
+            .args([
+                "--model",
+                "lstm",
+                "--hidden-size",
+                "4",
+                "--folds",
+                "3",
+                "--quiet",
+            ])
+            .arg("--out")
+            .arg(&out),
+    );
+    let report = common::json(&out.join("cv.json"));
+    let train: Vec<u64> = report["folds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["train_rows"].as_u64().unwrap())
+        .collect();
+    // 4 blocks of 30 windows: fold k trains on the k blocks before the one it holds out (less
+    // the validation part, none here).
+    assert_eq!(train, vec![30, 60, 90]);
+}
