@@ -8,7 +8,9 @@
 //! (784-512-512-10 on 60,000 random rows, Adam, batch 128; the second of two epochs is
 //! measured) or `cnn` (28×28×1 images through 3×3 convolutions of 32 and 64 filters, each
 //! with ReLU and 2×2 max pooling, dense 128, 10 classes; 6,000 random images, Adam, batch 64;
-//! the second of two epochs is measured); all four by default. Without `--json` it prints the median of `--runs` runs
+//! the second of two epochs is measured) or `lstm` (an LSTM of hidden size 128 over 50 steps
+//! of 8 values, its last state into 10 classes; 6,400 random sequences, Adam, batch 64; the
+//! second of two epochs is measured); all five by default. Without `--json` it prints the median of `--runs` runs
 //! (default 3) per workload as a table; with it, one JSON line per run, which is what
 //! `benches/peers/compare.py` reads when it runs these alternately with PyTorch and Keras.
 
@@ -18,15 +20,15 @@ use burn::tensor::backend::AutodiffBackend;
 use nnlab::backend::{BackendJob, BackendName, run_on};
 use nnlab::config::{BatchSize, ExperimentConfig, TrainingConfig};
 use nnlab::data::scale::{FeatureScaling, PreprocessConfig, TargetScaling};
-use nnlab::data::{Builtin, DataConfig, Dataset, TargetValues, synthetic};
+use nnlab::data::{Builtin, DataConfig, Dataset, SequenceShape, TargetValues, synthetic};
 use nnlab::loss::{LossConfig, LossName};
-use nnlab::models::{CnnConfig, MlpConfig, ModelConfig};
+use nnlab::models::{CnnConfig, MlpConfig, ModelConfig, RnnConfig};
 use nnlab::optim::{OptimizerConfig, OptimizerName};
 use nnlab::train::fit;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
-const WORKLOADS: [&str; 4] = ["textbook", "small-mlp", "large-mlp", "cnn"];
+const WORKLOADS: [&str; 5] = ["textbook", "small-mlp", "large-mlp", "cnn", "lstm"];
 
 /// Multiply-adds of one forward pass per sample, for the workloads measured in samples/s:
 /// the 784-512-512-10 network; the CNN's two convolutions (every output pixel of every
@@ -34,6 +36,8 @@ const WORKLOADS: [&str; 4] = ["textbook", "small-mlp", "large-mlp", "cnn"];
 fn macs(workload: &str) -> f64 {
     match workload {
         "cnn" => (28 * 28 * 32 * 9 + 14 * 14 * 64 * 32 * 9 + 7 * 7 * 64 * 128 + 128 * 10) as f64,
+        // Four gates, each of the step's 8 inputs and the 128 states, at each of 50 steps.
+        "lstm" => (50 * 4 * (8 + 128) * 128 + 128 * 10) as f64,
         _ => (784 * 512 + 512 * 512 + 512 * 10) as f64,
     }
 }
@@ -54,10 +58,11 @@ impl BackendJob for Workload {
             "textbook" => textbook(),
             "small-mlp" => small_mlp(),
             "cnn" => cnn(),
+            "lstm" => lstm(),
             _ => large_mlp(),
         };
         let trained = fit::<B>(&config, &data, &device, None, false)?;
-        Ok(if matches!(self.0, "large-mlp" | "cnn") {
+        Ok(if matches!(self.0, "large-mlp" | "cnn" | "lstm") {
             let epoch = trained.epoch_seconds[1] - trained.epoch_seconds[0];
             Measured {
                 us_per_step: None,
@@ -174,6 +179,28 @@ fn cnn() -> (ExperimentConfig, Dataset) {
         CnnConfig::new()
             .with_image(Some("28x28x1".parse().expect("a shape")))
             .with_output_size(10),
+        LossName::CrossEntropy,
+        OptimizerConfig::new().with_name(OptimizerName::Adam),
+    )
+    .with_training(
+        TrainingConfig::new()
+            .with_epochs(2)
+            .with_batch_size(BatchSize::Rows(64)),
+    );
+    (config, data)
+}
+
+fn lstm() -> (ExperimentConfig, Dataset) {
+    let (steps, features) = (50, 8);
+    let data = random_rows(6_400, steps * features, 10);
+    let config = experiment(
+        in_memory(),
+        ModelConfig::Lstm(
+            RnnConfig::new()
+                .with_sequence(Some(SequenceShape { steps, features }))
+                .with_hidden_size(128)
+                .with_output_size(10),
+        ),
         LossName::CrossEntropy,
         OptimizerConfig::new().with_name(OptimizerName::Adam),
     )

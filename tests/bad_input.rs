@@ -76,6 +76,27 @@ fn every_bad_input_is_one_line_with_the_right_exit_code() {
         .assert()
         .success();
     let cnn_run = text(&cnn_run);
+    let series_run = d.join("series-run");
+    nnlab()
+        .args([
+            "train",
+            "--dataset",
+            "noisy_sine",
+            "--samples",
+            "40",
+            "--window",
+            "10",
+        ])
+        .args(["--hidden", "4", "--epochs", "1", "--quiet", "--out"])
+        .arg(&series_run)
+        .assert()
+        .success();
+    let series_run = text(&series_run);
+    let steps: String = (0..30).map(|t| format!("{t},{}\n", t % 7)).collect();
+    let series = write("series.csv", &format!("t,y\n{steps}"));
+    let gap = write("gap.csv", "t,y\n0,1\n1,\n2,3\n");
+    let word = write("word.csv", "t,y\n0,1\n1,2\n2,high\n");
+    let short = write("short.csv", "y\n1\n2\n3\n");
     let good_csv = write("good.csv", "x,y\n1,2\n2,4\n3,6\n4,8\n");
     let empty = write("empty.csv", "");
     let not_numeric = write("words.csv", "x,y\n1,2\nfoo,4\n");
@@ -634,6 +655,89 @@ fn every_bad_input_is_one_line_with_the_right_exit_code() {
             &train_cnn(&["--augment", "shift=16"]),
             2,
             "training.augment.shift",
+        ),
+        case(
+            "a series window longer than the series",
+            &[
+                "train", "--data", &series, "--series", "y", "--window", "50",
+            ],
+            2,
+            "data.window",
+        ),
+        case(
+            "a gap in a series column",
+            &["train", "--data", &gap, "--series", "y", "--window", "1"],
+            1,
+            "gap.csv, line 3, column `y`: is empty: a series needs every step",
+        ),
+        case(
+            "text in a series column",
+            &["train", "--data", &word, "--series", "y", "--window", "1"],
+            1,
+            "word.csv, line 4, column `y`: `high` is not a number",
+        ),
+        case(
+            "predict on a series shorter than the run's window",
+            &["predict", "--checkpoint", &series_run, "--input", &short],
+            1,
+            "give at least 10 rows",
+        ),
+        case(
+            "two series columns and no --target",
+            &["train", "--data", &series, "--series", "t,y"],
+            2,
+            "name the one to forecast with --target",
+        ),
+        case(
+            "--window without a series",
+            &train(&["--window", "5"]),
+            2,
+            "apply to a series",
+        ),
+        case(
+            "--drop-missing with a series",
+            &[
+                "train",
+                "--data",
+                &series,
+                "--series",
+                "y",
+                "--drop-missing",
+            ],
+            2,
+            "data.drop_missing",
+        ),
+        case(
+            "predict --steps on a run not trained on a series",
+            &[
+                "predict",
+                "--checkpoint",
+                &run,
+                "--input",
+                &good_csv,
+                "--steps",
+                "2",
+            ],
+            2,
+            "was not trained on one",
+        ),
+        case(
+            "attention heads that do not divide d_model",
+            &train(&["--model", "transformer", "--d-model", "10", "--heads", "4"]),
+            2,
+            "model.heads",
+        ),
+        case(
+            "a flag of another model family",
+            &train(&["--model", "lstm", "--conv", "8"]),
+            2,
+            "--conv does not apply to --model lstm",
+        ),
+        case(
+            "--steps that does not divide a row",
+            &train(&["--model", "gru", "--steps", "3"]),
+            2,
+            "--steps 3 does not divide the 2 values",
         ),
         case(
             "config file that is not a JSON object",

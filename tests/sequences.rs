@@ -284,6 +284,7 @@ fn sequence_runs_go_through_every_command() {
         let config = common::json(&run.join("config.json"));
         assert_eq!(config["model"]["kind"], family);
         assert_eq!(config["model"]["sequence"]["steps"], 20);
+        assert_eq!(run.join("attention.png").exists(), family == "transformer");
         let predicted = common::predicted_rows(&run, &csv);
         assert_eq!(predicted.len(), 60, "{family}");
         stdout(

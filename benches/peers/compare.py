@@ -36,12 +36,17 @@ FIGURES = [
     ("cnn", "samples_per_s", "samples/s", True),
     ("cnn", "gflops", "GFLOP/s", True),
     ("cnn", "peak_rss_mib", "MiB peak RSS", False),
+    ("lstm", "samples_per_s", "samples/s", True),
+    ("lstm", "gflops", "GFLOP/s", True),
+    ("lstm", "peak_rss_mib", "MiB peak RSS", False),
     ("predict-1", "wall_s", "s, whole process", False),
     ("predict-100k", "rows_per_s", "rows/s, whole process", True),
 ]
 LARGE_MACS = 784 * 512 + 512 * 512 + 512 * 10
 # The CNN's two 3x3 convolutions (32 then 64 filters, 28x28 then 14x14) and its dense layers.
 CNN_MACS = 28 * 28 * 32 * 9 + 14 * 14 * 64 * 32 * 9 + 7 * 7 * 64 * 128 + 128 * 10
+# An LSTM of 128 states over 50 steps of 8 values: four gates of input and state each step.
+LSTM_MACS = 50 * 4 * (8 + 128) * 128 + 128 * 10
 
 
 def timed(cmd, stdout=subprocess.PIPE):
@@ -164,7 +169,7 @@ def round_of(frameworks, one, big, results, large, want):
             r.setdefault(("textbook", "wall_s"), []).append(t["wall_s"])
         if want("small-mlp"):
             r.setdefault(("small-mlp", "us_per_step"), []).append(fw.workload("small-mlp")["us_per_step"])
-        for name, macs in (("large-mlp", LARGE_MACS), ("cnn", CNN_MACS)):
+        for name, macs in (("large-mlp", LARGE_MACS), ("cnn", CNN_MACS), ("lstm", LSTM_MACS)):
             if large and want(name):
                 m = fw.workload(name)
                 r.setdefault((name, "samples_per_s"), []).append(m["samples_per_s"])
@@ -186,7 +191,7 @@ def fmt(v):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--large-rounds", type=int, default=3, help="rounds that include the large MLP and the CNN")
+    parser.add_argument("--large-rounds", type=int, default=3, help="rounds that include the large MLP, the CNN and the LSTM")
     parser.add_argument("--only", help="comma-separated workloads to run (default: all), e.g. cnn,large-mlp")
     parser.add_argument("--out", type=Path, help="write every measurement here as JSON")
     args = parser.parse_args()
@@ -219,7 +224,7 @@ def main():
         row += [f"{med[o] / med[p]:.3g}" for p in peers for o in ours]
         rows.append(row)
     widths = [max(len(str(r[i])) for r in [header] + rows) for i in range(len(header))]
-    print(f"\nmedians of {args.rounds} rounds ({args.large_rounds} for large-mlp and cnn); {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs\n")
+    print(f"\nmedians of {args.rounds} rounds ({args.large_rounds} for large-mlp, cnn and lstm); {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs\n")
     for r in [header] + rows:
         print("  ".join(str(c).rjust(w) if i > 1 else str(c).ljust(w) for i, (c, w) in enumerate(zip(r, widths))))
     print("\nratio < 1 means nnlab is faster for times and slower for rates")

@@ -3,7 +3,7 @@
 Each call runs one workload and prints one JSON line; `benches/peers/compare.py` runs this
 file alternately with nnlab's and PyTorch's. float32, 2 threads.
 
-    python3 benches/peers/keras_workloads.py textbook|small-mlp|large-mlp|cnn
+    python3 benches/peers/keras_workloads.py textbook|small-mlp|large-mlp|cnn|lstm
     python3 benches/peers/keras_workloads.py save DIR          # the small MLP, for predict
     python3 benches/peers/keras_workloads.py predict DIR FILE.csv
 """
@@ -133,6 +133,17 @@ def cnn():
     return {"samples_per_s": 6000 / times[1]}
 
 
+def lstm():
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-1, 1, (6400, 50, 8)).astype(np.float32)
+    y = rng.integers(0, 10, 6400)
+    model = keras.Sequential([keras.Input((50, 8)), keras.layers.LSTM(128), keras.layers.Dense(10)])
+    compile_classifier(model)
+    # Two epochs; the second, warm one is the one measured.
+    _, times = timed_fit(model, x, y, 2, 64)
+    return {"samples_per_s": 6400 / times[1]}
+
+
 def save(out):
     x, y = moons(1000)
     model = small_mlp()
@@ -155,5 +166,5 @@ if __name__ == "__main__":
     elif what == "predict":
         predict(sys.argv[2], sys.argv[3])
     else:
-        run = {"textbook": textbook, "small-mlp": small, "large-mlp": large, "cnn": cnn}[what]
+        run = {"textbook": textbook, "small-mlp": small, "large-mlp": large, "cnn": cnn, "lstm": lstm}[what]
         print(json.dumps({"workload": what, **run()}))

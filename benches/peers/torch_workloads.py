@@ -4,7 +4,7 @@ Each call runs one workload and prints one JSON line; `benches/peers/compare.py`
 file alternately with nnlab's and Keras's and prints the table. float32, 2 threads; with
 TORCH_DEVICE=cuda the training workloads run on the GPU (benches/gpu/run.sh).
 
-    python3 benches/peers/torch_workloads.py textbook|small-mlp|large-mlp|cnn
+    python3 benches/peers/torch_workloads.py textbook|small-mlp|large-mlp|cnn|lstm
     python3 benches/peers/torch_workloads.py save DIR          # the small MLP, for predict
     python3 benches/peers/torch_workloads.py predict DIR FILE.csv
 """
@@ -113,6 +113,29 @@ def cnn():
     return {"samples_per_s": 6000 / times[1]}
 
 
+class LastState(nn.Module):
+    """An LSTM's state after the last step, into a linear layer."""
+
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(8, 128, batch_first=True)
+        self.out = nn.Linear(128, 10)
+
+    def forward(self, x):
+        states, _ = self.lstm(x)
+        return self.out(states[:, -1])
+
+
+def lstm():
+    x = torch.rand(6400, 50, 8) * 2 - 1
+    y = torch.randint(0, 10, (6400,))
+    model = LastState()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    # Two epochs; the second, warm one is the one measured.
+    times = fit(model, nn.CrossEntropyLoss(), opt, x, y, 2, 64)
+    return {"samples_per_s": 6400 / times[1]}
+
+
 def save(out):
     x, y = moons(1000)
     model = small_mlp()
@@ -138,5 +161,5 @@ if __name__ == "__main__":
     elif what == "predict":
         predict(sys.argv[2], sys.argv[3])
     else:
-        run = {"textbook": textbook, "small-mlp": small, "large-mlp": large, "cnn": cnn}[what]
+        run = {"textbook": textbook, "small-mlp": small, "large-mlp": large, "cnn": cnn, "lstm": lstm}[what]
         print(json.dumps({"workload": what, **run()}))

@@ -224,7 +224,8 @@ impl DataConfig {
             return Ok(None);
         };
         let window = self.window();
-        series.check_window(window, sequence::MIN_WINDOWS, &self.name())?;
+        let file = self.csv.as_ref().map(|p| p.display().to_string());
+        series.check_window(window, sequence::MIN_WINDOWS, &file.unwrap_or(self.name()))?;
         Ok(Some(Loaded {
             data: series.windows(window, self.relative),
             skipped: 0,

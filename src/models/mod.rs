@@ -62,6 +62,11 @@ pub trait Family<B: Backend>: Module<B> {
     fn block_maps(&self, _x: Tensor<B, 2>) -> Option<Vec<Tensor<B, 4>>> {
         None
     }
+    /// The attention weights of each layer for the rows, `[rows, heads, positions,
+    /// positions]`, for a family that attends.
+    fn attention(&self, _x: Tensor<B, 2>) -> Option<Vec<Tensor<B, 4>>> {
+        None
+    }
 }
 
 /// A model of any family. Burn derives `Module` for the enum, so optimizers, autodiff and
@@ -149,6 +154,10 @@ impl<B: Backend> Network<B> {
 
     pub fn block_maps(&self, x: Tensor<B, 2>) -> Option<Vec<Tensor<B, 4>>> {
         each!(self, m => m.block_maps(x))
+    }
+
+    pub fn attention(&self, x: Tensor<B, 2>) -> Option<Vec<Tensor<B, 4>>> {
+        each!(self, m => m.attention(x))
     }
 }
 

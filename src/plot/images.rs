@@ -69,6 +69,55 @@ pub fn draw_pictures<B: Backend>(
     Ok(())
 }
 
+/// Draws `attention`: for the first shown row, a band per encoder layer of one heat map per
+/// head, where row i of a map is how much position i attends to each position.
+pub fn draw_attention<B: Backend>(
+    dir: &Path,
+    model: &Network<B>,
+    shown: &Shown,
+    scaler: &Scaler,
+    device: &B::Device,
+) -> Result<()> {
+    let width = shown.rows.width();
+    if shown.rows.rows() == 0 {
+        return Ok(());
+    }
+    let row = &shown.rows.features[..width];
+    let x = crate::data::features_tensor(&scaler.features(row), width, device);
+    let Some(maps) = model.attention(x) else {
+        return Ok(());
+    };
+    let bands = maps
+        .into_iter()
+        .enumerate()
+        .map(|(layer, map)| {
+            let [_, heads, n, _] = map.dims();
+            let values = values(map);
+            let tiles = values
+                .chunks(n * n)
+                .take(heads)
+                .enumerate()
+                .map(|(h, w)| Tile::new(w, [n, n, 1], format!("head {}", h + 1)))
+                .collect();
+            Band {
+                heading: format!(
+                    "layer {}: {n} positions attending (rows) to each (columns)",
+                    layer + 1
+                ),
+                tiles,
+            }
+        })
+        .collect();
+    let sheet = Sheet {
+        title: format!(
+            "{}: attention weights of the first {} row",
+            shown.name, shown.part
+        ),
+        bands,
+    };
+    save(dir, "attention", &sheet)
+}
+
 /// The filters `[out, in, kh, kw]`, one tile per output channel.
 fn filters<B: Backend>(name: &str, weights: Tensor<B, 4>) -> Sheet {
     let [out, inputs, kh, kw] = weights.dims();

@@ -108,6 +108,13 @@ pub fn draw_run<B: Backend>(
         };
         images::draw_pictures(dir, model, image, &pictured, scaler, device)?;
     }
+    let pictured = Shown {
+        name: &name,
+        part,
+        rows: &shown,
+        predictions: &predictions,
+    };
+    images::draw_attention(dir, model, &pictured, scaler, device)?;
 
     if let (2, Some(labels), TargetValues::Classes { indices, .. }) =
         (data.width(), labels, &data.targets)

@@ -196,4 +196,15 @@ impl<B: Backend> Family<B> for Transformer<B> {
     fn activations(&self) -> usize {
         self.activations
     }
+
+    fn attention(&self, x: Tensor<B, 2>) -> Option<Vec<Tensor<B, 4>>> {
+        let Encoded { mut h, padding, .. } = self.embed(x);
+        let mut maps = Vec::with_capacity(self.encoder.layers.len());
+        for layer in &self.encoder.layers {
+            let (next, weights) = encoder_layer(layer, h, padding.clone());
+            h = next;
+            maps.push(weights);
+        }
+        Some(maps)
+    }
 }
