@@ -13,7 +13,12 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
 use crate::data::scale::PreprocessConfig;
-use crate::data::{DataConfig, Loaded};
+use crate::data::sequence::text::fit_vocabulary;
+use crate::data::split;
+use crate::data::{DataConfig, Loaded, TargetValues};
+
+/// The longest rows of tokens a text run reads unless `data.max_len` says.
+const MAX_TOKENS: usize = 256;
 use crate::error::{Error, Result};
 use crate::loss::{LossConfig, LossName, Task};
 use crate::models::ModelConfig;
@@ -227,6 +232,13 @@ impl ExperimentConfig {
     /// Loads the data; image files are resized to the model's image size, and their shape is
     /// taken into the model. Says once, on stderr, what was done to the images.
     pub fn load_data(&mut self) -> Result<Loaded> {
+        if self.data.is_text() {
+            // Token ids are names, not quantities.
+            self.preprocess.features = crate::data::scale::FeatureScaling::None;
+            if self.data.vocabulary.is_none() {
+                self.fit_vocabulary()?;
+            }
+        }
         let resize = self.model.image().map(|s| (s.height, s.width));
         let loaded = self.data.load_counting(self.task(), resize)?;
         if let Some(shape) = loaded.image {
@@ -234,6 +246,9 @@ impl ExperimentConfig {
         }
         if let Some(shape) = loaded.sequence {
             self.model.take_sequence(shape);
+        }
+        if let Some(vocabulary) = &self.data.vocabulary {
+            self.model.take_tokens(vocabulary.len())?;
         }
         if self.data.is_series() {
             self.data.window = Some(self.data.window());
@@ -261,6 +276,26 @@ impl ExperimentConfig {
             )),
             _ => Ok(()),
         }
+    }
+
+    /// Fits the text's vocabulary on the training rows of the split training will make, and
+    /// its length when not given: the longest training row's, at most 256 tokens.
+    fn fit_vocabulary(&mut self) -> Result<()> {
+        let texts = self.data.read_texts(self.task())?.expect("text data");
+        let rows = texts.tokens(self.data.tokens);
+        let classes = match &texts.targets {
+            TargetValues::Classes { indices, .. } => Some(indices.as_slice()),
+            TargetValues::Values(_) => None,
+        };
+        let t = &self.training;
+        let fractions = (t.validation_fraction, t.test_fraction);
+        let split = split::parts(rows.len(), classes, fractions, t.seed, false);
+        let train = split.train.iter().map(|&r| rows[r].as_slice());
+        self.data.vocabulary = Some(fit_vocabulary(train, self.data.vocab));
+        let longest = split.train.iter().map(|&r| rows[r].len()).max();
+        let fitted = longest.unwrap_or(1).clamp(1, MAX_TOKENS);
+        self.data.max_len.get_or_insert(fitted);
+        Ok(())
     }
 
     /// Checks every field and that the parts fit together.

@@ -97,6 +97,14 @@ fn every_bad_input_is_one_line_with_the_right_exit_code() {
     let gap = write("gap.csv", "t,y\n0,1\n1,\n2,3\n");
     let word = write("word.csv", "t,y\n0,1\n1,2\n2,high\n");
     let short = write("short.csv", "y\n1\n2\n3\n");
+    let texts = write("texts.csv", "text,label\ngood film,pos\nbad film,neg\n");
+    let blank = write("blank.csv", "text,label\n,pos\n \"  \",neg\n");
+    let text_run = |extra: &[&str]| -> Vec<String> {
+        let base = [
+            "train", "--data", &texts, "--text", "text", "--target", "label",
+        ];
+        base.iter().chain(extra).map(|s| s.to_string()).collect()
+    };
     let good_csv = write("good.csv", "x,y\n1,2\n2,4\n3,6\n4,8\n");
     let empty = write("empty.csv", "");
     let not_numeric = write("words.csv", "x,y\n1,2\nfoo,4\n");
@@ -738,6 +746,44 @@ fn every_bad_input_is_one_line_with_the_right_exit_code() {
             &train(&["--model", "gru", "--steps", "3"]),
             2,
             "--steps 3 does not divide the 2 values",
+        ),
+        case(
+            "a text column that is empty in every row",
+            &[
+                "train", "--data", &blank, "--text", "text", "--target", "label",
+            ],
+            2,
+            "blank.csv holds no word in any row",
+        ),
+        case(
+            "--max-len 0",
+            &text_run(&["--max-len", "0"])
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>(),
+            2,
+            "data.max_len",
+        ),
+        case(
+            "--text without --target",
+            &["train", "--data", &texts, "--text", "text"],
+            2,
+            "--text needs --target",
+        ),
+        case(
+            "text read by a model that cannot read it",
+            &text_run(&["--model", "mlp"])
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>(),
+            2,
+            "--model mlp cannot read text",
+        ),
+        case(
+            "--tokens without text",
+            &train(&["--tokens", "char"]),
+            2,
+            "apply to text",
         ),
         case(
             "config file that is not a JSON object",

@@ -417,3 +417,97 @@ fn rolling_origin_cross_validation_trains_each_fold_on_its_past() {
     // the validation part, none here).
     assert_eq!(train, vec![30, 60, 90]);
 }
+
+/// Writes texts and labels as a CSV file of columns `text` and `label`.
+fn write_texts(path: &Path, rows: &[(String, String)]) {
+    let mut text = String::from("text,label\n");
+    for (t, l) in rows {
+        text += &format!("\"{t}\",{l}\n");
+    }
+    std::fs::write(path, text).unwrap();
+}
+
+#[test]
+fn a_text_column_trains_predicts_and_keeps_its_vocabulary() {
+    let dir = tempfile::tempdir().unwrap();
+    let reviews = nnlab::data::sequence::text::reviews(200, 5);
+    let TargetValues::Classes { indices, labels } = &reviews.targets else {
+        unreachable!()
+    };
+    let rows: Vec<(String, String)> = reviews
+        .texts
+        .iter()
+        .zip(indices)
+        .map(|(t, &c)| (t.clone(), labels[c].clone()))
+        .collect();
+    let csv = dir.path().join("reviews.csv");
+    write_texts(&csv, &rows);
+    let run = dir.path().join("run");
+    stdout(
+        nnlab()
+            .args(["train", "--data"])
+            .arg(&csv)
+            .args(["--text", "text", "--target", "label", "--vocab", "12"])
+            .args(["--epochs", "2", "--hidden-size", "8", "--quiet", "--out"])
+            .arg(&run),
+    );
+    let config = common::json(&run.join("config.json"));
+    assert_eq!(config["model"]["kind"], "lstm");
+    let vocabulary = config["data"]["vocabulary"].as_array().unwrap();
+    assert_eq!(vocabulary.len(), 12);
+    assert_eq!(vocabulary[0], "<pad>");
+    assert_eq!(vocabulary[1], "<unk>");
+    assert_eq!(config["data"]["max_len"], 11);
+    assert_eq!(config["model"]["vocab"], 12);
+    let predicted = common::predicted_rows(&run, &csv);
+    assert_eq!(predicted.len(), 200);
+    assert!(
+        predicted
+            .iter()
+            .all(|r| r[0] == "negative" || r[0] == "positive")
+    );
+    stdout(
+        nnlab()
+            .args(["eval", "--checkpoint"])
+            .arg(&run)
+            .arg("--input")
+            .arg(&csv),
+    );
+}
+
+#[test]
+fn the_vocabulary_is_fitted_on_the_training_rows_only() {
+    let dir = tempfile::tempdir().unwrap();
+    // Every row has a word of its own, so the vocabulary names the rows it was fitted on.
+    let rows: Vec<(String, String)> = (0..40)
+        .map(|i| (format!("word{i} shared"), ["a", "b"][i % 2].to_string()))
+        .collect();
+    let csv = dir.path().join("words.csv");
+    write_texts(&csv, &rows);
+    let mut config = nnlab::config::ExperimentConfig::new();
+    config.data = nnlab::data::DataConfig::new()
+        .with_dataset(None)
+        .with_csv(Some(csv))
+        .with_target(Some("label".into()))
+        .with_text(Some("text".into()));
+    config.loss = LossConfig::new().with_name(LossName::CrossEntropy);
+    config.model = ModelConfig::Lstm(RnnConfig::new());
+    config.training = config
+        .training
+        .clone()
+        .with_validation_fraction(0.25)
+        .with_test_fraction(0.25);
+    let data = config.load_data().unwrap().data;
+    let split = nnlab::train::split_rows(&config, &data);
+    let vocabulary = config.data.vocabulary.clone().unwrap();
+    let mut expected: Vec<String> = split.train.iter().map(|r| format!("word{r}")).collect();
+    expected.push("shared".into());
+    expected.sort();
+    let mut fitted = vocabulary[2..].to_vec();
+    fitted.sort();
+    assert_eq!(fitted, expected);
+    // A held-out row's own word is unknown (id 1); the shared word is known.
+    let held = split.test[0];
+    assert_eq!(data.features[held * data.width()], 1.0);
+    assert!(data.features[held * data.width() + 1] > 1.0);
+}

@@ -10,6 +10,7 @@ use crate::backend::BackendName;
 use crate::config::BatchSize;
 use crate::data::image::ImageShape;
 use crate::data::scale::{FeatureScaling, TargetScaling};
+use crate::data::sequence::text::Tokens;
 use crate::data::{Builtin, csv};
 use crate::interrupt::OnSignal;
 use crate::lab::compare::Regularizer;
@@ -90,7 +91,7 @@ pub struct TrainArgs {
     pub freeze: Option<Vec<usize>>,
     /// Continue a saved run up to `--epochs` epochs in all (written back to DIR unless
     /// `--out` names another directory).
-    #[arg(long, value_name = "DIR", conflicts_with_all = ["config", "data", "images", "idx_images", "idx_labels", "dataset", "samples", "noise", "classes", "data_seed", "drop_missing", "delimiter", "scale", "scale_target", "target", "features", "series", "window", "season", "absolute", "task", "optimizer", "batch_size", "weight_decay", "model", "image", "conv", "kernel", "pool", "dense", "steps", "hidden_size", "layers", "bidirectional", "d_model", "heads", "positions", "pooling", "hidden", "activation", "dropout", "batch_norm", "augment", "l1", "l2", "loss", "seed", "validation", "test", "patience", "min_delta", "schedule", "warmup", "clip_norm", "clip_value"])]
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["config", "data", "images", "idx_images", "idx_labels", "dataset", "samples", "noise", "classes", "data_seed", "drop_missing", "delimiter", "scale", "scale_target", "target", "features", "series", "window", "season", "absolute", "text", "tokens", "vocab", "max_len", "task", "optimizer", "batch_size", "weight_decay", "model", "image", "conv", "kernel", "pool", "dense", "steps", "hidden_size", "layers", "bidirectional", "d_model", "heads", "positions", "pooling", "hidden", "activation", "dropout", "batch_norm", "augment", "l1", "l2", "loss", "seed", "validation", "test", "patience", "min_delta", "schedule", "warmup", "clip_norm", "clip_value"])]
     pub resume: Option<PathBuf>,
     /// Save the run every N epochs as well as at the end (Ctrl-C also saves, at any step).
     #[arg(long, value_name = "N")]
@@ -263,6 +264,21 @@ pub struct ExperimentArgs {
     /// Series: read windows as levels, not relative to their last step.
     #[arg(long)]
     pub absolute: bool,
+    /// Read this text column of the CSV file as tokens (with --target the label); trains an
+    /// LSTM unless --model says otherwise.
+    #[arg(long, value_name = "COLUMN", conflicts_with_all = ["features", "series"])]
+    pub text: Option<String>,
+    /// Text: split into words or characters [default: word].
+    #[arg(long, value_enum)]
+    pub tokens: Option<Tokens>,
+    /// Text: the most tokens the vocabulary keeps, fitted on the training rows, padding and
+    /// unknown included [default: 10000].
+    #[arg(long, value_name = "N")]
+    pub vocab: Option<usize>,
+    /// Text: tokens per row; longer texts are cut, shorter padded [default: the longest
+    /// training row's, at most 256].
+    #[arg(long, value_name = "N")]
+    pub max_len: Option<usize>,
     /// A folder of PNG/JPEG images, one subfolder per class named after it; trains a CNN
     /// unless --model says otherwise. Sizes must agree unless --image HxW resizes them.
     #[arg(long, value_name = "DIR", conflicts_with_all = ["data", "dataset", "idx_images"])]

@@ -59,6 +59,7 @@ pub(super) fn experiment_config(args: &ExperimentArgs) -> Result<ExperimentConfi
         ));
     }
     apply_series(&mut config, args)?;
+    apply_text(&mut config, args)?;
     if let Some(samples) = args.samples {
         config.data.samples = samples;
     }
@@ -85,9 +86,13 @@ pub(super) fn experiment_config(args: &ExperimentArgs) -> Result<ExperimentConfi
     }
     let family = config.model.kind();
     let mut flags = args.model_flags();
-    // Image files without a config file or --model train a CNN, as the flag's help says.
+    // Image files without a config file or --model train a CNN, and text an LSTM, as the
+    // flags' help says.
     if flags.kind.is_none() && args.config.is_none() && config.data.image_source() {
         flags.kind = Some(Kind::Cnn);
+    }
+    if flags.kind.is_none() && args.config.is_none() && config.data.is_text() {
+        flags.kind = Some(Kind::Lstm);
     }
     config.model.apply(&flags)?;
     // A family chosen by flag starts from its own defaults (a CNN trains for fewer epochs
@@ -199,6 +204,33 @@ fn apply_series(config: &mut ExperimentConfig, args: &ExperimentArgs) -> Result<
         t.validation_fraction = args.validation.unwrap_or(0.1);
         t.test_fraction = args.test.unwrap_or(0.2);
         t.patience = args.patience.or(Some(20));
+    }
+    Ok(())
+}
+
+/// The text flags.
+fn apply_text(config: &mut ExperimentConfig, args: &ExperimentArgs) -> Result<()> {
+    if let Some(column) = &args.text {
+        if args.data.is_none() {
+            return Err(Error::Usage("--text needs --data FILE.csv".into()));
+        }
+        if args.target.is_none() {
+            return Err(Error::Usage(
+                "--text needs --target COLUMN: the label of each text".into(),
+            ));
+        }
+        config.data.text = Some(column.clone());
+    }
+    config.data.tokens = args.tokens.unwrap_or(config.data.tokens);
+    config.data.vocab = args.vocab.unwrap_or(config.data.vocab);
+    config.data.max_len = args.max_len.or(config.data.max_len);
+    let text_flag = args.tokens.is_some() || args.vocab.is_some() || args.max_len.is_some();
+    if text_flag && !config.data.is_text() {
+        return Err(Error::Usage(
+            "--tokens, --vocab and --max-len apply to text (--text COLUMN or the built-in \
+             reviews)"
+                .into(),
+        ));
     }
     Ok(())
 }

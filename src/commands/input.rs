@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use crate::config::ExperimentConfig;
 use crate::data::image::{ImageShape, Images, read_folder, read_idx, read_unlabelled};
 use crate::data::sequence::series::read_series;
+use crate::data::sequence::text::Texts;
 use crate::data::{Dataset, TargetValues, csv};
 use crate::error::{Error, Result};
 use crate::run_dir::RunInfo;
@@ -57,6 +58,12 @@ impl Input {
         info: &RunInfo,
     ) -> Result<(Vec<f64>, Option<Vec<String>>)> {
         let images = match self {
+            Input::Csv { path, delimiter } if config.data.is_text() => {
+                return Ok((
+                    self.text_rows(config, path, *delimiter, None)?.features,
+                    None,
+                ));
+            }
             Input::Csv { path, delimiter } => {
                 return Ok((
                     csv::read_features(path, &info.feature_names, *delimiter)?,
@@ -83,6 +90,10 @@ impl Input {
                 series.check_window(window, 1, &path.display().to_string())?;
                 return Ok(series.windows(window, config.data.relative));
             }
+            Input::Csv { path, delimiter } if config.data.is_text() => {
+                let data = self.text_rows(config, path, *delimiter, Some(info))?;
+                return Ok(data);
+            }
             Input::Csv { path, delimiter } => {
                 return csv::read_labelled(
                     path,
@@ -108,6 +119,51 @@ impl Input {
             eprintln!("{}: {note}", self.path().display());
         }
         Ok(data)
+    }
+
+    /// A text run's input as token ids with the run's vocabulary; labelled as the run's
+    /// classes (or numbers) when `labelled` gives the run.
+    fn text_rows(
+        &self,
+        config: &ExperimentConfig,
+        path: &Path,
+        delimiter: Option<char>,
+        labelled: Option<&RunInfo>,
+    ) -> Result<Dataset> {
+        let data = &config.data;
+        // A built-in text's rows are read from the column `text`.
+        let column = data.text.as_deref().unwrap_or("text");
+        let target = labelled.map(|info| info.target_name.as_str());
+        let classes = labelled.and_then(|info| info.classes.as_ref());
+        let (texts, targets) =
+            csv::read_text_column(path, column, target, classes.is_some(), delimiter)?;
+        let targets = match (targets, classes) {
+            (TargetValues::Classes { indices, labels }, Some(run)) => {
+                let to_run = |i: usize| {
+                    run.iter().position(|c| *c == labels[i]).ok_or_else(|| {
+                        self.error(format!(
+                            "holds class `{}`, which the run was not trained on (it knows {})",
+                            labels[i],
+                            run.join(", ")
+                        ))
+                    })
+                };
+                let indices = indices.into_iter().map(to_run).collect::<Result<_>>()?;
+                TargetValues::Classes {
+                    indices,
+                    labels: run.clone(),
+                }
+            }
+            (other, _) => other,
+        };
+        let texts = Texts {
+            texts,
+            target_name: target.unwrap_or_default().to_string(),
+            targets,
+        };
+        let vocabulary = data.vocabulary.as_deref();
+        let max_len = data.max_len.unwrap_or(1);
+        Ok(texts.encoded(data.tokens, vocabulary, max_len))
     }
 
     /// The image shape the run was trained on; refuses a run that does not record one.

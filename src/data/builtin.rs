@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::sequence::text::{self, Tokens};
 use super::sequence::{DEFAULT_WINDOW, SequenceShape, Series, tasks};
 use super::{Dataset, TargetValues, synthetic};
 use crate::loss::Task;
@@ -48,6 +49,8 @@ pub enum Builtin {
     Adding,
     /// Whether the bits at the two marked steps of 20 differ (2 classes, sequences).
     Memory,
+    /// Generated one- or two-clause reviews, labelled by the last clause (2 classes, text).
+    Reviews,
 }
 
 /// What `nnlab datasets` says about a built-in dataset.
@@ -64,7 +67,7 @@ pub struct About {
 
 impl Builtin {
     /// Every built-in dataset, in the order `nnlab datasets` lists them.
-    pub const ALL: [Builtin; 15] = [
+    pub const ALL: [Builtin; 16] = [
         Builtin::Linear,
         Builtin::Sine,
         Builtin::Moons,
@@ -80,6 +83,7 @@ impl Builtin {
         Builtin::NoisySine,
         Builtin::Adding,
         Builtin::Memory,
+        Builtin::Reviews,
     ];
 
     /// The name as written in configs.
@@ -108,6 +112,7 @@ impl Builtin {
                 "noisy_sine" => DEFAULT_WINDOW,
                 "adding" => 2 * tasks::ADDING_STEPS,
                 "memory" => 2 * tasks::MEMORY_STEPS,
+                "reviews" => text::REVIEWS_MAX_LEN,
                 _ => 2,
             },
             classes,
@@ -218,6 +223,13 @@ impl Builtin {
                 Some(2),
                 "20 steps of (random bit, marker): do the 2 marked bits differ? (chance 50%)",
             ),
+            Builtin::Reviews => generated(
+                "reviews",
+                Task::Classification,
+                Some(2),
+                "\"the food was not bad but the staff was rude\": the last clause's sentiment, \
+                 which `not` flips (text, word order matters)",
+            ),
         }
     }
 
@@ -231,6 +243,10 @@ impl Builtin {
             Builtin::Airline | Builtin::NoisySine => unreachable!("series, above"),
             Builtin::Adding => tasks::adding(samples, seed),
             Builtin::Memory => tasks::memory(samples, seed),
+            Builtin::Reviews => {
+                let texts = text::reviews(samples, seed);
+                texts.encoded(Tokens::Word, None, text::REVIEWS_MAX_LEN)
+            }
             Builtin::Linear => synthetic::linear(),
             Builtin::Sine => synthetic::sine(samples, noise, seed),
             Builtin::Moons => synthetic::moons(samples, noise, seed),

@@ -541,3 +541,57 @@ pub fn read_labelled(
         targets,
     })
 }
+
+/// Reads a text column and the target column (none for prediction): each row's text as it is
+/// (an empty cell is an empty text), and the target as classes (`classes`) or numbers.
+pub fn read_text_column(
+    path: &Path,
+    column: &str,
+    target: Option<&str>,
+    classes: bool,
+    delimiter: Option<char>,
+) -> Result<(Vec<String>, TargetValues)> {
+    let mut table = open(path, delimiter)?;
+    let text_index = column_index(path, &table, column)?;
+    let target_index = match target {
+        Some(target) => Some(column_index(path, &table, target)?),
+        None => None,
+    };
+    let target = target.unwrap_or_default();
+    if Some(text_index) == target_index {
+        return Err(data_error(
+            path,
+            Some(1),
+            Some(target),
+            "is the target and cannot also be the text".into(),
+        ));
+    }
+    let mut texts = Vec::new();
+    let mut numbers = Vec::new();
+    let mut labels = Labels::default();
+    for_each_row(path, &mut table, |line, record| {
+        texts.push(record[text_index].to_string());
+        let Some(target_index) = target_index else {
+            return Ok(());
+        };
+        let cell = record[target_index].trim();
+        if classes {
+            if let Some(what) = missing(cell) {
+                let message = what.to_string();
+                return Err(data_error(path, Some(line), Some(target), message));
+            }
+            labels.push(cell);
+        } else {
+            numbers.push(parse_number(path, line, target, cell, "")?);
+        }
+        Ok(())
+    })?;
+    if texts.is_empty() {
+        return Err(no_rows(path));
+    }
+    let targets = match (classes, target_index) {
+        (true, Some(_)) => labels.finish(path, target)?,
+        _ => TargetValues::Values(numbers),
+    };
+    Ok((texts, targets))
+}

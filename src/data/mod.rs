@@ -23,6 +23,8 @@ use crate::loss::{Targets, Task};
 pub use builtin::Builtin;
 pub use sequence::{SequenceShape, Series};
 
+use sequence::text::{self, Texts, Tokens};
+
 /// Where the data comes from: a built-in dataset, a CSV file, a folder of images or a pair of
 /// IDX files.
 #[derive(Config, Debug, PartialEq)]
@@ -72,6 +74,20 @@ pub struct DataConfig {
     /// `data::sequence::series`); false for raw levels.
     #[config(default = true)]
     pub relative: bool,
+    /// A text column of the CSV file, read as token ids (see `data::sequence::text`).
+    pub text: Option<String>,
+    /// `word` or `char` tokens.
+    #[config(default = "Tokens::Word")]
+    pub tokens: Tokens,
+    /// The most tokens the vocabulary keeps, padding and unknown included.
+    #[config(default = 10000)]
+    pub vocab: usize,
+    /// Tokens per row: longer texts are cut, shorter ones padded [default: the longest training
+    /// row's, at most 256].
+    pub max_len: Option<usize>,
+    /// The vocabulary fitted on the training rows, the token of each id; saved with the run
+    /// so that predict reads text as training did.
+    pub vocabulary: Option<Vec<String>>,
 }
 
 impl DataConfig {
@@ -92,6 +108,24 @@ impl DataConfig {
                 "needs a CSV file (--data FILE.csv)",
             )),
             _ if self.window == Some(0) => Err(Error::config("data.window", "must be at least 1")),
+            _ if self.max_len == Some(0) => {
+                Err(Error::config("data.max_len", "must be at least 1"))
+            }
+            _ if self.vocab < 3 => Err(Error::config(
+                "data.vocab",
+                format!(
+                    "must be at least 3 (padding, unknown and a token), got {}",
+                    self.vocab
+                ),
+            )),
+            (None, _) if self.text.is_some() => Err(Error::config(
+                "data.text",
+                "needs a CSV file (--data FILE.csv)",
+            )),
+            (Some(_), _) if self.text.is_some() && self.series.is_some() => Err(Error::config(
+                "data.text",
+                "and data.series are two readings of a file: keep one",
+            )),
             _ if self.season == Some(0) => Err(Error::config("data.season", "must be at least 1")),
             (Some(_), _) if self.series.is_some() && self.drop_missing => Err(Error::config(
                 "data.drop_missing",
@@ -178,6 +212,7 @@ impl DataConfig {
         match (&self.csv, self.dataset) {
             (None, Some(builtin)) => Some(builtin.task()),
             (Some(_), _) if self.series.is_some() => Some(Task::Regression),
+            (Some(_), _) if self.text.is_some() => Some(Task::Classification),
             _ => None,
         }
     }
@@ -216,6 +251,61 @@ impl DataConfig {
             }
             _ => Ok(None),
         }
+    }
+
+    /// Whether the rows are text, read as token ids.
+    pub fn is_text(&self) -> bool {
+        match (&self.csv, self.dataset) {
+            (Some(_), _) => self.text.is_some(),
+            (None, Some(builtin)) => builtin == Builtin::Reviews,
+            (None, None) => false,
+        }
+    }
+
+    /// The text rows and their targets, for text data.
+    pub fn read_texts(&self, task: Task) -> Result<Option<Texts>> {
+        let texts = match (&self.csv, &self.text, self.dataset) {
+            (Some(path), Some(column), _) => {
+                let target = self.target.as_deref().unwrap_or_default();
+                let classes = task == Task::Classification;
+                text::read_texts(path, column, target, classes, self.delimiter)?
+            }
+            (None, _, Some(Builtin::Reviews)) => text::reviews(self.samples, self.seed),
+            _ => return Ok(None),
+        };
+        let what = match (&self.text, &self.csv) {
+            (Some(column), Some(path)) => {
+                format!("the text column `{column}` of {}", path.display())
+            }
+            _ => "the text".into(),
+        };
+        texts.check_tokens(self.tokens, &what)?;
+        Ok(Some(texts))
+    }
+
+    /// Loads text as token ids with the fitted vocabulary; `None` for other data.
+    fn load_text(&self, task: Task) -> Result<Option<Loaded>> {
+        let Some(texts) = self.read_texts(task)? else {
+            return Ok(None);
+        };
+        let (Some(vocabulary), Some(max_len)) = (&self.vocabulary, self.max_len) else {
+            return Err(Error::config(
+                "data.vocabulary",
+                "is not fitted: the vocabulary is built on the training rows before loading",
+            ));
+        };
+        let data = texts.encoded(self.tokens, Some(vocabulary), max_len);
+        Ok(Some(Loaded {
+            data,
+            skipped: 0,
+            image: None,
+            note: None,
+            sequence: Some(SequenceShape {
+                steps: max_len,
+                features: 1,
+            }),
+            series: None,
+        }))
     }
 
     /// Loads a series as its windows; `None` for other data.
@@ -262,6 +352,10 @@ impl DataConfig {
     pub fn load_counting(&self, task: Task, resize: Option<(usize, usize)>) -> Result<Loaded> {
         self.validate()?;
         if let Some(loaded) = self.load_series()? {
+            return Ok(loaded);
+        }
+        if let Some(loaded) = self.load_text(task)? {
+            self.check_task(&loaded.data, task)?;
             return Ok(loaded);
         }
         if let Some(images) = self.read_images(resize)? {

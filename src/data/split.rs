@@ -5,6 +5,30 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 
+/// A seed for one purpose, so that the initial weights, the split and each epoch's shuffle
+/// draw from independent streams of the one configured seed.
+pub fn stream(seed: u64, purpose: u64) -> u64 {
+    seed ^ purpose.wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+}
+
+/// The stream of the train/validation/test split.
+pub const SPLIT_STREAM: u64 = 1;
+
+/// The parts of `rows` rows for the fractions `valid` and `test` and the config's `seed`: in
+/// time order for a series (`ordered`), else shuffled (stratified by `classes`).
+pub fn parts(
+    rows: usize,
+    classes: Option<&[usize]>,
+    (valid, test): (f64, f64),
+    seed: u64,
+    ordered: bool,
+) -> Split {
+    match ordered {
+        true => self::ordered(rows, valid, test),
+        false => split(rows, classes, valid, test, stream(seed, SPLIT_STREAM)),
+    }
+}
+
 /// Row indices of the three parts of a split.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Split {

@@ -389,6 +389,22 @@ impl ModelConfig {
         }
     }
 
+    /// Sets the vocabulary size of a sequence family reading token ids; other families cannot
+    /// read text.
+    pub fn take_tokens(&mut self, vocab: usize) -> Result<()> {
+        match self {
+            ModelConfig::Transformer(c) => c.vocab = vocab,
+            ModelConfig::Rnn(c) | ModelConfig::Lstm(c) | ModelConfig::Gru(c) => c.vocab = vocab,
+            other => {
+                return Err(Error::Usage(format!(
+                    "--model {} cannot read text: use --model lstm, gru, rnn or transformer",
+                    other.kind_name()
+                )));
+            }
+        }
+        Ok(())
+    }
+
     /// Whether the model reads sequences.
     pub fn is_sequence(&self) -> bool {
         matches!(self, ModelConfig::Transformer(_)) || self.recurrent().is_some()

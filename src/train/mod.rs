@@ -28,13 +28,7 @@ use crate::models::Network;
 use crate::optim::WithOptimizer;
 pub use crate::run_dir::state::{Best, OnCheckpoint, PartialEpoch, Resume, Stop, Trained};
 
-/// A seed for one purpose, so that the initial weights, the split and each epoch's shuffle
-/// draw from independent streams of the one configured seed.
-fn stream(seed: u64, purpose: u64) -> u64 {
-    seed ^ purpose.wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15)
-}
-
-const SPLIT_STREAM: u64 = 1;
+use crate::data::split::stream;
 /// Epoch e shuffles with stream `SHUFFLE_STREAM + e`.
 const SHUFFLE_STREAM: u64 = 2;
 /// Far above any epoch's shuffle stream.
@@ -57,16 +51,12 @@ pub fn class_indices(data: &Dataset) -> Option<&[usize]> {
 /// series).
 pub fn split_rows(config: &ExperimentConfig, data: &Dataset) -> Split {
     let t = &config.training;
-    if config.data.is_series() {
-        return split::ordered(data.rows(), t.validation_fraction, t.test_fraction);
-    }
-    let seed = stream(t.seed, SPLIT_STREAM);
-    split::split(
+    split::parts(
         data.rows(),
         class_indices(data),
-        t.validation_fraction,
-        t.test_fraction,
-        seed,
+        (t.validation_fraction, t.test_fraction),
+        t.seed,
+        config.data.is_series(),
     )
 }
 

@@ -2,6 +2,7 @@
 
 pub mod series;
 pub mod tasks;
+pub mod text;
 
 use serde::{Deserialize, Serialize};
 

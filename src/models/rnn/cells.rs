@@ -1,10 +1,9 @@
 //! The recurrences of Burn's `Rnn`, `Lstm` and `Gru`, run on their own parameters with two
 //! changes that keep the same function:
 //!
-//! - the gates are fused: every step's input product for all gates is one matrix product over
-//!   all steps at once, and each step then needs one product of the state with the gates'
-//!   recurrent matrices side by side, where Burn's loop makes two per gate per step; the
-//!   states are stacked once at the end rather than written into a tensor step by step;
+//! - the gates are fused: each step makes one product of its inputs and one of the state with
+//!   the gates' matrices side by side, where Burn's loop makes two per gate; the states stay
+//!   one tensor per step rather than being written into a tensor of all steps;
 //! - σ is `1 / (1 + e^(−z))` in the backend's precision ([`Activation::Sigmoid`]): Burn's
 //!   sigmoid rounds through `f32`, which spoils the gradient check in `f64`.
 //!
@@ -66,50 +65,46 @@ fn gate<B: Backend>(z: &Tensor<B, 2>, k: usize, width: usize) -> Tensor<B, 2> {
 }
 
 impl<B: Backend> Layer<B> {
-    /// The state after each step, `[rows, steps, hidden]`, from a zero start.
-    pub fn forward(&self, x: Tensor<B, 3>) -> Tensor<B, 3> {
-        let [rows, steps, width] = x.dims();
+    /// The state after each step `[rows, hidden]`, from a zero start, for the inputs of each
+    /// step `[rows, inputs]`. Steps stay separate tensors: slicing one tensor of all steps
+    /// would make each step's backward pass write a zero tensor of all steps.
+    pub fn forward(&self, steps: Vec<Tensor<B, 2>>) -> Vec<Tensor<B, 2>> {
         let fused = match self {
             Layer::Elman(m) => fuse(&[&m.gate]),
             Layer::Lstm(m) => fuse(&[&m.input_gate, &m.forget_gate, &m.output_gate, &m.cell_gate]),
             Layer::Gru(m) => fuse(&[&m.update_gate, &m.reset_gate, &m.new_gate]),
         };
-        let h_width = fused.hidden.dims()[0];
-        let all = fused.input.dims()[1];
-        // Every step's input part of every gate, in one product.
-        let inputs = (x.reshape([rows * steps, width]).matmul(fused.input)
-            + fused.input_bias.unsqueeze())
-        .reshape([rows, steps, all]);
-        let device = inputs.device();
-        let mut h = Tensor::<B, 2>::zeros([rows, h_width], &device);
+        let width = fused.hidden.dims()[0];
+        let rows = steps.first().map_or(0, |x| x.dims()[0]);
+        let device = fused.hidden.device();
+        let mut h = Tensor::<B, 2>::zeros([rows, width], &device);
         let mut c = h.clone();
-        let mut states = Vec::with_capacity(steps);
-        for t in 0..steps {
-            let xz = inputs
-                .clone()
-                .slice([0..rows, t..t + 1])
-                .reshape([rows, all]);
-            let hz = h.clone().matmul(fused.hidden.clone()) + fused.hidden_bias.clone().unsqueeze();
+        let input_bias = fused.input_bias.unsqueeze::<2>();
+        let hidden_bias = fused.hidden_bias.unsqueeze::<2>();
+        let mut states = Vec::with_capacity(steps.len());
+        for x in steps {
+            let xz = x.matmul(fused.input.clone()) + input_bias.clone();
+            let hz = h.clone().matmul(fused.hidden.clone()) + hidden_bias.clone();
             h = match self {
                 Layer::Elman(_) => tanh(xz + hz),
                 Layer::Lstm(_) => {
                     let z = xz + hz;
-                    let i = sigmoid(gate(&z, 0, h_width));
-                    let f = sigmoid(gate(&z, 1, h_width));
-                    let o = sigmoid(gate(&z, 2, h_width));
-                    let g = tanh(gate(&z, 3, h_width));
+                    let i = sigmoid(gate(&z, 0, width));
+                    let f = sigmoid(gate(&z, 1, width));
+                    let o = sigmoid(gate(&z, 2, width));
+                    let g = tanh(gate(&z, 3, width));
                     c = f * c + i * g;
                     o * tanh(c.clone())
                 }
                 Layer::Gru(_) => {
-                    let u = sigmoid(gate(&xz, 0, h_width) + gate(&hz, 0, h_width));
-                    let r = sigmoid(gate(&xz, 1, h_width) + gate(&hz, 1, h_width));
-                    let n = tanh(gate(&xz, 2, h_width) + r * gate(&hz, 2, h_width));
+                    let u = sigmoid(gate(&xz, 0, width) + gate(&hz, 0, width));
+                    let r = sigmoid(gate(&xz, 1, width) + gate(&hz, 1, width));
+                    let n = tanh(gate(&xz, 2, width) + r * gate(&hz, 2, width));
                     n * u.clone().neg().add_scalar(1.0) + u * h
                 }
             };
             states.push(h.clone());
         }
-        Tensor::stack(states, 1)
+        states
     }
 }

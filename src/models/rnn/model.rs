@@ -63,53 +63,81 @@ pub struct Recurrent<B: Backend> {
 }
 
 impl<B: Backend> Recurrent<B> {
-    fn drop(&self, h: Tensor<B, 3>) -> Tensor<B, 3> {
+    fn drop(&self, h: Tensor<B, 2>) -> Tensor<B, 2> {
         match &self.dropout {
             Some(dropout) => dropout.forward(h),
             None => h,
         }
     }
 
-    /// Runs one layer over `h`; returns its states in step order and the state the output
-    /// reads, `[rows, hidden × directions]`.
+    /// Runs one layer over the steps `h`; returns its states in step order and the state the
+    /// output reads, `[rows, hidden × directions]`.
     fn layer(
         &self,
         i: usize,
-        h: Tensor<B, 3>,
+        h: Vec<Tensor<B, 2>>,
         lengths: Option<&Tensor<B, 1, Int>>,
-    ) -> (Tensor<B, 3>, Tensor<B, 2>) {
+    ) -> (Vec<Tensor<B, 2>>, Tensor<B, 2>) {
         let ahead = self.forward[i].forward(h.clone());
-        let last = last_step(ahead.clone(), lengths);
+        let last = at_last(&ahead, lengths);
         let Some(back) = self.backward.get(i) else {
             return (ahead, last);
         };
-        let behind = back.forward(reverse_steps(h, lengths));
-        let first = last_step(behind.clone(), lengths);
-        (
-            Tensor::cat(vec![ahead, reverse_steps(behind, lengths)], 2),
-            Tensor::cat(vec![last, first], 1),
-        )
+        let behind = back.forward(reversed(h, lengths));
+        let first = at_last(&behind, lengths);
+        let states = ahead
+            .into_iter()
+            .zip(reversed(behind, lengths))
+            .map(|(a, b)| Tensor::cat(vec![a, b], 1))
+            .collect();
+        (states, Tensor::cat(vec![last, first], 1))
+    }
+}
+
+/// The steps of `[rows, steps, width]`, one tensor each.
+fn unstack<B: Backend>(h: Tensor<B, 3>) -> Vec<Tensor<B, 2>> {
+    let [rows, steps, width] = h.dims();
+    (0..steps)
+        .map(|t| h.clone().slice([0..rows, t..t + 1]).reshape([rows, width]))
+        .collect()
+}
+
+/// The state at each row's last real step.
+fn at_last<B: Backend>(
+    states: &[Tensor<B, 2>],
+    lengths: Option<&Tensor<B, 1, Int>>,
+) -> Tensor<B, 2> {
+    match lengths {
+        None => states.last().expect("at least one step").clone(),
+        Some(_) => last_step(Tensor::stack(states.to_vec(), 1), lengths),
+    }
+}
+
+/// Each row's real steps in reverse order (see [`reverse_steps`]).
+fn reversed<B: Backend>(
+    steps: Vec<Tensor<B, 2>>,
+    lengths: Option<&Tensor<B, 1, Int>>,
+) -> Vec<Tensor<B, 2>> {
+    match lengths {
+        None => steps.into_iter().rev().collect(),
+        Some(_) => unstack(reverse_steps(Tensor::stack(steps, 1), lengths)),
     }
 }
 
 impl<B: Backend> Family<B> for Recurrent<B> {
     fn forward(&self, x: Tensor<B, 2>) -> Tensor<B, 2> {
         let Steps { x, lengths, .. } = Steps::read(x, self.sequence, self.embedding.as_ref());
-        let mut h = x;
+        let mut h = unstack(x);
         let mut state = None;
         for i in 0..self.forward.len() {
             if i > 0 {
-                h = self.drop(h);
+                h = h.into_iter().map(|s| self.drop(s)).collect();
             }
             let (states, read) = self.layer(i, h, lengths.as_ref());
             h = states;
             state = Some(read);
         }
-        let state = state.expect("at least one layer");
-        let state = match &self.dropout {
-            Some(dropout) => dropout.forward(state),
-            None => state,
-        };
+        let state = self.drop(state.expect("at least one layer"));
         self.output.forward(state)
     }
 
