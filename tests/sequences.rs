@@ -304,6 +304,25 @@ fn sequence_runs_go_through_every_command() {
         stdout(nnlab().args(["export", "--checkpoint"]).arg(&run));
         assert!(run.join("model.safetensors").exists());
     }
+    // compare races optimizers on a sequence model; gradcheck reads one from a config file.
+    stdout(
+        nnlab()
+            .args(["compare", "--dataset", "memory", "--samples", "60", "--epochs", "1"])
+            .args(["--model", "lstm", "--hidden-size", "4", "--optimizers", "sgd,adam"])
+            .arg("--quiet")
+            .arg("--out")
+            .arg(dir.path().join("compare")),
+    );
+    let config = dir.path().join("gru.json");
+    let json = r#"{"data": {"dataset": "memory", "samples": 8},
+        "model": {"kind": "gru", "hidden_size": 3, "bidirectional": true}}"#;
+    std::fs::write(&config, json).unwrap();
+    let checked = stdout(
+        nnlab()
+            .args(["gradcheck", "--rows", "4", "--config"])
+            .arg(&config),
+    );
+    assert!(checked.contains("backward.0.update_gate"), "{checked}");
     // Fine-tuning an LSTM with its recurrent layer frozen.
     let tuned = dir.path().join("tuned");
     stdout(

@@ -12,6 +12,7 @@ use burn::tensor::backend::Backend;
 use burn::tensor::{Bool, Int, Tensor};
 
 pub use crate::data::sequence::SequenceShape;
+use crate::error::{Error, Result};
 
 /// The id of padding in token rows.
 pub const PAD: i64 = 0;
@@ -95,4 +96,28 @@ pub fn reverse_steps<B: Backend>(
     h.reshape([rows * steps, width])
         .select(0, at)
         .reshape([rows, steps, width])
+}
+
+/// The checks both sequence families share: each of `positive` (field, value) at least 1, a
+/// vocabulary of 0 (numbers) or at least 2 ids, a dropout rate in [0, 1).
+pub fn check_sizes(positive: &[(&str, usize)], vocab: usize, dropout: f64) -> Result<()> {
+    if let Some((field, _)) = positive.iter().find(|(_, v)| *v == 0) {
+        return Err(Error::config(
+            format!("model.{field}"),
+            "must be at least 1",
+        ));
+    }
+    if vocab == 1 {
+        return Err(Error::config(
+            "model.vocab",
+            "must be 0 (rows of numbers) or at least 2 (padding and unknown ids)",
+        ));
+    }
+    if !(dropout.is_finite() && (0.0..1.0).contains(&dropout)) {
+        return Err(Error::config(
+            "model.dropout",
+            format!("must be in [0, 1), got {dropout}"),
+        ));
+    }
+    Ok(())
 }

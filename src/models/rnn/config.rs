@@ -9,7 +9,7 @@ use super::model::{Layer, Recurrent};
 use crate::error::{Error, Result};
 use crate::models::ModelFlags;
 use crate::models::init::host_init;
-use crate::models::sequence::SequenceShape;
+use crate::models::sequence::{SequenceShape, check_sizes};
 
 /// Which recurrent cell each layer runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -102,25 +102,7 @@ impl RnnConfig {
             ("output_size", self.output_size),
             ("embedding", self.embedding),
         ];
-        if let Some((field, _)) = positive.iter().find(|(_, v)| *v == 0) {
-            return Err(Error::config(
-                format!("model.{field}"),
-                "must be at least 1",
-            ));
-        }
-        if self.vocab == 1 {
-            return Err(Error::config(
-                "model.vocab",
-                "must be 0 (rows of numbers) or at least 2 (padding and unknown ids)",
-            ));
-        }
-        if !(self.dropout.is_finite() && (0.0..1.0).contains(&self.dropout)) {
-            return Err(Error::config(
-                "model.dropout",
-                format!("must be in [0, 1), got {}", self.dropout),
-            ));
-        }
-        Ok(())
+        check_sizes(&positive, self.vocab, self.dropout)
     }
 
     /// Fits the row shape to rows of `inputs` values.

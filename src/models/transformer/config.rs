@@ -12,7 +12,7 @@ use super::Transformer;
 use crate::error::{Error, Result};
 use crate::models::ModelFlags;
 use crate::models::init::host_init;
-use crate::models::sequence::SequenceShape;
+use crate::models::sequence::{SequenceShape, check_sizes};
 
 /// How the encoder learns where each step is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -97,12 +97,7 @@ impl TransformerConfig {
             ("feed_forward", self.feed_forward),
             ("output_size", self.output_size),
         ];
-        if let Some((field, _)) = positive.iter().find(|(_, v)| *v == 0) {
-            return Err(Error::config(
-                format!("model.{field}"),
-                "must be at least 1",
-            ));
-        }
+        check_sizes(&positive, self.vocab, self.dropout)?;
         if !self.d_model.is_multiple_of(self.heads) {
             return Err(Error::config(
                 "model.heads",
@@ -119,18 +114,6 @@ impl TransformerConfig {
                     "is {} but sinusoidal positions need an even width",
                     self.d_model
                 ),
-            ));
-        }
-        if self.vocab == 1 {
-            return Err(Error::config(
-                "model.vocab",
-                "must be 0 (rows of numbers) or at least 2 (padding and unknown ids)",
-            ));
-        }
-        if !(self.dropout.is_finite() && (0.0..1.0).contains(&self.dropout)) {
-            return Err(Error::config(
-                "model.dropout",
-                format!("must be in [0, 1), got {}", self.dropout),
             ));
         }
         Ok(())
