@@ -307,8 +307,23 @@ fn sequence_runs_go_through_every_command() {
     // compare races optimizers on a sequence model; gradcheck reads one from a config file.
     stdout(
         nnlab()
-            .args(["compare", "--dataset", "memory", "--samples", "60", "--epochs", "1"])
-            .args(["--model", "lstm", "--hidden-size", "4", "--optimizers", "sgd,adam"])
+            .args([
+                "compare",
+                "--dataset",
+                "memory",
+                "--samples",
+                "60",
+                "--epochs",
+                "1",
+            ])
+            .args([
+                "--model",
+                "lstm",
+                "--hidden-size",
+                "4",
+                "--optimizers",
+                "sgd,adam",
+            ])
             .arg("--quiet")
             .arg("--out")
             .arg(dir.path().join("compare")),
@@ -492,6 +507,35 @@ fn a_text_column_trains_predicts_and_keeps_its_vocabulary() {
             .arg("--input")
             .arg(&csv),
     );
+    // A transformer on text gets a picture of the tokens coloured by their attention.
+    let attends = dir.path().join("attends");
+    stdout(
+        nnlab()
+            .args(["train", "--data"])
+            .arg(&csv)
+            .args([
+                "--text",
+                "text",
+                "--target",
+                "label",
+                "--model",
+                "transformer",
+            ])
+            .args([
+                "--d-model",
+                "8",
+                "--heads",
+                "2",
+                "--layers",
+                "1",
+                "--epochs",
+                "1",
+            ])
+            .args(["--validation", "0.2", "--quiet", "--out"])
+            .arg(&attends),
+    );
+    assert!(attends.join("tokens.png").exists());
+    assert!(!run.join("tokens.png").exists());
 }
 
 #[test]

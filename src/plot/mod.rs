@@ -5,3 +5,4 @@ pub mod charts;
 pub mod forecast;
 pub mod images;
 pub mod run;
+pub mod tokens;

@@ -115,6 +115,9 @@ pub fn draw_run<B: Backend>(
         predictions: &predictions,
     };
     images::draw_attention(dir, model, &pictured, scaler, device)?;
+    if let Some(vocabulary) = &config.data.vocabulary {
+        draw_tokens(dir, &name, model, &shown, vocabulary, device)?;
+    }
 
     if let (2, Some(labels), TargetValues::Classes { indices, .. }) =
         (data.width(), labels, &data.targets)
@@ -159,6 +162,53 @@ pub fn draw_run<B: Backend>(
         charts::plot_regions(dir, &regions)?;
     }
     Ok(())
+}
+
+/// For a text run of a model that attends: the first shown row's tokens, coloured by the
+/// attention each receives in the last layer (averaged over heads and real positions).
+fn draw_tokens<B: Backend>(
+    dir: &Path,
+    name: &str,
+    model: &Network<B>,
+    shown: &Dataset,
+    vocabulary: &[String],
+    device: &B::Device,
+) -> Result<()> {
+    let width = shown.width();
+    if shown.rows() == 0 {
+        return Ok(());
+    }
+    let row = &shown.features[..width];
+    let x = crate::data::features_tensor(row, width, device);
+    let Some(last) = model.attention(x).and_then(|maps| maps.into_iter().last()) else {
+        return Ok(());
+    };
+    let [_, heads, n, _] = last.dims();
+    let weights: Vec<f64> = last
+        .into_data()
+        .convert::<f64>()
+        .to_vec()
+        .unwrap_or_default();
+    // A class token comes before the text's positions.
+    let offset = n - width;
+    let ids: Vec<usize> = row
+        .iter()
+        .map(|&id| id as usize)
+        .take_while(|&id| id != 0)
+        .collect();
+    let received: Vec<f64> = (0..ids.len())
+        .map(|k| {
+            let key = offset + k;
+            let queries = (0..heads).flat_map(|h| (0..offset + ids.len()).map(move |q| (h, q)));
+            queries.map(|(h, q)| weights[(h * n + q) * n + key]).sum()
+        })
+        .collect();
+    let tokens: Vec<String> = ids
+        .iter()
+        .map(|&id| vocabulary.get(id).cloned().unwrap_or_default())
+        .collect();
+    let title = format!("{name}: attention received by each token of the first shown row");
+    crate::plot::tokens::plot_tokens(dir, &title, &tokens, &received)
 }
 
 /// The values' range widened by 10% on each side.
