@@ -196,3 +196,45 @@ fn no_adapter_is_a_one_line_error() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(!dir.path().join("run").exists(), "nothing is written");
 }
+
+#[test]
+fn sequence_models_train_on_wgpu_to_the_weights_of_ndarray() {
+    use nnlab::config::ExperimentConfig;
+    use nnlab::data::{Builtin, DataConfig};
+    use nnlab::loss::{LossConfig, LossName};
+    use nnlab::models::{ModelConfig, RnnConfig, TransformerConfig};
+
+    let Some(gpu) = wgpu_device() else { return };
+    // Numbers through attention; tokens (padding, a reversed reading) through a bidirectional
+    // LSTM. No dropout, plain SGD, as for the CNN.
+    let attention = TransformerConfig::new()
+        .with_d_model(8)
+        .with_heads(2)
+        .with_layers(1)
+        .with_dropout(0.0);
+    let recurrent = RnnConfig::new()
+        .with_hidden_size(8)
+        .with_bidirectional(true);
+    for (dataset, model) in [
+        (Builtin::Memory, ModelConfig::Transformer(attention)),
+        (Builtin::Reviews, ModelConfig::Lstm(recurrent)),
+    ] {
+        let mut config = ExperimentConfig::new();
+        config.data = DataConfig::new()
+            .with_dataset(Some(dataset))
+            .with_samples(64);
+        config.loss = LossConfig::new().with_name(LossName::CrossEntropy);
+        config.model = model;
+        config.optimizer.name = OptimizerName::Sgd;
+        config.training = config.training.clone().with_epochs(2);
+        let data = config.load_data().unwrap().data;
+        config.model.fit_sizes(data.width(), 2).unwrap();
+        let on_gpu = fit::<Wgpu>(&config, &data, &gpu, None, false).unwrap();
+        let on_cpu = fit::<Cpu>(&config, &data, &Default::default(), None, false).unwrap();
+        let diff = common::max_abs_diff(
+            &common::parameters(&on_gpu.model),
+            &common::parameters(&on_cpu.model),
+        );
+        assert!(diff <= 1e-4, "{dataset:?}: weights differ by {diff}");
+    }
+}

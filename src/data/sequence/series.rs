@@ -87,6 +87,15 @@ impl Series {
         if window == 0 {
             return Err(Error::config("data.window", "must be at least 1"));
         }
+        if steps <= least {
+            return Err(Error::config(
+                "data.series",
+                format!(
+                    "has {steps} steps in {file}: too short to learn from; a series needs more \
+                     than {least} steps (a window and {least} windows to learn from)"
+                ),
+            ));
+        }
         if window + least > steps {
             return Err(Error::config(
                 "data.window",
