@@ -139,15 +139,7 @@ impl Input {
             csv::read_text_column(path, column, target, classes.is_some(), delimiter)?;
         let targets = match (targets, classes) {
             (TargetValues::Classes { indices, labels }, Some(run)) => {
-                let to_run = |i: usize| {
-                    run.iter().position(|c| *c == labels[i]).ok_or_else(|| {
-                        self.error(format!(
-                            "holds class `{}`, which the run was not trained on (it knows {})",
-                            labels[i],
-                            run.join(", ")
-                        ))
-                    })
-                };
+                let to_run = |i: usize| self.run_class(&labels[i], run);
                 let indices = indices.into_iter().map(to_run).collect::<Result<_>>()?;
                 TargetValues::Classes {
                     indices,
@@ -195,14 +187,7 @@ impl Input {
         let indices = images
             .labels
             .iter()
-            .map(|label| {
-                classes.iter().position(|c| c == label).ok_or_else(|| {
-                    self.error(format!(
-                        "holds class `{label}`, which the run was not trained on (it knows {})",
-                        classes.join(", ")
-                    ))
-                })
-            })
+            .map(|label| self.run_class(label, classes))
             .collect::<Result<_>>()?;
         Ok(Dataset {
             features: images.pixels,
@@ -212,6 +197,16 @@ impl Input {
                 indices,
                 labels: classes.clone(),
             },
+        })
+    }
+
+    /// The run's index of the class `label`; refuses a class the run never saw.
+    fn run_class(&self, label: &str, classes: &[String]) -> Result<usize> {
+        classes.iter().position(|c| c == label).ok_or_else(|| {
+            self.error(format!(
+                "holds class `{label}`, which the run was not trained on (it knows {})",
+                classes.join(", ")
+            ))
         })
     }
 
