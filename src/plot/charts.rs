@@ -196,6 +196,22 @@ fn draw<D: DrawingBackend>(
     root.present().map_err(err)
 }
 
+/// The span of the finite `values`, widened by 5% on each side (to ±1 around a single value),
+/// for a chart's axis.
+pub(super) fn value_range(values: impl Iterator<Item = f64>) -> std::ops::Range<f64> {
+    let finite = values.filter(|v| v.is_finite());
+    let (lo, hi) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+        (lo.min(v), hi.max(v))
+    });
+    let (lo, hi) = if lo < hi {
+        (lo, hi)
+    } else {
+        (lo - 1.0, lo + 1.0)
+    };
+    let pad = 0.05 * (hi - lo);
+    (lo - pad)..(hi + pad)
+}
+
 /// Draws the legend of `chart`'s labelled series in the house style.
 pub(super) fn legend<'a, D: DrawingBackend + 'a, C: plotters::coord::CoordTranslate>(
     chart: &mut ChartContext<'a, D, C>,
@@ -329,21 +345,7 @@ impl Figure for Scatter<'_> {
         root: &DrawingArea<D, Shift>,
     ) -> std::result::Result<(), String> {
         let err = |e: DrawingAreaErrorKind<D::ErrorType>| e.to_string();
-        let finite = self
-            .points
-            .iter()
-            .flat_map(|&(a, p)| [a, p])
-            .filter(|v| v.is_finite());
-        let (lo, hi) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
-            (lo.min(v), hi.max(v))
-        });
-        let (lo, hi) = if lo < hi {
-            (lo, hi)
-        } else {
-            (lo - 1.0, lo + 1.0)
-        };
-        let pad = 0.05 * (hi - lo);
-        let range = (lo - pad)..(hi + pad);
+        let range = value_range(self.points.iter().flat_map(|&(a, p)| [a, p]));
         root.fill(&WHITE).map_err(err)?;
         let mut chart = ChartBuilder::on(root)
             .caption(self.title, (FONT, 22))

@@ -6,7 +6,7 @@ use std::path::Path;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::charts::{FONT, Figure, color, legend, save};
+use super::charts::{FONT, Figure, color, legend, save, value_range};
 use crate::error::Result;
 use crate::eval::forecast::Forecast;
 
@@ -38,27 +38,14 @@ impl Figure for Picture<'_> {
         let err = |e: DrawingAreaErrorKind<D::ErrorType>| e.to_string();
         let f = self.forecast;
         let shown = f.methods.iter().take(2).flat_map(|(_, v)| v.iter());
-        let (lo, hi) = f
-            .history
-            .iter()
-            .chain(shown)
-            .filter(|v| v.is_finite())
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
-                (lo.min(v), hi.max(v))
-            });
-        let (lo, hi) = if lo < hi {
-            (lo, hi)
-        } else {
-            (lo - 1.0, lo + 1.0)
-        };
-        let pad = 0.05 * (hi - lo);
+        let values = value_range(f.history.iter().chain(shown).copied());
         root.fill(&WHITE).map_err(err)?;
         let mut chart = ChartBuilder::on(root)
             .caption(self.title, (FONT, 22))
             .margin(16)
             .x_label_area_size(48)
             .y_label_area_size(80)
-            .build_cartesian_2d(0f64..f.history.len() as f64, (lo - pad)..(hi + pad))
+            .build_cartesian_2d(0f64..f.history.len() as f64, values)
             .map_err(err)?;
         chart
             .configure_mesh()
