@@ -289,7 +289,7 @@ impl ExperimentConfig {
         };
         let t = &self.training;
         let fractions = (t.validation_fraction, t.test_fraction);
-        let split = split::parts(rows.len(), classes, fractions, t.seed, false);
+        let split = split::parts(rows.len(), classes, fractions, t.seed, None);
         let train = split.train.iter().map(|&r| rows[r].as_slice());
         self.data.vocabulary = Some(fit_vocabulary(train, self.data.vocab));
         let longest = split.train.iter().map(|&r| rows[r].len()).max();

@@ -703,6 +703,42 @@ fn every_bad_input_is_one_line_with_the_right_exit_code() {
             "apply to a series",
         ),
         case(
+            "--horizon without a series",
+            &train(&["--horizon", "3"]),
+            2,
+            "apply to a series",
+        ),
+        case(
+            "--horizon 0",
+            &[
+                "train",
+                "--data",
+                &series,
+                "--series",
+                "y",
+                "--horizon",
+                "0",
+            ],
+            2,
+            "`data.horizon` must be at least 1",
+        ),
+        case(
+            "a horizon that leaves too few windows",
+            &[
+                "train",
+                "--data",
+                &series,
+                "--series",
+                "y",
+                "--window",
+                "5",
+                "--horizon",
+                "40",
+            ],
+            2,
+            "data.series",
+        ),
+        case(
             "--drop-missing with a series",
             &[
                 "train",

@@ -414,6 +414,90 @@ fn a_series_forecast_continues_after_its_last_row() {
 }
 
 #[test]
+fn a_horizon_run_forecasts_its_steps_directly_and_scores_each() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    let series = Builtin::NoisySine.series(120, 8, 0.1, 5).unwrap();
+    let text: String = series.values.iter().map(|v| format!("{v}\n")).collect();
+    let csv = dir.path().join("series.csv");
+    std::fs::write(&csv, format!("y\n{text}")).unwrap();
+    stdout(
+        nnlab()
+            .args(["train", "--data"])
+            .arg(&csv)
+            .args([
+                "--series",
+                "y",
+                "--window",
+                "8",
+                "--horizon",
+                "4",
+                "--season",
+                "5",
+            ])
+            .args([
+                "--model",
+                "lstm",
+                "--hidden-size",
+                "8",
+                "--epochs",
+                "3",
+                "--quiet",
+            ])
+            .arg("--out")
+            .arg(&run),
+    );
+    let config = std::fs::read_to_string(run.join("config.json")).unwrap();
+    assert!(config.contains("\"horizon\": 4"), "{config}");
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("summary.json")).unwrap()).unwrap();
+    let by_step = summary["forecast"]["by_steps_ahead"].as_array().unwrap();
+    assert_eq!(by_step.len(), 4);
+    let first = by_step[0][0]["mae"].as_f64().unwrap();
+    assert_eq!(
+        first,
+        summary["forecast"]["scores"][0]["mae"].as_f64().unwrap()
+    );
+    let forecast = |steps: Option<&str>| -> Vec<f64> {
+        let mut predict = common::predict_command(&run, &csv);
+        predict.args(steps.map(|s| vec!["--steps", s]).unwrap_or_default());
+        stdout(&mut predict)
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').nth(1).unwrap().parse().unwrap())
+            .collect()
+    };
+    // One pass of the model gives the horizon; past it, the forecasts join the series.
+    let four = forecast(None);
+    assert_eq!(four.len(), 4);
+    let six = forecast(Some("6"));
+    assert_eq!(&six[..4], &four[..]);
+    let longer = dir.path().join("longer.csv");
+    let known: String = four.iter().map(|v| format!("{v}\n")).collect();
+    std::fs::write(&longer, format!("y\n{text}{known}")).unwrap();
+    let next = stdout(common::predict_command(&run, &longer).args(["--steps", "2"]));
+    let next: Vec<f64> = next
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(1).unwrap().parse().unwrap())
+        .collect();
+    for (a, b) in next.iter().zip(&six[4..]) {
+        assert!((a - b).abs() < 1e-4, "{next:?} against {six:?}");
+    }
+    let eval = stdout(
+        nnlab()
+            .args(["eval", "--checkpoint"])
+            .arg(&run)
+            .arg("--input")
+            .arg(&csv),
+    );
+    assert!(
+        eval.contains(&format!("rows {}", series.steps() - 8 - 4 + 1)),
+        "{eval}"
+    );
+}
+
+#[test]
 fn rolling_origin_cross_validation_trains_each_fold_on_its_past() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("cv");

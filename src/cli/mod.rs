@@ -91,7 +91,7 @@ pub struct TrainArgs {
     pub freeze: Option<Vec<usize>>,
     /// Continue a saved run up to `--epochs` epochs in all (written back to DIR unless
     /// `--out` names another directory).
-    #[arg(long, value_name = "DIR", conflicts_with_all = ["config", "data", "images", "idx_images", "idx_labels", "dataset", "samples", "noise", "classes", "data_seed", "drop_missing", "delimiter", "scale", "scale_target", "target", "features", "series", "window", "season", "absolute", "text", "tokens", "vocab", "max_len", "task", "optimizer", "batch_size", "weight_decay", "model", "image", "conv", "kernel", "pool", "dense", "steps", "hidden_size", "layers", "bidirectional", "d_model", "heads", "positions", "pooling", "hidden", "activation", "dropout", "batch_norm", "augment", "l1", "l2", "loss", "seed", "validation", "test", "patience", "min_delta", "schedule", "warmup", "clip_norm", "clip_value"])]
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["config", "data", "images", "idx_images", "idx_labels", "dataset", "samples", "noise", "classes", "data_seed", "drop_missing", "delimiter", "scale", "scale_target", "target", "features", "series", "window", "horizon", "season", "absolute", "text", "tokens", "vocab", "max_len", "task", "optimizer", "batch_size", "weight_decay", "model", "image", "conv", "kernel", "pool", "dense", "steps", "hidden_size", "layers", "bidirectional", "d_model", "heads", "positions", "pooling", "hidden", "activation", "dropout", "batch_norm", "augment", "l1", "l2", "loss", "seed", "validation", "test", "patience", "min_delta", "schedule", "warmup", "clip_norm", "clip_value"])]
     pub resume: Option<PathBuf>,
     /// Save the run every N epochs as well as at the end (Ctrl-C also saves, at any step).
     #[arg(long, value_name = "N")]
@@ -257,6 +257,9 @@ pub struct ExperimentArgs {
     /// Series: past steps in each window [default: 12].
     #[arg(long, value_name = "N")]
     pub window: Option<usize>,
+    /// Series: steps each window forecasts at once, one output per step ahead [default: 1].
+    #[arg(long, value_name = "H")]
+    pub horizon: Option<usize>,
     /// Series: steps per season (12 for monthly data), for the seasonal-naive forecast and
     /// MASE [default: none; a built-in series' own].
     #[arg(long, value_name = "P")]
@@ -508,10 +511,11 @@ pub struct PredictArgs {
     /// Use the last epoch's weights, not the best epoch's.
     #[arg(long)]
     pub last: bool,
-    /// For a run trained on a series: values to forecast after the input's last row, each
-    /// from the ones before (a series of one column).
-    #[arg(long, value_name = "K", default_value_t = 1)]
-    pub steps: usize,
+    /// For a run trained on a series: values to forecast after the input's last row
+    /// [default: the run's horizon]. Beyond the horizon, forecasts join the series and the
+    /// next ones are forecast from them (a series of one column).
+    #[arg(long, value_name = "K")]
+    pub steps: Option<usize>,
     /// Backend to predict on [default: ndarray when compiled in, else flex, else wgpu].
     #[arg(long, value_enum)]
     pub backend: Option<BackendName>,

@@ -39,7 +39,12 @@ impl BackendJob for EvalJob {
             data.width(),
             &device,
         );
-        Ok(evaluate(&predictions, &data.targets))
+        let mut evaluation = evaluate(&predictions, &data.targets);
+        if let Evaluation::Regression(m) = &mut evaluation {
+            // A series window forecasting several steps is one row of several values.
+            m.rows = data.rows();
+        }
+        Ok(evaluation)
     }
 }
 

@@ -190,12 +190,14 @@ fn apply_series(config: &mut ExperimentConfig, args: &ExperimentArgs) -> Result<
     }
     config.data.window = args.window.or(config.data.window);
     config.data.season = args.season.or(config.data.season);
+    config.data.horizon = args.horizon.unwrap_or(config.data.horizon);
     config.data.relative &= !args.absolute;
-    let series_flag = args.window.is_some() || args.season.is_some() || args.absolute;
+    let series_flag =
+        args.window.is_some() || args.season.is_some() || args.horizon.is_some() || args.absolute;
     if series_flag && !config.data.is_series() {
         return Err(Error::Usage(
-            "--window, --season and --absolute apply to a series (--series COL or a built-in \
-             series such as airline)"
+            "--window, --horizon, --season and --absolute apply to a series (--series COL or a \
+             built-in series such as airline)"
                 .into(),
         ));
     }
@@ -252,10 +254,10 @@ pub(super) fn apply_common(config: &mut ExperimentConfig, args: &TrainArgs) {
 /// that the run can find its data again from any directory.
 pub fn fit_to_data(config: &mut ExperimentConfig, data: &Dataset) -> Result<()> {
     check_target(config, data)?;
-    let outputs = config
-        .loss
-        .name
-        .output_size(data.labels().map_or(0, <[_]>::len));
+    let outputs = match data.labels() {
+        Some(labels) => config.loss.name.output_size(labels.len()),
+        None => data.outputs(),
+    };
     config.model.fit_sizes(data.width(), outputs)?;
     let data_files = [
         &mut config.data.csv,

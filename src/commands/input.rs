@@ -86,9 +86,9 @@ impl Input {
                 let columns = config.data.series.clone();
                 let columns = columns.unwrap_or_else(|| vec![info.target_name.clone()]);
                 let series = read_series(path, &columns, &info.target_name, *delimiter)?;
-                let window = config.data.window();
-                series.check_window(window, 1, &path.display().to_string())?;
-                return Ok(series.windows(window, config.data.relative));
+                let (window, horizon) = (config.data.window(), config.data.horizon);
+                series.check_window(window, horizon, 1, &path.display().to_string())?;
+                return Ok(series.windows(window, horizon, config.data.relative));
             }
             Input::Csv { path, delimiter } if config.data.is_text() => {
                 let data = self.text_rows(config, path, *delimiter, Some(info))?;

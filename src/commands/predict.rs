@@ -20,8 +20,8 @@ pub(super) struct PredictJob {
     dir: RunDir,
     input: Input,
     last: bool,
-    /// Values to forecast after a series (`--steps`).
-    steps: usize,
+    /// Values to forecast after a series (`--steps`; the run's horizon when unset).
+    steps: Option<usize>,
 }
 
 /// The column that names each output row, and the names.
@@ -45,11 +45,12 @@ impl BackendJob for PredictJob {
                 columns: series_columns(&config, &info),
                 target: &info.target_name,
             };
-            let forecasts = forecast(&model, &config, &scaler, read, self.steps, &device)?;
+            let steps = self.steps.unwrap_or(config.data.horizon);
+            let forecasts = forecast(&model, &config, &scaler, read, steps, &device)?;
             let steps = (1..=forecasts.len()).map(|k| format!("t+{k}")).collect();
             return Ok((Predictions::Values(forecasts), Some(("step", steps))));
         }
-        if self.steps != 1 {
+        if self.steps.is_some() {
             return Err(Error::Usage(format!(
                 "--steps forecasts a series, but {} was not trained on one",
                 self.dir.path.display()
@@ -89,8 +90,9 @@ struct ReadSeries<'a> {
 }
 
 /// Forecasts `steps` values after the last row of a series: the last window, read as in
-/// training, through the model; for more than one step, each forecast joins the series for
-/// the next (a series of one column only: other columns have no future values).
+/// training, through the model, which forecasts the run's horizon at once; beyond it, the
+/// forecasts join the series and the next window forecasts from them (a series of one column
+/// only: other columns have no future values).
 fn forecast<B: Backend>(
     model: &Network<B>,
     config: &ExperimentConfig,
@@ -100,7 +102,7 @@ fn forecast<B: Backend>(
     device: &B::Device,
 ) -> Result<Vec<f32>> {
     let mut series = read_series(read.path, &read.columns, read.target, read.delimiter)?;
-    let window = config.data.window();
+    let (window, horizon) = (config.data.window(), config.data.horizon);
     if series.steps() < window {
         return Err(Error::Data {
             path: read.path.to_path_buf(),
@@ -113,16 +115,16 @@ fn forecast<B: Backend>(
             ),
         });
     }
-    if steps == 0 || (steps > 1 && series.names.len() > 1) {
+    if steps == 0 || (steps > horizon && series.names.len() > 1) {
         return Err(Error::Usage(format!(
-            "--steps must be 1 or more, and above 1 only for a series of one column (the run's \
-             has {}: their future values are unknown)",
+            "--steps must be 1 or more, and above the run's horizon ({horizon}) only for a \
+             series of one column (the run's has {}: their future values are unknown)",
             series.names.len()
         )));
     }
     let relative = config.data.relative;
     let mut out = Vec::with_capacity(steps);
-    for _ in 0..steps {
+    while out.len() < steps {
         let end = series.steps();
         let x = series.window_features(end, window, relative);
         let Predictions::Values(v) =
@@ -130,10 +132,16 @@ fn forecast<B: Backend>(
         else {
             unreachable!("a series run is a regression")
         };
-        let last = series.target_values()[end - 1];
-        let next = f64::from(v[0]) + if relative { last } else { 0.0 };
-        out.push(next as f32);
-        series.values.push(next);
+        let base = if relative {
+            series.target_values()[end - 1]
+        } else {
+            0.0
+        };
+        for change in v.into_iter().take(steps - out.len()) {
+            let next = f64::from(change) + base;
+            out.push(next as f32);
+            series.values.push(next);
+        }
     }
     Ok(out)
 }

@@ -67,6 +67,9 @@ pub struct DataConfig {
     pub series: Option<Vec<String>>,
     /// Past steps per window of a series [default: 12].
     pub window: Option<usize>,
+    /// Steps each window of a series forecasts directly: its target's next `horizon` values.
+    #[config(default = 1)]
+    pub horizon: usize,
     /// Steps per season of a series (12 for monthly data), for the seasonal-naive forecast
     /// and MASE; unset for none (a built-in series has its own).
     pub season: Option<usize>,
@@ -108,6 +111,11 @@ impl DataConfig {
                 "needs a CSV file (--data FILE.csv)",
             )),
             _ if self.window == Some(0) => Err(Error::config("data.window", "must be at least 1")),
+            _ if self.horizon == 0 => Err(Error::config("data.horizon", "must be at least 1")),
+            _ if self.horizon > 1 && !self.is_series() => Err(Error::config(
+                "data.horizon",
+                "applies to a series (--series COL or a built-in series such as airline)",
+            )),
             _ if self.max_len == Some(0) => {
                 Err(Error::config("data.max_len", "must be at least 1"))
             }
@@ -315,9 +323,10 @@ impl DataConfig {
         };
         let window = self.window();
         let file = self.csv.as_ref().map(|p| p.display().to_string());
-        series.check_window(window, sequence::MIN_WINDOWS, &file.unwrap_or(self.name()))?;
+        let file = file.unwrap_or(self.name());
+        series.check_window(window, self.horizon, sequence::MIN_WINDOWS, &file)?;
         Ok(Some(Loaded {
-            data: series.windows(window, self.relative),
+            data: series.windows(window, self.horizon, self.relative),
             skipped: 0,
             image: None,
             note: None,
@@ -452,7 +461,8 @@ pub enum TargetValues {
     },
 }
 
-/// A numeric table: features row-major, one target per row.
+/// A numeric table: features row-major, one target per row (a series forecasting several
+/// steps has `outputs` targets per row, row-major).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Dataset {
     /// `rows × feature_names.len()` values, row after row.
@@ -471,6 +481,14 @@ impl Dataset {
     /// Number of feature columns.
     pub fn width(&self) -> usize {
         self.feature_names.len()
+    }
+
+    /// Target values per row: 1, or a series' horizon; 1 for classes.
+    pub fn outputs(&self) -> usize {
+        match &self.targets {
+            TargetValues::Values(v) if self.rows() > 0 => (v.len() / self.rows()).max(1),
+            _ => 1,
+        }
     }
 
     /// Regression or classification.
@@ -498,7 +516,9 @@ impl Dataset {
         }
         let targets = match &self.targets {
             TargetValues::Values(v) => {
-                TargetValues::Values(indices.iter().map(|&i| v[i]).collect())
+                let k = self.outputs();
+                let rows = indices.iter().flat_map(|&i| &v[i * k..(i + 1) * k]);
+                TargetValues::Values(rows.copied().collect())
             }
             TargetValues::Classes { indices: c, labels } => TargetValues::Classes {
                 indices: indices.iter().map(|&i| c[i]).collect(),
@@ -518,13 +538,13 @@ impl Dataset {
         features_tensor(&self.features, self.width(), device)
     }
 
-    /// The targets as tensors: `[rows, 1]` values or `[rows]` class indices.
+    /// The targets as tensors: `[rows, outputs]` values or `[rows]` class indices.
     pub fn target_tensor<B: Backend>(&self, device: &B::Device) -> Targets<B> {
         match &self.targets {
             TargetValues::Values(v) => {
                 let data: Vec<f32> = v.iter().map(|&y| y as f32).collect();
                 Targets::Values(Tensor::from_data(
-                    TensorData::new(data, [v.len(), 1]),
+                    TensorData::new(data, [self.rows(), self.outputs()]),
                     device,
                 ))
             }

@@ -15,17 +15,18 @@ pub fn stream(seed: u64, purpose: u64) -> u64 {
 pub const SPLIT_STREAM: u64 = 1;
 
 /// The parts of `rows` rows for the fractions `valid` and `test` and the config's `seed`: in
-/// time order for a series (`ordered`), else shuffled (stratified by `classes`).
+/// time order for a series (`series_gap` is `Some`, see [`ordered`]), else shuffled
+/// (stratified by `classes`).
 pub fn parts(
     rows: usize,
     classes: Option<&[usize]>,
     (valid, test): (f64, f64),
     seed: u64,
-    ordered: bool,
+    series_gap: Option<usize>,
 ) -> Split {
-    match ordered {
-        true => self::ordered(rows, valid, test),
-        false => split(rows, classes, valid, test, stream(seed, SPLIT_STREAM)),
+    match series_gap {
+        Some(gap) => ordered(rows, valid, test, gap),
+        None => split(rows, classes, valid, test, stream(seed, SPLIT_STREAM)),
     }
 }
 
@@ -92,8 +93,10 @@ pub fn split(rows: usize, classes: Option<&[usize]>, valid: f64, test: f64, seed
 
 /// Splits `0..rows` in time order: training first, then `round(n · valid)` rows for
 /// validation, then `round(n · test)` for testing (at least one each when its fraction is
-/// positive and the rows allow), so that no part looks into another's future.
-pub fn ordered(rows: usize, valid: f64, test: f64) -> Split {
+/// positive and the rows allow), so that no part looks into another's future. The last `gap`
+/// rows before each cut are left out: a window forecasting `gap + 1` steps there would train
+/// on the next part's values.
+pub fn ordered(rows: usize, valid: f64, test: f64, gap: usize) -> Split {
     let take = |fraction: f64| match fraction <= 0.0 {
         true => 0,
         false => ((rows as f64 * fraction).round() as usize).max(1),
@@ -101,11 +104,21 @@ pub fn ordered(rows: usize, valid: f64, test: f64) -> Split {
     let n_test = take(test).min(rows.saturating_sub(1));
     let n_valid = take(valid).min(rows.saturating_sub(1 + n_test));
     let n_train = rows - n_test - n_valid;
+    let purge = |end: usize, next: usize| match next {
+        0 => end,
+        _ => end.saturating_sub(gap),
+    };
     Split {
-        train: (0..n_train).collect(),
-        valid: (n_train..n_train + n_valid).collect(),
+        train: (0..purge(n_train, n_valid + n_test)).collect(),
+        valid: (n_train..purge(n_train + n_valid, n_test).max(n_train)).collect(),
         test: (n_train + n_valid..rows).collect(),
     }
+}
+
+/// The rows of `0..end` a series may train on before rows from `end` on are held out: all
+/// but the last `gap` (see [`ordered`]).
+pub fn before(end: usize, gap: usize) -> std::ops::Range<usize> {
+    0..end.saturating_sub(gap)
 }
 
 /// Rolling-origin folds of `0..rows` for time series: `k + 1` blocks in time order; fold `i`
@@ -162,10 +175,21 @@ mod tests {
 
     #[test]
     fn ordered_parts_follow_each_other_in_time() {
-        let s = ordered(10, 0.2, 0.3);
+        let s = ordered(10, 0.2, 0.3, 0);
         assert_eq!(s.train, vec![0, 1, 2, 3, 4]);
         assert_eq!(s.valid, vec![5, 6]);
         assert_eq!(s.test, vec![7, 8, 9]);
+    }
+
+    #[test]
+    fn ordered_parts_leave_a_gap_before_each_later_part() {
+        // Windows forecasting 3 steps: the last 2 before each cut would see the next part.
+        let s = ordered(12, 0.25, 0.25, 2);
+        assert_eq!(s.train, vec![0, 1, 2, 3]);
+        assert_eq!(s.valid, vec![6]);
+        assert_eq!(s.test, vec![9, 10, 11]);
+        let no_test = ordered(10, 0.2, 0.0, 2);
+        assert_eq!((no_test.train.len(), no_test.valid), (6, vec![8, 9]));
     }
 
     #[test]

@@ -7,6 +7,10 @@
 //! MAE = mean |y − ŷ|, RMSE = √(mean (y − ŷ)²), and MASE = MAE / mean |y_t − y_{t−m}| over
 //! the training part (Hyndman & Koehler, 2006), m the season or 1: below 1, a forecast beats
 //! the in-sample naive one.
+//!
+//! A run forecasting `horizon` steps at once is also scored h steps ahead for each h, against
+//! the same baselines made from the same origin: the last known value, the value a whole
+//! number of seasons back, and a linear autoregression fitted for that h.
 
 use serde_json::{Value, json};
 
@@ -37,6 +41,8 @@ pub struct Forecast {
     pub history: Vec<f64>,
     /// The first test step.
     pub test_start: usize,
+    /// For a run forecasting several steps: each method's scores h steps ahead, h = 1, 2, ….
+    pub by_horizon: Vec<Vec<Scores>>,
 }
 
 /// What forecasting needs to know of the run: its windows and how they were cut.
@@ -45,43 +51,66 @@ pub struct Setup<'a> {
     /// The windows, raw (unscaled), as training read them.
     pub windows: &'a Dataset,
     pub window: usize,
+    /// Steps each window forecasts (outputs per row).
+    pub horizon: usize,
     pub relative: bool,
     pub season: Option<usize>,
     pub split: &'a Split,
 }
 
 impl Setup<'_> {
-    /// The value each test forecast is relative to (0 for levels).
-    fn base(&self, target: &[f64], t: usize) -> f64 {
-        if self.relative { target[t - 1] } else { 0.0 }
+    /// The forecasts of the test rows by the model (its outputs for the test rows, in the
+    /// target's units, `horizon` per row) and by the baselines, one step ahead; with a
+    /// horizon, also the scores at each step ahead.
+    pub fn forecast(&self, model: &[f64]) -> Forecast {
+        let column = |h: usize| -> Vec<f64> {
+            model
+                .iter()
+                .skip(h - 1)
+                .step_by(self.horizon)
+                .copied()
+                .collect()
+        };
+        let mut forecast = self.forecast_at(&column(1), 1);
+        if self.horizon > 1 {
+            forecast.by_horizon = (1..=self.horizon)
+                .map(|h| self.forecast_at(&column(h), h).scores())
+                .collect();
+        }
+        forecast
     }
 
-    /// The forecasts of the test rows by the model (its outputs, in the target's units, for
-    /// the test rows) and by the baselines.
-    pub fn forecast(&self, model: &[f64]) -> Forecast {
+    /// The forecasts `h` steps ahead of each test row's window: the model's (`model`, one
+    /// per test row) and the baselines'.
+    fn forecast_at(&self, model: &[f64], h: usize) -> Forecast {
         let target = self.series.target_values();
-        let steps: Vec<usize> = self.split.test.iter().map(|&r| self.window + r).collect();
+        // Each test row's origin (its first unknown step) and the step forecast from it.
+        let origins: Vec<usize> = self.split.test.iter().map(|&r| self.window + r).collect();
+        let steps: Vec<usize> = origins.iter().map(|&o| o + h - 1).collect();
+        let base = |o: usize| if self.relative { target[o - 1] } else { 0.0 };
         let level = |outputs: &[f64]| -> Vec<f64> {
-            steps
+            origins
                 .iter()
                 .zip(outputs)
-                .map(|(&t, o)| o + self.base(&target, t))
+                .map(|(&o, y)| y + base(o))
                 .collect()
         };
         let mut methods = vec![
             ("network".to_string(), level(model)),
             (
                 "naive (previous value)".to_string(),
-                steps.iter().map(|&t| target[t - 1]).collect(),
+                origins.iter().map(|&o| target[o - 1]).collect(),
             ),
         ];
-        if let Some(p) = self.season.filter(|&p| steps.iter().all(|&t| t >= p)) {
+        // The value a whole number of seasons before the step, at or before the origin.
+        let back = |p: usize| p * h.div_ceil(p);
+        if let Some(p) = self.season.filter(|&p| steps.iter().all(|&t| t >= back(p))) {
             methods.push((
                 format!("seasonal naive (m = {p})"),
-                steps.iter().map(|&t| target[t - p]).collect(),
+                steps.iter().map(|&t| target[t - back(p)]).collect(),
             ));
         }
-        if let Some(ar) = self.autoregression() {
+        if let Some(ar) = self.autoregression(h) {
             methods.push((format!("linear AR({})", self.window), level(&ar)));
         }
         let train_end = self.window + self.split.train.len();
@@ -89,19 +118,20 @@ impl Setup<'_> {
         let scale = mean_abs((m..train_end).map(|t| target[t] - target[t - m]));
         Forecast {
             actual: steps.iter().map(|&t| target[t]).collect(),
+            test_start: steps.first().copied().unwrap_or(self.window),
             steps,
             methods,
             scale,
             scale_lag: m,
             history: target,
-            test_start: self.window + self.split.test.first().copied().unwrap_or(0),
+            by_horizon: Vec::new(),
         }
     }
 
     /// A linear model with intercept on the window's features, fitted by least squares on the
-    /// training windows; its outputs on the test windows. `None` when the normal equations are
-    /// singular.
-    fn autoregression(&self) -> Option<Vec<f64>> {
+    /// training windows to the target `h` steps ahead; its outputs on the test windows.
+    /// `None` when the normal equations are singular.
+    fn autoregression(&self, h: usize) -> Option<Vec<f64>> {
         let width = self.windows.width();
         let TargetValues::Values(y) = &self.windows.targets else {
             return None;
@@ -111,7 +141,13 @@ impl Setup<'_> {
             x.push(1.0);
             x
         };
-        let rows: Vec<(Vec<f64>, f64)> = self.split.train.iter().map(|&r| (row(r), y[r])).collect();
+        let target = |r: usize| y[r * self.horizon + h - 1];
+        let rows: Vec<(Vec<f64>, f64)> = self
+            .split
+            .train
+            .iter()
+            .map(|&r| (row(r), target(r)))
+            .collect();
         let beta = least_squares(&rows, width + 1)?;
         Some(
             self.split
@@ -220,17 +256,54 @@ impl Forecast {
                 best.method, scores[0].mae, best.mae
             );
         }
-        text
+        text + &self.horizon_table()
+    }
+
+    /// Each method's MAE at each step ahead, for a run forecasting several steps (empty
+    /// otherwise).
+    fn horizon_table(&self) -> String {
+        let Some(first) = self.by_horizon.first() else {
+            return String::new();
+        };
+        let mut header = vec!["MAE".to_string()];
+        header.extend((1..=self.by_horizon.len()).map(|h| format!("t+{h}")));
+        let rows: Vec<Vec<String>> = first
+            .iter()
+            .map(|s| {
+                let mut row = vec![s.method.clone()];
+                row.extend(self.by_horizon.iter().map(|scores| {
+                    let at = scores.iter().find(|t| t.method == s.method);
+                    at.map_or("-".into(), |t| format!("{:.4}", t.mae))
+                }));
+                row
+            })
+            .collect();
+        let header: Vec<&str> = header.iter().map(String::as_str).collect();
+        format!(
+            "direct forecasts 1 to {} steps ahead from the same windows:\n{}",
+            self.by_horizon.len(),
+            crate::plot::charts::table(&header, &rows, &[0])
+        )
     }
 
     /// The scores as JSON, for the run's summary.
     pub fn to_json(&self) -> Value {
-        let scores: Vec<Value> = self
-            .scores()
-            .iter()
-            .map(|s| json!({"method": s.method, "mae": s.mae, "rmse": s.rmse, "mase": s.mase}))
-            .collect();
-        json!({"test_steps": self.actual.len(), "mase_lag": self.scale_lag, "scores": scores})
+        let json = |scores: &[Scores]| -> Vec<Value> {
+            scores
+                .iter()
+                .map(|s| json!({"method": s.method, "mae": s.mae, "rmse": s.rmse, "mase": s.mase}))
+                .collect()
+        };
+        let mut out = json!({
+            "test_steps": self.actual.len(),
+            "mase_lag": self.scale_lag,
+            "scores": json(&self.scores()),
+        });
+        if !self.by_horizon.is_empty() {
+            let by: Vec<Value> = self.by_horizon.iter().map(|s| json!(json(s))).collect();
+            out["by_steps_ahead"] = json!(by);
+        }
+        out
     }
 
     /// The forecasts as CSV: step, actual, then one column per method.
@@ -277,12 +350,13 @@ mod tests {
             values: (0..30).map(|t| (t * t) as f64).collect(),
             target: 0,
         };
-        let windows = series.windows(3, true);
-        let split = crate::data::split::ordered(windows.rows(), 0.0, 0.2);
+        let windows = series.windows(3, 1, true);
+        let split = crate::data::split::ordered(windows.rows(), 0.0, 0.2, 0);
         let setup = Setup {
             series: &series,
             windows: &windows,
             window: 3,
+            horizon: 1,
             relative: true,
             season: None,
             split: &split,
@@ -298,5 +372,64 @@ mod tests {
         assert!((scores[1].mae - naive).abs() < 1e-9);
         // Changes grow linearly: the autoregression on the window's changes is exact.
         assert!(scores[2].mae < 1e-6, "{scores:?}");
+    }
+
+    #[test]
+    fn direct_forecasts_are_scored_at_each_step_ahead() {
+        // y = t², windows of 3 forecasting 4 steps: row r's targets are the changes from
+        // y[r + 2] to y[r + 3 + j], j < 4.
+        let series = Series {
+            names: vec!["y".into()],
+            values: (0..40).map(|t| (t * t) as f64).collect(),
+            target: 0,
+        };
+        let windows = series.windows(3, 4, true);
+        assert_eq!((windows.rows(), windows.outputs()), (34, 4));
+        let TargetValues::Values(changes) = &windows.targets else {
+            unreachable!()
+        };
+        assert_eq!(
+            &changes[4..8],
+            &[16.0 - 9.0, 25.0 - 9.0, 36.0 - 9.0, 49.0 - 9.0]
+        );
+        let split = crate::data::split::ordered(windows.rows(), 0.0, 0.25, 3);
+        let setup = Setup {
+            series: &series,
+            windows: &windows,
+            window: 3,
+            horizon: 4,
+            relative: true,
+            season: Some(2),
+            split: &split,
+        };
+        let truth: Vec<f64> = split
+            .test
+            .iter()
+            .flat_map(|&r| changes[r * 4..r * 4 + 4].to_vec())
+            .collect();
+        let forecast = setup.forecast(&truth);
+        assert_eq!(forecast.by_horizon.len(), 4);
+        for (h, scores) in (1..=4usize).zip(&forecast.by_horizon) {
+            assert_eq!(scores[0].mae, 0.0);
+            // The naive forecast from origin o misses y[o + h − 1] − y[o − 1].
+            let naive = split.test.iter().map(|&r| {
+                let o = (3 + r) as f64;
+                (o + h as f64 - 1.0).powi(2) - (o - 1.0).powi(2)
+            });
+            let naive = naive.sum::<f64>() / split.test.len() as f64;
+            assert!((scores[1].mae - naive).abs() < 1e-9, "h = {h}: {scores:?}");
+            // Seasonal naive (m = 2) from the same origin: y[t − 2⌈h/2⌉].
+            let back = 2 * h.div_ceil(2);
+            let seasonal = split.test.iter().map(|&r| {
+                let t = (3 + r + h - 1) as f64;
+                t.powi(2) - (t - back as f64).powi(2)
+            });
+            let seasonal = seasonal.sum::<f64>() / split.test.len() as f64;
+            assert!(
+                (scores[2].mae - seasonal).abs() < 1e-9,
+                "h = {h}: {scores:?}"
+            );
+        }
+        assert!(forecast.table().contains("t+4"), "{}", forecast.table());
     }
 }

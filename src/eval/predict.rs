@@ -13,7 +13,8 @@ use crate::models::Network;
 /// What a model says about each input row.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Predictions {
-    /// Regression: one value per row.
+    /// Regression: one value per row (`rows × horizon`, row-major, for a series forecasting
+    /// several steps).
     Values(Vec<f32>),
     /// Classification: the class index of each row and the probability of every class.
     Classes {

@@ -7,7 +7,7 @@ use burn::tensor::backend::AutodiffBackend;
 use serde::Serialize;
 
 use crate::config::ExperimentConfig;
-use crate::data::Dataset;
+use crate::data::{Dataset, split};
 use crate::error::{Error, Result};
 use crate::eval::metrics::{Evaluation, evaluate};
 use crate::eval::predict::predict;
@@ -112,10 +112,12 @@ pub fn check_folds(
     let series = config.data.is_series();
     for held_out in train::fold_rows(config, data, k) {
         // A series trains on its past only (rolling origin); other folds on every other row.
-        let rest: Vec<usize> = (0..data.rows())
-            .take_while(|&r| !series || r < held_out[0])
-            .filter(|r| held_out.binary_search(r).is_err())
-            .collect();
+        let rest: Vec<usize> = match series {
+            true => split::before(held_out[0], config.data.horizon - 1).collect(),
+            false => (0..data.rows())
+                .filter(|r| held_out.binary_search(r).is_err())
+                .collect(),
+        };
         note = note.or(train::check(config, &data.subset(&rest))?);
         parts.push((held_out, rest));
     }

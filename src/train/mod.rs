@@ -56,7 +56,7 @@ pub fn split_rows(config: &ExperimentConfig, data: &Dataset) -> Split {
         class_indices(data),
         (t.validation_fraction, t.test_fraction),
         t.seed,
-        config.data.is_series(),
+        config.data.is_series().then(|| config.data.horizon - 1),
     )
 }
 

@@ -1,5 +1,6 @@
 //! Time series: numeric columns in time order, cut into windows of past steps that predict the
-//! next value of the target column.
+//! next value of the target column, or its next `horizon` values at once (direct multi-step
+//! forecasting: one output per step ahead, no forecast fed back in).
 //!
 //! By default a window is read relative to its last step: each column's values minus its
 //! value at the last step, and the target as the change from the last value. The network
@@ -53,16 +54,18 @@ impl Series {
             .collect()
     }
 
-    /// The windows of `window` steps, each labelled with the next target value (its change
-    /// from the last value if `relative`): row `r` forecasts step `window + r`.
-    pub fn windows(&self, window: usize, relative: bool) -> Dataset {
+    /// The windows of `window` steps, each labelled with the next `horizon` target values
+    /// (their changes from the last value if `relative`): row `r` forecasts steps
+    /// `window + r .. window + r + horizon`.
+    pub fn windows(&self, window: usize, horizon: usize, relative: bool) -> Dataset {
         let target = self.target_values();
-        let mut features = Vec::with_capacity((self.steps() - window) * window * self.names.len());
-        let mut next = Vec::with_capacity(self.steps() - window);
-        for end in window..self.steps() {
+        let rows = (self.steps() + 1).saturating_sub(window + horizon);
+        let mut features = Vec::with_capacity(rows * window * self.names.len());
+        let mut next = Vec::with_capacity(rows * horizon);
+        for end in (window..).take(rows) {
             features.extend(self.window_features(end, window, relative));
             let base = if relative { target[end - 1] } else { 0.0 };
-            next.push(target[end] - base);
+            next.extend(target[end..end + horizon].iter().map(|y| y - base));
         }
         Dataset {
             features,
@@ -80,29 +83,39 @@ impl Series {
             .collect()
     }
 
-    /// Refuses a window that leaves fewer than `least` windows to learn from; `file` names
-    /// the series in the message.
-    pub fn check_window(&self, window: usize, least: usize, file: &str) -> Result<()> {
+    /// Refuses a window (forecasting `horizon` steps) that leaves fewer than `least` windows to
+    /// learn from; `file` names the series in the message.
+    pub fn check_window(
+        &self,
+        window: usize,
+        horizon: usize,
+        least: usize,
+        file: &str,
+    ) -> Result<()> {
         let steps = self.steps();
+        // Each window needs `horizon` steps after it; `least` windows need `least - 1` more.
+        let after = horizon + least - 1;
         if window == 0 {
             return Err(Error::config("data.window", "must be at least 1"));
         }
-        if steps <= least {
+        if steps <= after {
             return Err(Error::config(
                 "data.series",
                 format!(
                     "has {steps} steps in {file}: too short to learn from; a series needs more \
-                     than {least} steps (a window and {least} windows to learn from)"
+                     than {after} steps (a window, and {least} windows forecasting {horizon} \
+                     step(s) each)"
                 ),
             ));
         }
-        if window + least > steps {
+        if window + after > steps {
             return Err(Error::config(
                 "data.window",
                 format!(
                     "is {window} but the series in {file} has {steps} steps: a window needs \
-                     {window} past steps and {least} windows at least; use --window {} or less",
-                    steps.saturating_sub(least).max(1)
+                     {window} past steps, and {least} windows forecasting {horizon} step(s) \
+                     need {after} more; use --window {} or less",
+                    steps - after
                 ),
             ));
         }
