@@ -7,6 +7,7 @@
 use std::path::Path;
 
 use nnlab::data::{Builtin, Dataset, SequenceShape, TargetValues};
+use nnlab::eval::saliency::token_saliency;
 use nnlab::lab::gradcheck::gradcheck;
 use nnlab::loss::{LossConfig, LossName};
 use nnlab::models::{ModelConfig, Network, Pool, Positions, RnnConfig, TransformerConfig};
@@ -18,6 +19,15 @@ mod common;
 use common::{nnlab, stdout};
 
 type F64 = burn::backend::Autodiff<burn_ndarray::NdArray<f64>>;
+
+/// Held by the tests that build models in this process: ndarray's random generator is one per
+/// process, and the gradient check re-seeds it so that every pass draws the same dropout
+/// masks, which a model initialized on another thread in between would break.
+static RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn rng_lock() -> std::sync::MutexGuard<'static, ()> {
+    RNG.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
 
 /// 4 rows of `steps` steps: token ids (1..vocab, then padding) when `vocab` > 0, else
 /// `features` values in [−2, 2] per step; 3 classes.
@@ -88,6 +98,7 @@ fn families(vocab: usize) -> Vec<ModelConfig> {
 
 #[test]
 fn recurrent_attention_and_embedding_gradients_match_finite_differences() {
+    let _rng = rng_lock();
     let loss = LossConfig::new().with_name(LossName::CrossEntropy);
     for vocab in [0, 7] {
         let data = rows(5, if vocab > 0 { 1 } else { 2 }, vocab);
@@ -136,6 +147,7 @@ fn outputs(model: &Network<Infer>, ids: &[Vec<i64>], steps: usize) -> Vec<f32> {
 
 #[test]
 fn padding_appended_to_token_rows_changes_no_prediction() {
+    let _rng = rng_lock();
     let ids = vec![vec![3, 1, 4], vec![1, 5, 6, 2, 6], vec![5]];
     for mut config in families(9) {
         config.take_sequence(SequenceShape {
@@ -155,6 +167,52 @@ fn padding_appended_to_token_rows_changes_no_prediction() {
         changed[0][0] = 2;
         let moved = common::max_abs_diff(&short, &outputs(&model, &changed, 6));
         assert!(moved > 1e-4, "{}: tokens change nothing", config.describe());
+    }
+}
+
+#[test]
+fn token_saliency_is_the_gradient_norm_of_the_answer_by_finite_differences() {
+    let _rng = rng_lock();
+    use burn::module::AutodiffModule;
+    use burn::tensor::{Tensor, TensorData};
+    let device = Default::default();
+    let row = [3.0, 1.0, 4.0, 2.0, 0.0];
+    for config in families(9) {
+        let inner: Network<Infer> = config.init::<F64>(3, &device).valid();
+        let saliency = token_saliency::<F64>(&inner, &row, &device).unwrap();
+        assert_eq!(saliency.len(), 4, "one score per real token");
+        let x = nnlab::data::features_tensor::<Infer>(&row, row.len(), &device);
+        let embedded = inner.embed_tokens(x.clone()).unwrap();
+        let dims = embedded.dims();
+        let values: Vec<f64> = embedded.into_data().convert::<f64>().to_vec().unwrap();
+        let output = |values: &[f64]| -> Vec<f64> {
+            let e = Tensor::<Infer, 3>::from_data(TensorData::new(values.to_vec(), dims), &device);
+            let out = inner.forward_embedded(x.clone(), e).unwrap();
+            out.into_data().convert::<f64>().to_vec().unwrap()
+        };
+        let base = output(&values);
+        let answer = (0..base.len())
+            .max_by(|&i, &j| base[i].total_cmp(&base[j]))
+            .unwrap();
+        let width = dims[2];
+        let h = 1e-6;
+        for (k, &score) in saliency.iter().enumerate() {
+            let squares: f64 = (0..width)
+                .map(|d| {
+                    let (mut up, mut down) = (values.clone(), values.clone());
+                    up[k * width + d] += h;
+                    down[k * width + d] -= h;
+                    ((output(&up)[answer] - output(&down)[answer]) / (2.0 * h)).powi(2)
+                })
+                .sum();
+            let what = config.describe();
+            assert!(
+                (squares.sqrt() - score).abs() < 1e-6,
+                "{what} token {k}: {score} against {}",
+                squares.sqrt()
+            );
+        }
+        assert!(saliency.iter().any(|&s| s > 1e-4), "{saliency:?}");
     }
 }
 
@@ -591,7 +649,8 @@ fn a_text_column_trains_predicts_and_keeps_its_vocabulary() {
             .arg("--input")
             .arg(&csv),
     );
-    // A transformer on text gets a picture of the tokens coloured by their attention.
+    // Text gets a picture of one row's tokens coloured by their gradient saliency, and a
+    // transformer's also one coloured by their attention.
     let attends = dir.path().join("attends");
     stdout(
         nnlab()
@@ -620,6 +679,7 @@ fn a_text_column_trains_predicts_and_keeps_its_vocabulary() {
     );
     assert!(attends.join("tokens.png").exists());
     assert!(!run.join("tokens.png").exists());
+    assert!(run.join("saliency.png").exists() && attends.join("saliency.png").exists());
 }
 
 #[test]

@@ -269,7 +269,7 @@ impl BackendJob for TrainJob {
                 ),
             });
         }
-        crate::plot::run::draw_run(
+        crate::plot::run::draw_run::<B>(
             &out.path,
             &config,
             &data,

@@ -4,3 +4,4 @@
 pub mod forecast;
 pub mod metrics;
 pub mod predict;
+pub mod saliency;

@@ -44,6 +44,9 @@ pub trait Family<B: Backend>: Module<B> {
     fn has_dropout(&self) -> bool;
     /// Stops gradients to the layers listed (0 = the first), so the optimizer leaves them.
     fn freeze(self, layers: &[usize]) -> Self;
+    /// The same model with every dropout rate 0: what an autodiff forward pass outside
+    /// training (gradient saliency) must run, as the autodiff backend applies dropout.
+    fn without_dropout(self) -> Self;
     /// The weight tensors the L1/L2 penalties act on, flattened (no biases, no γ or β).
     fn weights(&self) -> Vec<Tensor<B, 1>>;
     /// About how many values one row's forward pass holds at once, to size chunks of rows.
@@ -65,6 +68,16 @@ pub trait Family<B: Backend>: Module<B> {
     /// The attention weights of each layer for the rows, `[rows, heads, positions,
     /// positions]`, for a family that attends.
     fn attention(&self, _x: Tensor<B, 2>) -> Option<Vec<Tensor<B, 4>>> {
+        None
+    }
+    /// Token rows: the embedding of each token, `[rows, steps, width]`, for a family that
+    /// reads tokens.
+    fn embed_tokens(&self, _x: Tensor<B, 2>) -> Option<Tensor<B, 3>> {
+        None
+    }
+    /// Token rows: the outputs computed from `embedded` in place of the tokens' embeddings
+    /// (what gradient saliency differentiates), for a family that reads tokens.
+    fn forward_embedded(&self, _x: Tensor<B, 2>, _embedded: Tensor<B, 3>) -> Option<Tensor<B, 2>> {
         None
     }
 }
@@ -144,6 +157,15 @@ impl<B: Backend> Network<B> {
         each!(self, m => m.weights())
     }
 
+    pub fn without_dropout(self) -> Self {
+        match self {
+            Network::Mlp(m) => Network::Mlp(m.without_dropout()),
+            Network::Cnn(m) => Network::Cnn(m.without_dropout()),
+            Network::Recurrent(m) => Network::Recurrent(m.without_dropout()),
+            Network::Transformer(m) => Network::Transformer(m.without_dropout()),
+        }
+    }
+
     pub fn image(&self) -> Option<[usize; 3]> {
         each!(self, m => m.image())
     }
@@ -158,6 +180,18 @@ impl<B: Backend> Network<B> {
 
     pub fn attention(&self, x: Tensor<B, 2>) -> Option<Vec<Tensor<B, 4>>> {
         each!(self, m => m.attention(x))
+    }
+
+    pub fn embed_tokens(&self, x: Tensor<B, 2>) -> Option<Tensor<B, 3>> {
+        each!(self, m => m.embed_tokens(x))
+    }
+
+    pub fn forward_embedded(
+        &self,
+        x: Tensor<B, 2>,
+        embedded: Tensor<B, 3>,
+    ) -> Option<Tensor<B, 2>> {
+        each!(self, m => m.forward_embedded(x, embedded))
     }
 }
 

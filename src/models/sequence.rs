@@ -38,17 +38,24 @@ impl<B: Backend> Steps<B> {
                 padding: None,
             };
         };
+        let embedded = embedding.forward(x.clone().int());
+        Self::tokens(x, embedded)
+    }
+
+    /// Token rows given as their embeddings `embedded` `[rows, steps, width]`, with the
+    /// lengths and padding of the ids `x` (gradient saliency differentiates by `embedded`).
+    pub fn tokens(x: Tensor<B, 2>, embedded: Tensor<B, 3>) -> Self {
+        let rows = x.dims()[0];
         let ids = x.int();
         let padding = ids.clone().equal_elem(PAD);
         let lengths = ids
-            .clone()
             .not_equal_elem(PAD)
             .int()
             .sum_dim(1)
             .reshape([rows])
             .clamp_min(1);
         Steps {
-            x: embedding.forward(ids),
+            x: embedded,
             lengths: Some(lengths),
             padding: Some(padding),
         }

@@ -2,11 +2,12 @@
 //! against actual values (regression) or the confusion matrix (classification) on the
 //! validation rows (else the test rows, else the training rows); and for a classifier of two
 //! features, its decision regions over the training points; for a CNN, its filters, feature
-//! maps and misclassified images (see [`crate::plot::images`]).
+//! maps and misclassified images (see [`crate::plot::images`]); for text, one row's tokens
+//! coloured by the attention each receives and by its gradient saliency.
 
 use std::path::Path;
 
-use burn::tensor::backend::Backend;
+use burn::tensor::backend::{AutodiffBackend, Backend};
 
 use crate::config::ExperimentConfig;
 use crate::data::scale::Scaler;
@@ -22,12 +23,13 @@ use crate::train::split_rows;
 /// Cells per side of the decision-region grid.
 const GRID: usize = 80;
 
-/// Draws every picture that fits the run.
-pub fn draw_run<B: Backend>(
+/// Draws every picture that fits the run (on `B`'s inner backend, but for the gradients of
+/// saliency).
+pub fn draw_run<B: AutodiffBackend>(
     dir: &Path,
     config: &ExperimentConfig,
     data: &Dataset,
-    model: &Network<B>,
+    model: &Network<B::InnerBackend>,
     scaler: &Scaler,
     history: &[EpochRecord],
     device: &B::Device,
@@ -116,7 +118,7 @@ pub fn draw_run<B: Backend>(
     };
     images::draw_attention(dir, model, &pictured, scaler, device)?;
     if let Some(vocabulary) = &config.data.vocabulary {
-        draw_tokens(dir, &name, model, &shown, vocabulary, device)?;
+        draw_tokens::<B>(dir, &name, model, &shown, vocabulary, device)?;
     }
 
     if let (2, Some(labels), TargetValues::Classes { indices, .. }) =
@@ -164,12 +166,13 @@ pub fn draw_run<B: Backend>(
     Ok(())
 }
 
-/// For a text run of a model that attends: the first shown row's tokens, coloured by the
-/// attention each receives in the last layer (averaged over heads and real positions).
-fn draw_tokens<B: Backend>(
+/// For a text run: the first shown row's tokens coloured by their gradient saliency
+/// (`saliency.png`), and for a model that attends, by the attention each receives in the last
+/// layer, averaged over heads and real positions (`tokens.png`).
+fn draw_tokens<B: AutodiffBackend>(
     dir: &Path,
     name: &str,
-    model: &Network<B>,
+    model: &Network<B::InnerBackend>,
     shown: &Dataset,
     vocabulary: &[String],
     device: &B::Device,
@@ -179,36 +182,45 @@ fn draw_tokens<B: Backend>(
         return Ok(());
     }
     let row = &shown.features[..width];
-    let x = crate::data::features_tensor(row, width, device);
-    let Some(last) = model.attention(x).and_then(|maps| maps.into_iter().last()) else {
-        return Ok(());
-    };
-    let [_, heads, n, _] = last.dims();
-    let weights: Vec<f64> = last
-        .into_data()
-        .convert::<f64>()
-        .to_vec()
-        .unwrap_or_default();
-    // A class token comes before the text's positions.
-    let offset = n - width;
-    let ids: Vec<usize> = row
+    let tokens: Vec<String> = row
         .iter()
         .map(|&id| id as usize)
         .take_while(|&id| id != 0)
+        .map(|id| vocabulary.get(id).cloned().unwrap_or_default())
         .collect();
-    let received: Vec<f64> = (0..ids.len())
-        .map(|k| {
-            let key = offset + k;
-            let queries = (0..heads).flat_map(|h| (0..offset + ids.len()).map(move |q| (h, q)));
-            queries.map(|(h, q)| weights[(h * n + q) * n + key]).sum()
-        })
-        .collect();
-    let tokens: Vec<String> = ids
-        .iter()
-        .map(|&id| vocabulary.get(id).cloned().unwrap_or_default())
-        .collect();
+    if let Some(saliency) = crate::eval::saliency::token_saliency::<B>(model, row, device) {
+        let title =
+            format!("{name}: gradient saliency |dz/de| of each token of the first shown row");
+        crate::plot::tokens::plot_tokens(dir, "saliency", &title, &tokens, &saliency)?;
+    }
+    let Some(received) = attention_received(model, row, tokens.len(), device) else {
+        return Ok(());
+    };
     let title = format!("{name}: attention received by each token of the first shown row");
-    crate::plot::tokens::plot_tokens(dir, &title, &tokens, &received)
+    crate::plot::tokens::plot_tokens(dir, "tokens", &title, &tokens, &received)
+}
+
+/// The attention each of a row's first `real` tokens receives in the last layer, summed over
+/// heads and the real positions attending; `None` for a model that does not attend.
+fn attention_received<B: Backend>(
+    model: &Network<B>,
+    row: &[f64],
+    real: usize,
+    device: &B::Device,
+) -> Option<Vec<f64>> {
+    let width = row.len();
+    let x = crate::data::features_tensor(row, width, device);
+    let last = model.attention(x)?.into_iter().last()?;
+    let [_, heads, n, _] = last.dims();
+    let weights: Vec<f64> = last.into_data().convert::<f64>().to_vec().ok()?;
+    // A class token comes before the text's positions.
+    let offset = n - width;
+    let received = (0..real).map(|k| {
+        let key = offset + k;
+        let queries = (0..heads).flat_map(|h| (0..offset + real).map(move |q| (h, q)));
+        queries.map(|(h, q)| weights[(h * n + q) * n + key]).sum()
+    });
+    Some(received.collect())
 }
 
 /// The values' range widened by 10% on each side.

@@ -1,5 +1,5 @@
-//! The tokens of one text, each on a background as strong as the attention it receives: the
-//! last encoder layer's weights, averaged over heads and over the real positions attending.
+//! The tokens of one text, each on a background as strong as its weight: the attention it
+//! receives, or its gradient saliency (see `plot::run`).
 
 use std::path::Path;
 
@@ -11,11 +11,17 @@ use super::charts::{FONT, Figure, save};
 use crate::error::Result;
 
 /// Draws `tokens` with their `weights` (any non-negative scale; the largest is darkest) to
-/// `tokens.png` and `tokens.svg` in `dir`.
-pub fn plot_tokens(dir: &Path, title: &str, tokens: &[String], weights: &[f64]) -> Result<()> {
+/// `STEM.png` and `STEM.svg` in `dir`.
+pub fn plot_tokens(
+    dir: &Path,
+    stem: &str,
+    title: &str,
+    tokens: &[String],
+    weights: &[f64],
+) -> Result<()> {
     save(
         dir,
-        "tokens",
+        stem,
         &Tokens {
             title,
             tokens,

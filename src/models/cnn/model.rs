@@ -218,6 +218,11 @@ impl<B: Backend> Family<B> for Cnn<B> {
         self.dropout.is_some()
     }
 
+    fn without_dropout(mut self) -> Self {
+        self.dropout = None;
+        self
+    }
+
     fn freeze(mut self, layers: &[usize]) -> Self {
         let convs = self.convs.len();
         for &i in layers {

@@ -76,6 +76,11 @@ impl<B: Backend> Family<B> for Mlp<B> {
     }
 
     /// Freezes each listed layer's weights, biases and batch-norm γ and β.
+    fn without_dropout(mut self) -> Self {
+        self.dropouts.clear();
+        self
+    }
+
     fn freeze(mut self, layers: &[usize]) -> Self {
         for &i in layers {
             self.layers[i] = self.layers[i].clone().no_grad();

@@ -124,9 +124,10 @@ fn reversed<B: Backend>(
     }
 }
 
-impl<B: Backend> Family<B> for Recurrent<B> {
-    fn forward(&self, x: Tensor<B, 2>) -> Tensor<B, 2> {
-        let Steps { x, lengths, .. } = Steps::read(x, self.sequence, self.embedding.as_ref());
+impl<B: Backend> Recurrent<B> {
+    /// The outputs for rows read as steps.
+    fn run(&self, steps: Steps<B>) -> Tensor<B, 2> {
+        let Steps { x, lengths, .. } = steps;
         let mut h = unstack(x);
         let mut state = None;
         for i in 0..self.forward.len() {
@@ -139,6 +140,21 @@ impl<B: Backend> Family<B> for Recurrent<B> {
         }
         let state = self.drop(state.expect("at least one layer"));
         self.output.forward(state)
+    }
+}
+
+impl<B: Backend> Family<B> for Recurrent<B> {
+    fn forward(&self, x: Tensor<B, 2>) -> Tensor<B, 2> {
+        self.run(Steps::read(x, self.sequence, self.embedding.as_ref()))
+    }
+
+    fn embed_tokens(&self, x: Tensor<B, 2>) -> Option<Tensor<B, 3>> {
+        Some(self.embedding.as_ref()?.forward(x.int()))
+    }
+
+    fn forward_embedded(&self, x: Tensor<B, 2>, embedded: Tensor<B, 3>) -> Option<Tensor<B, 2>> {
+        self.embedding.as_ref()?;
+        Some(self.run(Steps::tokens(x, embedded)))
     }
 
     /// The input matrix of each layer's first gate, then the output layer's.
@@ -165,6 +181,11 @@ impl<B: Backend> Family<B> for Recurrent<B> {
 
     /// Layer 0 is the embedding for token rows; then each recurrent layer (both readers); the
     /// output layer last.
+    fn without_dropout(mut self) -> Self {
+        self.dropout = None;
+        self
+    }
+
     fn freeze(mut self, layers: &[usize]) -> Self {
         let offset = usize::from(self.embedding.is_some());
         for &i in layers {

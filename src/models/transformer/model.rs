@@ -6,7 +6,7 @@
 
 use burn::module::{Module, Param};
 use burn::nn::transformer::TransformerEncoder;
-use burn::nn::{Embedding, LayerNorm, Linear, generate_sinusoids};
+use burn::nn::{DropoutConfig, Embedding, LayerNorm, Linear, generate_sinusoids};
 use burn::tensor::backend::Backend;
 use burn::tensor::{Bool, Int, Tensor};
 
@@ -49,12 +49,12 @@ struct Encoded<B: Backend> {
 
 impl<B: Backend> Transformer<B> {
     /// The rows as step vectors with their positions, the class token first if pooled by it.
-    fn embed(&self, x: Tensor<B, 2>) -> Encoded<B> {
+    fn embed(&self, steps: Steps<B>) -> Encoded<B> {
         let Steps {
             x: h,
             lengths,
             padding,
-        } = Steps::read(x, self.sequence, self.embedding.as_ref());
+        } = steps;
         let h = match &self.input {
             Some(input) => input.forward(h),
             None => h,
@@ -86,13 +86,18 @@ impl<B: Backend> Transformer<B> {
         }
     }
 
+    /// The rows read as steps.
+    fn steps(&self, x: Tensor<B, 2>) -> Steps<B> {
+        Steps::read(x, self.sequence, self.embedding.as_ref())
+    }
+
     /// The encoded steps `[rows, positions, d_model]`, and each row's real length and padding.
-    fn encode(&self, x: Tensor<B, 2>) -> Encoded<B> {
+    fn encode(&self, steps: Steps<B>) -> Encoded<B> {
         let Encoded {
             h,
             lengths,
             padding,
-        } = self.embed(x);
+        } = self.embed(steps);
         let h = self
             .encoder
             .layers
@@ -130,7 +135,17 @@ impl<B: Backend> Transformer<B> {
 
 impl<B: Backend> Family<B> for Transformer<B> {
     fn forward(&self, x: Tensor<B, 2>) -> Tensor<B, 2> {
-        self.output.forward(self.pool(self.encode(x)))
+        self.output.forward(self.pool(self.encode(self.steps(x))))
+    }
+
+    fn embed_tokens(&self, x: Tensor<B, 2>) -> Option<Tensor<B, 3>> {
+        Some(self.embedding.as_ref()?.forward(x.int()))
+    }
+
+    fn forward_embedded(&self, x: Tensor<B, 2>, embedded: Tensor<B, 3>) -> Option<Tensor<B, 2>> {
+        self.embedding.as_ref()?;
+        let encoded = self.encode(Steps::tokens(x, embedded));
+        Some(self.output.forward(self.pool(encoded)))
     }
 
     /// The input map (or embedding), each layer's query projection, the output layer.
@@ -158,6 +173,17 @@ impl<B: Backend> Family<B> for Transformer<B> {
 
     /// Layer 0 is the input (embedding or map, positions, class token); then each encoder
     /// layer; the output layer last.
+    fn without_dropout(mut self) -> Self {
+        let none = || DropoutConfig::new(0.0).init();
+        for layer in &mut self.encoder.layers {
+            layer.dropout = none();
+            layer.mha.dropout = none();
+            layer.pwff.dropout = none();
+        }
+        self.encoder.dropout = 0.0;
+        self
+    }
+
     fn freeze(mut self, layers: &[usize]) -> Self {
         let count = self.encoder.layers.len();
         for &i in layers {
@@ -198,7 +224,7 @@ impl<B: Backend> Family<B> for Transformer<B> {
     }
 
     fn attention(&self, x: Tensor<B, 2>) -> Option<Vec<Tensor<B, 4>>> {
-        let Encoded { mut h, padding, .. } = self.embed(x);
+        let Encoded { mut h, padding, .. } = self.embed(self.steps(x));
         let mut maps = Vec::with_capacity(self.encoder.layers.len());
         for layer in &self.encoder.layers {
             let (next, weights) = encoder_layer(layer, h, padding.clone());
