@@ -8,6 +8,7 @@
 
 mod activation;
 pub mod cnn;
+mod cpu;
 mod init;
 pub mod mlp;
 pub mod rnn;

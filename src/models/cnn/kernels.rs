@@ -16,38 +16,13 @@ use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::tensor::backend::Backend;
 use burn::tensor::ops::FloatTensor;
-use burn::tensor::{DType, Element, Tensor, TensorData, TensorPrimitive};
+use burn::tensor::{DType, Tensor, TensorPrimitive};
 use std::borrow::Cow;
-
-use ndarray::ArrayView2;
 
 use rayon::prelude::*;
 
-use crate::backend::{CpuKernel, Values, cast};
-
-/// The float types the kernels compute in: training's `f32` and gradient checks' `f64`.
-pub trait Real: ndarray::LinalgScalar + Element + PartialOrd + Send + Sync {
-    /// The values, when they are of this type.
-    fn of(values: Values<'_>) -> Option<&[Self]>;
-}
-
-impl Real for f32 {
-    fn of(values: Values<'_>) -> Option<&[Self]> {
-        match values {
-            Values::F32(v) => Some(v),
-            Values::F64(_) => None,
-        }
-    }
-}
-
-impl Real for f64 {
-    fn of(values: Values<'_>) -> Option<&[Self]> {
-        match values {
-            Values::F64(v) => Some(v),
-            Values::F32(_) => None,
-        }
-    }
-}
+use crate::backend::{CpuKernel, cast};
+use crate::models::cpu::{Real, computes, dtype, matrix, primitive, product, read, write};
 
 /// The sizes of one convolution of pixel-major maps.
 #[derive(Clone, Copy, Debug)]
@@ -307,143 +282,6 @@ fn conv_backward<I: Backend, E: Real>(
     [dx, dw, db]
 }
 
-/// One factor of a matrix product: values row-major with their `(rows, columns)`, read
-/// transposed when asked (through strides, without a copy).
-#[derive(Clone, Copy)]
-struct Factor<'a, E> {
-    values: &'a [E],
-    dims: (usize, usize),
-    transposed: bool,
-}
-
-fn matrix<E>(values: &[E], dims: (usize, usize)) -> Factor<'_, E> {
-    assert_eq!(values.len(), dims.0 * dims.1, "the values fill the matrix");
-    Factor {
-        values,
-        dims,
-        transposed: false,
-    }
-}
-
-impl<'a, E> Factor<'a, E> {
-    fn t(self) -> Self {
-        Factor {
-            transposed: !self.transposed,
-            ..self
-        }
-    }
-
-    /// The rows and columns of the matrix it stands for.
-    fn shape(&self) -> (usize, usize) {
-        let (rows, cols) = self.dims;
-        if self.transposed {
-            (cols, rows)
-        } else {
-            (rows, cols)
-        }
-    }
-
-    /// The matrix it stands for, as an ndarray view.
-    fn view(self) -> ArrayView2<'a, E> {
-        let m = ArrayView2::from_shape(self.dims, self.values).expect("the values fill it");
-        if self.transposed {
-            m.reversed_axes()
-        } else {
-            m
-        }
-    }
-
-    /// The (row, column) strides of the matrix it stands for, in values.
-    #[cfg(target_arch = "x86_64")]
-    fn strides(&self) -> (isize, isize) {
-        let cols = self.dims.1 as isize;
-        if self.transposed {
-            (1, cols)
-        } else {
-            (cols, 1)
-        }
-    }
-}
-
-/// `a · b`. Where [`gemm_is_faster`] it is gemm's (burn-flex's multiplier), otherwise
-/// matrixmultiply's through ndarray, as burn-ndarray multiplies. On the cnn workload gemm's
-/// AVX-512 kernels took 1,354 to 2,086 samples/s on an Intel Xeon; its AVX2 kernels, on an
-/// AMD EPYC, took 1,363 to 1,090.
-fn product<E: Real>(a: Factor<E>, b: Factor<E>) -> Vec<E> {
-    assert_eq!(a.shape().1, b.shape().0, "the sizes agree");
-    #[cfg(target_arch = "x86_64")]
-    if gemm_is_faster() {
-        return product_with_gemm(a, b);
-    }
-    product_with_ndarray(a, b)
-}
-
-/// Whether the CPU is one where gemm's AVX-512 kernels were measured faster: an Intel CPU with
-/// AVX-512. On an AMD EPYC with AVX-512 they made burn-flex's large-MLP products slower than
-/// gemm's AVX2 kernels (docs/benchmarks.md), so AMD keeps matrixmultiply.
-#[cfg(target_arch = "x86_64")]
-fn gemm_is_faster() -> bool {
-    static FASTER: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *FASTER.get_or_init(|| {
-        // "GenuineIntel", as CPUID leaf 0 spells it in EBX, EDX, ECX. (`__cpuid` is a safe
-        // function in recent Rust and an unsafe one in older releases.)
-        #[allow(unused_unsafe)]
-        // SAFETY: every x86_64 CPU has CPUID.
-        let id = unsafe { std::arch::x86_64::__cpuid(0) };
-        let intel = (id.ebx, id.edx, id.ecx) == (0x756e_6547, 0x4965_6e69, 0x6c65_746e);
-        intel && std::arch::is_x86_feature_detected!("avx512f")
-    })
-}
-
-/// [`product`] by matrixmultiply, through ndarray.
-fn product_with_ndarray<E: Real>(a: Factor<E>, b: Factor<E>) -> Vec<E> {
-    let c = a.view().dot(&b.view());
-    // With both factors transposed, ndarray returns the product column-major.
-    match c.is_standard_layout() {
-        true => c.into_raw_vec_and_offset().0,
-        false => c.iter().copied().collect(),
-    }
-}
-
-/// [`product`] by gemm, on all of rayon's threads.
-#[cfg(target_arch = "x86_64")]
-fn product_with_gemm<E: Real>(a: Factor<E>, b: Factor<E>) -> Vec<E> {
-    let ((m, k), (_, n)) = (a.shape(), b.shape());
-    let ((a_rs, a_cs), (b_rs, b_cs)) = (a.strides(), b.strides());
-    // Not zeroed first: gemm writes every entry of `out` without reading it (`read_dst`
-    // false), and zeroing the largest buffers of a step was a visible part of it.
-    let mut out = Vec::with_capacity(m * n);
-    // SAFETY: `out` has room for `m × n` row-major values; `a` and `b` hold `m × k` and
-    // `k × n` matrices at their strides (`matrix` checks the lengths, `product` the inner
-    // sizes); with `read_dst` false gemm writes all `m × n` values (zeros when `k` is 0)
-    // before it reads any, so the length may then be set.
-    unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            out.as_mut_ptr(),
-            1,
-            n as isize,
-            false,
-            a.values.as_ptr(),
-            a_cs,
-            a_rs,
-            b.values.as_ptr(),
-            b_cs,
-            b_rs,
-            E::zero(),
-            E::one(),
-            false,
-            false,
-            false,
-            gemm::Parallelism::Rayon(0),
-        );
-        out.set_len(m * n);
-    }
-    out
-}
-
 /// The patch matrix `[oh·ow·n, k·k·c]` of pixel-major `x`: row `(y, x, image)`, columns
 /// `(i, j, channel)`; taps on the padding stay zero.
 fn im2col<E: Real>(x: &[E], s: ConvShape) -> Vec<E> {
@@ -691,46 +529,6 @@ fn pool_backward<I: Backend, E: Real>(
     write::<I, E, _>(dx, [s.h, s.w, s.n, s.nc / s.n], device)
 }
 
-/// Whether the kernels compute in this float type.
-fn computes(dtype: DType) -> bool {
-    matches!(dtype, DType::F32 | DType::F64)
-}
-
-fn primitive<B: Backend, const D: usize>(t: Tensor<B, D>) -> FloatTensor<B> {
-    t.into_primitive().tensor()
-}
-
-fn dtype<B: Backend>(t: &FloatTensor<B>) -> DType {
-    use burn::tensor::TensorMetadata;
-    t.dtype()
-}
-
-/// A tensor's values, in the float type it holds: borrowed from ndarray's buffer where they
-/// lie in order there, copied otherwise.
-fn read<I: Backend, E: Real>(t: &FloatTensor<I>) -> Cow<'_, [E]> {
-    if let Some(values) = crate::backend::cpu_slice(t).and_then(E::of) {
-        return Cow::Borrowed(values);
-    }
-    Cow::Owned(crate::backend::cpu_values::<E>(t).unwrap_or_else(|| {
-        let t = Tensor::<I, 1>::from_primitive(TensorPrimitive::Float(t.clone()));
-        t.into_data()
-            .convert::<E>()
-            .into_vec::<E>()
-            .expect("converted to E")
-    }))
-}
-
-fn write<I: Backend, E: Real, const D: usize>(
-    values: Vec<E>,
-    shape: [usize; D],
-    device: &I::Device,
-) -> FloatTensor<I> {
-    primitive(Tensor::<I, D>::from_data(
-        TensorData::new(values, shape),
-        device,
-    ))
-}
-
 #[cfg(all(test, feature = "ndarray"))]
 mod tests {
     use burn::tensor::Distribution;
@@ -788,36 +586,6 @@ mod tests {
 
     /// gemm and matrixmultiply compute the product on every transposition (CI's CPU may run
     /// either).
-    #[cfg(target_arch = "x86_64")]
-    #[test]
-    fn gemm_and_matrixmultiply_agree() {
-        let values = |n: usize| (0..n).map(|i| ((i * 37 % 11) as f32 - 5.0) / 3.0).collect();
-        let (m, k, n) = (7, 13, 5);
-        let (a, b): (Vec<f32>, Vec<f32>) = (values(m * k), values(k * n));
-        for (a_t, b_t) in [(false, false), (true, false), (false, true), (true, true)] {
-            let fa = if a_t {
-                matrix(&a, (k, m)).t()
-            } else {
-                matrix(&a, (m, k))
-            };
-            let fb = if b_t {
-                matrix(&b, (n, k)).t()
-            } else {
-                matrix(&b, (k, n))
-            };
-            let at = |i: usize, p: usize| if a_t { a[p * m + i] } else { a[i * k + p] };
-            let bt = |p: usize, j: usize| if b_t { b[j * k + p] } else { b[p * n + j] };
-            let sums = (0..m * n).map(|e| (0..k).map(|p| at(e / n, p) * bt(p, e % n)).sum());
-            let want: Vec<f32> = sums.collect();
-            let (g, r) = (product_with_gemm(fa, fb), product_with_ndarray(fa, fb));
-            for (name, got) in [("gemm", g), ("matrixmultiply", r)] {
-                let gap = got.iter().zip(&want).map(|(g, w)| (g - w).abs());
-                let gap = gap.fold(0.0, f32::max);
-                assert!(gap < 1e-4, "{name}, transposed {a_t} {b_t}: {gap}");
-            }
-        }
-    }
-
     #[test]
     fn pooling_matches_burns_ops_forward_and_backward() {
         for (h, w, p) in [(4, 6, 2), (5, 7, 2), (6, 6, 3)] {
