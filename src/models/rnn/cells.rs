@@ -74,6 +74,11 @@ impl<B: Backend> Layer<B> {
             Layer::Lstm(m) => fuse(&[&m.input_gate, &m.forget_gate, &m.output_gate, &m.cell_gate]),
             Layer::Gru(m) => fuse(&[&m.update_gate, &m.reset_gate, &m.new_gate]),
         };
+        if let Layer::Lstm(_) = self
+            && let Some(states) = lstm_kernel(&fused, &steps)
+        {
+            return states;
+        }
         let width = fused.hidden.dims()[0];
         let rows = steps.first().map_or(0, |x| x.dims()[0]);
         let device = fused.hidden.device();
@@ -107,4 +112,19 @@ impl<B: Backend> Layer<B> {
         }
         states
     }
+}
+
+/// The LSTM's states through its CPU kernel (one product of every step's inputs, then the
+/// recurrence as one operation); `None` on a backend without kernels (wgpu).
+fn lstm_kernel<B: Backend>(fused: &Fused<B>, steps: &[Tensor<B, 2>]) -> Option<Vec<Tensor<B, 2>>> {
+    let (count, rows) = (steps.len(), steps.first()?.dims()[0]);
+    let x = Tensor::cat(steps.to_vec(), 0);
+    let bias = (fused.input_bias.clone() + fused.hidden_bias.clone()).unsqueeze::<2>();
+    let xz = x.matmul(fused.input.clone()) + bias;
+    let h = super::kernel::lstm(xz, fused.hidden.clone(), count).ok()?;
+    Some(
+        (0..count)
+            .map(|t| h.clone().slice(t * rows..(t + 1) * rows))
+            .collect(),
+    )
 }

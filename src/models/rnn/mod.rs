@@ -3,6 +3,7 @@
 
 mod cells;
 mod config;
+mod kernel;
 mod model;
 
 pub use config::{Cell, RnnConfig};
