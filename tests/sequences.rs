@@ -516,8 +516,8 @@ fn a_horizon_run_forecasts_its_steps_directly_and_scores_each() {
         first,
         summary["forecast"]["scores"][0]["mae"].as_f64().unwrap()
     );
-    let forecast = |steps: Option<&str>| -> Vec<f64> {
-        let mut predict = common::predict_command(&run, &csv);
+    let forecast = |path: &Path, steps: Option<&str>| -> Vec<f64> {
+        let mut predict = common::predict_command(&run, path);
         predict.args(steps.map(|s| vec!["--steps", s]).unwrap_or_default());
         stdout(&mut predict)
             .lines()
@@ -526,19 +526,14 @@ fn a_horizon_run_forecasts_its_steps_directly_and_scores_each() {
             .collect()
     };
     // One pass of the model gives the horizon; past it, the forecasts join the series.
-    let four = forecast(None);
+    let four = forecast(&csv, None);
     assert_eq!(four.len(), 4);
-    let six = forecast(Some("6"));
+    let six = forecast(&csv, Some("6"));
     assert_eq!(&six[..4], &four[..]);
     let longer = dir.path().join("longer.csv");
     let known: String = four.iter().map(|v| format!("{v}\n")).collect();
     std::fs::write(&longer, format!("y\n{text}{known}")).unwrap();
-    let next = stdout(common::predict_command(&run, &longer).args(["--steps", "2"]));
-    let next: Vec<f64> = next
-        .lines()
-        .skip(1)
-        .map(|l| l.split(',').nth(1).unwrap().parse().unwrap())
-        .collect();
+    let next = forecast(&longer, Some("2"));
     for (a, b) in next.iter().zip(&six[4..]) {
         assert!((a - b).abs() < 1e-4, "{next:?} against {six:?}");
     }
