@@ -544,10 +544,12 @@ fn a_horizon_run_forecasts_its_steps_directly_and_scores_each() {
             .arg("--input")
             .arg(&csv),
     );
-    assert!(
-        eval.contains(&format!("rows {}", series.steps() - 8 - 4 + 1)),
-        "{eval}"
-    );
+    let windows = series.steps() - 8 - 4 + 1;
+    assert!(eval.contains(&format!("rows {windows}")), "{eval}");
+    // Scores count windows as rows, each of 4 values.
+    let info = stdout(nnlab().arg("info").arg(&run));
+    let test_rows = (windows as f64 * 0.2).round();
+    assert!(info.contains(&format!("on {test_rows} rows")), "{info}");
 }
 
 #[test]

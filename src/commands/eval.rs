@@ -39,12 +39,7 @@ impl BackendJob for EvalJob {
             data.width(),
             &device,
         );
-        let mut evaluation = evaluate(&predictions, &data.targets);
-        if let Evaluation::Regression(m) = &mut evaluation {
-            // A series window forecasting several steps is one row of several values.
-            m.rows = data.rows();
-        }
-        Ok(evaluation)
+        Ok(evaluate(&predictions, &data.targets, data.rows()))
     }
 }
 

@@ -100,15 +100,11 @@ pub(super) fn train(args: TrainArgs) -> Result<()> {
     }
     eprintln!("{line}");
     if let Some(test) = &report.test {
-        // A series window forecasting several steps is one row of several values.
-        let rows = report
-            .forecast
-            .as_ref()
-            .map_or(test.rows(), |f| f.actual.len());
         eprintln!(
-            "test: {} {:.4} on {rows} held-out rows",
+            "test: {} {:.4} on {} held-out rows",
             test.score_name(),
             test.score(),
+            test.rows()
         );
     }
     if let Some(forecast) = &report.forecast {

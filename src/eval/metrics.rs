@@ -145,8 +145,8 @@ impl Evaluation {
     }
 }
 
-/// Regression metrics of `predicted` against `truth`.
-pub fn regression(predicted: &[f64], truth: &[f64]) -> RegressionMetrics {
+/// Regression metrics of `predicted` against `truth`, the values of `rows` rows.
+pub fn regression(predicted: &[f64], truth: &[f64], rows: usize) -> RegressionMetrics {
     let n = truth.len().max(1) as f64;
     let mean = truth.iter().sum::<f64>() / n;
     let sse: f64 = predicted
@@ -168,7 +168,7 @@ pub fn regression(predicted: &[f64], truth: &[f64]) -> RegressionMetrics {
         0.0
     };
     RegressionMetrics {
-        rows: truth.len(),
+        rows,
         mse: sse / n,
         rmse: (sse / n).sqrt(),
         mae: sae / n,
@@ -228,12 +228,13 @@ pub fn classification(
     }
 }
 
-/// The metrics of `predictions` against `truth` (which must be of the same task).
-pub fn evaluate(predictions: &Predictions, truth: &TargetValues) -> Evaluation {
+/// The metrics of `predictions` against `truth` (which must be of the same task), for `rows`
+/// rows (a series window forecasting several steps is one row of several values).
+pub fn evaluate(predictions: &Predictions, truth: &TargetValues, rows: usize) -> Evaluation {
     match (predictions, truth) {
         (Predictions::Values(p), TargetValues::Values(y)) => {
             let p: Vec<f64> = p.iter().map(|&v| f64::from(v)).collect();
-            Evaluation::Regression(regression(&p, y))
+            Evaluation::Regression(regression(&p, y, rows))
         }
         (
             Predictions::Classes {
@@ -273,7 +274,7 @@ mod tests {
 
     #[test]
     fn regression_metrics_by_hand() {
-        let m = regression(&[1.0, 2.0, 4.0], &[1.0, 3.0, 5.0]);
+        let m = regression(&[1.0, 2.0, 4.0], &[1.0, 3.0, 5.0], 3);
         assert!((m.mse - 2.0 / 3.0).abs() < 1e-12);
         assert!((m.rmse - (2.0f64 / 3.0).sqrt()).abs() < 1e-12);
         assert!((m.mae - 2.0 / 3.0).abs() < 1e-12);

@@ -168,7 +168,7 @@ pub fn cross_validate<B: AutodiffBackend>(
             fold: i + 1,
             train_rows: rest.len(),
             test_rows: held_out.len(),
-            evaluation: evaluate(&predictions, &test_set.targets),
+            evaluation: evaluate(&predictions, &test_set.targets, test_set.rows()),
             train_seconds: trained.train_seconds,
         };
         done(&fold);

@@ -90,12 +90,13 @@ pub fn draw_run<B: AutodiffBackend>(
         (Predictions::Values(p), TargetValues::Values(y)) => {
             let points: Vec<(f64, f64)> =
                 y.iter().zip(p).map(|(&y, &p)| (y, f64::from(p))).collect();
-            let r2 = evaluate(&predictions, &shown.targets).score();
+            let r2 = evaluate(&predictions, &shown.targets, shown.rows()).score();
             let title = format!("{name}: {part} rows, R² = {r2:.3}");
             charts::plot_predicted_vs_actual(dir, &title, &data.target_name, &points)?;
         }
         _ => {
-            if let Evaluation::Classification(m) = evaluate(&predictions, &shown.targets) {
+            let evaluation = evaluate(&predictions, &shown.targets, shown.rows());
+            if let Evaluation::Classification(m) = evaluation {
                 let title = format!("{name}: {part} rows, accuracy {:.1}%", 100.0 * m.accuracy);
                 charts::plot_confusion(dir, &title, labels.unwrap_or_default(), &m.confusion)?;
             }

@@ -405,7 +405,8 @@ impl<B: AutodiffBackend> WithOptimizer<B, Network<B>> for Loop<'_, B> {
                     .elem();
                 let predictions =
                     Predictions::from_output(output, loss_name, labels.as_deref(), &scaler);
-                record = record.with_validation(loss, &evaluate(&predictions, &v.truth));
+                let rows = v.x.dims()[0];
+                record = record.with_validation(loss, &evaluate(&predictions, &v.truth, rows));
                 let improved = match &best {
                     None => loss.is_finite(),
                     Some(b) => loss < b.valid_loss - training.min_delta,
@@ -461,7 +462,7 @@ impl<B: AutodiffBackend> WithOptimizer<B, Network<B>> for Loop<'_, B> {
             let output = chosen.forward_rows(v.x.clone());
             let predictions =
                 Predictions::from_output(output, loss_name, labels.as_deref(), &scaler);
-            evaluate(&predictions, &v.truth)
+            evaluate(&predictions, &v.truth, v.x.dims()[0])
         });
         let test = test.map(|t| {
             let predictions = predict(
@@ -473,7 +474,7 @@ impl<B: AutodiffBackend> WithOptimizer<B, Network<B>> for Loop<'_, B> {
                 t.width(),
                 device,
             );
-            evaluate(&predictions, &t.targets)
+            evaluate(&predictions, &t.targets, t.rows())
         });
         Ok(Trained {
             optimizer_state: encode::<B, _>(optim.to_record())?,
