@@ -48,8 +48,19 @@ impl BackendName {
         }
     }
 
-    /// ndarray when compiled in, else flex, else wgpu.
+    /// flex when compiled in (the fastest CPU backend: docs/benchmarks.md), else ndarray, else
+    /// wgpu.
     pub fn default_compiled() -> Self {
+        if cfg!(feature = "flex") {
+            BackendName::Flex
+        } else {
+            Self::examples_default()
+        }
+    }
+
+    /// ndarray when compiled in, else flex, else wgpu: the examples' backend, so that the
+    /// textbook example prints the numbers the README shows.
+    pub fn examples_default() -> Self {
         if cfg!(feature = "ndarray") {
             BackendName::Ndarray
         } else if cfg!(feature = "flex") {
@@ -201,10 +212,23 @@ pub enum Values<'a> {
     F64(&'a [f64]),
 }
 
-/// A CPU tensor's values borrowed from ndarray's buffer when it holds them in order (no copy);
-/// `None` for a strided view and for other backends and types.
-#[cfg_attr(not(feature = "ndarray"), allow(unused_variables))]
+/// A CPU tensor's values borrowed from ndarray's or flex's buffer when it holds them in order
+/// (no copy); `None` for a strided view and for other backends and types.
+#[cfg_attr(
+    not(any(feature = "ndarray", feature = "flex")),
+    allow(unused_variables)
+)]
 pub fn cpu_slice(tensor: &dyn std::any::Any) -> Option<Values<'_>> {
+    #[cfg(feature = "flex")]
+    if let Some(tensor) = tensor.downcast_ref::<burn_flex::FlexTensor>() {
+        use burn::tensor::DType;
+        let (start, end) = tensor.layout().contiguous_offsets()?;
+        return match tensor.dtype() {
+            DType::F32 => Some(Values::F32(&tensor.storage::<f32>()[start..end])),
+            DType::F64 => Some(Values::F64(&tensor.storage::<f64>()[start..end])),
+            _ => None,
+        };
+    }
     #[cfg(feature = "ndarray")]
     if let Some(tensor) = tensor.downcast_ref::<burn_ndarray::NdArrayTensor>() {
         use burn_ndarray::NdArrayTensor as T;

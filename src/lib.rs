@@ -23,6 +23,7 @@ pub mod optim;
 pub mod plot;
 pub mod reference;
 pub mod run_dir;
+pub mod threads;
 pub mod train;
 
 pub use error::{Error, Result};

@@ -4,6 +4,9 @@ use clap::Parser;
 
 fn main() {
     let cli = nnlab::cli::Cli::parse();
+    if let Some(threads) = cli.threads {
+        nnlab::threads::set(threads.into());
+    }
     // Before any work, so that a Ctrl-C at any later moment stops the command as it should.
     if let Err(e) = nnlab::interrupt::install(cli.command.on_signal()) {
         eprintln!("warning: Ctrl-C will not stop training safely: {e}");

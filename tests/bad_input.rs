@@ -250,6 +250,12 @@ fn every_bad_input_is_one_line_with_the_right_exit_code() {
             "--delimiter",
         ),
         case(
+            "a thread count of 0",
+            &train(&["--threads", "0"]),
+            2,
+            "--threads",
+        ),
+        case(
             "missing config file",
             &["train", "--config", "no-such.json"],
             1,

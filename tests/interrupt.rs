@@ -102,10 +102,10 @@ fn finish(child: Child) -> (Option<i32>, String) {
     )
 }
 
+/// The epochs of the run's last save, read as readers see it: a process killed after a save
+/// committed and before its files took their names leaves `run.json` one save behind.
 fn epochs_done(out: &Path) -> usize {
-    common::json(&out.join("run.json"))["epochs_done"]
-        .as_u64()
-        .unwrap() as usize
+    RunDir::new(out).load_meta().unwrap().1.epochs_done
 }
 
 /// The largest difference between the last weights of two runs.

@@ -26,6 +26,9 @@ use crate::optim::schedule::ScheduleName;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// CPU threads for training and prediction [default: one per core; RAYON_NUM_THREADS]
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=4096))]
+    pub threads: Option<u16>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -96,7 +99,7 @@ pub struct TrainArgs {
     /// Save the run every N epochs as well as at the end (Ctrl-C also saves, at any step).
     #[arg(long, value_name = "N")]
     pub checkpoint_every: Option<usize>,
-    /// Backend to train on [default: ndarray when compiled in, else flex, else wgpu].
+    /// Backend to train on [default: flex when compiled in, else ndarray, else wgpu].
     #[arg(long, value_enum)]
     pub backend: Option<BackendName>,
     /// No progress bar.
@@ -137,7 +140,7 @@ pub struct CvArgs {
     /// Replace a cross-validation that already exists in the output directory.
     #[arg(long)]
     pub overwrite: bool,
-    /// Backend to train on [default: ndarray when compiled in, else flex, else wgpu].
+    /// Backend to train on [default: flex when compiled in, else ndarray, else wgpu].
     #[arg(long, value_enum)]
     pub backend: Option<BackendName>,
     /// No progress bars and no line per fold.
@@ -175,7 +178,7 @@ pub struct EvalArgs {
     /// Use the last epoch's weights, not the best epoch's.
     #[arg(long)]
     pub last: bool,
-    /// Backend to predict on [default: ndarray when compiled in, else flex, else wgpu].
+    /// Backend to predict on [default: flex when compiled in, else ndarray, else wgpu].
     #[arg(long, value_enum)]
     pub backend: Option<BackendName>,
 }
@@ -221,7 +224,7 @@ pub struct CompareArgs {
     /// Replace a comparison that already exists in the output directory.
     #[arg(long)]
     pub overwrite: bool,
-    /// Backend to train on [default: ndarray when compiled in, else flex, else wgpu].
+    /// Backend to train on [default: flex when compiled in, else ndarray, else wgpu].
     #[arg(long, value_enum)]
     pub backend: Option<BackendName>,
     /// No progress bars and no line per finished variant.
@@ -516,7 +519,7 @@ pub struct PredictArgs {
     /// next ones are forecast from them (a series of one column).
     #[arg(long, value_name = "K")]
     pub steps: Option<usize>,
-    /// Backend to predict on [default: ndarray when compiled in, else flex, else wgpu].
+    /// Backend to predict on [default: flex when compiled in, else ndarray, else wgpu].
     #[arg(long, value_enum)]
     pub backend: Option<BackendName>,
 }
@@ -579,7 +582,7 @@ impl ExampleArgs {
         let args = Self::parse();
         (
             args.out.unwrap_or_else(|| PathBuf::from(default_out)),
-            args.backend.unwrap_or_else(BackendName::default_compiled),
+            args.backend.unwrap_or_else(BackendName::examples_default),
         )
     }
 }
