@@ -163,3 +163,87 @@ fn linear_regression_gradient_matches_the_closed_form() {
     assert!(rel(auto_w[0], grad_w[0]) < 1e-6, "{auto_w:?} vs {grad_w:?}");
     assert!(rel(auto_b[0], grad_b) < 1e-6, "{auto_b:?} vs {grad_b}");
 }
+
+/// The kernel against Burn's `Linear` on ndarray in `f64`: the same outputs and the same
+/// gradients of x, W and b, on a batch large enough for the kernel to run.
+#[test]
+fn the_dense_kernel_computes_what_burns_linear_does() {
+    use burn::module::Param;
+    use burn::nn::Linear;
+    use burn::tensor::Tensor;
+    type A = nnlab::backend::NdArrayF64;
+    let (rows, inputs, outputs) = (600, 7, 9);
+    assert!(rows * outputs >= nnlab::models::dense::KERNEL_MIN_VALUES);
+    let layer = Linear {
+        weight: Param::from_tensor(random::<A, 2>([inputs, outputs], 1)),
+        bias: Some(Param::from_tensor(random::<A, 1>([outputs], 2))),
+    };
+    let x = random::<A, 2>([rows, inputs], 3);
+    let mix = random::<A, 2>([rows, outputs], 4);
+    let run = |kernel: bool| {
+        let x = x.clone().require_grad();
+        let y = match kernel {
+            true => nnlab::models::dense::forward(&layer, x.clone()),
+            false => layer.forward(x.clone()),
+        };
+        let grads = (y.clone() * mix.clone()).sum().backward();
+        let values = |t: Option<Tensor<_, 2>>| t.unwrap().into_data().to_vec::<f64>().unwrap();
+        let bias: &Param<Tensor<A, 1>> = layer.bias.as_ref().unwrap();
+        [
+            values(Some(y.inner())),
+            values(x.grad(&grads)),
+            values(layer.weight.val().grad(&grads)),
+            values(bias.val().grad(&grads).map(|b| b.unsqueeze::<2>())),
+        ]
+    };
+    for (ours, burns) in run(true).iter().zip(run(false)) {
+        let diff = ours
+            .iter()
+            .zip(&burns)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f64::max);
+        assert!(diff < 1e-10, "differs by {diff}");
+    }
+}
+
+/// The kernel against Burn's `MseLoss` on ndarray in `f64`: the same loss and gradient.
+#[test]
+fn the_mse_kernel_computes_what_burns_mse_does() {
+    use burn::nn::loss::{MseLoss, Reduction};
+    type A = nnlab::backend::NdArrayF64;
+    let shape = [1024, 5];
+    let (p, y) = (random::<A, 2>(shape, 5), random::<A, 2>(shape, 6));
+    let run = |kernel: bool| {
+        let p = p.clone().require_grad();
+        let loss = match kernel {
+            true => nnlab::loss::mse::mse(p.clone(), y.clone())
+                .unwrap_or_else(|_| panic!("the kernel did not run")),
+            false => MseLoss::new().forward(p.clone(), y.clone(), Reduction::Mean),
+        };
+        let grads = loss.clone().mul_scalar(3.0).backward();
+        let grad = p.grad(&grads).unwrap().into_data().to_vec::<f64>().unwrap();
+        (loss.into_scalar(), grad)
+    };
+    let ((ours, our_grad), (burns, burn_grad)) = (run(true), run(false));
+    assert!((ours - burns).abs() < 1e-12, "{ours} against {burns}");
+    let diff = our_grad
+        .iter()
+        .zip(&burn_grad)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f64::max);
+    assert!(diff < 1e-12, "gradients differ by {diff}");
+}
+
+/// Values in [−1, 1) from `seed`, not from the backend's generator, which the dropout checks
+/// that run beside these tests seed and draw from.
+fn random<B: burn::tensor::backend::Backend, const D: usize>(
+    shape: [usize; D],
+    seed: u64,
+) -> burn::tensor::Tensor<B, D> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let values: Vec<f64> = (0..shape.iter().product::<usize>())
+        .map(|_| rng.random_range(-1.0..1.0))
+        .collect();
+    let data = burn::tensor::TensorData::new(values, shape);
+    burn::tensor::Tensor::from_data(data, &Default::default())
+}

@@ -8,7 +8,8 @@
 
 mod activation;
 pub mod cnn;
-mod cpu;
+pub(crate) mod cpu;
+pub mod dense;
 mod init;
 pub mod mlp;
 pub mod rnn;

@@ -1,6 +1,7 @@
 //! Training: `fit` runs gradient descent on a model and records what each epoch measured.
 
 pub mod augment;
+mod batch;
 
 use std::io::IsTerminal;
 use std::time::Instant;
@@ -8,7 +9,7 @@ use std::time::Instant;
 use burn::module::AutodiffModule;
 use burn::optim::{GradientsParams, Optimizer};
 use burn::tensor::backend::AutodiffBackend;
-use burn::tensor::{ElementConversion, Int, Tensor, TensorData};
+use burn::tensor::{ElementConversion, Tensor};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -329,10 +330,13 @@ impl<B: AutodiffBackend> WithOptimizer<B, Network<B>> for Loop<'_, B> {
         for epoch in first_epoch..=training.epochs {
             let lr = rates.next().expect("rates never end");
             // Each batch gathers its own rows, so no shuffled copy of the whole table is made.
-            let order = training.shuffle.then(|| {
-                let order = shuffled(rows, stream(training.seed, SHUFFLE_STREAM + epoch as u64));
-                Tensor::<B, 1, Int>::from_data(TensorData::new(order, [rows]), device)
-            });
+            // One batch of every row needs no order: its mean gradient is the same.
+            let batches = batch::Batches {
+                x: &x,
+                y: &y,
+                order: (training.shuffle && batch < rows)
+                    .then(|| shuffled(rows, stream(training.seed, SHUFFLE_STREAM + epoch as u64))),
+            };
             // A resumed run finishes an interrupted epoch from the batch it stopped at.
             let resumed = partial.filter(|_| epoch == first_epoch).unwrap_or_default();
             // The running mean is only summed when it is what the epoch records.
@@ -344,13 +348,7 @@ impl<B: AutodiffBackend> WithOptimizer<B, Network<B>> for Loop<'_, B> {
                 if dropout {
                     B::seed(device, stream(training.seed, DROPOUT_STREAM + steps));
                 }
-                let (xb, yb) = match &order {
-                    Some(order) => {
-                        let picked = order.clone().slice(start..end);
-                        (x.clone().select(0, picked.clone()), y.select(picked))
-                    }
-                    None => (x.clone().slice(start..end), y.slice(start, end)),
-                };
+                let (xb, yb) = batches.get(start, end);
                 let xb = match augment {
                     Some(image) => {
                         let seed = stream(training.seed, AUGMENT_STREAM + steps);

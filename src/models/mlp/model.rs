@@ -34,7 +34,7 @@ impl<B: Backend> Family<B> for Mlp<B> {
     fn forward(&self, x: Tensor<B, 2>) -> Tensor<B, 2> {
         let last = self.layers.len() - 1;
         self.layers.iter().enumerate().fold(x, |h, (i, layer)| {
-            let z = layer.forward(h);
+            let z = crate::models::dense::forward(layer, h);
             if i == last {
                 return z;
             }

@@ -5,6 +5,8 @@
 //! Classification: `cross_entropy` = −(1/N) Σ log softmax(ŷ)_y over the logits of every class,
 //! `binary_cross_entropy` = −(1/N) Σ [y log σ(ŷ) + (1 − y) log(1 − σ(ŷ))] on one logit.
 
+pub mod mse;
+
 use burn::config::Config;
 use burn::nn::loss::{
     BinaryCrossEntropyLoss, BinaryCrossEntropyLossConfig, CrossEntropyLoss, CrossEntropyLossConfig,
@@ -204,7 +206,10 @@ impl<B: Backend> Loss<B> {
     /// for a regression loss); [`crate::config::ExperimentConfig::validate`] rules that out.
     pub fn forward(&self, output: Tensor<B, 2>, targets: &Targets<B>) -> Tensor<B, 1> {
         match (self, targets) {
-            (Loss::Mse(l), Targets::Values(y)) => l.forward(output, y.clone(), Reduction::Mean),
+            (Loss::Mse(l), Targets::Values(y)) => match mse::mse(output, y.clone()) {
+                Ok(loss) => loss,
+                Err((output, y)) => l.forward(output, y, Reduction::Mean),
+            },
             (Loss::Mae(l), Targets::Values(y)) => l.forward(output, y.clone(), Reduction::Mean),
             (Loss::Huber(l), Targets::Values(y)) => l.forward(output, y.clone(), Reduction::Mean),
             (Loss::CrossEntropy(l), Targets::Classes(y)) => l.forward(output, y.clone()),
