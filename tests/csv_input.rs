@@ -366,3 +366,45 @@ fn a_header_that_names_a_column_twice_is_refused() {
         &["dup-semi.csv, line 1, column `x`: names columns 1 and 3"],
     );
 }
+
+/// Large tables are read a batch at a time, parsed while the next batch is read: the rows come
+/// back in file order, rows with missing values are dropped wherever they fall, and the first
+/// error in the file is the one reported, with its line.
+#[test]
+fn a_table_of_many_batches_reads_in_order_and_reports_its_first_error() {
+    use nnlab::data::csv::read_table;
+    use nnlab::loss::Task;
+    let dir = tempfile::tempdir().unwrap();
+    let rows = 20_000;
+    let mut text = String::from("x,label\n");
+    for i in 0..rows {
+        // Every 1000th row has no x; the labels cycle through three classes.
+        let x = if i % 1000 == 999 {
+            String::new()
+        } else {
+            i.to_string()
+        };
+        text += &format!("{x},c{}\n", i % 3);
+    }
+    let good = file(dir.path(), "good.csv", &text);
+    let (data, skipped) =
+        read_table(&good, "label", None, Task::Classification, true, None).unwrap();
+    assert_eq!((data.rows(), skipped), (rows - 20, 20));
+    let kept: Vec<usize> = (0..rows).filter(|i| i % 1000 != 999).collect();
+    let xs: Vec<f64> = kept.iter().map(|&i| i as f64).collect();
+    assert_eq!(data.features, xs);
+    let classes = nnlab::train::class_indices(&data).unwrap();
+    assert!(kept.iter().zip(classes).all(|(&i, &c)| c == i % 3));
+
+    // A bad cell on line 12,002 and a ragged row after it, in a later batch: the cell is named.
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    lines[12_001] = "twelve,c0".into();
+    lines[15_000] = "1,c0,extra".into();
+    let bad = file(dir.path(), "bad.csv", &(lines.join("\n") + "\n"));
+    let error = read_table(&bad, "label", None, Task::Classification, true, None).unwrap_err();
+    assert!(error.to_string().contains("line 12002"), "{error}");
+    assert!(
+        error.to_string().contains("`twelve` is not a number"),
+        "{error}"
+    );
+}

@@ -8,6 +8,7 @@
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Chain, Cursor, Read};
+use std::ops::Range;
 use std::path::Path;
 
 use super::{Dataset, TargetValues};
@@ -200,11 +201,18 @@ fn column_index(path: &Path, table: &Table, name: &str) -> Result<usize> {
 
 /// A cell that holds no usable number: empty, NaN or infinite.
 fn missing(cell: &str) -> Option<&'static str> {
-    match cell.trim().to_ascii_lowercase().as_str() {
-        "" => Some("is empty"),
-        "nan" | "na" | "n/a" | "null" | "none" => Some("is missing (NaN)"),
-        "inf" | "+inf" | "-inf" | "infinity" | "+infinity" | "-infinity" => Some("is infinite"),
-        _ => None,
+    const NAN: [&str; 5] = ["nan", "na", "n/a", "null", "none"];
+    const INF: [&str; 6] = ["inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"];
+    let cell = cell.trim();
+    let any = |words: &[&str]| words.iter().any(|w| w.eq_ignore_ascii_case(cell));
+    if cell.is_empty() {
+        Some("is empty")
+    } else if any(&NAN) {
+        Some("is missing (NaN)")
+    } else if any(&INF) {
+        Some("is infinite")
+    } else {
+        None
     }
 }
 
@@ -213,31 +221,54 @@ const DROP_HINT: &str = "; pass --drop-missing to skip rows with missing values"
 
 /// Parses a cell as a finite number; `hint` ends the message for a missing value.
 fn parse_number(path: &Path, line: u64, column: &str, cell: &str, hint: &str) -> Result<f64> {
-    if let Some(what) = missing(cell) {
-        return Err(data_error(
-            path,
-            Some(line),
-            Some(column),
-            format!("{what}{hint}"),
-        ));
+    // The common case first: a number parses, and only a failure pays for finding out why.
+    if let Some(value) = plain_decimal(cell.trim().as_bytes()) {
+        return Ok(value);
     }
-    let value: f64 = cell.trim().parse().map_err(|_| {
-        data_error(
-            path,
-            Some(line),
-            Some(column),
-            format!("`{cell}` is not a number"),
-        )
-    })?;
-    if !value.is_finite() {
-        return Err(data_error(
-            path,
-            Some(line),
-            Some(column),
-            format!("`{cell}` is not a finite number"),
-        ));
+    let parsed = cell.trim().parse::<f64>();
+    if let Ok(value) = parsed
+        && value.is_finite()
+    {
+        return Ok(value);
     }
-    Ok(value)
+    let why = match (missing(cell), parsed) {
+        (Some(what), _) => format!("{what}{hint}"),
+        (None, Ok(_)) => format!("`{cell}` is not a finite number"),
+        (None, Err(_)) => format!("`{cell}` is not a number"),
+    };
+    Err(data_error(path, Some(line), Some(column), why))
+}
+
+/// A cell written as `[-+]digits[.digits]` with at most 15 digits, the way most data files
+/// write numbers, parsed in one pass: the digits make an integer m < 10¹⁵ < 2⁵³ and the value
+/// is m / 10ᵏ, both exact in `f64` and their quotient correctly rounded (Clinger's fast path),
+/// so it equals what `str::parse` gives. `None` for anything else, which `str::parse` reads.
+fn plain_decimal(cell: &[u8]) -> Option<f64> {
+    const POWERS: [f64; 16] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+    ];
+    let (negative, digits) = match cell.split_first()? {
+        (b'-', rest) => (true, rest),
+        (b'+', rest) => (false, rest),
+        _ => (false, cell),
+    };
+    let (mut m, mut count, mut decimals, mut point) = (0u64, 0usize, 0usize, false);
+    for &b in digits {
+        match b {
+            b'0'..=b'9' if count < 15 => {
+                m = m * 10 + u64::from(b - b'0');
+                count += 1;
+                decimals += usize::from(point);
+            }
+            b'.' if !point => point = true,
+            _ => return None,
+        }
+    }
+    if count == 0 || (point && decimals == 0) {
+        return None;
+    }
+    let value = m as f64 / POWERS[decimals];
+    Some(if negative { -value } else { value })
 }
 
 /// Visits each data row with its 1-based line number, checking that it has every column.
@@ -316,51 +347,41 @@ pub fn read_table(
     }
     let feature_indices = column_indices(path, &table, &feature_names)?;
 
+    let columns = Columns {
+        path,
+        features: &feature_indices,
+        feature_names: &feature_names,
+        target: (target_index, target),
+        task,
+        drop_missing,
+    };
     let mut values = Vec::new();
     let mut numbers = Vec::new();
     let mut labels = Labels::default();
     let mut skipped = 0;
-    for_each_row(path, &mut table, |line, record| {
-        let used = feature_indices.iter().chain([&target_index]);
-        if drop_missing && used.clone().any(|&i| missing(&record[i]).is_some()) {
-            skipped += 1;
-            return Ok(());
-        }
-        for (&i, name) in feature_indices.iter().zip(&feature_names) {
-            values.push(parse_number(path, line, name, &record[i], DROP_HINT)?);
-        }
-        let cell = record[target_index].trim();
-        match task {
-            Task::Regression => numbers.push(
-                parse_number(path, line, target, cell, DROP_HINT).map_err(|e| {
-                    if cell.parse::<f64>().is_err() && missing(cell).is_none() {
-                        data_error(
-                            path,
-                            Some(line),
-                            Some(target),
-                            format!(
-                                "`{cell}` is not a number; for class labels pass --task classification"
-                            ),
-                        )
-                    } else {
-                        e
-                    }
-                })?,
-            ),
-            Task::Classification => {
-                if let Some(what) = missing(cell) {
-                    return Err(data_error(
-                        path,
-                        Some(line),
-                        Some(target),
-                        format!("{what}{DROP_HINT}"),
-                    ));
-                }
-                labels.push(cell);
+    for_each_batch(
+        path,
+        &mut table,
+        |batch, rows| columns.parse(batch, rows),
+        |parsed, batch| {
+            if values.capacity() == 0 {
+                // One allocation for the whole table, sized from the first rows' bytes: growing
+                // by doubling copied it and touched twice the memory.
+                let rows = estimated_rows(path, batch);
+                // Where that much cannot be had, the table grows as it is read instead.
+                let _ = values.try_reserve(rows * feature_indices.len());
+                let _ = numbers.try_reserve(rows);
             }
-        }
-        Ok(())
-    })?;
+            values.extend(parsed.values);
+            numbers.extend(parsed.numbers);
+            skipped += parsed.skipped;
+            if task == Task::Classification {
+                for &row in &parsed.kept {
+                    labels.push(batch.records[row][target_index].trim());
+                }
+            }
+        },
+    )?;
     if values.is_empty() && skipped == 0 {
         return Err(no_rows(path));
     }
@@ -379,6 +400,174 @@ pub fn read_table(
         targets,
     };
     Ok((data, skipped))
+}
+
+/// Rows read a batch at a time: each batch is parsed while the next one is read, on two
+/// threads, which roughly halves the load of a large table.
+const BATCH_ROWS: usize = 4096;
+
+/// A batch of rows and the line each starts on; its records are reused batch after batch.
+#[derive(Default)]
+struct Batch {
+    records: Vec<::csv::StringRecord>,
+    lines: Vec<u64>,
+    len: usize,
+    /// The byte offset where the batch's last row starts.
+    end: u64,
+}
+
+/// Fills `batch` with up to [`BATCH_ROWS`] rows, checking that each has every column.
+fn read_batch(path: &Path, table: &mut Table, batch: &mut Batch) -> Result<()> {
+    batch.len = 0;
+    batch.lines.clear();
+    while batch.len < BATCH_ROWS {
+        if batch.records.len() == batch.len {
+            batch.records.push(::csv::StringRecord::new());
+        }
+        let record = &mut batch.records[batch.len];
+        let more = table.reader.read_record(record).map_err(|e| {
+            let line = e.position().map(|p| p.line());
+            data_error(path, line, None, e.to_string())
+        })?;
+        if !more {
+            break;
+        }
+        let line = record.position().map_or(0, |p| p.line());
+        if record.len() != table.header.len() {
+            let counts = format!(
+                "has {} fields but the header has {}",
+                record.len(),
+                table.header.len()
+            );
+            return Err(data_error(path, Some(line), None, counts));
+        }
+        batch.lines.push(line);
+        batch.end = record.position().map_or(0, |p| p.byte());
+        batch.len += 1;
+    }
+    Ok(())
+}
+
+/// Reads every row, parsing each batch with `parse` (given the batch and a range of its rows)
+/// while the next is read, and hands the results to `take` in file order. Reading a batch
+/// takes about half as long as parsing one, so the thread that reads also parses the last
+/// third of the rows. The first error in the file is the one returned.
+fn for_each_batch<P: Send>(
+    path: &Path,
+    table: &mut Table,
+    parse: impl Fn(&Batch, Range<usize>) -> Result<P> + Sync,
+    mut take: impl FnMut(P, &Batch) + Send,
+) -> Result<()> {
+    // On a pool thread, so that each join runs one side inline and the other thread takes
+    // the other; joined from outside the pool, the waiting threads spun on both cores.
+    rayon::scope(|_| batches(path, table, &parse, &mut take))
+}
+
+fn batches<P: Send>(
+    path: &Path,
+    table: &mut Table,
+    parse: &(impl Fn(&Batch, Range<usize>) -> Result<P> + Sync),
+    take: &mut (impl FnMut(P, &Batch) + Send),
+) -> Result<()> {
+    let (mut current, mut next) = (Batch::default(), Batch::default());
+    read_batch(path, table, &mut current)?;
+    while current.len > 0 {
+        let split = current.len * 2 / 3;
+        let (first, (read, last)) = rayon::join(
+            || parse(&current, 0..split),
+            || {
+                let read = read_batch(path, table, &mut next);
+                (read, parse(&current, split..current.len))
+            },
+        );
+        take(first?, &current);
+        take(last?, &current);
+        read?;
+        std::mem::swap(&mut current, &mut next);
+    }
+    Ok(())
+}
+
+/// The rows of the whole file, judged from the bytes of a first batch (a little over, so that
+/// the estimate rarely falls short).
+fn estimated_rows(path: &Path, batch: &Batch) -> usize {
+    let size = std::fs::metadata(path).map_or(0, |m| m.len());
+    match batch.end {
+        0 => batch.len,
+        end => (size as f64 / end as f64 * batch.len as f64 * 1.02) as usize + 1,
+    }
+}
+
+/// The columns `read_table` takes from each row, and how.
+struct Columns<'a> {
+    path: &'a Path,
+    features: &'a [usize],
+    feature_names: &'a [String],
+    target: (usize, &'a str),
+    task: Task,
+    drop_missing: bool,
+}
+
+/// A batch's numbers, and which of its rows were kept.
+#[derive(Default)]
+struct Parsed {
+    values: Vec<f64>,
+    numbers: Vec<f64>,
+    kept: Vec<usize>,
+    skipped: usize,
+}
+
+impl Columns<'_> {
+    fn parse(&self, batch: &Batch, rows: Range<usize>) -> Result<Parsed> {
+        let mut out = Parsed {
+            values: Vec::with_capacity(rows.len() * self.features.len()),
+            ..Parsed::default()
+        };
+        for row in rows {
+            if self.parse_row(batch.lines[row], &batch.records[row], &mut out)? {
+                out.kept.push(row);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Parses one row into `out`; `false` when it is skipped for a missing value.
+    fn parse_row(&self, line: u64, record: &::csv::StringRecord, out: &mut Parsed) -> Result<bool> {
+        let (path, (target_index, target)) = (self.path, self.target);
+        let used = self.features.iter().chain([&target_index]);
+        if self.drop_missing && used.clone().any(|&i| missing(&record[i]).is_some()) {
+            out.skipped += 1;
+            return Ok(false);
+        }
+        for (&i, name) in self.features.iter().zip(self.feature_names) {
+            out.values
+                .push(parse_number(path, line, name, &record[i], DROP_HINT)?);
+        }
+        let cell = record[target_index].trim();
+        match self.task {
+            Task::Regression => {
+                out.numbers
+                    .push(
+                        parse_number(path, line, target, cell, DROP_HINT).map_err(|e| {
+                            if cell.parse::<f64>().is_err() && missing(cell).is_none() {
+                                let hint = "for class labels pass --task classification";
+                                let message = format!("`{cell}` is not a number; {hint}");
+                                data_error(path, Some(line), Some(target), message)
+                            } else {
+                                e
+                            }
+                        })?,
+                    )
+            }
+            Task::Classification => {
+                if let Some(what) = missing(cell) {
+                    let message = format!("{what}{DROP_HINT}");
+                    return Err(data_error(path, Some(line), Some(target), message));
+                }
+            }
+        }
+        Ok(true)
+    }
 }
 
 /// Class labels as they stream in: each distinct text gets a provisional index.
@@ -594,4 +783,45 @@ pub fn read_text_column(
         _ => TargetValues::Values(numbers),
     };
     Ok((texts, targets))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plain_decimal;
+    use rand::rngs::StdRng;
+    use rand::{RngExt, SeedableRng};
+
+    #[test]
+    fn plain_decimals_parse_to_the_bits_str_parse_gives() {
+        let mut rng = StdRng::seed_from_u64(3);
+        for _ in 0..200_000 {
+            let digits = rng.random_range(1..=15);
+            let m: u64 = rng.random_range(0..10u64.pow(digits));
+            let text = m.to_string();
+            let at = rng.random_range(0..=text.len());
+            let sign = ["", "-", "+"][rng.random_range(0..3)];
+            let cell = match at {
+                0 => format!("{sign}{text}"),
+                _ if at == text.len() => format!("{sign}{text}"),
+                _ => format!("{sign}{}.{}", &text[..at], &text[at..]),
+            };
+            let want: f64 = cell.parse().unwrap();
+            let got = plain_decimal(cell.as_bytes()).unwrap();
+            assert_eq!(got.to_bits(), want.to_bits(), "{cell}");
+        }
+        for other in [
+            "",
+            "-",
+            ".",
+            "1.",
+            "1e5",
+            "0x10",
+            "1.2.3",
+            "nan",
+            "1234567890123456",
+        ] {
+            assert_eq!(plain_decimal(other.as_bytes()), None, "{other}");
+        }
+        assert_eq!(plain_decimal(b".5"), Some(0.5));
+    }
 }
