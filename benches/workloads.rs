@@ -10,10 +10,17 @@
 //! with ReLU and 2×2 max pooling, dense 128, 10 classes; 6,000 random images, Adam, batch 64;
 //! the second of two epochs is measured) or `lstm` (an LSTM of hidden size 128 over 50 steps
 //! of 8 values, its last state into 10 classes; 6,400 random sequences, Adam, batch 64; the
-//! second of two epochs is measured); all five by default. Without `--json` it prints the median of `--runs` runs
+//! second of two epochs is measured); or the large-data workloads, 1,000,000 rows of
+//! y = 3x + U(0, 1) read from CSV (`$NNLAB_BENCH_DATA/rows.csv`, written there or to a
+//! temporary folder when missing): `rows-linear` (one neuron, SGD, batch 1024), `rows-mlp`
+//! (1-64-64-1, ReLU, Adam, batch 1024), each with the second of two epochs measured, and
+//! `rows-full-batch` (one neuron, 10 steps of full-batch gradient descent), which also time
+//! the CSV's load; and `csv-load` (1,000,000 rows of 20 features and a target,
+//! `$NNLAB_BENCH_DATA/wide.csv`). All by default. Without `--json` it prints the median of `--runs` runs
 //! (default 3) per workload as a table; with it, one JSON line per run, which is what
 //! `benches/peers/compare.py` reads when it runs these alternately with PyTorch and Keras.
 
+use std::io::{BufWriter, Write};
 use std::time::Instant;
 
 use burn::tensor::backend::AutodiffBackend;
@@ -21,31 +28,48 @@ use nnlab::backend::{BackendJob, BackendName, run_on};
 use nnlab::config::{BatchSize, ExperimentConfig, TrainingConfig};
 use nnlab::data::scale::{FeatureScaling, PreprocessConfig, TargetScaling};
 use nnlab::data::{Builtin, DataConfig, Dataset, SequenceShape, TargetValues, synthetic};
-use nnlab::loss::{LossConfig, LossName};
+use nnlab::loss::{LossConfig, LossName, Task};
 use nnlab::models::{CnnConfig, MlpConfig, ModelConfig, RnnConfig};
 use nnlab::optim::{OptimizerConfig, OptimizerName};
 use nnlab::train::fit;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
-const WORKLOADS: [&str; 5] = ["textbook", "small-mlp", "large-mlp", "cnn", "lstm"];
+const WORKLOADS: [&str; 9] = [
+    "textbook",
+    "small-mlp",
+    "large-mlp",
+    "cnn",
+    "lstm",
+    "rows-linear",
+    "rows-mlp",
+    "rows-full-batch",
+    "csv-load",
+];
 
-/// Multiply-adds of one forward pass per sample, for the workloads measured in samples/s:
+/// Rows of the large-data workloads' CSV files.
+const MANY_ROWS: usize = 1_000_000;
+
+/// Multiply-adds of one forward pass per sample, for the large models measured in samples/s:
 /// the 784-512-512-10 network; the CNN's two convolutions (every output pixel of every
 /// filter, over a 3×3 window of every input channel) and its two dense layers.
-fn macs(workload: &str) -> f64 {
-    match workload {
+fn macs(workload: &str) -> Option<f64> {
+    Some(match workload {
         "cnn" => (28 * 28 * 32 * 9 + 14 * 14 * 64 * 32 * 9 + 7 * 7 * 64 * 128 + 128 * 10) as f64,
         // Four gates, each of the step's 8 inputs and the 128 states, at each of 50 steps.
         "lstm" => (50 * 4 * (8 + 128) * 128 + 128 * 10) as f64,
-        _ => (784 * 512 + 512 * 512 + 512 * 10) as f64,
-    }
+        "large-mlp" => (784 * 512 + 512 * 512 + 512 * 10) as f64,
+        _ => return None,
+    })
 }
 
 /// One measurement of one workload.
+#[derive(Default)]
 struct Measured {
     us_per_step: Option<f64>,
     samples_per_s: Option<f64>,
+    /// Seconds to read the workload's CSV file into a dataset.
+    load_s: Option<f64>,
 }
 
 struct Workload(&'static str);
@@ -54,27 +78,154 @@ impl BackendJob for Workload {
     type Output = Measured;
 
     fn run<B: AutodiffBackend>(self, _: BackendName, device: B::Device) -> nnlab::Result<Measured> {
+        let mut load_s = None;
         let (config, data) = match self.0 {
             "textbook" => textbook(),
             "small-mlp" => small_mlp(),
             "cnn" => cnn(),
             "lstm" => lstm(),
+            "csv-load" => return load_wide(),
+            "rows-linear" | "rows-mlp" | "rows-full-batch" => {
+                let (config, data, seconds) = many_rows(self.0)?;
+                load_s = Some(seconds);
+                (config, data)
+            }
             _ => large_mlp(),
         };
         let trained = fit::<B>(&config, &data, &device, None, false)?;
-        Ok(if matches!(self.0, "large-mlp" | "cnn" | "lstm") {
-            let epoch = trained.epoch_seconds[1] - trained.epoch_seconds[0];
-            Measured {
-                us_per_step: None,
-                samples_per_s: Some(data.rows() as f64 / epoch),
-            }
-        } else {
-            Measured {
+        let seconds = &trained.epoch_seconds;
+        Ok(match self.0 {
+            "textbook" | "small-mlp" => Measured {
                 us_per_step: Some(trained.train_seconds / trained.steps as f64 * 1e6),
-                samples_per_s: None,
-            }
+                ..Measured::default()
+            },
+            // Each epoch is one step; the first is left out, as the others' first epoch is.
+            "rows-full-batch" => Measured {
+                samples_per_s: Some(
+                    data.rows() as f64 * (seconds.len() - 1) as f64
+                        / (seconds[seconds.len() - 1] - seconds[0]),
+                ),
+                load_s,
+                ..Measured::default()
+            },
+            _ => Measured {
+                samples_per_s: Some(data.rows() as f64 / (seconds[1] - seconds[0])),
+                load_s,
+                ..Measured::default()
+            },
         })
     }
+}
+
+/// The folder of the large-data workloads' CSV files: `$NNLAB_BENCH_DATA`, or one in the
+/// system's temporary folder.
+fn data_dir() -> std::path::PathBuf {
+    let dir = std::env::var_os("NNLAB_BENCH_DATA")
+        .map(Into::into)
+        .unwrap_or_else(|| std::env::temp_dir().join("nnlab-bench-data"));
+    std::fs::create_dir_all(&dir).expect("a folder for the benchmark's data");
+    dir
+}
+
+/// `name` in [`data_dir`], written by `write` first if it is not there.
+fn data_file(name: &str, write: fn(&mut dyn Write)) -> std::path::PathBuf {
+    let path = data_dir().join(name);
+    if !path.exists() {
+        let partial = path.with_extension("partial");
+        let mut out = BufWriter::new(std::fs::File::create(&partial).expect("create"));
+        write(&mut out);
+        out.flush().expect("write");
+        std::fs::rename(&partial, &path).expect("rename");
+    }
+    path
+}
+
+/// Uniform values in [0, 1) from a fixed xorshift sequence.
+fn uniform() -> impl FnMut() -> f64 {
+    let mut state = 0x2545_F491_4F6C_DD1Du64;
+    move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// x, y = 3x + U(0, 1): the textbook's line, a million times.
+fn write_rows(out: &mut dyn Write) {
+    let mut u = uniform();
+    writeln!(out, "x,y").unwrap();
+    for _ in 0..MANY_ROWS {
+        let x = u();
+        writeln!(out, "{x:.6},{:.6}", 3.0 * x + u()).unwrap();
+    }
+}
+
+/// 20 features in [−1, 1) and their sum.
+fn write_wide(out: &mut dyn Write) {
+    let mut u = uniform();
+    let header: Vec<String> = (0..20).map(|j| format!("f{j}")).collect();
+    writeln!(out, "{},y", header.join(",")).unwrap();
+    for _ in 0..MANY_ROWS {
+        let row: Vec<f64> = (0..20).map(|_| 2.0 * u() - 1.0).collect();
+        let cells: Vec<String> = row.iter().map(|v| format!("{v:.6}")).collect();
+        writeln!(out, "{},{:.6}", cells.join(","), row.iter().sum::<f64>()).unwrap();
+    }
+}
+
+fn csv_data(path: std::path::PathBuf) -> DataConfig {
+    DataConfig::new()
+        .with_dataset(None)
+        .with_csv(Some(path))
+        .with_target(Some("y".into()))
+}
+
+/// The wide table's load, through the reader `nnlab train --data` uses.
+fn load_wide() -> nnlab::Result<Measured> {
+    let data = csv_data(data_file("wide.csv", write_wide));
+    let start = Instant::now();
+    let loaded = data.load(Task::Regression)?;
+    assert_eq!(loaded.rows(), MANY_ROWS);
+    Ok(Measured {
+        load_s: Some(start.elapsed().as_secs_f64()),
+        ..Measured::default()
+    })
+}
+
+/// A large-data workload's config and its rows, read from CSV, with the seconds that took.
+fn many_rows(name: &str) -> nnlab::Result<(ExperimentConfig, Dataset, f64)> {
+    let data = csv_data(data_file("rows.csv", write_rows));
+    let start = Instant::now();
+    let loaded = data.load(Task::Regression)?;
+    let seconds = start.elapsed().as_secs_f64();
+    let hidden = if name == "rows-mlp" {
+        vec![64, 64]
+    } else {
+        vec![]
+    };
+    let model = MlpConfig::new()
+        .with_input_size(1)
+        .with_hidden(hidden)
+        .with_output_size(1);
+    let (optimizer, batch, epochs) = match name {
+        "rows-mlp" => (OptimizerName::Adam, BatchSize::Rows(1024), 2),
+        "rows-full-batch" => (OptimizerName::Sgd, BatchSize::Full, 11),
+        _ => (OptimizerName::Sgd, BatchSize::Rows(1024), 2),
+    };
+    let config = experiment(
+        data,
+        model,
+        LossName::Mse,
+        OptimizerConfig::new()
+            .with_name(optimizer)
+            .with_learning_rate(0.01),
+    )
+    .with_training(
+        TrainingConfig::new()
+            .with_epochs(epochs)
+            .with_batch_size(batch),
+    );
+    Ok((config, loaded, seconds))
 }
 
 /// No scaling, no held-out rows: the peers train on the raw rows too.
@@ -258,13 +409,14 @@ fn main() {
     if !json {
         println!("nnlab on {backend}, median of {runs} runs\n");
         println!(
-            "{:<10} {:>12} {:>12} {:>10}",
-            "workload", "µs/step", "samples/s", "GFLOP/s"
+            "{:<16} {:>12} {:>12} {:>10} {:>10}",
+            "workload", "µs/step", "samples/s", "GFLOP/s", "load, s"
         );
     }
     for name in chosen {
         let mut steps = Vec::new();
         let mut samples = Vec::new();
+        let mut loads = Vec::new();
         for _ in 0..runs {
             let start = Instant::now();
             let measured = match run_on(backend, Workload(name)) {
@@ -282,7 +434,12 @@ fn main() {
                 }
                 if let Some(s) = measured.samples_per_s {
                     line["samples_per_s"] = s.into();
-                    line["gflops"] = (s * 6.0 * macs(name) / 1e9).into();
+                    if let Some(macs) = macs(name) {
+                        line["gflops"] = (s * 6.0 * macs / 1e9).into();
+                    }
+                }
+                if let Some(load) = measured.load_s {
+                    line["load_s"] = load.into();
                 }
                 if let Some(rss) = peak_rss_mib() {
                     line["peak_rss_mib"] = rss.into();
@@ -291,6 +448,7 @@ fn main() {
             }
             steps.extend(measured.us_per_step);
             samples.extend(measured.samples_per_s);
+            loads.extend(measured.load_s);
         }
         if !json {
             let cell = |v: Vec<f64>, f: &dyn Fn(f64) -> String| {
@@ -300,13 +458,17 @@ fn main() {
                     f(median(v))
                 }
             };
-            let gflops = samples.iter().map(|s| s * 6.0 * macs(name) / 1e9).collect();
+            let gflops = match macs(name) {
+                Some(macs) => samples.iter().map(|s| s * 6.0 * macs / 1e9).collect(),
+                None => Vec::new(),
+            };
             println!(
-                "{:<10} {:>12} {:>12} {:>10}",
+                "{:<16} {:>12} {:>12} {:>10} {:>10}",
                 name,
                 cell(steps, &|v| format!("{v:.1}")),
                 cell(samples, &|v| format!("{v:.0}")),
                 cell(gflops, &|v| format!("{v:.1}")),
+                cell(loads, &|v| format!("{v:.3}")),
             );
         }
     }

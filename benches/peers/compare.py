@@ -2,11 +2,11 @@
 
     python3 benches/peers/compare.py [--rounds N] [--large-rounds N] [--only W,...] [--out results.json]
 
-Run it with the Python that has torch and/or keras (a peer that does not import is left
-out, and said so). It builds nnlab in release mode with the `flex` feature beside the default
-ndarray, then for each round runs every workload once per contender, in turn (nnlab on
-ndarray, nnlab on flex, PyTorch, Keras), and prints the median of each figure with the
-ratios nnlab/peer. Whole-process figures (wall time, peak memory, predict) are measured here,
+Run it with the Python that has torch and/or keras, and pandas for the large-data workloads
+(a peer that does not import is left out, and said so). It builds nnlab in release mode with
+its default features, then for each round runs every workload once per contender, in turn
+(nnlab on its default backend, flex; nnlab on ndarray; PyTorch; Keras, which has no large-data
+workloads), and prints the median of each figure with the ratios nnlab/peer. Whole-process figures (wall time, peak memory, predict) are measured here,
 around each process, the same way for all. Standard library only.
 """
 
@@ -39,9 +39,15 @@ FIGURES = [
     ("lstm", "samples_per_s", "samples/s", True),
     ("lstm", "gflops", "GFLOP/s", True),
     ("lstm", "peak_rss_mib", "MiB peak RSS", False),
+    ("rows-linear", "samples_per_s", "rows/s", True),
+    ("rows-linear", "load_s", "s, CSV load", False),
+    ("rows-mlp", "samples_per_s", "rows/s", True),
+    ("rows-full-batch", "samples_per_s", "rows/s", True),
+    ("csv-load", "load_s", "s, 1M x 21 CSV", False),
     ("predict-1", "wall_s", "s, whole process", False),
     ("predict-100k", "rows_per_s", "rows/s, whole process", True),
 ]
+DATA_WORKLOADS = ("rows-linear", "rows-mlp", "rows-full-batch", "csv-load")
 LARGE_MACS = 784 * 512 + 512 * 512 + 512 * 10
 # The CNN's two 3x3 convolutions (32 then 64 filters, 28x28 then 14x14) and its dense layers.
 CNN_MACS = 28 * 28 * 32 * 9 + 14 * 14 * 64 * 32 * 9 + 7 * 7 * 64 * 128 + 128 * 10
@@ -77,7 +83,7 @@ def last_json(out):
 
 def build():
     """Builds nnlab, its textbook example and the bench binary; returns their paths."""
-    features = ["--features", "flex"]
+    features = []
     subprocess.run(["cargo", "build", "--release", *features, "--bin", "nnlab", "--example", "regression"], cwd=ROOT, check=True)
     out = subprocess.run(
         ["cargo", "bench", *features, "--bench", "workloads", "--no-run", "--message-format=json"],
@@ -103,7 +109,7 @@ def available(script):
 class Ours:
     def __init__(self, backend, nnlab, example, bench, work):
         self.backend, self.nnlab, self.example, self.bench = backend, nnlab, example, bench
-        self.name = "nnlab" if backend == "ndarray" else f"nnlab-{backend}"
+        self.name = "nnlab" if backend == "flex" else f"nnlab-{backend}"
         self.run = work / f"{self.name}-run"
 
     def textbook(self):
@@ -116,6 +122,9 @@ class Ours:
     def workload(self, name):
         out, rss = peak_rss([self.bench, "--json", "--runs", "1", "--backend", self.backend, name])
         return {**last_json(out), "peak_rss_mib": rss}
+
+    def has(self, name):
+        return True
 
     def save(self):
         subprocess.run(
@@ -141,6 +150,9 @@ class Peer:
     def workload(self, name):
         out, rss = peak_rss([sys.executable, self.script, name])
         return {**last_json(out), "peak_rss_mib": rss}
+
+    def has(self, name):
+        return self.name == "PyTorch" or name not in DATA_WORKLOADS
 
     def save(self):
         subprocess.run([sys.executable, self.script, "save", self.work], cwd=ROOT, env=ENV, check=True)
@@ -175,6 +187,12 @@ def round_of(frameworks, one, big, results, large, want):
                 r.setdefault((name, "samples_per_s"), []).append(m["samples_per_s"])
                 r.setdefault((name, "gflops"), []).append(m["samples_per_s"] * 6 * macs / 1e9)
                 r.setdefault((name, "peak_rss_mib"), []).append(m["peak_rss_mib"])
+        for name in DATA_WORKLOADS:
+            if large and want(name) and fw.has(name):
+                m = fw.workload(name)
+                for figure in ("samples_per_s", "load_s"):
+                    if figure in m:
+                        r.setdefault((name, figure), []).append(m[figure])
         if want("predict-1"):
             _, wall = timed(fw.predict(one))
             r.setdefault(("predict-1", "wall_s"), []).append(wall)
@@ -191,14 +209,17 @@ def fmt(v):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--large-rounds", type=int, default=3, help="rounds that include the large MLP, the CNN and the LSTM")
+    parser.add_argument("--large-rounds", type=int, default=3, help="rounds that include the large MLP, the CNN, the LSTM and the large-data workloads")
     parser.add_argument("--only", help="comma-separated workloads to run (default: all), e.g. cnn,large-mlp")
     parser.add_argument("--out", type=Path, help="write every measurement here as JSON")
     args = parser.parse_args()
 
     nnlab, example, bench = build()
     work = Path(tempfile.mkdtemp(prefix="nnlab-peers-"))
-    frameworks = [Ours(b, nnlab, example, bench, work) for b in ("ndarray", "flex")]
+    frameworks = [Ours(b, nnlab, example, bench, work) for b in ("flex", "ndarray")]
+    # The large-data workloads' CSV files, written once by nnlab's bench for every contender.
+    ENV["NNLAB_BENCH_DATA"] = str(work)
+    subprocess.run([bench, "--json", "--runs", "1", "csv-load", "rows-linear"], env=ENV, check=True, stdout=subprocess.DEVNULL)
     frameworks += [Peer(PEERS / s, work) for s in ("torch_workloads.py", "keras_workloads.py") if available(PEERS / s)]
     for fw in frameworks:
         fw.save()
@@ -219,9 +240,9 @@ def main():
     for workload, figure, unit, _ in FIGURES:
         if not want(workload):
             continue
-        med = {n: statistics.median(results[n][(workload, figure)]) for n in names}
-        row = [workload, unit] + [fmt(med[n]) for n in names]
-        row += [f"{med[o] / med[p]:.3g}" for p in peers for o in ours]
+        med = {n: statistics.median(results[n][(workload, figure)]) for n in names if (workload, figure) in results[n]}
+        row = [workload, unit] + [fmt(med[n]) if n in med else "-" for n in names]
+        row += [f"{med[o] / med[p]:.3g}" if p in med else "-" for p in peers for o in ours]
         rows.append(row)
     widths = [max(len(str(r[i])) for r in [header] + rows) for i in range(len(header))]
     print(f"\nmedians of {args.rounds} rounds ({args.large_rounds} for large-mlp, cnn and lstm); {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs\n")

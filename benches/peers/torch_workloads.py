@@ -5,6 +5,7 @@ file alternately with nnlab's and Keras's and prints the table. float32, 2 threa
 TORCH_DEVICE=cuda the training workloads run on the GPU (benches/gpu/run.sh).
 
     python3 benches/peers/torch_workloads.py textbook|small-mlp|large-mlp|cnn|lstm
+    python3 benches/peers/torch_workloads.py rows-linear|rows-mlp|rows-full-batch|csv-load
     python3 benches/peers/torch_workloads.py save DIR          # the small MLP, for predict
     python3 benches/peers/torch_workloads.py predict DIR FILE.csv
 """
@@ -136,6 +137,59 @@ def lstm():
     return {"samples_per_s": 6400 / times[1]}
 
 
+def data_file(name):
+    """A CSV file of the large-data workloads, which nnlab's bench binary writes first."""
+    return os.path.join(os.environ.get("NNLAB_BENCH_DATA", "/tmp/nnlab-bench-data"), name)
+
+
+def read_rows():
+    """The 1,000,000 rows of x, y from CSV with pandas, as float32 tensors; and the seconds."""
+    import pandas as pd
+
+    start = time.perf_counter()
+    frame = pd.read_csv(data_file("rows.csv"), dtype=np.float32)
+    x = torch.tensor(frame[["x"]].to_numpy())
+    y = torch.tensor(frame[["y"]].to_numpy())
+    return x, y, time.perf_counter() - start
+
+
+def rows_workload(name):
+    x, y, load = read_rows()
+    if name == "rows-mlp":
+        model = nn.Sequential(nn.Linear(1, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 1))
+        opt = torch.optim.Adam(model.parameters(), lr=0.01)
+    else:
+        model = nn.Linear(1, 1)
+        opt = torch.optim.SGD(model.parameters(), lr=0.01)
+    rows = x.shape[0]
+    if name != "rows-full-batch":
+        # Two epochs; the second, warm one is the one measured.
+        times = fit(model, nn.MSELoss(), opt, x, y, 2, 1024)
+        return {"samples_per_s": rows / times[1], "load_s": load}
+    model.to(DEVICE)
+    x, y = x.to(DEVICE), y.to(DEVICE)
+    loss_fn, times = nn.MSELoss(), []
+    for _ in range(11):
+        sync()
+        start = time.perf_counter()
+        opt.zero_grad()
+        loss_fn(model(x), y).backward()
+        opt.step()
+        sync()
+        times.append(time.perf_counter() - start)
+    # The first step is left out, as nnlab's first epoch is.
+    return {"samples_per_s": rows * 10 / sum(times[1:]), "load_s": load}
+
+
+def csv_load():
+    import pandas as pd
+
+    start = time.perf_counter()
+    frame = pd.read_csv(data_file("wide.csv"), dtype=np.float32)
+    assert len(frame) == 1_000_000
+    return {"load_s": time.perf_counter() - start}
+
+
 def save(out):
     x, y = moons(1000)
     model = small_mlp()
@@ -161,5 +215,6 @@ if __name__ == "__main__":
     elif what == "predict":
         predict(sys.argv[2], sys.argv[3])
     else:
-        run = {"textbook": textbook, "small-mlp": small, "large-mlp": large, "cnn": cnn, "lstm": lstm}[what]
-        print(json.dumps({"workload": what, **run()}))
+        run = {"textbook": textbook, "small-mlp": small, "large-mlp": large, "cnn": cnn, "lstm": lstm, "csv-load": csv_load}
+        result = rows_workload(what) if what.startswith("rows-") else run[what]()
+        print(json.dumps({"workload": what, **result}))
