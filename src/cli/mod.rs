@@ -19,7 +19,7 @@ use crate::models::{Activation, Kind, ModelFlags, Pool, Positions};
 use crate::optim::OptimizerName;
 use crate::optim::schedule::ScheduleName;
 
-/// nnlab: train, inspect and reuse neural networks on tabular data, on the CPU (ndarray) or
+/// nnlab: train, inspect and reuse neural networks on tabular data, on the CPU (flex, ndarray) or
 /// the GPU (wgpu).
 #[derive(Debug, Parser)]
 #[command(name = "nnlab", version, about, long_about = None)]
