@@ -222,10 +222,11 @@ const DROP_HINT: &str = "; pass --drop-missing to skip rows with missing values"
 /// Parses a cell as a finite number; `hint` ends the message for a missing value.
 fn parse_number(path: &Path, line: u64, column: &str, cell: &str, hint: &str) -> Result<f64> {
     // The common case first: a number parses, and only a failure pays for finding out why.
-    if let Some(value) = plain_decimal(cell.trim().as_bytes()) {
+    let trimmed = cell.trim();
+    if let Some(value) = plain_decimal(trimmed.as_bytes()) {
         return Ok(value);
     }
-    let parsed = cell.trim().parse::<f64>();
+    let parsed = trimmed.parse::<f64>();
     if let Ok(value) = parsed
         && value.is_finite()
     {

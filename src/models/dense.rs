@@ -154,8 +154,8 @@ fn gradients<I: Backend, E: Real>(
 ) -> [Option<FloatTensor<I>>; 3] {
     let (rows, inputs, outputs) = sizes::<I>(x, w);
     let device = I::float_device(grad);
-    let dy = read::<I, E>(grad);
-    let dy = matrix(&dy, (rows, outputs));
+    let dy_values = read::<I, E>(grad);
+    let dy = matrix(&dy_values, (rows, outputs));
     let dx = wanted[0].then(|| {
         let w = read::<I, E>(w);
         let dx = product(dy, matrix(&w, (inputs, outputs)).t());
@@ -166,10 +166,8 @@ fn gradients<I: Backend, E: Real>(
         let dw = product(matrix(&x, (rows, inputs)).t(), dy);
         write::<I, E, 2>(dw, [inputs, outputs], &device)
     });
-    let db = wanted[2].then(|| {
-        let dy = read::<I, E>(grad);
-        write::<I, E, 1>(column_sums(&dy, outputs), [outputs], &device)
-    });
+    let db =
+        wanted[2].then(|| write::<I, E, 1>(column_sums(&dy_values, outputs), [outputs], &device));
     [dx, dw, db]
 }
 
