@@ -1,11 +1,11 @@
 //! The built-in datasets: generated ones (any size, noise and seed) and three small real ones
-//! shipped inside the `linfa-datasets` crate, so nothing is downloaded at run time.
+//! compiled into the binary (`super::real`), so nothing is downloaded at run time.
 
 use serde::{Deserialize, Serialize};
 
 use super::sequence::text::{self, Tokens};
 use super::sequence::{DEFAULT_WINDOW, SequenceShape, Series, tasks};
-use super::{Dataset, TargetValues, synthetic};
+use super::{Dataset, TargetValues, real, synthetic};
 use crate::loss::Task;
 
 /// A built-in dataset.
@@ -256,10 +256,10 @@ impl Builtin {
             Builtin::Blobs => synthetic::blobs(samples, classes, noise, seed),
             Builtin::Shapes => super::shapes::shapes(samples, noise, seed),
             Builtin::Iris => {
-                let ds = linfa_datasets::iris();
-                let indices = ds.targets.iter().copied().collect();
+                let table = real::iris();
+                let indices = table.column(4).map(|class| class as usize).collect();
                 Dataset {
-                    features: ds.records.iter().copied().collect(),
+                    features: table.leading(4),
                     feature_names: names(&[
                         "sepal_length",
                         "sepal_width",
@@ -274,20 +274,20 @@ impl Builtin {
                 }
             }
             Builtin::Diabetes => {
-                let ds = linfa_datasets::diabetes();
+                let features = real::diabetes_features();
                 Dataset {
-                    features: ds.records.iter().copied().collect(),
+                    features: features.values,
                     feature_names: names(&[
                         "age", "sex", "bmi", "bp", "s1", "s2", "s3", "s4", "s5", "s6",
                     ]),
                     target_name: "progression".into(),
-                    targets: TargetValues::Values(ds.targets.iter().copied().collect()),
+                    targets: TargetValues::Values(real::diabetes_target().values),
                 }
             }
             Builtin::WineQuality => {
-                let ds = linfa_datasets::winequality();
+                let table = real::wine_quality();
                 Dataset {
-                    features: ds.records.iter().copied().collect(),
+                    features: table.leading(11),
                     feature_names: names(&[
                         "fixed_acidity",
                         "volatile_acidity",
@@ -302,7 +302,7 @@ impl Builtin {
                         "alcohol",
                     ]),
                     target_name: "quality".into(),
-                    targets: TargetValues::Values(ds.targets.iter().map(|&q| q as f64).collect()),
+                    targets: TargetValues::Values(table.column(11).collect()),
                 }
             }
         }

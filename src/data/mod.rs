@@ -5,6 +5,7 @@ pub mod builtin;
 pub mod csv;
 pub mod image;
 pub mod numpy;
+pub mod real;
 pub mod scale;
 pub mod sequence;
 pub mod shapes;
