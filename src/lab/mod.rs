@@ -4,3 +4,4 @@
 pub mod compare;
 pub mod cv;
 pub mod gradcheck;
+pub mod textbook;
