@@ -1,13 +1,25 @@
 //! The only module that names concrete Burn backends. Everything else is generic over
 //! `B: Backend` / `B: AutodiffBackend`; this module turns a backend name into a type.
 
-#[cfg(not(any(feature = "ndarray", feature = "wgpu", feature = "flex")))]
-compile_error!("nnlab needs a backend: enable the `ndarray`, `flex` or `wgpu` cargo feature");
+#[cfg(not(any(
+    feature = "ndarray",
+    feature = "wgpu",
+    feature = "flex",
+    feature = "cuda"
+)))]
+compile_error!(
+    "nnlab needs a backend: enable the `ndarray`, `flex`, `wgpu` or `cuda` cargo feature"
+);
 
 use burn::tensor::backend::AutodiffBackend;
 use serde::{Deserialize, Serialize};
 
-#[cfg(not(all(feature = "ndarray", feature = "wgpu", feature = "flex")))]
+#[cfg(not(all(
+    feature = "ndarray",
+    feature = "wgpu",
+    feature = "flex",
+    feature = "cuda"
+)))]
 use crate::error::Error;
 use crate::error::Result;
 
@@ -28,6 +40,10 @@ pub type Flex = burn::backend::Autodiff<burn_flex::Flex>;
 #[cfg(feature = "wgpu")]
 pub type Wgpu = burn::backend::Autodiff<burn_wgpu::Wgpu<f32, i32>>;
 
+/// NVIDIA's CUDA through CubeCL, with autodiff: Burn's fastest path on an NVIDIA GPU.
+#[cfg(feature = "cuda")]
+pub type Cuda = burn::backend::Autodiff<burn_cuda::Cuda<f32, i32>>;
+
 /// A backend as named on the command line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
@@ -36,6 +52,7 @@ pub enum BackendName {
     Ndarray,
     Wgpu,
     Flex,
+    Cuda,
 }
 
 impl BackendName {
@@ -45,6 +62,7 @@ impl BackendName {
             BackendName::Ndarray => "ndarray",
             BackendName::Wgpu => "wgpu",
             BackendName::Flex => "flex",
+            BackendName::Cuda => "cuda",
         }
     }
 
@@ -58,15 +76,17 @@ impl BackendName {
         }
     }
 
-    /// ndarray when compiled in, else flex, else wgpu: the examples' backend, so that the
-    /// textbook example prints the numbers the README shows.
+    /// ndarray when compiled in, else flex, else wgpu, else cuda: the examples' backend, so
+    /// that the textbook example prints the numbers the README shows.
     pub fn examples_default() -> Self {
         if cfg!(feature = "ndarray") {
             BackendName::Ndarray
         } else if cfg!(feature = "flex") {
             BackendName::Flex
-        } else {
+        } else if cfg!(feature = "wgpu") {
             BackendName::Wgpu
+        } else {
+            BackendName::Cuda
         }
     }
 }
@@ -87,7 +107,12 @@ pub trait BackendJob {
     ) -> Result<Self::Output>;
 }
 
-#[cfg(not(all(feature = "ndarray", feature = "wgpu", feature = "flex")))]
+#[cfg(not(all(
+    feature = "ndarray",
+    feature = "wgpu",
+    feature = "flex",
+    feature = "cuda"
+)))]
 fn not_compiled(name: BackendName) -> Error {
     Error::Usage(format!(
         "backend `{name}` was not compiled into this build; rebuild with `--features {name}`"
@@ -116,6 +141,12 @@ pub fn run_on<J: BackendJob>(name: BackendName, job: J) -> Result<J::Output> {
             #[cfg(not(feature = "flex"))]
             return Err(not_compiled(name));
         }
+        BackendName::Cuda => {
+            #[cfg(feature = "cuda")]
+            return job.run::<Cuda>(name, cuda_device()?);
+            #[cfg(not(feature = "cuda"))]
+            return Err(not_compiled(name));
+        }
     }
 }
 
@@ -141,6 +172,25 @@ fn wgpu_device() -> Result<burn_wgpu::WgpuDevice> {
             "no usable wgpu adapter was found: install a GPU driver with Vulkan, Metal or DX12 \
              (on a machine without a GPU, `apt-get install mesa-vulkan-drivers` gives a software \
              one) or use --backend ndarray"
+                .into(),
+        )
+    })
+}
+
+/// The first CUDA device, once a one-element computation on it has succeeded. Without an
+/// NVIDIA driver, loading `libcuda` panics; this turns that into an error the user can act on.
+#[cfg(feature = "cuda")]
+fn cuda_device() -> Result<burn_cuda::CudaDevice> {
+    let device = burn_cuda::CudaDevice::default();
+    let probe = crate::error::without_panics(|| {
+        burn::tensor::Tensor::<burn_cuda::Cuda, 1>::ones([1], &device)
+            .add_scalar(1.0)
+            .into_data()
+    });
+    probe.map(|_| device).ok_or_else(|| {
+        crate::error::Error::Backend(
+            "no usable CUDA device was found: `--backend cuda` needs an NVIDIA GPU and its \
+             driver (libcuda); use --backend wgpu, flex or ndarray"
                 .into(),
         )
     })

@@ -316,6 +316,16 @@ fn a_backend_not_compiled_in_names_the_feature() {
         .stderr(predicate::str::contains("--features wgpu"));
 }
 
+#[cfg(not(feature = "cuda"))]
+#[test]
+fn cuda_not_compiled_in_names_the_feature() {
+    nnlab()
+        .args(["train", "--dataset", "moons", "--backend", "cuda"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--features cuda"));
+}
+
 #[test]
 fn gradcheck_reports_every_parameter_tensor() {
     let dir = tempfile::tempdir().unwrap();

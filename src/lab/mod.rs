@@ -1,5 +1,5 @@
-//! Experiments built on training: cross-validation, comparisons of variants, and gradient
-//! checks against finite differences.
+//! Experiments built on training: cross-validation, comparisons of variants, gradient
+//! checks against finite differences, and the textbook run.
 
 pub mod compare;
 pub mod cv;
