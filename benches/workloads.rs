@@ -387,11 +387,11 @@ fn main() {
             "--json" => json = true,
             "--runs" => runs = args.next().and_then(|n| n.parse().ok()).unwrap_or(runs),
             "--backend" => {
-                backend = match args.next().as_deref() {
-                    Some("wgpu") => BackendName::Wgpu,
-                    Some("flex") => BackendName::Flex,
-                    _ => BackendName::Ndarray,
-                }
+                let name = args.next().unwrap_or_default();
+                backend = clap::ValueEnum::from_str(&name, true).unwrap_or_else(|_| {
+                    eprintln!("unknown backend `{name}`; expected ndarray, flex, wgpu or cuda");
+                    std::process::exit(2)
+                });
             }
             "--bench" => {} // what `cargo bench` passes to every bench target
             name => match WORKLOADS.iter().find(|w| **w == name) {
