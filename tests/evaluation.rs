@@ -350,3 +350,72 @@ fn macro_averages_leave_out_classes_absent_from_truth_and_predictions() {
     // The absent class keeps its row in the per-class table.
     assert_eq!(m["classes"].as_array().unwrap().len(), 3, "{metrics}");
 }
+
+/// Five columns, y = 2·x1 − 3·x4 (plus a little noise): the two ranked first by `explain`,
+/// far above the three the target does not depend on.
+#[test]
+fn explain_ranks_the_two_columns_the_target_depends_on_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("two-of-five.csv");
+    let mut text = String::from("x0,x1,x2,x3,x4,y\n");
+    let mut state = 12345u64;
+    let mut uniform = || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (state >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
+    };
+    for _ in 0..400 {
+        let x: Vec<f64> = (0..5).map(|_| uniform()).collect();
+        let y = 2.0 * x[1] - 3.0 * x[4] + 0.01 * uniform();
+        let cells: Vec<String> = x.iter().map(|v| format!("{v:.6}")).collect();
+        text += &format!("{},{y:.6}\n", cells.join(","));
+    }
+    std::fs::write(&csv, text).unwrap();
+    let run = dir.path().join("run");
+    nnlab()
+        .args(["train", "--target", "y", "--epochs", "60", "-q", "--data"])
+        .arg(&csv)
+        .arg("--out")
+        .arg(&run)
+        .assert()
+        .success();
+    let out = dir.path().join("explained");
+    let explain = || {
+        let mut command = nnlab();
+        command
+            .args(["explain", "--repeats", "3", "--checkpoint"])
+            .arg(&run)
+            .arg("--input")
+            .arg(&csv)
+            .arg("--out")
+            .arg(&out);
+        command
+    };
+    let printed = stdout(&mut explain());
+    assert!(printed.contains("drop in R²"), "{printed}");
+    let table = std::fs::read_to_string(out.join("importance.csv")).unwrap();
+    let rows: Vec<Vec<&str>> = table
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+    let ranked: Vec<&str> = rows.iter().map(|r| r[1]).collect();
+    assert_eq!(ranked.len(), 5, "{table}");
+    let mut top = ranked[..2].to_vec();
+    top.sort();
+    assert_eq!(top, ["x1", "x4"], "{table}");
+    let drop = |r: &Vec<&str>| r[2].parse::<f64>().unwrap();
+    // Shuffling x4 (variance 9/3 of the target's 13/3) costs about 2·9/13 of R².
+    assert!(drop(&rows[0]) > 0.5 && drop(&rows[1]) > 0.1, "{table}");
+    assert!(rows[2..].iter().all(|r| drop(r).abs() < 0.05), "{table}");
+    for picture in ["importance.png", "importance.svg"] {
+        assert!(out.join(picture).metadata().unwrap().len() > 1000);
+    }
+    // An earlier explanation is kept unless told to replace it.
+    explain()
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--overwrite"));
+    explain().arg("--overwrite").assert().success();
+}

@@ -52,6 +52,9 @@ pub enum Command {
     Datasets,
     /// Write a run's weights as SafeTensors, for PyTorch and other tools.
     Export(ExportArgs),
+    /// Which input columns a saved run's answers depend on: the drop in its score when each
+    /// column is shuffled (permutation importance); writes importance.csv and a bar chart.
+    Explain(ExplainArgs),
 }
 
 impl Command {
@@ -99,7 +102,8 @@ pub struct TrainArgs {
     /// Save the run every N epochs as well as at the end (Ctrl-C also saves, at any step).
     #[arg(long, value_name = "N")]
     pub checkpoint_every: Option<usize>,
-    /// Backend to train on [default: flex when compiled in, else ndarray, else wgpu].
+    /// Backend to train on [default: flex when compiled in, else ndarray, else wgpu, else
+    /// cuda].
     #[arg(long, value_enum)]
     pub backend: Option<BackendName>,
     /// No progress bar.
@@ -140,7 +144,8 @@ pub struct CvArgs {
     /// Replace a cross-validation that already exists in the output directory.
     #[arg(long)]
     pub overwrite: bool,
-    /// Backend to train on [default: flex when compiled in, else ndarray, else wgpu].
+    /// Backend to train on [default: flex when compiled in, else ndarray, else wgpu, else
+    /// cuda].
     #[arg(long, value_enum)]
     pub backend: Option<BackendName>,
     /// No progress bars and no line per fold.
@@ -178,7 +183,8 @@ pub struct EvalArgs {
     /// Use the last epoch's weights, not the best epoch's.
     #[arg(long)]
     pub last: bool,
-    /// Backend to predict on [default: flex when compiled in, else ndarray, else wgpu].
+    /// Backend to predict on [default: flex when compiled in, else ndarray, else wgpu, else
+    /// cuda].
     #[arg(long, value_enum)]
     pub backend: Option<BackendName>,
 }
@@ -224,7 +230,8 @@ pub struct CompareArgs {
     /// Replace a comparison that already exists in the output directory.
     #[arg(long)]
     pub overwrite: bool,
-    /// Backend to train on [default: flex when compiled in, else ndarray, else wgpu].
+    /// Backend to train on [default: flex when compiled in, else ndarray, else wgpu, else
+    /// cuda].
     #[arg(long, value_enum)]
     pub backend: Option<BackendName>,
     /// No progress bars and no line per finished variant.
@@ -519,7 +526,52 @@ pub struct PredictArgs {
     /// next ones are forecast from them (a series of one column).
     #[arg(long, value_name = "K")]
     pub steps: Option<usize>,
-    /// Backend to predict on [default: flex when compiled in, else ndarray, else wgpu].
+    /// Backend to predict on [default: flex when compiled in, else ndarray, else wgpu, else
+    /// cuda].
+    #[arg(long, value_enum)]
+    pub backend: Option<BackendName>,
+}
+
+/// How `nnlab explain` explains.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExplainMethod {
+    /// The drop in the run's score (R² or accuracy) when one column is shuffled across the rows.
+    Permutation,
+}
+
+/// `nnlab explain`
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// A run directory written by `nnlab train`.
+    #[arg(long, value_name = "DIR")]
+    pub checkpoint: PathBuf,
+    /// A CSV file with a header row holding the run's feature columns and its target column.
+    #[arg(long, value_name = "FILE.csv")]
+    pub input: PathBuf,
+    #[arg(long, value_enum, default_value = "permutation")]
+    pub method: ExplainMethod,
+    /// Shuffles of each column; the spread of their drops is reported.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub repeats: u32,
+    /// Seed of the shuffles: the same seed gives the same drops.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Directory for importance.csv, importance.png and importance.svg [default:
+    /// artifacts/explain-RUN, RUN the checkpoint's folder name].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Replace the files of an earlier explanation in --out.
+    #[arg(long)]
+    pub overwrite: bool,
+    /// Field separator of the input: one character, or `tab` [default: detected from the
+    /// header line: `,`, `;` or tab].
+    #[arg(long, value_name = "CHAR", value_parser = parse_delimiter)]
+    pub delimiter: Option<char>,
+    /// Use the last epoch's weights, not the best epoch's.
+    #[arg(long)]
+    pub last: bool,
+    /// Backend to predict on [default: flex when compiled in, else ndarray, else wgpu, else
+    /// cuda].
     #[arg(long, value_enum)]
     pub backend: Option<BackendName>,
 }

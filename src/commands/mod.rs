@@ -4,6 +4,7 @@ mod compare;
 mod cv;
 mod eval;
 mod experiment;
+mod explain;
 mod export;
 mod gradcheck;
 mod info;
@@ -38,21 +39,25 @@ pub fn run(command: Command) -> Result<()> {
         Command::Gradcheck(args) => gradcheck::gradcheck_command(args),
         Command::Datasets => info::datasets(),
         Command::Export(args) => export::export_command(args),
+        Command::Explain(args) => explain::explain_command(args),
     }
 }
 
 /// Refuses to write into a directory that holds a run, a comparison or a cross-validation,
 /// unless told to overwrite.
 pub(super) fn refuse_existing(out: &Path, overwrite: bool) -> Result<()> {
-    let taken =
-        RunDir::new(out).exists() || out.join(HISTORY).exists() || out.join(CV_REPORT).exists();
-    if taken && !overwrite {
+    if holds_results(out) && !overwrite {
         return Err(Error::Usage(format!(
             "{} already holds a run; pass --overwrite to replace it or --out to choose another directory",
             out.display()
         )));
     }
     Ok(())
+}
+
+/// Whether `dir` holds a run, a comparison or a cross-validation.
+pub(super) fn holds_results(dir: &Path) -> bool {
+    RunDir::new(dir).exists() || dir.join(HISTORY).exists() || dir.join(CV_REPORT).exists()
 }
 
 /// The name of a config enum value, as written in JSON.

@@ -2,6 +2,7 @@
 //! of those predictions against the truth.
 
 pub mod forecast;
+pub mod importance;
 pub mod metrics;
 pub mod predict;
 pub mod saliency;

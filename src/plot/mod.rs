@@ -4,5 +4,6 @@
 pub mod charts;
 pub mod forecast;
 pub mod images;
+pub mod importance;
 pub mod run;
 pub mod tokens;
