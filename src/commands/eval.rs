@@ -2,19 +2,72 @@
 
 use std::io::Write;
 
-use burn::tensor::backend::AutodiffBackend;
+use burn::tensor::backend::{AutodiffBackend, Backend};
 
 use crate::backend::{BackendJob, BackendName, run_on};
 use crate::cli::EvalArgs;
+use crate::data::Dataset;
+use crate::data::scale::Scaler;
 use crate::error::{Error, Result};
 use crate::eval::metrics::{Evaluation, evaluate};
 use crate::eval::predict::predict;
+use crate::loss::LossName;
+use crate::models::Network;
 use crate::run_dir::RunDir;
 
 use super::describe;
 use super::input::Input;
 
-pub(super) struct EvalJob {
+/// A saved run loaded to score labelled rows: what `eval` does once and `explain` many times.
+pub(super) struct Scorer<B: Backend> {
+    loss: LossName,
+    classes: Option<Vec<String>>,
+    model: Network<B>,
+    scaler: Scaler,
+    /// The labelled rows read from the input.
+    pub data: Dataset,
+    device: B::Device,
+}
+
+impl<B: Backend> Scorer<B> {
+    /// The run in `dir` (its best epoch's weights, or its last with `last`) and `input`'s rows.
+    pub(super) fn load(
+        dir: &RunDir,
+        input: &Input,
+        last: bool,
+        device: &B::Device,
+    ) -> Result<Self> {
+        let (config, info) = dir.load_meta()?;
+        let model = dir.load_chosen::<B>(&config, &info, last, device)?;
+        let scaler = dir.load_scaler(&info)?;
+        let data = input.labelled(&config, &info)?;
+        Ok(Scorer {
+            loss: config.loss.name,
+            classes: info.classes,
+            model,
+            scaler,
+            data,
+            device: device.clone(),
+        })
+    }
+
+    /// The metrics of the model's predictions for `rows` (laid out as the input's) against
+    /// the input's targets.
+    pub(super) fn score(&self, rows: &[f64]) -> Evaluation {
+        let predictions = predict(
+            &self.model,
+            self.loss,
+            self.classes.as_deref(),
+            &self.scaler,
+            rows,
+            self.data.width(),
+            &self.device,
+        );
+        evaluate(&predictions, &self.data.targets, self.data.rows())
+    }
+}
+
+struct EvalJob {
     dir: RunDir,
     input: Input,
     last: bool,
@@ -24,22 +77,8 @@ impl BackendJob for EvalJob {
     type Output = Evaluation;
 
     fn run<B: AutodiffBackend>(self, _: BackendName, device: B::Device) -> Result<Evaluation> {
-        let (config, info) = self.dir.load_meta()?;
-        let model = self
-            .dir
-            .load_chosen::<B::InnerBackend>(&config, &info, self.last, &device)?;
-        let scaler = self.dir.load_scaler(&info)?;
-        let data = self.input.labelled(&config, &info)?;
-        let predictions = predict(
-            &model,
-            config.loss.name,
-            info.classes.as_deref(),
-            &scaler,
-            &data.features,
-            data.width(),
-            &device,
-        );
-        Ok(evaluate(&predictions, &data.targets, data.rows()))
+        let scorer = Scorer::<B::InnerBackend>::load(&self.dir, &self.input, self.last, &device)?;
+        Ok(scorer.score(&scorer.data.features))
     }
 }
 

@@ -9,13 +9,12 @@ use crate::backend::{BackendJob, BackendName, run_on};
 use crate::cli::{ExplainArgs, ExplainMethod};
 use crate::error::{Error, Result};
 use crate::eval::importance::{Importance, permutation_importance};
-use crate::eval::metrics::evaluate;
-use crate::eval::predict::predict;
 use crate::plot::charts::table;
 use crate::plot::importance::plot_importance;
 use crate::run_dir::RunDir;
 use crate::run_dir::record::write_atomic;
 
+use super::eval::Scorer;
 use super::holds_results;
 use super::input::Input;
 
@@ -34,29 +33,13 @@ impl BackendJob for ImportanceJob {
     type Output = Importance;
 
     fn run<B: AutodiffBackend>(self, _: BackendName, device: B::Device) -> Result<Importance> {
-        let (config, info) = self.dir.load_meta()?;
-        let model = self
-            .dir
-            .load_chosen::<B::InnerBackend>(&config, &info, self.last, &device)?;
-        let scaler = self.dir.load_scaler(&info)?;
-        let data = self.input.labelled(&config, &info)?;
-        let classes = info.classes.as_deref();
+        let scorer = Scorer::<B::InnerBackend>::load(&self.dir, &self.input, self.last, &device)?;
         let score = |rows: &[f64]| {
-            let width = data.width();
-            let predictions = predict(
-                &model,
-                config.loss.name,
-                classes,
-                &scaler,
-                rows,
-                width,
-                &device,
-            );
-            let evaluation = evaluate(&predictions, &data.targets, data.rows());
+            let evaluation = scorer.score(rows);
             (evaluation.score_name().to_owned(), evaluation.score())
         };
         Ok(permutation_importance(
-            &data,
+            &scorer.data,
             self.repeats,
             self.seed,
             score,

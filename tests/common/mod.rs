@@ -21,24 +21,15 @@ use nnlab::train::Trained;
 /// The CPU backend with autodiff.
 pub type Cpu = nnlab::backend::NdArray;
 
-/// The textbook problem: one neuron on the linear data, MSE.
+/// The textbook problem: one neuron on the linear data, MSE, unscaled (as
+/// `nnlab::lab::textbook::config`), with this optimizer, learning rate, epochs and batch.
 pub fn textbook(
     optimizer: OptimizerName,
     lr: f64,
     epochs: usize,
     batch: BatchSize,
 ) -> ExperimentConfig {
-    ExperimentConfig::new()
-        .with_data(DataConfig::new().with_dataset(Some(Builtin::Linear)))
-        .with_preprocess(unscaled())
-        .with_model(
-            MlpConfig::new()
-                .with_input_size(1)
-                .with_hidden(vec![])
-                .with_output_size(1)
-                .into(),
-        )
-        .with_loss(LossConfig::new().with_name(LossName::Mse))
+    nnlab::lab::textbook::config()
         .with_optimizer(
             OptimizerConfig::new()
                 .with_name(optimizer)
