@@ -105,6 +105,18 @@ fn every_bad_input_is_one_line_with_the_right_exit_code() {
         ];
         base.iter().chain(extra).map(|s| s.to_string()).collect()
     };
+    let reviews: String = (0..30)
+        .map(|i| ["good film,pos\n", "bad film,neg\n", "fine good film,pos\n"][i % 3])
+        .collect();
+    let reviews = write("reviews.csv", &format!("text,label\n{reviews}"));
+    let trained_text = text(&d.join("text-run"));
+    nnlab()
+        .args([
+            "train", "--data", &reviews, "--text", "text", "--target", "label",
+        ])
+        .args(["--epochs", "1", "--quiet", "--out", &trained_text])
+        .assert()
+        .success();
     let good_csv = write("good.csv", "x,y\n1,2\n2,4\n3,6\n4,8\n");
     let empty = write("empty.csv", "");
     let not_numeric = write("words.csv", "x,y\n1,2\nfoo,4\n");
@@ -268,6 +280,36 @@ fn every_bad_input_is_one_line_with_the_right_exit_code() {
             ],
             2,
             "--repeats",
+        ),
+        case(
+            "gradient attributions of a text run",
+            &[
+                "explain",
+                "--checkpoint",
+                &trained_text,
+                "--input",
+                &reviews,
+                "--method",
+                "gradient",
+            ],
+            2,
+            "a text run reads token ids; use --method permutation",
+        ),
+        case(
+            "integrated gradients over 0 steps",
+            &[
+                "explain",
+                "--checkpoint",
+                &run,
+                "--input",
+                &two_columns,
+                "--method",
+                "integrated-gradients",
+                "--steps",
+                "0",
+            ],
+            2,
+            "--steps",
         ),
         case(
             "explain writing into a run directory",

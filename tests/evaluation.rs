@@ -419,3 +419,150 @@ fn explain_ranks_the_two_columns_the_target_depends_on_first() {
         .stderr(predicate::str::contains("--overwrite"));
     explain().arg("--overwrite").assert().success();
 }
+
+/// Integrated gradients of a smooth (tanh) classifier: the attributions of each row add up to
+/// the change in its answer from the baseline, closer as the steps grow, and a column that is
+/// the same in every row, which the mean baseline matches, gets exactly 0.
+#[test]
+fn integrated_gradients_add_up_to_the_change_in_the_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("curve.csv");
+    let mut text = String::from("x1,x2,c,label\n");
+    for i in 0..300 {
+        let (x1, x2) = (
+            (i % 20) as f64 / 10.0 - 1.0,
+            ((i * 7) % 30) as f64 / 15.0 - 1.0,
+        );
+        let label = if x1 * x1 + 0.5 * x2 < 0.3 {
+            "in"
+        } else {
+            "out"
+        };
+        text += &format!("{x1},{x2},3.0,{label}\n");
+    }
+    std::fs::write(&csv, text).unwrap();
+    let run = dir.path().join("run");
+    nnlab()
+        .args([
+            "train",
+            "--target",
+            "label",
+            "--task",
+            "classification",
+            "--activation",
+            "tanh",
+            "--hidden",
+            "16,16",
+        ])
+        .args(["--epochs", "40", "-q", "--data"])
+        .arg(&csv)
+        .arg("--out")
+        .arg(&run)
+        .assert()
+        .success();
+    let explain = |steps: &str, baseline: &str| -> Vec<Vec<f64>> {
+        let out = dir.path().join(format!("ig-{steps}-{baseline}"));
+        stdout(
+            nnlab()
+                .args([
+                    "explain",
+                    "--method",
+                    "integrated-gradients",
+                    "--rows",
+                    "40",
+                ])
+                .args(["--steps", steps, "--baseline", baseline, "--checkpoint"])
+                .arg(&run)
+                .arg("--input")
+                .arg(&csv)
+                .arg("--out")
+                .arg(&out),
+        );
+        let table = std::fs::read_to_string(out.join("attributions.csv")).unwrap();
+        let header = table.lines().next().unwrap();
+        assert_eq!(
+            header,
+            "row,output,answer,baseline_answer,completeness_error,x1,x2,c"
+        );
+        let numbers = |line: &str| -> Vec<f64> {
+            line.split(',')
+                .skip(2)
+                .map(|v| v.parse().unwrap())
+                .collect()
+        };
+        table.lines().skip(1).map(numbers).collect()
+    };
+    // Columns: answer, baseline answer, error, x1, x2, c. The error pooled over the rows.
+    let error = |rows: &[Vec<f64>]| {
+        let off: f64 = rows
+            .iter()
+            .map(|r| (r[3] + r[4] + r[5] - (r[0] - r[1])).abs())
+            .sum();
+        off / rows.iter().map(|r| (r[0] - r[1]).abs()).sum::<f64>()
+    };
+    let errors: Vec<f64> = ["20", "50", "200"]
+        .iter()
+        .map(|s| error(&explain(s, "zeros")))
+        .collect();
+    eprintln!("pooled completeness errors at 20, 50 and 200 steps: {errors:?}");
+    assert!(errors[2] < 0.01, "{errors:?}");
+    assert!(errors[0] > errors[2], "{errors:?}");
+    let mean = explain("200", "mean");
+    assert_eq!(mean.len(), 40);
+    assert!(mean.iter().all(|r| r[5] == 0.0), "{mean:?}");
+    assert!(error(&mean) < 0.01, "{}", error(&mean));
+}
+
+/// Input × gradient of a linear model is each input times its coefficient, in the target's
+/// units: y = 2·x1 − 3·x2 + 1 gives 2·x1 and −3·x2 for every row.
+#[test]
+fn input_times_gradient_of_a_line_is_each_input_times_its_coefficient() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("plane.csv");
+    let mut text = String::from("x1,x2,y\n");
+    for i in 0..80 {
+        let (x1, x2) = (i as f64 / 8.0, ((i * 7) % 11) as f64);
+        text += &format!("{x1},{x2},{}\n", 2.0 * x1 - 3.0 * x2 + 1.0);
+    }
+    std::fs::write(&csv, text).unwrap();
+    let run = dir.path().join("run");
+    nnlab()
+        .args([
+            "train", "--target", "y", "--hidden", "none", "--epochs", "300",
+        ])
+        .args(["--lr", "0.05", "-q", "--data"])
+        .arg(&csv)
+        .arg("--out")
+        .arg(&run)
+        .assert()
+        .success();
+    let out = dir.path().join("gradient");
+    stdout(
+        nnlab()
+            .args([
+                "explain",
+                "--method",
+                "gradient",
+                "--rows",
+                "10",
+                "--checkpoint",
+            ])
+            .arg(&run)
+            .arg("--input")
+            .arg(&csv)
+            .arg("--out")
+            .arg(&out),
+    );
+    let table = std::fs::read_to_string(out.join("attributions.csv")).unwrap();
+    assert!(table.starts_with("row,output,answer,x1,x2\n"), "{table}");
+    for (i, line) in table.lines().skip(1).enumerate() {
+        let cells: Vec<f64> = line
+            .split(',')
+            .skip(2)
+            .map(|v| v.parse().unwrap())
+            .collect();
+        let (x1, x2) = (i as f64 / 8.0, ((i * 7) % 11) as f64);
+        assert!((cells[1] - 2.0 * x1).abs() < 0.02 * (1.0 + x1), "{line}");
+        assert!((cells[2] + 3.0 * x2).abs() < 0.02 * (1.0 + x2), "{line}");
+    }
+}

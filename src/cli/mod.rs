@@ -53,7 +53,8 @@ pub enum Command {
     /// Write a run's weights as SafeTensors, for PyTorch and other tools.
     Export(ExportArgs),
     /// Which input columns a saved run's answers depend on: the drop in its score when each
-    /// column is shuffled (permutation importance); writes importance.csv and a bar chart.
+    /// column is shuffled (permutation importance, with a bar chart), or per-row attributions
+    /// (input × gradient, integrated gradients).
     Explain(ExplainArgs),
 }
 
@@ -537,6 +538,19 @@ pub struct PredictArgs {
 pub enum ExplainMethod {
     /// The drop in the run's score (R² or accuracy) when one column is shuffled across the rows.
     Permutation,
+    /// Per row: each input times the answer's gradient with respect to it.
+    Gradient,
+    /// Per row: integrated gradients from --baseline to the row, over --steps points.
+    IntegratedGradients,
+}
+
+/// The point integrated gradients start from, in the input's raw units.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Baseline {
+    /// Every column 0.
+    Zeros,
+    /// Each column's mean over the input's rows.
+    Mean,
 }
 
 /// `nnlab explain`
@@ -556,8 +570,17 @@ pub struct ExplainArgs {
     /// Seed of the shuffles: the same seed gives the same drops.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Directory for importance.csv, importance.png and importance.svg [default:
-    /// artifacts/explain-RUN, RUN the checkpoint's folder name].
+    /// Rows to attribute (gradient methods): the input's first N.
+    #[arg(long, value_name = "N", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..))]
+    pub rows: u32,
+    /// Where integrated gradients start.
+    #[arg(long, value_enum, default_value = "zeros")]
+    pub baseline: Baseline,
+    /// Points on the path from the baseline to the row (integrated gradients).
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..=10000))]
+    pub steps: u32,
+    /// Directory for importance.csv, importance.png and importance.svg, or attributions.csv
+    /// [default: artifacts/explain-RUN, RUN the checkpoint's folder name].
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Replace the files of an earlier explanation in --out.

@@ -21,9 +21,9 @@ use super::input::Input;
 /// A saved run loaded to score labelled rows: what `eval` does once and `explain` many times.
 pub(super) struct Scorer<B: Backend> {
     loss: LossName,
-    classes: Option<Vec<String>>,
-    model: Network<B>,
-    scaler: Scaler,
+    pub classes: Option<Vec<String>>,
+    pub model: Network<B>,
+    pub scaler: Scaler,
     /// The labelled rows read from the input.
     pub data: Dataset,
     device: B::Device,

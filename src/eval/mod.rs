@@ -1,6 +1,7 @@
 //! What a model says and how good it is: predictions read from its outputs, and the metrics
 //! of those predictions against the truth.
 
+pub mod attribution;
 pub mod forecast;
 pub mod importance;
 pub mod metrics;

@@ -1,0 +1,129 @@
+//! Per-row attributions: how much each input column adds to a model's answer for one row.
+//!
+//! - **input × gradient** (Shrikumar et al., 2016): x_j · ∂f/∂x_j at the row.
+//! - **integrated gradients** (Sundararajan et al., 2017): (x_j − x′_j) times the mean of
+//!   ∂f/∂x_j along the straight path from a baseline x′ to x, taken at the midpoints of
+//!   `steps` equal intervals. Their sum approaches f(x) − f(x′) as the steps grow
+//!   (completeness), which is how they are checked.
+//!
+//! f is the answer in the run's own terms: the prediction in the target's units for
+//! regression, the predicted class's output (logit) for classification. Inputs are in their
+//! raw units; the run's feature scaling is affine, so (x_j − x′_j)·∂f/∂x_j is the same in
+//! scaled and raw units.
+
+use burn::module::AutodiffModule;
+use burn::tensor::Tensor;
+use burn::tensor::backend::AutodiffBackend;
+
+use crate::data::scale::Scaler;
+use crate::models::Network;
+
+/// How to attribute.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    Gradient,
+    IntegratedGradients { steps: usize },
+}
+
+/// One row's attributions, with the answer they explain.
+#[derive(Clone, Debug)]
+pub struct Attribution {
+    /// The output explained: the predicted class, or 0.
+    pub output: usize,
+    /// One per input column, in the answer's units.
+    pub values: Vec<f64>,
+    /// f at the row and at the baseline.
+    pub at_row: f64,
+    pub at_baseline: f64,
+}
+
+impl Attribution {
+    /// |Σ attributions − (f(x) − f(x′))| / |f(x) − f(x′)|: how far integrated gradients are
+    /// from completeness (0 when f(x) = f(x′) and the sum is 0).
+    pub fn completeness_error(&self) -> f64 {
+        let gap = self.at_row - self.at_baseline;
+        let error = (self.values.iter().sum::<f64>() - gap).abs();
+        if gap == 0.0 { error } else { error / gap.abs() }
+    }
+}
+
+/// The attributions of `row` (raw units) against `baseline` (raw units; unused by
+/// [`Method::Gradient`]), for a model of `model`'s kind, on the autodiff backend `B`.
+pub fn attribute<B: AutodiffBackend>(
+    model: &Network<B::InnerBackend>,
+    scaler: &Scaler,
+    row: &[f64],
+    baseline: &[f64],
+    method: Method,
+    device: &B::Device,
+) -> Attribution {
+    let model = Network::<B>::from_inner(model.clone().without_dropout());
+    let width = row.len();
+    let (x, x0) = (scaler.features(row), scaler.features(baseline));
+    let outputs = |points: &[f64]| {
+        let rows = crate::data::features_tensor::<B::InnerBackend>(points, width, device);
+        model
+            .valid()
+            .forward(rows)
+            .into_data()
+            .convert::<f64>()
+            .to_vec::<f64>()
+    };
+    let at_row = outputs(&x).expect("f64 outputs");
+    let output = argmax(&at_row);
+    let at_baseline = outputs(&x0).expect("f64 outputs")[output];
+    let points: Vec<f64> = match method {
+        Method::Gradient => x.clone(),
+        Method::IntegratedGradients { steps } => (0..steps)
+            .flat_map(|k| {
+                let alpha = (k as f64 + 0.5) / steps as f64;
+                x.iter().zip(&x0).map(move |(x, x0)| x0 + alpha * (x - x0))
+            })
+            .collect(),
+    };
+    let gradient = mean_gradient(&model, &points, width, output, device);
+    let unit = scaler.target.map_or(1.0, |t| t.scale);
+    let values = match method {
+        Method::Gradient => (0..width)
+            .map(|j| row[j] * gradient[j] / scaler.features[j].scale * unit)
+            .collect(),
+        Method::IntegratedGradients { .. } => (0..width)
+            .map(|j| (x[j] - x0[j]) * gradient[j] * unit)
+            .collect(),
+    };
+    Attribution {
+        output,
+        values,
+        at_row: scaler.restore_target(at_row[output]),
+        at_baseline: scaler.restore_target(at_baseline),
+    }
+}
+
+/// The mean over `points` (rows of `width` scaled inputs) of ∂f_output/∂x, in scaled units.
+fn mean_gradient<B: AutodiffBackend>(
+    model: &Network<B>,
+    points: &[f64],
+    width: usize,
+    output: usize,
+    device: &B::Device,
+) -> Vec<f64> {
+    let x: Tensor<B, 2> = crate::data::features_tensor(points, width, device).require_grad();
+    let rows = points.len() / width.max(1);
+    let z: Tensor<B, 1> = model
+        .forward(x.clone())
+        .slice([0..rows, output..output + 1])
+        .sum();
+    let gradients = z.backward();
+    let grad = x.grad(&gradients).expect("the input requires its gradient");
+    let grad: Vec<f64> = grad.into_data().convert::<f64>().to_vec().expect("f64");
+    (0..width)
+        .map(|j| grad.iter().skip(j).step_by(width).sum::<f64>() / rows as f64)
+        .collect()
+}
+
+/// The index of the largest value; 0 for a single output.
+fn argmax(values: &[f64]) -> usize {
+    (0..values.len())
+        .max_by(|&a, &b| values[a].total_cmp(&values[b]))
+        .unwrap_or(0)
+}
