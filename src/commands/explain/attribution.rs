@@ -1,0 +1,190 @@
+//! `explain --method gradient|integrated-gradients`: attributions of the input's first rows,
+//! attributions.csv and a summary of them.
+
+use std::path::Path;
+
+use burn::tensor::backend::AutodiffBackend;
+
+use crate::backend::{BackendJob, BackendName, run_on};
+use crate::cli::{Baseline, ExplainArgs};
+use crate::commands::eval::Scorer;
+use crate::commands::input::Input;
+use crate::error::{Error, Result};
+use crate::eval::attribution::{Attribution, Method, attribute};
+use crate::plot::charts::table;
+use crate::run_dir::RunDir;
+use crate::run_dir::record::write_atomic;
+
+use super::{ATTRIBUTIONS_CSV, csv_bytes};
+
+/// Attributions of the first rows of an input, with what they explain.
+struct Attributions {
+    feature_names: Vec<String>,
+    /// What each row's answer is: its predicted class, or the target's name.
+    answers: Vec<String>,
+    rows: Vec<Attribution>,
+}
+
+struct AttributionJob {
+    dir: RunDir,
+    input: Input,
+    last: bool,
+    rows: usize,
+    method: Method,
+    baseline: Baseline,
+}
+
+impl BackendJob for AttributionJob {
+    type Output = Attributions;
+
+    fn run<B: AutodiffBackend>(self, _: BackendName, device: B::Device) -> Result<Attributions> {
+        let scorer = Scorer::<B::InnerBackend>::load(&self.dir, &self.input, self.last, &device)?;
+        let data = &scorer.data;
+        let width = data.width();
+        let first = crate::data::features_tensor(&data.features[..width], width, &device);
+        if scorer.model.embed_tokens(first).is_some() {
+            return Err(Error::Usage(
+                "gradient attributions need numeric inputs, and a text run reads token ids; \
+                 use --method permutation"
+                    .into(),
+            ));
+        }
+        let baseline = match self.baseline {
+            Baseline::Zeros => vec![0.0; width],
+            Baseline::Mean => (0..width)
+                .map(|j| {
+                    data.features.iter().skip(j).step_by(width).sum::<f64>() / data.rows() as f64
+                })
+                .collect(),
+        };
+        let rows: Vec<Attribution> = data
+            .features
+            .chunks(width)
+            .take(self.rows)
+            .map(|row| {
+                attribute::<B>(
+                    &scorer.model,
+                    &scorer.scaler,
+                    row,
+                    &baseline,
+                    self.method,
+                    &device,
+                )
+            })
+            .collect();
+        let answers = rows
+            .iter()
+            .map(|a| match &scorer.classes {
+                Some(classes) => classes[a.output].clone(),
+                None => data.target_name.clone(),
+            })
+            .collect();
+        Ok(Attributions {
+            feature_names: data.feature_names.clone(),
+            answers,
+            rows,
+        })
+    }
+}
+
+/// `explain --method gradient|integrated-gradients`: attributions.csv and a summary.
+pub(super) fn attributions(
+    args: &ExplainArgs,
+    backend: BackendName,
+    out: &Path,
+    method: Method,
+) -> Result<()> {
+    let job = AttributionJob {
+        dir: RunDir::new(&args.checkpoint),
+        input: Input::new(Some(args.input.clone()), None, None, args.delimiter),
+        last: args.last,
+        rows: args.rows as usize,
+        method,
+        baseline: args.baseline,
+    };
+    let found = run_on(backend, job)?;
+    std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
+    write_atomic(
+        &out.join(ATTRIBUTIONS_CSV),
+        &attributions_csv(&found, method)?,
+    )?;
+    let what = match method {
+        Method::Gradient => "input × gradient".to_owned(),
+        Method::IntegratedGradients { steps } => {
+            let baseline = match args.baseline {
+                Baseline::Zeros => "zeros",
+                Baseline::Mean => "mean",
+            };
+            format!("integrated gradients from the {baseline} baseline, {steps} steps")
+        }
+    };
+    println!(
+        "{} on {}: {what}, {} rows",
+        args.checkpoint.display(),
+        args.input.display(),
+        found.rows.len()
+    );
+    if let Method::IntegratedGradients { .. } = method {
+        let mut errors: Vec<f64> = found
+            .rows
+            .iter()
+            .map(Attribution::completeness_error)
+            .collect();
+        errors.sort_by(f64::total_cmp);
+        println!(
+            "completeness, |Σ attributions − (f(x) − f(x′))| / |f(x) − f(x′)|: median {:.2e}, max {:.2e}",
+            errors[errors.len() / 2],
+            errors[errors.len() - 1]
+        );
+    }
+    println!();
+    print!("{}", attribution_table(&found));
+    println!("\nsaved to {}", out.join(ATTRIBUTIONS_CSV).display());
+    Ok(())
+}
+
+/// One line per row: its index, what is explained, f(x) (and f(x′) and the completeness error
+/// for integrated gradients), then one column per feature.
+fn attributions_csv(found: &Attributions, method: Method) -> Result<Vec<u8>> {
+    let integrated = matches!(method, Method::IntegratedGradients { .. });
+    let mut header: Vec<String> = vec!["row".into(), "output".into(), "answer".into()];
+    if integrated {
+        header.extend(["baseline_answer".into(), "completeness_error".into()]);
+    }
+    header.extend(found.feature_names.iter().cloned());
+    let rows: Vec<Vec<String>> = found
+        .rows
+        .iter()
+        .zip(&found.answers)
+        .enumerate()
+        .map(|(i, (row, answer))| {
+            let mut cells = vec![i.to_string(), answer.clone(), row.at_row.to_string()];
+            if integrated {
+                cells.push(row.at_baseline.to_string());
+                cells.push(row.completeness_error().to_string());
+            }
+            cells.extend(row.values.iter().map(f64::to_string));
+            cells
+        })
+        .collect();
+    csv_bytes(ATTRIBUTIONS_CSV, &header, &rows)
+}
+
+/// The features by mean |attribution| over the rows, largest first.
+fn attribution_table(found: &Attributions) -> String {
+    let n = found.rows.len().max(1) as f64;
+    let mean_abs: Vec<f64> = (0..found.feature_names.len())
+        .map(|j| found.rows.iter().map(|r| r.values[j].abs()).sum::<f64>() / n)
+        .collect();
+    let mut order: Vec<usize> = (0..mean_abs.len()).collect();
+    order.sort_by(|&a, &b| mean_abs[b].total_cmp(&mean_abs[a]));
+    let rows: Vec<Vec<String>> = order
+        .iter()
+        .enumerate()
+        .map(|(rank, &j)| {
+            let name = found.feature_names[j].clone();
+            vec![(rank + 1).to_string(), name, format!("{:.4}", mean_abs[j])]
+        })
+        .collect();
+    table(&["rank", "feature", "mean |attribution|"], &rows, &[1])
+}
