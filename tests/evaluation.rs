@@ -351,6 +351,33 @@ fn macro_averages_leave_out_classes_absent_from_truth_and_predictions() {
     assert_eq!(m["classes"].as_array().unwrap().len(), 3, "{metrics}");
 }
 
+/// Trains a run in `run` on `csv` with `flags`, quietly.
+fn train_on(csv: &Path, run: &Path, flags: &[&str]) {
+    nnlab()
+        .args(["train", "-q", "--data"])
+        .arg(csv)
+        .arg("--out")
+        .arg(run)
+        .args(flags)
+        .assert()
+        .success();
+}
+
+/// `nnlab explain` of `run` on `csv`, writing to `out`, with `flags`.
+fn explain(run: &Path, csv: &Path, out: &Path, flags: &[&str]) -> assert_cmd::Command {
+    let mut command = nnlab();
+    command
+        .arg("explain")
+        .args(flags)
+        .arg("--checkpoint")
+        .arg(run)
+        .arg("--input")
+        .arg(csv)
+        .arg("--out")
+        .arg(out);
+    command
+}
+
 /// Five columns, y = 2·x1 − 3·x4 (plus a little noise): the two ranked first by `explain`,
 /// far above the three the target does not depend on.
 #[test]
@@ -373,26 +400,10 @@ fn explain_ranks_the_two_columns_the_target_depends_on_first() {
     }
     std::fs::write(&csv, text).unwrap();
     let run = dir.path().join("run");
-    nnlab()
-        .args(["train", "--target", "y", "--epochs", "60", "-q", "--data"])
-        .arg(&csv)
-        .arg("--out")
-        .arg(&run)
-        .assert()
-        .success();
+    train_on(&csv, &run, &["--target", "y", "--epochs", "60"]);
     let out = dir.path().join("explained");
-    let explain = || {
-        let mut command = nnlab();
-        command
-            .args(["explain", "--repeats", "3", "--checkpoint"])
-            .arg(&run)
-            .arg("--input")
-            .arg(&csv)
-            .arg("--out")
-            .arg(&out);
-        command
-    };
-    let printed = stdout(&mut explain());
+    let explain_again = || explain(&run, &csv, &out, &["--repeats", "3"]);
+    let printed = stdout(&mut explain_again());
     assert!(printed.contains("drop in R²"), "{printed}");
     let table = std::fs::read_to_string(out.join("importance.csv")).unwrap();
     let rows: Vec<Vec<&str>> = table
@@ -413,11 +424,11 @@ fn explain_ranks_the_two_columns_the_target_depends_on_first() {
         assert!(out.join(picture).metadata().unwrap().len() > 1000);
     }
     // An earlier explanation is kept unless told to replace it.
-    explain()
+    explain_again()
         .assert()
         .code(2)
         .stderr(predicate::str::contains("--overwrite"));
-    explain().arg("--overwrite").assert().success();
+    explain_again().arg("--overwrite").assert().success();
 }
 
 /// Integrated gradients of a smooth (tanh) classifier: the attributions of each row add up to
@@ -442,42 +453,24 @@ fn integrated_gradients_add_up_to_the_change_in_the_answer() {
     }
     std::fs::write(&csv, text).unwrap();
     let run = dir.path().join("run");
-    nnlab()
-        .args([
-            "train",
-            "--target",
-            "label",
-            "--task",
-            "classification",
-            "--activation",
-            "tanh",
-            "--hidden",
-            "16,16",
-        ])
-        .args(["--epochs", "40", "-q", "--data"])
-        .arg(&csv)
-        .arg("--out")
-        .arg(&run)
-        .assert()
-        .success();
+    let flags = [
+        "--target",
+        "label",
+        "--task",
+        "classification",
+        "--activation",
+        "tanh",
+    ];
+    train_on(
+        &csv,
+        &run,
+        &[&flags[..], &["--hidden", "16,16", "--epochs", "40"]].concat(),
+    );
     let explain = |steps: &str, baseline: &str| -> Vec<Vec<f64>> {
         let out = dir.path().join(format!("ig-{steps}-{baseline}"));
-        stdout(
-            nnlab()
-                .args([
-                    "explain",
-                    "--method",
-                    "integrated-gradients",
-                    "--rows",
-                    "40",
-                ])
-                .args(["--steps", steps, "--baseline", baseline, "--checkpoint"])
-                .arg(&run)
-                .arg("--input")
-                .arg(&csv)
-                .arg("--out")
-                .arg(&out),
-        );
+        let method = ["--method", "integrated-gradients", "--rows", "40"];
+        let flags = [&method[..], &["--steps", steps, "--baseline", baseline]].concat();
+        stdout(&mut explain(&run, &csv, &out, &flags));
         let table = std::fs::read_to_string(out.join("attributions.csv")).unwrap();
         let header = table.lines().next().unwrap();
         assert_eq!(
@@ -526,33 +519,20 @@ fn input_times_gradient_of_a_line_is_each_input_times_its_coefficient() {
     }
     std::fs::write(&csv, text).unwrap();
     let run = dir.path().join("run");
-    nnlab()
-        .args([
-            "train", "--target", "y", "--hidden", "none", "--epochs", "300",
-        ])
-        .args(["--lr", "0.05", "-q", "--data"])
-        .arg(&csv)
-        .arg("--out")
-        .arg(&run)
-        .assert()
-        .success();
-    let out = dir.path().join("gradient");
-    stdout(
-        nnlab()
-            .args([
-                "explain",
-                "--method",
-                "gradient",
-                "--rows",
-                "10",
-                "--checkpoint",
-            ])
-            .arg(&run)
-            .arg("--input")
-            .arg(&csv)
-            .arg("--out")
-            .arg(&out),
+    train_on(
+        &csv,
+        &run,
+        &[
+            "--target", "y", "--hidden", "none", "--epochs", "300", "--lr", "0.05",
+        ],
     );
+    let out = dir.path().join("gradient");
+    stdout(&mut explain(
+        &run,
+        &csv,
+        &out,
+        &["--method", "gradient", "--rows", "10"],
+    ));
     let table = std::fs::read_to_string(out.join("attributions.csv")).unwrap();
     assert!(table.starts_with("row,output,answer,x1,x2\n"), "{table}");
     for (i, line) in table.lines().skip(1).enumerate() {
