@@ -128,6 +128,45 @@ fn assert_picture(run: &Path, stem: &str) {
     );
 }
 
+/// `explain --method integrated-gradients` on a CNN: one attribution per pixel that adds up to
+/// the change in the answer, and `saliency.png` beside each image.
+fn explain_draws_saliency_maps(run: &Path, csv: &Path, out: &Path) {
+    let printed = common::stdout(
+        common::nnlab()
+            .args(["explain", "--method", "integrated-gradients", "--rows", "6"])
+            .arg("--checkpoint")
+            .arg(run)
+            .arg("--input")
+            .arg(csv)
+            .arg("--out")
+            .arg(out),
+    );
+    assert!(printed.contains("6 rows"), "{printed}");
+    assert_picture(out, "saliency");
+    let table = std::fs::read_to_string(out.join("attributions.csv")).unwrap();
+    let rows: Vec<Vec<f64>> = table
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').skip(2).map(|v| v.parse().unwrap()).collect())
+        .collect();
+    assert_eq!(rows.len(), 6);
+    assert!(
+        rows.iter().all(|r| r.len() == 3 + 16 * 16),
+        "{}",
+        rows[0].len()
+    );
+    let off: f64 = rows
+        .iter()
+        .map(|r| (r[3..].iter().sum::<f64>() - (r[0] - r[1])).abs())
+        .sum();
+    let gap: f64 = rows.iter().map(|r| (r[0] - r[1]).abs()).sum();
+    eprintln!(
+        "CNN completeness error at 200 steps, pooled over 6 rows: {}",
+        off / gap
+    );
+    assert!(off < 0.02 * gap, "{}", off / gap);
+}
+
 /// Writes `data` as a CSV file with a header row, the target last.
 fn write_csv(path: &Path, data: &Dataset) {
     let TargetValues::Classes { indices, labels } = &data.targets else {
@@ -187,6 +226,8 @@ fn predict_eval_cv_and_fine_tuning_work_on_pixel_rows() {
         let png = mlp.join(format!("{stem}.png"));
         assert!(!png.exists(), "an MLP run got {}", png.display());
     }
+
+    explain_draws_saliency_maps(&run, &csv, &dir.path().join("explained"));
 
     let printed = common::stdout(&mut common::predict_command(&run, &csv));
     let header = printed.lines().next().unwrap();

@@ -555,13 +555,23 @@ pub enum Baseline {
 
 /// `nnlab explain`
 #[derive(Debug, Args)]
+#[command(group(ArgGroup::new("source").required(true).args(["input", "images", "idx_images"])))]
 pub struct ExplainArgs {
     /// A run directory written by `nnlab train`.
     #[arg(long, value_name = "DIR")]
     pub checkpoint: PathBuf,
     /// A CSV file with a header row holding the run's feature columns and its target column.
     #[arg(long, value_name = "FILE.csv")]
-    pub input: PathBuf,
+    pub input: Option<PathBuf>,
+    /// A folder of images with one subfolder per class, for a run trained on images.
+    #[arg(long, value_name = "DIR")]
+    pub images: Option<PathBuf>,
+    /// An IDX3 image file (with --idx-labels), for a run trained on images.
+    #[arg(long, value_name = "FILE", requires = "idx_labels")]
+    pub idx_images: Option<PathBuf>,
+    /// The IDX1 label file of --idx-images.
+    #[arg(long, value_name = "FILE", requires = "idx_images")]
+    pub idx_labels: Option<PathBuf>,
     #[arg(long, value_enum, default_value = "permutation")]
     pub method: ExplainMethod,
     /// Shuffles of each column; the spread of their drops is reported.

@@ -118,6 +118,47 @@ pub fn draw_attention<B: Backend>(
     save(dir, "attention", &sheet)
 }
 
+/// Rows drawn in `saliency`, and beside each other in one band.
+const MAX_SALIENT: usize = 12;
+const SALIENT_PER_BAND: usize = 4;
+
+/// Draws `saliency`: each row's image (`pixels`, channel last) beside the size of its
+/// attributions, |a| summed over a pixel's channels, for up to 12 rows.
+pub fn draw_saliency(
+    dir: &Path,
+    title: &str,
+    image: [usize; 3],
+    rows: &[(&[f64], &[f64], String)],
+) -> Result<()> {
+    let [height, width, channels] = image;
+    let pairs: Vec<Vec<Tile>> = rows
+        .iter()
+        .take(MAX_SALIENT)
+        .map(|(pixels, attributions, caption)| {
+            let size: Vec<f64> = attributions
+                .chunks(channels.max(1))
+                .map(|p| p.iter().map(|a| a.abs()).sum())
+                .collect();
+            vec![
+                Tile::new(pixels, image, caption.clone()),
+                Tile::new(&size, [height, width, 1], "|attribution|".into()),
+            ]
+        })
+        .collect();
+    let bands = pairs
+        .chunks(SALIENT_PER_BAND)
+        .map(|band| Band {
+            heading: String::new(),
+            tiles: band.concat(),
+        })
+        .collect();
+    let sheet = Sheet {
+        title: title.to_owned(),
+        bands,
+    };
+    save(dir, "saliency", &sheet)
+}
+
 /// The filters `[out, in, kh, kw]`, one tile per output channel.
 fn filters<B: Backend>(name: &str, weights: Tensor<B, 4>) -> Sheet {
     let [out, inputs, kh, kw] = weights.dims();

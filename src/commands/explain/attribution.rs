@@ -12,6 +12,7 @@ use crate::commands::input::Input;
 use crate::error::{Error, Result};
 use crate::eval::attribution::{Attribution, Method, attribute};
 use crate::plot::charts::table;
+use crate::plot::images;
 use crate::run_dir::RunDir;
 use crate::run_dir::record::write_atomic;
 
@@ -20,8 +21,13 @@ use super::{ATTRIBUTIONS_CSV, csv_bytes};
 /// Attributions of the first rows of an input, with what they explain.
 struct Attributions {
     feature_names: Vec<String>,
+    /// The image shape of a run trained on images, and the explained rows' raw values.
+    image: Option<[usize; 3]>,
+    inputs: Vec<f64>,
     /// What each row's answer is: its predicted class, or the target's name.
     answers: Vec<String>,
+    /// Whether the answers are predicted classes.
+    classes: bool,
     rows: Vec<Attribution>,
 }
 
@@ -81,6 +87,9 @@ impl BackendJob for AttributionJob {
             .collect();
         Ok(Attributions {
             feature_names: data.feature_names.clone(),
+            image: scorer.model.image(),
+            classes: scorer.classes.is_some(),
+            inputs: data.features[..rows.len() * width].to_vec(),
             answers,
             rows,
         })
@@ -96,7 +105,7 @@ pub(super) fn attributions(
 ) -> Result<()> {
     let job = AttributionJob {
         dir: RunDir::new(&args.checkpoint),
-        input: Input::new(Some(args.input.clone()), None, None, args.delimiter),
+        input: super::input(args),
         last: args.last,
         rows: args.rows as usize,
         method,
@@ -121,7 +130,7 @@ pub(super) fn attributions(
     println!(
         "{} on {}: {what}, {} rows",
         args.checkpoint.display(),
-        args.input.display(),
+        super::input(args).path().display(),
         found.rows.len()
     );
     if let Method::IntegratedGradients { .. } = method {
@@ -137,10 +146,34 @@ pub(super) fn attributions(
             errors[errors.len() - 1]
         );
     }
+    if let Some(image) = found.image {
+        draw_saliency(out, &found, image)?;
+    }
     println!();
     print!("{}", attribution_table(&found));
     println!("\nsaved to {}", out.join(ATTRIBUTIONS_CSV).display());
     Ok(())
+}
+
+/// `saliency.png`: the first explained images beside the size of their attributions.
+fn draw_saliency(out: &Path, found: &Attributions, image: [usize; 3]) -> Result<()> {
+    let width = found.feature_names.len();
+    let rows: Vec<(&[f64], &[f64], String)> = found
+        .inputs
+        .chunks(width)
+        .zip(&found.rows)
+        .zip(&found.answers)
+        .enumerate()
+        .map(|(i, ((pixels, row), answer))| {
+            let caption = match found.classes {
+                true => format!("row {i}: predicted {answer}"),
+                false => format!("row {i}"),
+            };
+            (pixels, &row.values[..], caption)
+        })
+        .collect();
+    let title = "each row's image beside the size of its attributions, |a| per pixel";
+    images::draw_saliency(out, title, image, &rows)
 }
 
 /// One line per row: its index, what is explained, f(x) (and f(x′) and the completeness error

@@ -48,7 +48,7 @@ impl BackendJob for ImportanceJob {
 pub(super) fn permutation(args: &ExplainArgs, backend: BackendName, out: &Path) -> Result<()> {
     let job = ImportanceJob {
         dir: RunDir::new(&args.checkpoint),
-        input: Input::new(Some(args.input.clone()), None, None, args.delimiter),
+        input: super::input(args),
         repeats: args.repeats as usize,
         seed: args.seed,
         last: args.last,
@@ -66,7 +66,7 @@ pub(super) fn permutation(args: &ExplainArgs, backend: BackendName, out: &Path) 
     println!(
         "{} on {}: permutation importance, {} shuffles per column (seed {})",
         args.checkpoint.display(),
-        args.input.display(),
+        super::input(args).path().display(),
         args.repeats,
         args.seed
     );
