@@ -154,13 +154,10 @@ pub struct CvArgs {
     pub quiet: bool,
 }
 
-/// `nnlab eval`: a saved run's metrics on labelled rows.
+/// Where `eval` and `explain` read labelled rows: exactly one of a CSV file, a folder of
+/// images or IDX files (the group is required by each command).
 #[derive(Debug, Args)]
-#[command(group(ArgGroup::new("source").required(true).args(["input", "images", "idx_images"])))]
-pub struct EvalArgs {
-    /// A run directory written by `nnlab train`.
-    #[arg(long, value_name = "DIR")]
-    pub checkpoint: PathBuf,
+pub struct LabelledRows {
     /// A CSV file with a header row holding the run's feature columns and its target column.
     #[arg(long, value_name = "FILE.csv")]
     pub input: Option<PathBuf>,
@@ -178,6 +175,17 @@ pub struct EvalArgs {
     /// header line: `,`, `;` or tab].
     #[arg(long, value_name = "CHAR", value_parser = parse_delimiter)]
     pub delimiter: Option<char>,
+}
+
+/// `nnlab eval`: a saved run's metrics on labelled rows.
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("source").required(true).args(["input", "images", "idx_images"])))]
+pub struct EvalArgs {
+    /// A run directory written by `nnlab train`.
+    #[arg(long, value_name = "DIR")]
+    pub checkpoint: PathBuf,
+    #[command(flatten)]
+    pub source: LabelledRows,
     /// Print the metrics as JSON.
     #[arg(long)]
     pub json: bool,
@@ -560,18 +568,8 @@ pub struct ExplainArgs {
     /// A run directory written by `nnlab train`.
     #[arg(long, value_name = "DIR")]
     pub checkpoint: PathBuf,
-    /// A CSV file with a header row holding the run's feature columns and its target column.
-    #[arg(long, value_name = "FILE.csv")]
-    pub input: Option<PathBuf>,
-    /// A folder of images with one subfolder per class, for a run trained on images.
-    #[arg(long, value_name = "DIR")]
-    pub images: Option<PathBuf>,
-    /// An IDX3 image file (with --idx-labels), for a run trained on images.
-    #[arg(long, value_name = "FILE", requires = "idx_labels")]
-    pub idx_images: Option<PathBuf>,
-    /// The IDX1 label file of --idx-images.
-    #[arg(long, value_name = "FILE", requires = "idx_images")]
-    pub idx_labels: Option<PathBuf>,
+    #[command(flatten)]
+    pub source: LabelledRows,
     #[arg(long, value_enum, default_value = "permutation")]
     pub method: ExplainMethod,
     /// Shuffles of each column; the spread of their drops is reported.
@@ -596,10 +594,6 @@ pub struct ExplainArgs {
     /// Replace the files of an earlier explanation in --out.
     #[arg(long)]
     pub overwrite: bool,
-    /// Field separator of the input: one character, or `tab` [default: detected from the
-    /// header line: `,`, `;` or tab].
-    #[arg(long, value_name = "CHAR", value_parser = parse_delimiter)]
-    pub delimiter: Option<char>,
     /// Use the last epoch's weights, not the best epoch's.
     #[arg(long)]
     pub last: bool,

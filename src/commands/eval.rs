@@ -84,8 +84,7 @@ impl BackendJob for EvalJob {
 
 pub(super) fn eval_command(args: EvalArgs) -> Result<()> {
     let backend = args.backend.unwrap_or_else(BackendName::default_compiled);
-    let idx = args.idx_images.map(|images| (images, args.idx_labels));
-    let input = Input::new(args.input, args.images, idx, args.delimiter);
+    let input = Input::labelled_rows(&args.source);
     let shown = input.path().display().to_string();
     let evaluation = run_on(
         backend,

@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::cli::LabelledRows;
 use crate::config::ExperimentConfig;
 use crate::data::image::{ImageShape, Images, read_folder, read_idx, read_unlabelled};
 use crate::data::sequence::series::read_series;
@@ -43,6 +44,16 @@ impl Input {
     }
 
     /// The file or folder read, for messages.
+    /// The labelled rows `eval` and `explain` were given.
+    pub(super) fn labelled_rows(rows: &LabelledRows) -> Input {
+        let idx = rows
+            .idx_images
+            .clone()
+            .map(|images| (images, rows.idx_labels.clone()));
+        let (csv, images) = (rows.input.clone(), rows.images.clone());
+        Input::new(csv, images, idx, rows.delimiter)
+    }
+
     pub(super) fn path(&self) -> &Path {
         match self {
             Input::Csv { path, .. } | Input::Images(path) => path,

@@ -47,23 +47,29 @@ impl Attribution {
     }
 }
 
+/// The model to attribute on the autodiff backend `B`, without dropout: made once for all
+/// the rows [`attribute`] explains.
+pub fn differentiable<B: AutodiffBackend>(model: &Network<B::InnerBackend>) -> Network<B> {
+    Network::<B>::from_inner(model.clone().without_dropout())
+}
+
 /// The attributions of `row` (raw units) against `baseline` (raw units; unused by
-/// [`Method::Gradient`]), for a model of `model`'s kind, on the autodiff backend `B`.
+/// [`Method::Gradient`]): `inner` answers, and `model`, the same model made
+/// [`differentiable`], gives the gradients.
 pub fn attribute<B: AutodiffBackend>(
-    model: &Network<B::InnerBackend>,
+    inner: &Network<B::InnerBackend>,
+    model: &Network<B>,
     scaler: &Scaler,
     row: &[f64],
     baseline: &[f64],
     method: Method,
     device: &B::Device,
 ) -> Attribution {
-    let model = Network::<B>::from_inner(model.clone().without_dropout());
     let width = row.len();
     let (x, x0) = (scaler.features(row), scaler.features(baseline));
     let outputs = |points: &[f64]| {
         let rows = crate::data::features_tensor::<B::InnerBackend>(points, width, device);
-        model
-            .valid()
+        inner
             .forward(rows)
             .into_data()
             .convert::<f64>()
@@ -81,7 +87,7 @@ pub fn attribute<B: AutodiffBackend>(
             })
             .collect(),
     };
-    let gradient = mean_gradient(&model, &points, width, output, device);
+    let gradient = mean_gradient(model, &points, width, output, device);
     let unit = scaler.target.map_or(1.0, |t| t.scale);
     let values = match method {
         Method::Gradient => (0..width)

@@ -10,7 +10,7 @@ use crate::cli::{Baseline, ExplainArgs};
 use crate::commands::eval::Scorer;
 use crate::commands::input::Input;
 use crate::error::{Error, Result};
-use crate::eval::attribution::{Attribution, Method, attribute};
+use crate::eval::attribution::{Attribution, Method, attribute, differentiable};
 use crate::plot::charts::table;
 use crate::plot::images;
 use crate::run_dir::RunDir;
@@ -63,6 +63,7 @@ impl BackendJob for AttributionJob {
                 })
                 .collect(),
         };
+        let model = differentiable::<B>(&scorer.model);
         let rows: Vec<Attribution> = data
             .features
             .chunks(width)
@@ -70,6 +71,7 @@ impl BackendJob for AttributionJob {
             .map(|row| {
                 attribute::<B>(
                     &scorer.model,
+                    &model,
                     &scorer.scaler,
                     row,
                     &baseline,
@@ -103,9 +105,11 @@ pub(super) fn attributions(
     out: &Path,
     method: Method,
 ) -> Result<()> {
+    let input = Input::labelled_rows(&args.source);
+    let shown = input.path().display().to_string();
     let job = AttributionJob {
         dir: RunDir::new(&args.checkpoint),
-        input: super::input(args),
+        input,
         last: args.last,
         rows: args.rows as usize,
         method,
@@ -130,7 +134,7 @@ pub(super) fn attributions(
     println!(
         "{} on {}: {what}, {} rows",
         args.checkpoint.display(),
-        super::input(args).path().display(),
+        shown,
         found.rows.len()
     );
     if let Method::IntegratedGradients { .. } = method {

@@ -10,7 +10,7 @@ use crate::cli::ExplainArgs;
 use crate::commands::eval::Scorer;
 use crate::commands::input::Input;
 use crate::error::{Error, Result};
-use crate::eval::importance::{Importance, permutation_importance};
+use crate::eval::importance::{FeatureImportance, Importance, permutation_importance};
 use crate::plot::charts::table;
 use crate::plot::importance::plot_importance;
 use crate::run_dir::RunDir;
@@ -46,9 +46,11 @@ impl BackendJob for ImportanceJob {
 
 /// `explain --method permutation`: importance.csv, the bar chart and the table.
 pub(super) fn permutation(args: &ExplainArgs, backend: BackendName, out: &Path) -> Result<()> {
+    let input = Input::labelled_rows(&args.source);
+    let shown = input.path().display().to_string();
     let job = ImportanceJob {
         dir: RunDir::new(&args.checkpoint),
-        input: super::input(args),
+        input,
         repeats: args.repeats as usize,
         seed: args.seed,
         last: args.last,
@@ -66,7 +68,7 @@ pub(super) fn permutation(args: &ExplainArgs, backend: BackendName, out: &Path) 
     println!(
         "{} on {}: permutation importance, {} shuffles per column (seed {})",
         args.checkpoint.display(),
-        super::input(args).path().display(),
+        shown,
         args.repeats,
         args.seed
     );
@@ -87,38 +89,38 @@ fn csv(importance: &Importance) -> Result<Vec<u8>> {
         .map(String::from)
         .to_vec();
     header.extend((1..=repeats).map(|r| format!("drop_{r}")));
-    let rows: Vec<Vec<String>> = importance
-        .ranking()
-        .into_iter()
-        .enumerate()
-        .map(|(rank, i)| {
-            let feature = &importance.features[i];
-            let mut row = vec![(rank + 1).to_string(), feature.name.clone()];
-            row.push(feature.mean().to_string());
-            row.push(feature.std().to_string());
-            row.extend(feature.drops.iter().map(f64::to_string));
-            row
-        })
-        .collect();
+    let rows = ranked_rows(importance, |feature| {
+        let mut cells = vec![feature.mean().to_string(), feature.std().to_string()];
+        cells.extend(feature.drops.iter().map(f64::to_string));
+        cells
+    });
     csv_bytes(IMPORTANCE_CSV, &header, &rows)
 }
 
 /// The printed table, the largest mean drop first.
 fn text_table(importance: &Importance) -> String {
     let drop = format!("drop in {}", importance.score_name);
-    let rows: Vec<Vec<String>> = importance
-        .ranking()
-        .into_iter()
-        .enumerate()
+    let rows = ranked_rows(importance, |feature| {
+        vec![
+            format!("{:.4}", feature.mean()),
+            format!("{:.4}", feature.std()),
+        ]
+    });
+    table(&["rank", "feature", &drop, "± std"], &rows, &[1])
+}
+
+/// A row per column, the largest mean drop first: its rank from 1, its name, then `cells`.
+fn ranked_rows(
+    importance: &Importance,
+    cells: impl Fn(&FeatureImportance) -> Vec<String>,
+) -> Vec<Vec<String>> {
+    let ranking = importance.ranking().into_iter().enumerate();
+    ranking
         .map(|(rank, i)| {
             let feature = &importance.features[i];
-            vec![
-                (rank + 1).to_string(),
-                feature.name.clone(),
-                format!("{:.4}", feature.mean()),
-                format!("{:.4}", feature.std()),
-            ]
+            let mut row = vec![(rank + 1).to_string(), feature.name.clone()];
+            row.extend(cells(feature));
+            row
         })
-        .collect();
-    table(&["rank", "feature", &drop, "± std"], &rows, &[1])
+        .collect()
 }

@@ -13,23 +13,12 @@ use crate::error::{Error, Result};
 use crate::eval::attribution::Method;
 
 use super::holds_results;
-use super::input::Input;
 
 /// The table of drops that `explain --method permutation` writes.
 pub const IMPORTANCE_CSV: &str = "importance.csv";
 
 /// The per-row attributions that the gradient methods write.
 pub const ATTRIBUTIONS_CSV: &str = "attributions.csv";
-
-/// The rows the flags name.
-fn input(args: &ExplainArgs) -> Input {
-    let idx = args
-        .idx_images
-        .clone()
-        .map(|images| (images, args.idx_labels.clone()));
-    let (csv, images) = (args.input.clone(), args.images.clone());
-    Input::new(csv, images, idx, args.delimiter)
-}
 
 pub(super) fn explain_command(args: ExplainArgs) -> Result<()> {
     let backend = args.backend.unwrap_or_else(BackendName::default_compiled);
