@@ -150,6 +150,23 @@ pub fn run_on<J: BackendJob>(name: BackendName, job: J) -> Result<J::Output> {
     }
 }
 
+/// Work on Burn's int8 tensors ([`crate::compress::quantize`]), which nnlab runs on ndarray
+/// (without autodiff) whatever backend predicts: its CPU kernels quantize and dequantize every
+/// scheme nnlab writes, while each GPU backend accepts its own storage layouts only.
+pub trait HostJob {
+    type Output;
+    fn run<H: burn::tensor::backend::Backend>(self, device: H::Device) -> Result<Self::Output>;
+}
+
+/// Runs `job` on ndarray, or fails with a usage error naming the feature.
+#[cfg_attr(not(feature = "ndarray"), allow(unused_variables))]
+pub fn run_on_host<J: HostJob>(job: J) -> Result<J::Output> {
+    #[cfg(feature = "ndarray")]
+    return job.run::<burn_ndarray::NdArray<f32>>(burn_ndarray::NdArrayDevice::Cpu);
+    #[cfg(not(feature = "ndarray"))]
+    return Err(not_compiled(BackendName::Ndarray));
+}
+
 /// Runs `job` on ndarray in `f64`, for work that needs the precision (gradient checks).
 #[cfg_attr(not(feature = "ndarray"), allow(unused_variables))]
 pub fn run_f64<J: BackendJob>(job: J) -> Result<J::Output> {

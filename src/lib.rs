@@ -10,6 +10,7 @@
 pub mod backend;
 pub mod cli;
 pub mod commands;
+pub mod compress;
 pub mod config;
 pub mod data;
 pub mod error;

@@ -56,6 +56,9 @@ pub enum Command {
     /// column is shuffled (permutation importance, with a bar chart), or per-row attributions
     /// (input × gradient, integrated gradients).
     Explain(ExplainArgs),
+    /// Quantize a saved run's weights to int8 into a new run directory; prints and saves a
+    /// table of file size, score and predict time beside the original's.
+    Quantize(QuantizeArgs),
 }
 
 impl Command {
@@ -599,6 +602,37 @@ pub struct ExplainArgs {
     pub last: bool,
     /// Backend to predict on [default: flex when compiled in, else ndarray, else wgpu, else
     /// cuda].
+    #[arg(long, value_enum)]
+    pub backend: Option<BackendName>,
+}
+
+/// `nnlab quantize`
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("source").args(["input", "images", "idx_images"])))]
+pub struct QuantizeArgs {
+    /// A run directory written by `nnlab train`.
+    #[arg(long, value_name = "DIR")]
+    pub checkpoint: PathBuf,
+    #[arg(long, value_enum, default_value = "int8")]
+    pub scheme: crate::compress::quantize::Scheme,
+    /// The quantized run's directory [default: DIR-SCHEME beside the checkpoint].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Replace a run already in --out.
+    #[arg(long)]
+    pub overwrite: bool,
+    /// Labelled rows to score both runs on [default: the run's test part, else its validation
+    /// part, else all its rows, rebuilt from its config].
+    #[command(flatten)]
+    pub source: LabelledRows,
+    /// Rows in the timed batch prediction (the scored rows repeated).
+    #[arg(long, value_name = "N", default_value_t = 100_000, value_parser = clap::value_parser!(u32).range(1..))]
+    pub batch_rows: u32,
+    /// Quantize the last epoch's weights, not the best epoch's.
+    #[arg(long)]
+    pub last: bool,
+    /// Backend to score and time on [default: flex when compiled in, else ndarray, else wgpu,
+    /// else cuda].
     #[arg(long, value_enum)]
     pub backend: Option<BackendName>,
 }

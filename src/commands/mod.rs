@@ -10,6 +10,7 @@ mod gradcheck;
 mod info;
 mod input;
 mod predict;
+mod quantize;
 mod train;
 
 pub use compare::CompareJob;
@@ -40,6 +41,7 @@ pub fn run(command: Command) -> Result<()> {
         Command::Datasets => info::datasets(),
         Command::Export(args) => export::export_command(args),
         Command::Explain(args) => explain::explain_command(args),
+        Command::Quantize(args) => quantize::quantize_command(args),
     }
 }
 

@@ -25,7 +25,8 @@ use burn::tensor::backend::{AutodiffBackend, Backend};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::backend::BackendName;
+use crate::backend::{BackendName, run_on_host};
+use crate::compress::quantize::{DequantizeRecord, Scheme};
 use crate::config::ExperimentConfig;
 use crate::data::Dataset;
 use crate::data::scale::Scaler;
@@ -76,6 +77,10 @@ pub struct RunInfo {
     /// text files are for people to read and may be edited, these are not.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub checksums: BTreeMap<String, String>,
+    /// How `model.mpk` is quantized, for a run written by `nnlab quantize`: it predicts but
+    /// does not resume.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quantization: Option<Scheme>,
 }
 
 impl RunInfo {
@@ -98,6 +103,7 @@ impl RunInfo {
             best_epoch: trained.best.as_ref().map(|b| b.epoch),
             partial_epoch: trained.partial,
             checksums: BTreeMap::new(),
+            quantization: None,
         }
     }
 }
@@ -177,6 +183,44 @@ impl RunDir {
         if let Some(best) = &trained.best {
             files.push((BEST, encode_network(&best.model)?));
         }
+        // run.json says there is no best, so a stale file is never read; remove it anyway.
+        let remove: &[&str] = if trained.best.is_none() { &[BEST] } else { &[] };
+        self.commit(info, files, remove)
+    }
+
+    /// Saves a run derived from `from` (by `nnlab quantize`): the weights `model` and the
+    /// `summary`, with `from`'s config, preprocessing and history, as one unit. It has no
+    /// optimizer state and no best epoch: `model` is the one it predicts with.
+    pub fn save_derived(
+        &self,
+        from: &RunDir,
+        info: &RunInfo,
+        model: Vec<u8>,
+        summary: &Value,
+    ) -> Result<()> {
+        std::fs::create_dir_all(&self.path).map_err(|e| Error::io(&self.path, e))?;
+        self.recover()?;
+        let files = vec![
+            (MODEL, model),
+            (SCALER, from.read(SCALER)?),
+            (METRICS, from.read(METRICS)?),
+            (CONFIG, from.read(CONFIG)?),
+            (SUMMARY, pretty(summary)),
+        ];
+        let mut info = info.clone();
+        info.best_epoch = None;
+        info.partial_epoch = None;
+        self.commit(&info, files, &[OPTIMIZER, BEST])
+    }
+
+    /// Writes `files` and `run.json` (`info` with their checksums) as `NAME.next`, then
+    /// `commit.json`, then renames them into place, removing `remove` (see [`RunDir::save`]).
+    fn commit(
+        &self,
+        info: &RunInfo,
+        mut files: Vec<(&str, Vec<u8>)>,
+        remove: &[&str],
+    ) -> Result<()> {
         let mut info = info.clone();
         info.checksums = files
             .iter()
@@ -192,13 +236,7 @@ impl RunDir {
         }
         let commit = Commit {
             write: files.iter().map(|(name, _)| name.to_string()).collect(),
-            // run.json says there is no best, so a stale file is never read; remove it anyway.
-            remove: trained
-                .best
-                .is_none()
-                .then(|| BEST.to_string())
-                .into_iter()
-                .collect(),
+            remove: remove.iter().map(|name| name.to_string()).collect(),
         };
         write_atomic(&self.file(COMMIT), &pretty(&commit))?;
         self.recover()
@@ -357,9 +395,14 @@ impl RunDir {
         config: &ExperimentConfig,
         device: &B::Device,
     ) -> Result<Network<B>> {
+        let mut bytes = self.read(file)?;
+        if self.quantization()?.is_some() {
+            bytes = run_on_host(DequantizeRecord { config, bytes })
+                .map_err(|e| Error::checkpoint(self.file(file), e))?;
+        }
         let template: Network<B> = config.model.init(config.training.seed, device);
         let expected = template.shapes();
-        let model = decode_network(template, &self.read(file)?, device)
+        let model = decode_network(template, &bytes, device)
             .map_err(|e| Error::checkpoint(self.file(file), e))?;
         let found = model.shapes();
         if found != expected {
@@ -371,6 +414,18 @@ impl RunDir {
         Ok(model)
     }
 
+    /// How the run's weights are quantized, as `run.json` says.
+    fn quantization(&self) -> Result<Option<Scheme>> {
+        #[derive(Deserialize)]
+        struct Quantized {
+            #[serde(default)]
+            quantization: Option<Scheme>,
+        }
+        let run: Quantized = serde_json::from_slice(&self.read(RUN)?)
+            .map_err(|e| Error::checkpoint(self.file(RUN), e))?;
+        Ok(run.quantization)
+    }
+
     /// Everything needed to continue training.
     pub fn load_resume<B: AutodiffBackend>(
         &self,
@@ -378,6 +433,14 @@ impl RunDir {
         info: &RunInfo,
         device: &B::Device,
     ) -> Result<Resume<B>> {
+        if let Some(scheme) = info.quantization {
+            return Err(Error::Usage(format!(
+                "{} holds {scheme} weights written by `nnlab quantize`, which predict but do not \
+                 resume: resume the run it was quantized from, or start a new one from it with \
+                 --init-from",
+                self.path.display()
+            )));
+        }
         let history = read_metrics(&self.read(METRICS)?)
             .map_err(|e| Error::checkpoint(self.file(METRICS), e))?;
         if history.len() != info.epochs_done {

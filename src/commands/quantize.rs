@@ -1,0 +1,345 @@
+//! `nnlab quantize`: a saved run's weights as int8 ([`crate::compress::quantize`]) in a new run
+//! directory, measured beside the original: file size, score, load and predict times.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use burn::tensor::backend::{AutodiffBackend, Backend};
+use serde_json::json;
+
+use crate::backend::{BackendJob, BackendName, run_on, run_on_host};
+use crate::cli::QuantizeArgs;
+use crate::compress::quantize::{QuantizeRecord, Scheme};
+use crate::config::ExperimentConfig;
+use crate::data::Dataset;
+use crate::data::scale::Scaler;
+use crate::error::{Error, Result};
+use crate::eval::metrics::{Evaluation, evaluate};
+use crate::eval::predict::predict;
+use crate::models::Network;
+use crate::run_dir::record::{encode_network, write_atomic};
+use crate::run_dir::{RunDir, RunInfo};
+
+use super::input::Input;
+use super::refuse_existing;
+
+/// The table `quantize` writes into the new run.
+pub const QUANTIZE_CSV: &str = "quantize.csv";
+
+/// Runs of the one-row prediction timed; the median is reported.
+const ONE_ROW_RUNS: usize = 25;
+/// Runs of the batch prediction timed.
+const BATCH_RUNS: usize = 3;
+
+pub(super) fn quantize_command(args: QuantizeArgs) -> Result<()> {
+    let from = RunDir::new(&args.checkpoint);
+    let (config, info) = from.load_meta()?;
+    if let Some(scheme) = info.quantization {
+        return Err(Error::Usage(format!(
+            "{} is already quantized ({scheme}); quantize the run it was made from",
+            from.path.display()
+        )));
+    }
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| default_out(&args.checkpoint, args.scheme));
+    if same_dir(&out, &from.path) {
+        return Err(Error::Usage(format!(
+            "--out {} is the checkpoint itself; choose another directory",
+            out.display()
+        )));
+    }
+    refuse_existing(&out, args.overwrite)?;
+    let source = &args.source;
+    let input = (source.input.is_some() || source.images.is_some() || source.idx_images.is_some())
+        .then(|| Input::labelled_rows(source));
+    let backend = args.backend.unwrap_or_else(BackendName::default_compiled);
+    let job = QuantizeJob {
+        from,
+        out: RunDir::new(&out),
+        config,
+        info,
+        input,
+        scheme: args.scheme,
+        batch_rows: args.batch_rows as usize,
+        last: args.last,
+    };
+    let report = run_on(backend, job)?;
+    let csv = report.csv()?;
+    write_atomic(&out.join(QUANTIZE_CSV), &csv)?;
+    println!(
+        "{} quantized to {} ({} values int8) in {}\nscored on {}\n\n{}",
+        args.checkpoint.display(),
+        args.scheme,
+        report.quantized_values,
+        out.display(),
+        report.rows_from,
+        report.text()
+    );
+    Ok(())
+}
+
+/// `DIR-SCHEME` beside the checkpoint `DIR`.
+fn default_out(checkpoint: &Path, scheme: Scheme) -> PathBuf {
+    let name = checkpoint
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "run".into());
+    checkpoint.with_file_name(format!("{name}-{scheme}"))
+}
+
+fn same_dir(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
+struct QuantizeJob {
+    from: RunDir,
+    out: RunDir,
+    config: ExperimentConfig,
+    info: RunInfo,
+    input: Option<Input>,
+    scheme: Scheme,
+    batch_rows: usize,
+    last: bool,
+}
+
+/// One model's column of the table.
+struct Measured {
+    file_bytes: u64,
+    evaluation: Evaluation,
+    load_ms: f64,
+    one_row_ms: f64,
+    batch_ms: f64,
+}
+
+struct Report {
+    scheme: Scheme,
+    float: Measured,
+    int8: Measured,
+    quantized_values: usize,
+    batch_rows: usize,
+    rows_from: String,
+}
+
+impl BackendJob for QuantizeJob {
+    type Output = Report;
+
+    fn run<B: AutodiffBackend>(self, _: BackendName, device: B::Device) -> Result<Report> {
+        let QuantizeJob {
+            from,
+            out,
+            config,
+            info,
+            input,
+            scheme,
+            batch_rows,
+            last,
+        } = self;
+        let (data, rows_from) = match &input {
+            Some(input) => (
+                input.labelled(&config, &info)?,
+                input.path().display().to_string(),
+            ),
+            None => held_out(&config, &info)?,
+        };
+        let scaler = from.load_scaler(&info)?;
+        let width = data.width();
+        crate::memory::check(
+            "--batch-rows",
+            &format!("{batch_rows} rows of {width} features to time"),
+            batch_rows as f64 * width as f64 * 12.0,
+        )?;
+        let start = Instant::now();
+        let float = from.load_chosen::<B::InnerBackend>(&config, &info, last, &device)?;
+        let float_load = start.elapsed();
+        let bytes = encode_network(&float)?;
+        let float_bytes = bytes.len() as u64;
+        let (quantized, quantized_values) = run_on_host(QuantizeRecord {
+            config: &config,
+            bytes,
+            scheme,
+        })?;
+        let int8_bytes = quantized.len() as u64;
+        let mut summary = from.load_summary()?;
+        summary["quantized_from"] = json!(from.path.display().to_string());
+        summary["quantization"] = json!(scheme);
+        let mut q_info = info.clone();
+        q_info.quantization = Some(scheme);
+        out.save_derived(&from, &q_info, quantized, &summary)?;
+        let start = Instant::now();
+        let (_, q_info) = out.load_meta()?;
+        let int8 = out.load_chosen::<B::InnerBackend>(&config, &q_info, false, &device)?;
+        let int8_load = start.elapsed();
+        let timer = Timer {
+            config: &config,
+            info: &info,
+            scaler: &scaler,
+            data: &data,
+            batch: repeated(&data.features, width, batch_rows),
+            device: &device,
+        };
+        Ok(Report {
+            scheme,
+            float: timer.measure(&float, float_bytes, float_load.as_secs_f64()),
+            int8: timer.measure(&int8, int8_bytes, int8_load.as_secs_f64()),
+            quantized_values,
+            batch_rows,
+            rows_from,
+        })
+    }
+}
+
+/// The run's test part, else its validation part, else all its rows, rebuilt from its config.
+fn held_out(config: &ExperimentConfig, info: &RunInfo) -> Result<(Dataset, String)> {
+    let mut config = config.clone();
+    let data = config.load_data()?.data;
+    if data.feature_names != info.feature_names {
+        return Err(Error::Usage(format!(
+            "the run's data now has the feature columns {:?}, not the {:?} it was trained on; \
+             pass --input",
+            data.feature_names, info.feature_names
+        )));
+    }
+    let split = crate::train::split_rows(&config, &data);
+    let (rows, part) = match (split.test.is_empty(), split.valid.is_empty()) {
+        (false, _) => (split.test, "test part"),
+        (true, false) => (split.valid, "validation part"),
+        (true, true) => {
+            let rows = data.rows();
+            let described = format!(
+                "the run's {rows} training rows (it holds none out; pass --input for unseen rows)"
+            );
+            return Ok((data, described));
+        }
+    };
+    let described = format!("the run's {part} ({} rows)", rows.len());
+    Ok((data.subset(&rows), described))
+}
+
+/// `rows` rows of `width` values, cycling through `features`.
+fn repeated(features: &[f64], width: usize, rows: usize) -> Vec<f64> {
+    features
+        .iter()
+        .copied()
+        .cycle()
+        .take(rows * width)
+        .collect()
+}
+
+/// Scores and times models on the same rows.
+struct Timer<'a, B: Backend> {
+    config: &'a ExperimentConfig,
+    info: &'a RunInfo,
+    scaler: &'a Scaler,
+    data: &'a Dataset,
+    batch: Vec<f64>,
+    device: &'a B::Device,
+}
+
+impl<B: Backend> Timer<'_, B> {
+    /// The median wall time of `runs` predictions of `rows`, after one untimed run (which
+    /// warms caches and the allocator for either model alike).
+    fn predict_ms(&self, model: &Network<B>, rows: &[f64], runs: usize) -> f64 {
+        let classes = self.info.classes.as_deref();
+        let (width, loss) = (self.data.width(), self.config.loss.name);
+        let run = || predict(model, loss, classes, self.scaler, rows, width, self.device);
+        run();
+        let mut times: Vec<f64> = (0..runs)
+            .map(|_| {
+                let start = Instant::now();
+                run();
+                start.elapsed().as_secs_f64() * 1e3
+            })
+            .collect();
+        times.sort_by(f64::total_cmp);
+        times[times.len() / 2]
+    }
+
+    fn measure(&self, model: &Network<B>, file_bytes: u64, load_s: f64) -> Measured {
+        let classes = self.info.classes.as_deref();
+        let data = self.data;
+        let loss = self.config.loss.name;
+        let predictions = predict(
+            model,
+            loss,
+            classes,
+            self.scaler,
+            &data.features,
+            data.width(),
+            self.device,
+        );
+        let one_row = &data.features[..data.width()];
+        Measured {
+            file_bytes,
+            evaluation: evaluate(&predictions, &data.targets, data.rows()),
+            load_ms: load_s * 1e3,
+            one_row_ms: self.predict_ms(model, one_row, ONE_ROW_RUNS),
+            batch_ms: self.predict_ms(model, &self.batch, BATCH_RUNS),
+        }
+    }
+}
+
+impl Report {
+    /// The table's rows: measure, float, int8, int8 / float.
+    fn rows(&self) -> Vec<[String; 4]> {
+        let (f, q) = (&self.float, &self.int8);
+        let name = f.evaluation.score_name();
+        let row = |what: String, a: f64, b: f64, digits: usize| {
+            [
+                what,
+                format!("{a:.digits$}"),
+                format!("{b:.digits$}"),
+                format!("{:.3}", b / a),
+            ]
+        };
+        vec![
+            row(
+                "file bytes".into(),
+                f.file_bytes as f64,
+                q.file_bytes as f64,
+                0,
+            ),
+            row(name.into(), f.evaluation.score(), q.evaluation.score(), 4),
+            row("load ms".into(), f.load_ms, q.load_ms, 3),
+            row("1-row predict ms".into(), f.one_row_ms, q.one_row_ms, 3),
+            row(
+                format!("{}-row predict ms", self.batch_rows),
+                f.batch_ms,
+                q.batch_ms,
+                3,
+            ),
+        ]
+    }
+
+    fn header(&self) -> [String; 4] {
+        [
+            "measure".into(),
+            "float".into(),
+            self.scheme.to_string(),
+            "ratio".into(),
+        ]
+    }
+
+    fn text(&self) -> String {
+        let header = self.header();
+        let header: Vec<&str> = header.iter().map(String::as_str).collect();
+        let rows: Vec<Vec<String>> = self.rows().into_iter().map(Vec::from).collect();
+        crate::plot::charts::table(&header, &rows, &[0])
+    }
+
+    fn csv(&self) -> Result<Vec<u8>> {
+        let error = |e: ::csv::Error| Error::io(QUANTIZE_CSV, std::io::Error::other(e));
+        let mut writer = ::csv::Writer::from_writer(Vec::new());
+        writer.write_record(self.header()).map_err(error)?;
+        for row in self.rows() {
+            writer.write_record(row).map_err(error)?;
+        }
+        writer
+            .into_inner()
+            .map_err(|e| error(e.into_error().into()))
+    }
+}
