@@ -141,6 +141,10 @@ pub struct TrainingConfig {
     /// Layers (0 = the first hidden layer) whose parameters do not train.
     #[config(default = "Vec::new()")]
     pub freeze: Vec<usize>,
+    /// Weights (of rank ≥ 2) that are zero when training starts stay zero: the mask of a run
+    /// written by `nnlab prune`, kept through fine-tuning and every resume.
+    #[config(default = false)]
+    pub keep_zeros: bool,
     /// Save the run every this many epochs as well as at the end, for long runs.
     pub checkpoint_every: Option<usize>,
     /// Random moves and mirrors of the training images, for a CNN; none by default.

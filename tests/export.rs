@@ -1,55 +1,16 @@
-//! The files that carry a run's weights elsewhere. `nnlab export`: the SafeTensors file holds
-//! the documented tensors in PyTorch's layout, a forward pass written from the file alone
-//! reproduces `nnlab predict`, and `--init-from` reads the file back. `nnlab quantize`: the
-//! int8 run's weights lie on the int8 grid of their float weights, and it keeps the score.
+//! `nnlab export`: the SafeTensors file holds the documented tensors in PyTorch's layout, a
+//! forward pass written from the file alone reproduces `nnlab predict`, and `--init-from`
+//! reads the file back.
 
 #![cfg(feature = "ndarray")]
 
-use std::collections::HashMap;
 use std::path::Path;
 
 use predicates::prelude::*;
 use serde_json::Value;
 
 mod common;
-use common::{nnlab, predicted_rows};
-
-/// Tensors by name: (shape, values).
-type Tensors = HashMap<String, (Vec<usize>, Vec<f64>)>;
-
-/// A SafeTensors file parsed by hand: its tensors and its metadata.
-fn parse(path: &Path) -> (Tensors, Value) {
-    let bytes = std::fs::read(path).unwrap();
-    let n = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
-    let header: Value = serde_json::from_slice(&bytes[8..8 + n]).unwrap();
-    let data = &bytes[8 + n..];
-    let mut tensors = HashMap::new();
-    for (name, info) in header.as_object().unwrap() {
-        if name == "__metadata__" {
-            continue;
-        }
-        assert_eq!(info["dtype"], "F32", "{name}");
-        let shape: Vec<usize> = serde_json::from_value(info["shape"].clone()).unwrap();
-        let [start, end]: [usize; 2] =
-            serde_json::from_value(info["data_offsets"].clone()).unwrap();
-        let values = data[start..end]
-            .chunks(4)
-            .map(|c| f64::from(f32::from_le_bytes(c.try_into().unwrap())))
-            .collect();
-        tensors.insert(name.clone(), (shape, values));
-    }
-    (tensors, header["__metadata__"].clone())
-}
-
-/// `nnlab export` of the run, parsed.
-fn export(run: &Path) -> (Tensors, Value) {
-    nnlab()
-        .args(["export", "--checkpoint"])
-        .arg(run)
-        .assert()
-        .success();
-    parse(&run.join("model.safetensors"))
-}
+use common::{Tensors, export, nnlab, predicted_rows};
 
 /// The class probabilities `nnlab predict` prints for each row.
 fn predict(run: &Path, input: &Path) -> Vec<Vec<f64>> {
@@ -332,133 +293,4 @@ fn an_exported_cnn_alone_reproduces_predict() {
             );
         }
     }
-}
-
-/// The quantize.csv rows of `run`: measure → (float, quantized, ratio).
-fn quantize_table(run: &Path) -> HashMap<String, [f64; 3]> {
-    let text = std::fs::read_to_string(run.join("quantize.csv")).unwrap();
-    text.lines()
-        .skip(1)
-        .map(|line| {
-            let cells: Vec<&str> = line.split(',').collect();
-            let number = |i: usize| cells[i].parse::<f64>().unwrap();
-            (cells[0].to_string(), [number(1), number(2), number(3)])
-        })
-        .collect()
-}
-
-/// Each int8 weight is its float weight rounded to the grid of s = max|w| / 127 over its
-/// tensor (`int8`) or over its row as Burn stores it, `[in, out]` (`int8-per-channel`): a
-/// column of the exported `[out, in]`. Biases stay as they were. The score moves by less than
-/// a point and, with 17,000 weights, the file is under 30% of the float one's (a record has
-/// about 800 bytes of names and shapes, and its biases stay `f32`).
-#[test]
-fn quantized_weights_lie_on_the_int8_grid_and_keep_the_score() {
-    let dir = tempfile::tempdir().unwrap();
-    let run = dir.path().join("run");
-    nnlab()
-        .args([
-            "train",
-            "--dataset",
-            "iris",
-            "--hidden",
-            "128,128",
-            "--test",
-            "0.2",
-        ])
-        .args(["--epochs", "60", "-q", "--out"])
-        .arg(&run)
-        .assert()
-        .success();
-    let (float, _) = export(&run);
-    for scheme in ["int8", "int8-per-channel"] {
-        let out = dir.path().join(scheme);
-        nnlab()
-            .args(["quantize", "--batch-rows", "1000", "--scheme", scheme])
-            .arg("--checkpoint")
-            .arg(&run)
-            .arg("--out")
-            .arg(&out)
-            .assert()
-            .success()
-            .stdout(predicate::str::contains("the run's test part (30 rows)"));
-        let table = quantize_table(&out);
-        let [_, _, size_ratio] = table["file bytes"];
-        assert!(size_ratio <= 0.30, "{scheme}: {table:?}");
-        let [before, after, _] = table["accuracy"];
-        assert!(after >= before - 0.01, "{scheme}: {table:?}");
-        let (quantized, _) = export(&out);
-        let mut moved = 0;
-        for (name, (shape, w)) in &float {
-            let q = &quantized[name].1;
-            if name.ends_with("bias") {
-                assert_eq!(q, w, "{scheme}: {name}");
-                continue;
-            }
-            let (outs, ins) = (shape[0], shape[1]);
-            let groups: Vec<Vec<usize>> = match scheme {
-                "int8" => vec![(0..w.len()).collect()],
-                _ => (0..ins)
-                    .map(|i| (0..outs).map(|o| o * ins + i).collect())
-                    .collect(),
-            };
-            for group in groups {
-                let s = group.iter().map(|&k| w[k].abs()).fold(0.0, f64::max) / 127.0;
-                for k in group {
-                    let steps = q[k] / s;
-                    assert!((steps - steps.round()).abs() < 1e-3, "{scheme} {name}[{k}]");
-                    assert!((q[k] - w[k]).abs() <= s * 0.5001, "{scheme} {name}[{k}]");
-                    moved += usize::from(q[k] != w[k]);
-                }
-            }
-        }
-        assert!(moved > 16_000, "{scheme}: only {moved} weights changed");
-    }
-}
-
-/// A quantized run is not quantized again, does not resume, and is not written over its
-/// source.
-#[test]
-fn quantize_refuses_a_quantized_run_and_its_own_checkpoint() {
-    let dir = tempfile::tempdir().unwrap();
-    let run = dir.path().join("run");
-    nnlab()
-        .args([
-            "train",
-            "--dataset",
-            "moons",
-            "--epochs",
-            "3",
-            "-q",
-            "--out",
-        ])
-        .arg(&run)
-        .assert()
-        .success();
-    let quantize = |from: &Path, out: &Path| {
-        let mut command = nnlab();
-        command
-            .args(["quantize", "--batch-rows", "10", "--checkpoint"])
-            .arg(from)
-            .arg("--out")
-            .arg(out);
-        command
-    };
-    let q = dir.path().join("q");
-    quantize(&run, &q).assert().success();
-    quantize(&q, &dir.path().join("qq"))
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("is already quantized (int8)"));
-    quantize(&run, &run)
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("is the checkpoint itself"));
-    nnlab()
-        .args(["train", "--epochs", "6", "--resume"])
-        .arg(&q)
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("predict but do not resume"));
-    assert!(!dir.path().join("qq").exists());
 }

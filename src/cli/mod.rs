@@ -59,6 +59,10 @@ pub enum Command {
     /// Quantize a saved run's weights to int8 into a new run directory; prints and saves a
     /// table of file size, score and predict time beside the original's.
     Quantize(QuantizeArgs),
+    /// Prune a saved run's smallest weights (globally, by magnitude) to each sparsity and
+    /// fine-tune it with the pruned weights held at zero; one run per sparsity, a table and a
+    /// picture of the score against sparsity.
+    Prune(PruneArgs),
 }
 
 impl Command {
@@ -635,6 +639,51 @@ pub struct QuantizeArgs {
     /// else cuda].
     #[arg(long, value_enum)]
     pub backend: Option<BackendName>,
+}
+
+/// `nnlab prune`
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("source").args(["input", "images", "idx_images"])))]
+pub struct PruneArgs {
+    /// A run directory written by `nnlab train`.
+    #[arg(long, value_name = "DIR")]
+    pub checkpoint: PathBuf,
+    /// Shares of the weights to set to zero, each in [0, 1), comma-separated.
+    #[arg(long, value_name = "S,S,...", value_delimiter = ',', required = true, allow_negative_numbers = true, value_parser = parse_sparsity)]
+    pub sparsity: Vec<f64>,
+    /// Epochs of training after pruning, with the pruned weights held at zero.
+    #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub fine_tune_epochs: u32,
+    /// Directory of the pruned runs (`sparsity-0.50`, ...), prune.csv and the picture
+    /// [default: DIR-pruned beside the checkpoint].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Replace the runs of an earlier pruning in --out.
+    #[arg(long)]
+    pub overwrite: bool,
+    /// Labelled rows to score the runs on [default: the run's test part, else its validation
+    /// part, else all its rows, rebuilt from its config].
+    #[command(flatten)]
+    pub source: LabelledRows,
+    /// Prune the last epoch's weights, not the best epoch's.
+    #[arg(long)]
+    pub last: bool,
+    /// Backend to fine-tune and score on [default: flex when compiled in, else ndarray, else
+    /// wgpu, else cuda].
+    #[arg(long, value_enum)]
+    pub backend: Option<BackendName>,
+}
+
+/// A share of weights to prune: a number in [0, 1).
+fn parse_sparsity(text: &str) -> std::result::Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(s) if (0.0..1.0).contains(&s) => Ok(s),
+        Ok(s) => Err(format!(
+            "{s} is outside [0, 1): a sparsity is the share of weights set to zero, and 1 would \
+             leave none"
+        )),
+        Err(_) => Err(format!("`{text}` is not a number")),
+    }
 }
 
 /// `nnlab export`

@@ -1,4 +1,4 @@
-//! What `predict` and `eval` read: a CSV table, or, for a run trained on images, image files
+//! What `predict`, `eval`, `explain`, `quantize` and `prune` read: a CSV table, or, for a run trained on images, image files
 //! or IDX files brought to the run's image shape, made into the run's feature rows.
 
 use std::path::{Path, PathBuf};
@@ -52,6 +52,28 @@ impl Input {
             .map(|images| (images, rows.idx_labels.clone()));
         let (csv, images) = (rows.input.clone(), rows.images.clone());
         Input::new(csv, images, idx, rows.delimiter)
+    }
+
+    /// The labelled rows given, if any, for a command where they are optional.
+    pub(super) fn given(rows: &LabelledRows) -> Option<Input> {
+        (rows.input.is_some() || rows.images.is_some() || rows.idx_images.is_some())
+            .then(|| Input::labelled_rows(rows))
+    }
+
+    /// The rows a command scores a run on, and where they came from: this input's, or
+    /// without one the run's held-out rows ([`held_out`]).
+    pub(super) fn scored(
+        input: Option<&Input>,
+        config: &ExperimentConfig,
+        info: &RunInfo,
+    ) -> Result<(Dataset, String)> {
+        match input {
+            Some(input) => Ok((
+                input.labelled(config, info)?,
+                input.path().display().to_string(),
+            )),
+            None => held_out(config, info),
+        }
     }
 
     pub(super) fn path(&self) -> &Path {
@@ -230,4 +252,31 @@ impl Input {
             message,
         }
     }
+}
+
+/// The run's test part, else its validation part, else all its rows, rebuilt from its config.
+fn held_out(config: &ExperimentConfig, info: &RunInfo) -> Result<(Dataset, String)> {
+    let mut config = config.clone();
+    let data = config.load_data()?.data;
+    if data.feature_names != info.feature_names {
+        return Err(Error::Usage(format!(
+            "the run's data now has the feature columns {:?}, not the {:?} it was trained on; \
+             pass --input",
+            data.feature_names, info.feature_names
+        )));
+    }
+    let split = crate::train::split_rows(&config, &data);
+    let (rows, part) = match (split.test.is_empty(), split.valid.is_empty()) {
+        (false, _) => (split.test, "test part"),
+        (true, false) => (split.valid, "validation part"),
+        (true, true) => {
+            let rows = data.rows();
+            let described = format!(
+                "the run's {rows} training rows (it holds none out; pass --input for unseen rows)"
+            );
+            return Ok((data, described));
+        }
+    };
+    let described = format!("the run's {part} ({} rows)", rows.len());
+    Ok((data.subset(&rows), described))
 }

@@ -10,6 +10,7 @@ mod gradcheck;
 mod info;
 mod input;
 mod predict;
+mod prune;
 mod quantize;
 mod train;
 
@@ -42,6 +43,7 @@ pub fn run(command: Command) -> Result<()> {
         Command::Export(args) => export::export_command(args),
         Command::Explain(args) => explain::explain_command(args),
         Command::Quantize(args) => quantize::quantize_command(args),
+        Command::Prune(args) => prune::prune_command(args),
     }
 }
 

@@ -51,9 +51,7 @@ pub(super) fn quantize_command(args: QuantizeArgs) -> Result<()> {
         )));
     }
     refuse_existing(&out, args.overwrite)?;
-    let source = &args.source;
-    let input = (source.input.is_some() || source.images.is_some() || source.idx_images.is_some())
-        .then(|| Input::labelled_rows(source));
+    let input = Input::given(&args.source);
     let backend = args.backend.unwrap_or_else(BackendName::default_compiled);
     let job = QuantizeJob {
         from,
@@ -139,13 +137,7 @@ impl BackendJob for QuantizeJob {
             batch_rows,
             last,
         } = self;
-        let (data, rows_from) = match &input {
-            Some(input) => (
-                input.labelled(&config, &info)?,
-                input.path().display().to_string(),
-            ),
-            None => held_out(&config, &info)?,
-        };
+        let (data, rows_from) = Input::scored(input.as_ref(), &config, &info)?;
         let scaler = from.load_scaler(&info)?;
         let width = data.width();
         crate::memory::check(
@@ -191,33 +183,6 @@ impl BackendJob for QuantizeJob {
             rows_from,
         })
     }
-}
-
-/// The run's test part, else its validation part, else all its rows, rebuilt from its config.
-fn held_out(config: &ExperimentConfig, info: &RunInfo) -> Result<(Dataset, String)> {
-    let mut config = config.clone();
-    let data = config.load_data()?.data;
-    if data.feature_names != info.feature_names {
-        return Err(Error::Usage(format!(
-            "the run's data now has the feature columns {:?}, not the {:?} it was trained on; \
-             pass --input",
-            data.feature_names, info.feature_names
-        )));
-    }
-    let split = crate::train::split_rows(&config, &data);
-    let (rows, part) = match (split.test.is_empty(), split.valid.is_empty()) {
-        (false, _) => (split.test, "test part"),
-        (true, false) => (split.valid, "validation part"),
-        (true, true) => {
-            let rows = data.rows();
-            let described = format!(
-                "the run's {rows} training rows (it holds none out; pass --input for unseen rows)"
-            );
-            return Ok((data, described));
-        }
-    };
-    let described = format!("the run's {part} ({} rows)", rows.len());
-    Ok((data.subset(&rows), described))
 }
 
 /// `rows` rows of `width` values, cycling through `features`.

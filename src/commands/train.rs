@@ -15,6 +15,7 @@ use crate::eval::forecast::{Forecast, Setup};
 use crate::eval::metrics::EpochRecord;
 use crate::eval::metrics::Evaluation;
 use crate::eval::predict::{Predictions, predict};
+use crate::models::Network;
 use crate::run_dir::{RunDir, RunInfo};
 use crate::train::{Resume, Stop, Trained, fit_saving};
 
@@ -343,7 +344,7 @@ pub(super) fn start_from<B: AutodiffBackend>(
         )));
     }
     let chosen = from.load_chosen::<B::InnerBackend>(&source, &info, false, device)?;
-    let mut model = config.model.init::<B>(config.training.seed, device);
+    let model = config.model.init::<B>(config.training.seed, device);
     let (want, have) = (model.shapes(), chosen.shapes());
     let outputs = |shapes: &[Vec<usize>]| shapes.last().map_or(0, |s| s[1]);
     if outputs(&want) != outputs(&have) {
@@ -367,16 +368,8 @@ pub(super) fn start_from<B: AutodiffBackend>(
             model.batch_norm()
         )));
     }
-    // Same shapes: the source's parameters (and statistics) replace the fresh ones through a
-    // record, which carries parameters only, so dropout and the activation stay this
-    // config's (`from_inner` would take the source's).
-    let record = chosen.into_record();
-    let bytes = crate::run_dir::record::encode::<B::InnerBackend, _>(record)?;
-    model = model.load_record(crate::run_dir::record::decode::<B, _>(
-        &bytes, device, "weights",
-    )?);
     Ok(Resume {
-        model,
+        model: adopt(model, chosen, device)?,
         optimizer_state: None,
         history: Vec::new(),
         steps: 0,
@@ -384,4 +377,18 @@ pub(super) fn start_from<B: AutodiffBackend>(
         best: None,
         partial: None,
     })
+}
+
+/// `model` with the parameters (and statistics) of `source`, a model of the same shapes,
+/// carried through a record, which holds parameters only: dropout and the activation stay
+/// `model`'s (`from_inner` would take the source's).
+pub(super) fn adopt<B: AutodiffBackend>(
+    model: Network<B>,
+    source: Network<B::InnerBackend>,
+    device: &B::Device,
+) -> Result<Network<B>> {
+    let bytes = crate::run_dir::record::encode::<B::InnerBackend, _>(source.into_record())?;
+    Ok(model.load_record(crate::run_dir::record::decode::<B, _>(
+        &bytes, device, "weights",
+    )?))
 }

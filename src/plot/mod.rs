@@ -6,4 +6,5 @@ pub mod forecast;
 pub mod images;
 pub mod importance;
 pub mod run;
+pub mod sparsity;
 pub mod tokens;

@@ -17,6 +17,7 @@ use rand::seq::SliceRandom;
 
 use crate::run_dir::record::{decode, encode};
 // What `fit` takes and returns; the run directory stores the same types.
+use crate::compress::prune::Mask;
 use crate::config::{ExperimentConfig, TrainLoss};
 use crate::data::scale::Scaler;
 use crate::data::split::{self, Split};
@@ -206,6 +207,7 @@ fn fit_in_pool<B: AutodiffBackend>(
         ),
     };
     let model = model.freeze(&config.training.freeze);
+    let mask = config.training.keep_zeros.then(|| Mask::of(&model));
     let Prepared {
         scaler,
         train,
@@ -233,6 +235,7 @@ fn fit_in_pool<B: AutodiffBackend>(
         scaler,
         device,
         model,
+        mask,
         state,
         history,
         steps,
@@ -267,6 +270,8 @@ struct Loop<'a, B: AutodiffBackend> {
     scaler: Scaler,
     device: &'a B::Device,
     model: Network<B>,
+    /// The pruned weights, held at zero after every step (`training.keep_zeros`).
+    mask: Option<Mask<B>>,
     state: Option<Vec<u8>>,
     history: Vec<EpochRecord>,
     steps: u64,
@@ -291,6 +296,7 @@ impl<B: AutodiffBackend> WithOptimizer<B, Network<B>> for Loop<'_, B> {
             scaler,
             device,
             mut model,
+            mask,
             state,
             mut history,
             mut steps,
@@ -368,6 +374,9 @@ impl<B: AutodiffBackend> WithOptimizer<B, Network<B>> for Loop<'_, B> {
                 };
                 let grads = GradientsParams::from_grads(objective.backward(), &model);
                 model = optim.step(lr, model, grads);
+                if let Some(mask) = &mask {
+                    model = mask.apply(model);
+                }
                 steps += 1;
                 if let Some(signal) = crate::interrupt::requested() {
                     interrupted = Some((signal, index + 1));

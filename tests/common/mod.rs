@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use burn::module::{Module, ModuleVisitor, Param};
@@ -279,4 +280,41 @@ pub fn read_history(path: &Path) -> (Vec<String>, Vec<Row>) {
         })
         .collect();
     (header, rows)
+}
+
+/// Tensors by name: (shape, values).
+pub type Tensors = HashMap<String, (Vec<usize>, Vec<f64>)>;
+
+/// A SafeTensors file parsed by hand: its tensors and its metadata.
+pub fn parse(path: &Path) -> (Tensors, serde_json::Value) {
+    let bytes = std::fs::read(path).unwrap();
+    let n = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    let header: serde_json::Value = serde_json::from_slice(&bytes[8..8 + n]).unwrap();
+    let data = &bytes[8 + n..];
+    let mut tensors = HashMap::new();
+    for (name, info) in header.as_object().unwrap() {
+        if name == "__metadata__" {
+            continue;
+        }
+        assert_eq!(info["dtype"], "F32", "{name}");
+        let shape: Vec<usize> = serde_json::from_value(info["shape"].clone()).unwrap();
+        let [start, end]: [usize; 2] =
+            serde_json::from_value(info["data_offsets"].clone()).unwrap();
+        let values = data[start..end]
+            .chunks(4)
+            .map(|c| f64::from(f32::from_le_bytes(c.try_into().unwrap())))
+            .collect();
+        tensors.insert(name.clone(), (shape, values));
+    }
+    (tensors, header["__metadata__"].clone())
+}
+
+/// `nnlab export` of the run, parsed.
+pub fn export(run: &Path) -> (Tensors, serde_json::Value) {
+    nnlab()
+        .args(["export", "--checkpoint"])
+        .arg(run)
+        .assert()
+        .success();
+    parse(&run.join("model.safetensors"))
 }

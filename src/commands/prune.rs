@@ -1,0 +1,292 @@
+//! `nnlab prune`: a saved run pruned by magnitude ([`crate::compress::prune`]) to each sparsity
+//! asked for, scored straight after pruning and after fine-tuning with the pruned weights held
+//! at zero; each fine-tuned run is saved, and a table and a picture compare them.
+
+use std::path::{Path, PathBuf};
+
+use burn::tensor::backend::AutodiffBackend;
+use serde_json::{Map, json};
+
+use crate::backend::{BackendJob, BackendName, run_on};
+use crate::cli::PruneArgs;
+use crate::compress::prune::{Zeros, prune, zeros};
+use crate::config::ExperimentConfig;
+use crate::data::Dataset;
+use crate::data::scale::Scaler;
+use crate::error::{Error, Result};
+use crate::eval::metrics::{Evaluation, evaluate};
+use crate::eval::predict::predict;
+use crate::models::Network;
+use crate::plot::sparsity::{SparsityPlot, plot_sparsity};
+use crate::run_dir::record::write_atomic;
+use crate::run_dir::{RunDir, RunInfo};
+use crate::train::{Resume, Stop, fit};
+
+use super::input::Input;
+use super::refuse_existing;
+use super::train::adopt;
+
+/// The table `prune` writes beside its runs.
+pub const PRUNE_CSV: &str = "prune.csv";
+
+pub(super) fn prune_command(args: PruneArgs) -> Result<()> {
+    let from = RunDir::new(&args.checkpoint);
+    let (config, info) = from.load_meta()?;
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| default_out(&args.checkpoint));
+    let runs: Vec<RunDir> = args
+        .sparsity
+        .iter()
+        .map(|s| RunDir::new(out.join(format!("sparsity-{s:.2}"))))
+        .collect();
+    for run in &runs {
+        refuse_existing(&run.path, args.overwrite)?;
+    }
+    if out.join(PRUNE_CSV).exists() && !args.overwrite {
+        return Err(Error::Usage(format!(
+            "{} already holds a pruning; pass --overwrite to replace it or --out to choose \
+             another directory",
+            out.display()
+        )));
+    }
+    let backend = args.backend.unwrap_or_else(BackendName::default_compiled);
+    let job = PruneJob {
+        from,
+        config,
+        info,
+        input: Input::given(&args.source),
+        plan: args.sparsity.iter().copied().zip(runs).collect(),
+        epochs: args.fine_tune_epochs as usize,
+        last: args.last,
+    };
+    let report = run_on(backend, job)?;
+    write_atomic(&out.join(PRUNE_CSV), &report.csv()?)?;
+    plot_sparsity(
+        &out,
+        &SparsityPlot {
+            title: &format!("{}: magnitude pruning", args.checkpoint.display()),
+            score: report.score_name,
+            original: report.original,
+            points: &report
+                .rows
+                .iter()
+                .map(|r| (r.sparsity, r.pruned, r.tuned))
+                .collect::<Vec<_>>(),
+        },
+    )?;
+    println!(
+        "{} pruned (global magnitude), fine-tuned {} epochs with the pruned weights held at \
+         zero, into {}\nscored on {}\n\n{}",
+        args.checkpoint.display(),
+        args.fine_tune_epochs,
+        out.display(),
+        report.rows_from,
+        report.text()
+    );
+    Ok(())
+}
+
+/// `DIR-pruned` beside the checkpoint `DIR`.
+fn default_out(checkpoint: &Path) -> PathBuf {
+    let name = checkpoint
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "run".into());
+    checkpoint.with_file_name(format!("{name}-pruned"))
+}
+
+struct PruneJob {
+    from: RunDir,
+    config: ExperimentConfig,
+    info: RunInfo,
+    input: Option<Input>,
+    /// Each sparsity and the run it is saved as.
+    plan: Vec<(f64, RunDir)>,
+    epochs: usize,
+    last: bool,
+}
+
+/// One sparsity's row of the table.
+struct Row {
+    sparsity: f64,
+    zeros: Zeros,
+    pruned: f64,
+    tuned: f64,
+    run: PathBuf,
+}
+
+struct Report {
+    score_name: &'static str,
+    original: f64,
+    rows: Vec<Row>,
+    rows_from: String,
+}
+
+/// Scores models on the same labelled rows.
+struct Scoring<'a> {
+    config: &'a ExperimentConfig,
+    info: &'a RunInfo,
+    scaler: &'a Scaler,
+    data: &'a Dataset,
+}
+
+impl Scoring<'_> {
+    fn evaluate<B: burn::tensor::backend::Backend>(
+        &self,
+        model: &Network<B>,
+        device: &B::Device,
+    ) -> Evaluation {
+        let (data, classes) = (self.data, self.info.classes.as_deref());
+        let predictions = predict(
+            model,
+            self.config.loss.name,
+            classes,
+            self.scaler,
+            &data.features,
+            data.width(),
+            device,
+        );
+        evaluate(&predictions, &data.targets, data.rows())
+    }
+}
+
+impl BackendJob for PruneJob {
+    type Output = Report;
+
+    fn run<B: AutodiffBackend>(self, backend: BackendName, device: B::Device) -> Result<Report> {
+        let PruneJob {
+            from,
+            config,
+            info,
+            input,
+            plan,
+            epochs,
+            last,
+        } = self;
+        let data = training_data(&config, &info)?;
+        let (scored, rows_from) = Input::scored(input.as_ref(), &config, &info)?;
+        let scaler = from.load_scaler(&info)?;
+        let scoring = Scoring {
+            config: &config,
+            info: &info,
+            scaler: &scaler,
+            data: &scored,
+        };
+        let source = from.load_chosen::<B::InnerBackend>(&config, &info, last, &device)?;
+        let original = scoring.evaluate(&source, &device);
+        let mut tune = config.clone();
+        tune.training.epochs = epochs;
+        tune.training.keep_zeros = true;
+        tune.training.init_from = Some(from.path.clone());
+        tune.training.checkpoint_every = None;
+        let mut rows = Vec::new();
+        for (sparsity, run) in plan {
+            let (pruned, count) = prune(source.clone(), sparsity);
+            let before = scoring.evaluate(&pruned, &device).score();
+            let template = tune.model.init::<B>(tune.training.seed, &device);
+            let resume = Resume {
+                model: adopt(template, pruned, &device)?,
+                optimizer_state: None,
+                history: Vec::new(),
+                steps: 0,
+                scaler: Some(scaler.clone()),
+                best: None,
+                partial: None,
+            };
+            let trained = fit::<B>(&tune, &data, &device, Some(resume), false)?;
+            if let Stop::Diverged { epoch } = trained.stop {
+                return Err(Error::Training(format!(
+                    "fine-tuning at sparsity {sparsity} diverged in epoch {epoch}; nothing was \
+                     saved for it"
+                )));
+            }
+            let chosen = trained.chosen();
+            let mut extra = Map::new();
+            extra.insert(
+                "pruned".into(),
+                json!({"sparsity": sparsity, "zeros": count.zeros, "weights": count.weights,
+                       "from": from.path.display().to_string()}),
+            );
+            let run_info = RunInfo::new(backend, &tune, &data, &trained);
+            run.save(&tune, &run_info, &trained, extra)?;
+            rows.push(Row {
+                sparsity,
+                zeros: zeros(&chosen),
+                pruned: before,
+                tuned: scoring.evaluate(&chosen, &device).score(),
+                run: run.path,
+            });
+        }
+        Ok(Report {
+            score_name: original.score_name(),
+            original: original.score(),
+            rows,
+            rows_from,
+        })
+    }
+}
+
+/// The run's data, rebuilt from its config, which fine-tuning trains on (its training part).
+fn training_data(config: &ExperimentConfig, info: &RunInfo) -> Result<Dataset> {
+    let data = config.clone().load_data()?.data;
+    if data.feature_names != info.feature_names {
+        return Err(Error::Usage(format!(
+            "the run's data now has the feature columns {:?}, not the {:?} it was trained on",
+            data.feature_names, info.feature_names
+        )));
+    }
+    Ok(data)
+}
+
+impl Report {
+    fn header(&self) -> Vec<String> {
+        let s = self.score_name;
+        ["sparsity", "zeros", "weights"]
+            .iter()
+            .map(|h| h.to_string())
+            .chain([
+                format!("{s} pruned"),
+                format!("{s} fine-tuned"),
+                format!("{s} not pruned"),
+                "run".into(),
+            ])
+            .collect()
+    }
+
+    fn cells(&self) -> Vec<Vec<String>> {
+        self.rows
+            .iter()
+            .map(|r| {
+                vec![
+                    format!("{:.2}", r.sparsity),
+                    r.zeros.zeros.to_string(),
+                    r.zeros.weights.to_string(),
+                    format!("{:.4}", r.pruned),
+                    format!("{:.4}", r.tuned),
+                    format!("{:.4}", self.original),
+                    r.run.display().to_string(),
+                ]
+            })
+            .collect()
+    }
+
+    fn text(&self) -> String {
+        let header = self.header();
+        let header: Vec<&str> = header.iter().map(String::as_str).collect();
+        crate::plot::charts::table(&header, &self.cells(), &[6])
+    }
+
+    fn csv(&self) -> Result<Vec<u8>> {
+        let error = |e: ::csv::Error| Error::io(PRUNE_CSV, std::io::Error::other(e));
+        let mut writer = ::csv::Writer::from_writer(Vec::new());
+        writer.write_record(self.header()).map_err(error)?;
+        for row in self.cells() {
+            writer.write_record(row).map_err(error)?;
+        }
+        writer
+            .into_inner()
+            .map_err(|e| error(e.into_error().into()))
+    }
+}

@@ -1,0 +1,77 @@
+//! Pruning's picture: the score of each pruned run against its sparsity, straight after pruning
+//! and after fine-tuning, beside the unpruned run's score.
+
+use std::path::Path;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::charts::{FONT, Figure, color, legend, save, value_range};
+use crate::error::Result;
+
+/// What `nnlab prune` measured.
+pub struct SparsityPlot<'a> {
+    pub title: &'a str,
+    /// The score's name (accuracy, R²).
+    pub score: &'a str,
+    pub original: f64,
+    /// (sparsity, score straight after pruning, score after fine-tuning).
+    pub points: &'a [(f64, f64, f64)],
+}
+
+/// Draws `plot` to `prune.png` and `prune.svg` in `dir`.
+pub fn plot_sparsity(dir: &Path, plot: &SparsityPlot) -> Result<()> {
+    save(dir, "prune", plot)
+}
+
+impl Figure for SparsityPlot<'_> {
+    fn draw<D: DrawingBackend>(
+        &self,
+        root: &DrawingArea<D, Shift>,
+    ) -> std::result::Result<(), String> {
+        let err = |e: DrawingAreaErrorKind<D::ErrorType>| e.to_string();
+        let scores = self.points.iter().flat_map(|p| [p.1, p.2]);
+        let ys = value_range(scores.chain([self.original]));
+        root.fill(&WHITE).map_err(err)?;
+        let mut chart = ChartBuilder::on(root)
+            .caption(self.title, (FONT, 22))
+            .margin(16)
+            .x_label_area_size(48)
+            .y_label_area_size(80)
+            .build_cartesian_2d(0.0..1.0, ys)
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .x_desc("sparsity (share of weights set to zero)")
+            .y_desc(self.score)
+            .light_line_style(TRANSPARENT)
+            .label_style((FONT, 14))
+            .axis_desc_style((FONT, 16))
+            .draw()
+            .map_err(err)?;
+        let original = [(0.0, self.original), (1.0, self.original)];
+        let gray = color(7).stroke_width(2);
+        chart
+            .draw_series(DashedLineSeries::new(original, 6, 6, gray))
+            .map_err(err)?
+            .label("not pruned")
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 10, y)], gray));
+        let lines: [(&str, fn(&(f64, f64, f64)) -> f64); 2] =
+            [("pruned", |p| p.1), ("pruned, then fine-tuned", |p| p.2)];
+        for (i, (label, y)) in lines.into_iter().enumerate() {
+            let style = color(i).stroke_width(2);
+            let points: Vec<(f64, f64)> = self.points.iter().map(|p| (p.0, y(p))).collect();
+            chart
+                .draw_series(LineSeries::new(points.clone(), style))
+                .map_err(err)?
+                .label(label)
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], style));
+            let dots = points
+                .into_iter()
+                .map(|p| Circle::new(p, 4, style.filled()));
+            chart.draw_series(dots).map_err(err)?;
+        }
+        legend(&mut chart, SeriesLabelPosition::LowerLeft)?;
+        root.present().map_err(err)
+    }
+}
