@@ -1,7 +1,8 @@
 //! Smaller runs made from a trained one. `nnlab quantize`: the int8 run's weights lie on the
 //! int8 grid of their float weights, and it keeps the score. `nnlab prune`: each run has
 //! exactly the share of zero weights asked for, and they stay zero through fine-tuning and
-//! resume.
+//! resume. `nnlab distill`: the student starts where the one trained alone does, and bad
+//! teachers are refused.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -230,4 +231,118 @@ fn prune_refuses_a_sparsity_outside_zero_to_one() {
             .code(2)
             .stderr(predicate::str::contains("--sparsity"));
     }
+}
+
+/// Trains a classifier on circles (300 samples) into `run`.
+fn circles_teacher(run: &Path) {
+    nnlab()
+        .args(["train", "-q", "--dataset", "circles", "--samples", "300"])
+        .args(["--hidden", "32", "--epochs", "40", "--test", "0.5", "--out"])
+        .arg(run)
+        .assert()
+        .success();
+}
+
+/// `nnlab distill` of a student with `flags` from `teacher` into `out`.
+fn distill(teacher: &Path, out: &Path, flags: &[&str]) -> assert_cmd::Command {
+    let mut command = nnlab();
+    command
+        .args(["distill", "-q", "--teacher"])
+        .arg(teacher)
+        .arg("--out")
+        .arg(out)
+        .args(flags);
+    command
+}
+
+/// With α = 0 the distillation loss is the cross-entropy alone, so the distilled student and
+/// the one trained alone, from the same initial weights and batches, end the same; with
+/// α = 0.9 they do not. The student learns on the teacher's data and split.
+#[test]
+fn distill_trains_the_student_from_the_same_start_as_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let teacher = dir.path().join("teacher");
+    circles_teacher(&teacher);
+    let student = |alpha: &str| {
+        let out = dir.path().join(format!("student-{alpha}"));
+        distill(
+            &teacher,
+            &out,
+            &["--hidden", "8", "--epochs", "30", "--alpha", alpha],
+        )
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "the student's test part (150 rows)",
+        ))
+        .stdout(predicate::str::is_match(r"student distilled +42 ").unwrap());
+        common::json(&out.join("summary.json"))["distilled"].clone()
+    };
+    let plain = student("0");
+    assert_eq!(plain["alone_score"], plain["distilled_score"], "{plain}");
+    let config = common::json(&dir.path().join("student-0/config.json"));
+    assert_eq!(config["loss"]["distill"]["alpha"], 0.0);
+    assert_eq!(config["training"]["test_fraction"], 0.5);
+    let taught = student("0.9");
+    assert_eq!(taught["alone_score"], plain["alone_score"]);
+    let distilled = dir.path().join("student-0.9");
+    let first_loss = |run: &Path| {
+        let text = std::fs::read_to_string(run.join("metrics.csv")).unwrap();
+        text.lines()
+            .nth(1)
+            .unwrap()
+            .split(',')
+            .nth(1)
+            .unwrap()
+            .to_string()
+    };
+    assert_ne!(
+        first_loss(&distilled),
+        first_loss(&dir.path().join("student-0"))
+    );
+    nnlab()
+        .args(["train", "--epochs", "40", "--resume"])
+        .arg(&distilled)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "trains only through `nnlab distill`",
+        ));
+}
+
+#[test]
+fn distill_refuses_a_teacher_of_other_columns_a_regression_teacher_and_a_bad_temperature() {
+    let dir = tempfile::tempdir().unwrap();
+    let teacher = dir.path().join("teacher");
+    circles_teacher(&teacher);
+    let out = dir.path().join("student");
+    distill(&teacher, &out, &["--dataset", "iris", "--epochs", "2"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "reads the columns [\"x1\", \"x2\"]",
+        ));
+    distill(&teacher, &out, &["--temperature", "0", "--epochs", "2"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("loss.distill.temperature"));
+    let regression = dir.path().join("regression");
+    nnlab()
+        .args([
+            "train",
+            "-q",
+            "--dataset",
+            "linear",
+            "--epochs",
+            "2",
+            "--out",
+        ])
+        .arg(&regression)
+        .assert()
+        .success();
+    distill(&regression, &out, &["--epochs", "2"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("is a regression run"));
+    assert!(!out.join("run.json").exists());
 }

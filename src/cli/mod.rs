@@ -63,6 +63,9 @@ pub enum Command {
     /// fine-tune it with the pruned weights held at zero; one run per sparsity, a table and a
     /// picture of the score against sparsity.
     Prune(PruneArgs),
+    /// Train a student by knowledge distillation from a trained classifier (Hinton et al.,
+    /// 2015), and the same student alone from the same initial weights, to compare.
+    Distill(Box<DistillArgs>),
 }
 
 impl Command {
@@ -639,6 +642,48 @@ pub struct QuantizeArgs {
     /// else cuda].
     #[arg(long, value_enum)]
     pub backend: Option<BackendName>,
+}
+
+/// `nnlab distill`: the student is described by the same flags as `nnlab train`; without a
+/// data flag it learns on the teacher's data, split as the teacher's was.
+#[derive(Debug, Args)]
+pub struct DistillArgs {
+    /// The teacher: a classification run directory written by `nnlab train`.
+    #[arg(long, value_name = "DIR")]
+    pub teacher: PathBuf,
+    /// T: how far the teacher's probabilities are softened (1 leaves them as they are).
+    #[arg(
+        long,
+        value_name = "T",
+        default_value_t = 4.0,
+        allow_negative_numbers = true
+    )]
+    pub temperature: f64,
+    /// α: the weight of the teacher's term; 1 − α weighs the labels'.
+    #[arg(
+        long,
+        value_name = "A",
+        default_value_t = 0.9,
+        allow_negative_numbers = true
+    )]
+    pub alpha: f64,
+    #[command(flatten)]
+    pub experiment: ExperimentArgs,
+    #[command(flatten)]
+    pub optim: OptimArgs,
+    /// Where to write the distilled student [default: artifacts/distill-<data name>].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Replace a run that already exists in the output directory.
+    #[arg(long)]
+    pub overwrite: bool,
+    /// Backend to train on [default: flex when compiled in, else ndarray, else wgpu, else
+    /// cuda].
+    #[arg(long, value_enum)]
+    pub backend: Option<BackendName>,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 /// `nnlab prune`

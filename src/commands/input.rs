@@ -61,7 +61,7 @@ impl Input {
     }
 
     /// The rows a command scores a run on, and where they came from: this input's, or
-    /// without one the run's held-out rows ([`held_out`]).
+    /// without one the run's held-out rows ([`held_out`]), its data rebuilt from its config.
     pub(super) fn scored(
         input: Option<&Input>,
         config: &ExperimentConfig,
@@ -72,7 +72,7 @@ impl Input {
                 input.labelled(config, info)?,
                 input.path().display().to_string(),
             )),
-            None => held_out(config, info),
+            None => run_held_out(config, info),
         }
     }
 
@@ -254,8 +254,8 @@ impl Input {
     }
 }
 
-/// The run's test part, else its validation part, else all its rows, rebuilt from its config.
-fn held_out(config: &ExperimentConfig, info: &RunInfo) -> Result<(Dataset, String)> {
+/// The run's held-out rows ([`held_out`]), its data rebuilt from its config.
+fn run_held_out(config: &ExperimentConfig, info: &RunInfo) -> Result<(Dataset, String)> {
     let mut config = config.clone();
     let data = config.load_data()?.data;
     if data.feature_names != info.feature_names {
@@ -265,18 +265,27 @@ fn held_out(config: &ExperimentConfig, info: &RunInfo) -> Result<(Dataset, Strin
             data.feature_names, info.feature_names
         )));
     }
-    let split = crate::train::split_rows(&config, &data);
-    let (rows, part) = match (split.test.is_empty(), split.valid.is_empty()) {
-        (false, _) => (split.test, "test part"),
-        (true, false) => (split.valid, "validation part"),
-        (true, true) => {
-            let rows = data.rows();
-            let described = format!(
-                "the run's {rows} training rows (it holds none out; pass --input for unseen rows)"
-            );
-            return Ok((data, described));
+    Ok(held_out(&config, &data, "run"))
+}
+
+/// The raw rows of `data` that `config` holds out: its test part, else its validation part,
+/// else (none held out) all of them; and a phrase saying which, about `whose` rows.
+pub(super) fn held_out(
+    config: &ExperimentConfig,
+    data: &Dataset,
+    whose: &str,
+) -> (Dataset, String) {
+    let split = crate::train::split_rows(config, data);
+    for (rows, part) in [(&split.test, "test"), (&split.valid, "validation")] {
+        if !rows.is_empty() {
+            let text = format!("the {whose}'s {part} part ({} rows)", rows.len());
+            return (data.subset(rows), text);
         }
-    };
-    let described = format!("the run's {part} ({} rows)", rows.len());
-    Ok((data.subset(&rows), described))
+    }
+    let text = format!(
+        "the {whose}'s {} training rows (none are held out, so it is scored on rows it trained \
+         on)",
+        data.rows()
+    );
+    (data.clone(), text)
 }

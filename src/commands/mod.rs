@@ -2,6 +2,7 @@
 
 mod compare;
 mod cv;
+mod distill;
 mod eval;
 mod experiment;
 mod explain;
@@ -44,6 +45,7 @@ pub fn run(command: Command) -> Result<()> {
         Command::Explain(args) => explain::explain_command(args),
         Command::Quantize(args) => quantize::quantize_command(args),
         Command::Prune(args) => prune::prune_command(args),
+        Command::Distill(args) => distill::distill_command(*args),
     }
 }
 

@@ -12,10 +12,8 @@ use crate::cli::PruneArgs;
 use crate::compress::prune::{Zeros, prune, zeros};
 use crate::config::ExperimentConfig;
 use crate::data::Dataset;
-use crate::data::scale::Scaler;
 use crate::error::{Error, Result};
-use crate::eval::metrics::{Evaluation, evaluate};
-use crate::eval::predict::predict;
+use crate::eval::predict::score;
 use crate::models::Network;
 use crate::plot::sparsity::{SparsityPlot, plot_sparsity};
 use crate::run_dir::record::write_atomic;
@@ -124,34 +122,6 @@ struct Report {
     rows_from: String,
 }
 
-/// Scores models on the same labelled rows.
-struct Scoring<'a> {
-    config: &'a ExperimentConfig,
-    info: &'a RunInfo,
-    scaler: &'a Scaler,
-    data: &'a Dataset,
-}
-
-impl Scoring<'_> {
-    fn evaluate<B: burn::tensor::backend::Backend>(
-        &self,
-        model: &Network<B>,
-        device: &B::Device,
-    ) -> Evaluation {
-        let (data, classes) = (self.data, self.info.classes.as_deref());
-        let predictions = predict(
-            model,
-            self.config.loss.name,
-            classes,
-            self.scaler,
-            &data.features,
-            data.width(),
-            device,
-        );
-        evaluate(&predictions, &data.targets, data.rows())
-    }
-}
-
 impl BackendJob for PruneJob {
     type Output = Report;
 
@@ -168,14 +138,12 @@ impl BackendJob for PruneJob {
         let data = training_data(&config, &info)?;
         let (scored, rows_from) = Input::scored(input.as_ref(), &config, &info)?;
         let scaler = from.load_scaler(&info)?;
-        let scoring = Scoring {
-            config: &config,
-            info: &info,
-            scaler: &scaler,
-            data: &scored,
+        let classes = info.classes.as_deref();
+        let evaluate = |model: &Network<B::InnerBackend>| {
+            score(model, config.loss.name, classes, &scaler, &scored, &device)
         };
         let source = from.load_chosen::<B::InnerBackend>(&config, &info, last, &device)?;
-        let original = scoring.evaluate(&source, &device);
+        let original = evaluate(&source);
         let mut tune = config.clone();
         tune.training.epochs = epochs;
         tune.training.keep_zeros = true;
@@ -184,7 +152,7 @@ impl BackendJob for PruneJob {
         let mut rows = Vec::new();
         for (sparsity, run) in plan {
             let (pruned, count) = prune(source.clone(), sparsity);
-            let before = scoring.evaluate(&pruned, &device).score();
+            let before = evaluate(&pruned).score();
             let template = tune.model.init::<B>(tune.training.seed, &device);
             let resume = Resume {
                 model: adopt(template, pruned, &device)?,
@@ -215,7 +183,7 @@ impl BackendJob for PruneJob {
                 sparsity,
                 zeros: zeros(&chosen),
                 pruned: before,
-                tuned: scoring.evaluate(&chosen, &device).score(),
+                tuned: evaluate(&chosen).score(),
                 run: run.path,
             });
         }

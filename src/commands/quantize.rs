@@ -14,8 +14,8 @@ use crate::config::ExperimentConfig;
 use crate::data::Dataset;
 use crate::data::scale::Scaler;
 use crate::error::{Error, Result};
-use crate::eval::metrics::{Evaluation, evaluate};
-use crate::eval::predict::predict;
+use crate::eval::metrics::Evaluation;
+use crate::eval::predict::{predict, score};
 use crate::models::Network;
 use crate::run_dir::record::{encode_network, write_atomic};
 use crate::run_dir::{RunDir, RunInfo};
@@ -225,22 +225,12 @@ impl<B: Backend> Timer<'_, B> {
     }
 
     fn measure(&self, model: &Network<B>, file_bytes: u64, load_s: f64) -> Measured {
-        let classes = self.info.classes.as_deref();
-        let data = self.data;
+        let (data, classes) = (self.data, self.info.classes.as_deref());
         let loss = self.config.loss.name;
-        let predictions = predict(
-            model,
-            loss,
-            classes,
-            self.scaler,
-            &data.features,
-            data.width(),
-            self.device,
-        );
         let one_row = &data.features[..data.width()];
         Measured {
             file_bytes,
-            evaluation: evaluate(&predictions, &data.targets, data.rows()),
+            evaluation: score(model, loss, classes, self.scaler, data, self.device),
             load_ms: load_s * 1e3,
             one_row_ms: self.predict_ms(model, one_row, ONE_ROW_RUNS),
             batch_ms: self.predict_ms(model, &self.batch, BATCH_RUNS),

@@ -5,8 +5,9 @@ use std::io::Write;
 use burn::tensor::Tensor;
 use burn::tensor::backend::Backend;
 
+use crate::data::Dataset;
 use crate::data::scale::Scaler;
-use crate::eval::metrics::{class_probabilities, predicted_classes};
+use crate::eval::metrics::{Evaluation, class_probabilities, evaluate, predicted_classes};
 use crate::loss::LossName;
 use crate::models::Network;
 
@@ -39,6 +40,27 @@ pub fn predict<B: Backend>(
 ) -> Predictions {
     let x = crate::data::features_tensor(&scaler.features(features), width, device);
     Predictions::from_output(model.forward_rows(x), loss, labels, scaler)
+}
+
+/// The metrics of `model`'s predictions of `data`'s rows (raw features) against its targets.
+pub fn score<B: Backend>(
+    model: &Network<B>,
+    loss: LossName,
+    labels: Option<&[String]>,
+    scaler: &Scaler,
+    data: &Dataset,
+    device: &B::Device,
+) -> Evaluation {
+    let predictions = predict(
+        model,
+        loss,
+        labels,
+        scaler,
+        &data.features,
+        data.width(),
+        device,
+    );
+    evaluate(&predictions, &data.targets, data.rows())
 }
 
 impl Predictions {

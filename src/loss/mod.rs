@@ -5,6 +5,7 @@
 //! Classification: `cross_entropy` = −(1/N) Σ log softmax(ŷ)_y over the logits of every class,
 //! `binary_cross_entropy` = −(1/N) Σ [y log σ(ŷ) + (1 − y) log(1 − σ(ŷ))] on one logit.
 
+pub mod distill;
 pub mod mse;
 
 use burn::config::Config;
@@ -18,6 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::models::Network;
+use distill::{DistillConfig, distill_loss};
 
 /// What the model predicts: numbers or classes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -95,6 +97,8 @@ pub struct LossConfig {
     /// gradient 2λ₂w equals an optimizer weight decay of 2λ₂ (see `optim.rs`).
     #[config(default = 0.0)]
     pub l2: f64,
+    /// Learn from a teacher's softened probabilities as well as the labels (`nnlab distill`).
+    pub distill: Option<DistillConfig>,
 }
 
 impl LossConfig {
@@ -105,6 +109,15 @@ impl LossConfig {
                 "loss.huber_delta",
                 format!("must be a positive number, got {}", self.huber_delta),
             ));
+        }
+        if let Some(distill) = &self.distill {
+            distill.validate()?;
+            if self.name != LossName::CrossEntropy {
+                return Err(Error::config(
+                    "loss.distill",
+                    "needs loss.name cross_entropy: the student learns one probability per class",
+                ));
+            }
         }
         for (field, value) in [("loss.l1", self.l1), ("loss.l2", self.l2)] {
             if !(value.is_finite() && value >= 0.0) {
@@ -136,7 +149,18 @@ impl LossConfig {
             .reduce(|a, b| a + b)
     }
 
-    /// Builds the Burn loss module.
+    /// The loss training minimises: [`LossConfig::init`]'s, or with `distill` the
+    /// distillation loss, whose targets carry the teacher's probabilities.
+    pub fn init_training<B: Backend>(&self, device: &B::Device) -> Loss<B> {
+        match &self.distill {
+            Some(distill) => {
+                Loss::Distill(CrossEntropyLossConfig::new().init(device), distill.clone())
+            }
+            None => self.init(device),
+        }
+    }
+
+    /// Builds the Burn loss module (what validation and evaluation measure).
     pub fn init<B: Backend>(&self, device: &B::Device) -> Loss<B> {
         match self.name {
             LossName::Mse => Loss::Mse(MseLoss::new()),
@@ -160,6 +184,11 @@ impl LossConfig {
 pub enum Targets<B: Backend> {
     Values(Tensor<B, 2>),
     Classes(Tensor<B, 1, Int>),
+    /// Class indices and a teacher's `log softmax(z/T)` `[rows, classes]`, for distillation.
+    Taught {
+        classes: Tensor<B, 1, Int>,
+        teacher: Tensor<B, 2>,
+    },
 }
 
 impl<B: Backend> Targets<B> {
@@ -167,7 +196,7 @@ impl<B: Backend> Targets<B> {
     pub fn rows(&self) -> usize {
         match self {
             Targets::Values(t) => t.dims()[0],
-            Targets::Classes(t) => t.dims()[0],
+            Targets::Classes(t) | Targets::Taught { classes: t, .. } => t.dims()[0],
         }
     }
 
@@ -176,6 +205,10 @@ impl<B: Backend> Targets<B> {
         match self {
             Targets::Values(t) => Targets::Values(t.clone().slice(start..end)),
             Targets::Classes(t) => Targets::Classes(t.clone().slice(start..end)),
+            Targets::Taught { classes, teacher } => Targets::Taught {
+                classes: classes.clone().slice(start..end),
+                teacher: teacher.clone().slice(start..end),
+            },
         }
     }
 
@@ -184,6 +217,10 @@ impl<B: Backend> Targets<B> {
         match self {
             Targets::Values(t) => Targets::Values(t.clone().select(0, indices)),
             Targets::Classes(t) => Targets::Classes(t.clone().select(0, indices)),
+            Targets::Taught { classes, teacher } => Targets::Taught {
+                classes: classes.clone().select(0, indices.clone()),
+                teacher: teacher.clone().select(0, indices),
+            },
         }
     }
 }
@@ -196,6 +233,7 @@ pub enum Loss<B: Backend> {
     Huber(HuberLoss),
     CrossEntropy(CrossEntropyLoss<B>),
     BinaryCrossEntropy(BinaryCrossEntropyLoss<B>),
+    Distill(CrossEntropyLoss<B>, DistillConfig),
 }
 
 impl<B: Backend> Loss<B> {
@@ -216,6 +254,9 @@ impl<B: Backend> Loss<B> {
             (Loss::BinaryCrossEntropy(l), Targets::Classes(y)) => {
                 let rows = y.dims()[0];
                 l.forward(output, y.clone().reshape([rows, 1]))
+            }
+            (Loss::Distill(ce, config), Targets::Taught { classes, teacher }) => {
+                distill_loss(ce, config, output, classes.clone(), teacher.clone())
             }
             _ => panic!("loss and targets disagree on the task; the config was not validated"),
         }

@@ -34,6 +34,11 @@ impl<B: AutodiffBackend> Batches<'_, B> {
             }
             // A one-axis select copies value by value on every backend.
             Targets::Classes(t) => Targets::Classes(t.clone().select(0, picked())),
+            Targets::Taught { classes, teacher } => Targets::Taught {
+                classes: classes.clone().select(0, picked()),
+                teacher: rows(teacher, order)
+                    .unwrap_or_else(|| teacher.clone().select(0, picked())),
+            },
         };
         (x, y)
     }

@@ -9,7 +9,7 @@ use std::time::Instant;
 use burn::module::AutodiffModule;
 use burn::optim::{GradientsParams, Optimizer};
 use burn::tensor::backend::AutodiffBackend;
-use burn::tensor::{ElementConversion, Tensor};
+use burn::tensor::{ElementConversion, Tensor, TensorData};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -78,6 +78,8 @@ pub struct Prepared {
     pub scaler: Scaler,
     /// Training rows, scaled.
     pub train: Dataset,
+    /// Which rows of the data they are.
+    pub train_rows: Vec<usize>,
     /// Validation rows, scaled and raw.
     pub valid: Option<(Dataset, Dataset)>,
     /// Test rows, raw (they are only ever predicted).
@@ -98,6 +100,7 @@ pub fn prepare(config: &ExperimentConfig, data: &Dataset, scaler: Option<Scaler>
         train: scaler.apply(train),
         valid: part(&split.valid).map(|raw| (scaler.apply(raw.clone()), raw)),
         test: part(&split.test),
+        train_rows: split.train,
         scaler,
     }
 }
@@ -160,6 +163,28 @@ pub fn fit<B: AutodiffBackend>(
     fit_saving(config, data, device, resume, progress, &mut |_| Ok(()))
 }
 
+/// [`fit`] of a student by distillation (`config.loss.distill`): `teacher` holds the teacher's
+/// `log softmax(z/T)` for every row of `data`, row-major.
+pub fn fit_taught<B: AutodiffBackend>(
+    config: &ExperimentConfig,
+    data: &Dataset,
+    device: &B::Device,
+    teacher: &[f32],
+    progress: bool,
+) -> Result<Trained<B>> {
+    crate::keep_freed_pages();
+    let mut none = |_: &Trained<B>| Ok(());
+    let job = Start {
+        config,
+        data,
+        device,
+        resume: None,
+        teacher: Some(teacher),
+        progress,
+    };
+    rayon::scope(|_| fit_in_pool(job, &mut none))
+}
+
 /// [`fit`], handing `on_checkpoint` a snapshot every `training.checkpoint_every` epochs.
 pub fn fit_saving<B: AutodiffBackend>(
     config: &ExperimentConfig,
@@ -174,18 +199,48 @@ pub fn fit_saving<B: AutodiffBackend>(
     // outside rayon's pool, each one is a hand-off to a pool thread and a wake-up back, which
     // costs more than a small model's whole product; from a pool thread they run inline.
     // Large products are still split across cores, by matrixmultiply's own threads.
-    rayon::scope(|_| fit_in_pool(config, data, device, resume, progress, on_checkpoint))
+    let job = Start {
+        config,
+        data,
+        device,
+        resume,
+        teacher: None,
+        progress,
+    };
+    rayon::scope(|_| fit_in_pool(job, on_checkpoint))
+}
+
+/// What a training session starts from.
+struct Start<'a, B: AutodiffBackend> {
+    config: &'a ExperimentConfig,
+    data: &'a Dataset,
+    device: &'a B::Device,
+    resume: Option<Resume<B>>,
+    /// The teacher's log-probabilities of every row, for distillation.
+    teacher: Option<&'a [f32]>,
+    progress: bool,
 }
 
 fn fit_in_pool<B: AutodiffBackend>(
-    config: &ExperimentConfig,
-    data: &Dataset,
-    device: &B::Device,
-    resume: Option<Resume<B>>,
-    progress: bool,
+    start: Start<'_, B>,
     on_checkpoint: OnCheckpoint<'_, B>,
 ) -> Result<Trained<B>> {
+    let Start {
+        config,
+        data,
+        device,
+        resume,
+        teacher,
+        progress,
+    } = start;
     check(config, data)?;
+    if config.loss.distill.is_some() != teacher.is_some() {
+        return Err(Error::Usage(
+            "a run trained by distillation (loss.distill) trains only through `nnlab distill`, \
+             which computes the teacher's probabilities: distill again with more --epochs"
+                .into(),
+        ));
+    }
     let (model, state, history, steps, scaler, best, partial) = match resume {
         Some(r) => (
             r.model,
@@ -211,11 +266,23 @@ fn fit_in_pool<B: AutodiffBackend>(
     let Prepared {
         scaler,
         train,
+        train_rows,
         valid,
         test,
     } = prepare(config, data, scaler);
     let x = train.feature_tensor(device);
-    let y = train.target_tensor(device);
+    let y = match (teacher, train.target_tensor(device)) {
+        (Some(teacher), Targets::Classes(classes)) => Targets::Taught {
+            classes,
+            teacher: taught_rows(
+                teacher,
+                &train_rows,
+                data.labels().map_or(0, <[_]>::len),
+                device,
+            ),
+        },
+        (_, y) => y,
+    };
     let train_eval = (config.training.train_loss == TrainLoss::EndOfEpoch)
         .then(|| (train.feature_tensor(device), train.target_tensor(device)));
     // The loop reads the tensors only; the table's memory goes back before it starts.
@@ -310,7 +377,7 @@ impl<B: AutodiffBackend> WithOptimizer<B, Network<B>> for Loop<'_, B> {
         }
         let training = &config.training;
         let loss_name = config.loss.name;
-        let loss_fn: Loss<B> = config.loss.init(device);
+        let loss_fn: Loss<B> = config.loss.init_training(device);
         let eval_loss_fn: Loss<B::InnerBackend> = config.loss.init(device);
         let rows = y.rows();
         let batch = training.batch_size.rows(rows);
@@ -498,6 +565,21 @@ impl<B: AutodiffBackend> WithOptimizer<B, Network<B>> for Loop<'_, B> {
             partial: partial_out,
         })
     }
+}
+
+/// The rows `rows` of the teacher's `[rows, classes]` log-probabilities, as a tensor.
+fn taught_rows<B: AutodiffBackend>(
+    teacher: &[f32],
+    rows: &[usize],
+    classes: usize,
+    device: &B::Device,
+) -> Tensor<B, 2> {
+    let values: Vec<f32> = rows
+        .iter()
+        .flat_map(|&r| &teacher[r * classes..(r + 1) * classes])
+        .copied()
+        .collect();
+    Tensor::from_data(TensorData::new(values, [rows.len(), classes]), device)
 }
 
 /// A permutation of `0..rows` drawn from `seed`.
