@@ -57,7 +57,16 @@ fn every_bad_input_is_one_line_with_the_right_exit_code() {
         .arg(&run)
         .assert()
         .success();
-    let run = text(&run);
+    let quantized = d.join("quantized");
+    nnlab()
+        .args(["quantize", "--batch-rows", "10", "--checkpoint"])
+        .arg(&run)
+        .arg("--out")
+        .arg(&quantized)
+        .assert()
+        .success();
+    let (run, quantized) = (text(&run), text(&quantized));
+    let student = text(&d.join("student"));
     let cnn_run = d.join("cnn-run");
     nnlab()
         .args([
@@ -125,6 +134,7 @@ fn every_bad_input_is_one_line_with_the_right_exit_code() {
     let unknown = write("unknown.json", r#"{"training": {"epoch": 3}}"#);
     let wrong_type = write("type.json", r#"{"training": {"epochs": "three"}}"#);
     let two_columns = write("two.csv", "x1,x2,x3\n0.1,0.2,0.3\n");
+    let labelled_moons = write("moons.csv", "x1,x2,class\n0.1,0.2,0\n1.5,-0.3,1\n");
     let wrong_names = write("names.csv", "a,b\n0.1,0.2\n");
     let a_file = write("a-file", "");
     let floats = write("floats.csv", "x,y\n1,0.5\n2,1.25\n3,2.75\n4,3.5\n");
@@ -312,6 +322,68 @@ fn every_bad_input_is_one_line_with_the_right_exit_code() {
             "--steps",
         ),
         case(
+            "an integrated-gradients baseline file without one of the run's columns",
+            &[
+                "explain",
+                "--checkpoint",
+                &run,
+                "--input",
+                &labelled_moons,
+                "--method",
+                "integrated-gradients",
+                "--baseline",
+                &write("baseline-x1.csv", "x1\n0.5\n"),
+            ],
+            1,
+            "no column `x2`",
+        ),
+        case(
+            "an integrated-gradients baseline file of two rows",
+            &[
+                "explain",
+                "--checkpoint",
+                &run,
+                "--input",
+                &labelled_moons,
+                "--method",
+                "integrated-gradients",
+                "--baseline",
+                &write("baseline-two.csv", "x1,x2\n0.5,1\n0,0\n"),
+            ],
+            1,
+            "holds 2 rows; a baseline is one row of the run's feature columns",
+        ),
+        case(
+            "attributing a class the run does not have",
+            &[
+                "explain",
+                "--checkpoint",
+                &run,
+                "--input",
+                &labelled_moons,
+                "--method",
+                "gradient",
+                "--class",
+                "7",
+            ],
+            2,
+            "--class 7: the run's classes are 0, 1",
+        ),
+        case(
+            "a class with permutation importance",
+            &[
+                "explain",
+                "--checkpoint",
+                &run,
+                "--input",
+                &labelled_moons,
+                "--class",
+                "1",
+            ],
+            2,
+            "permutation importance measures the drop in the whole score",
+        ),
+        case(
             "explain writing into a run directory",
             &[
                 "explain",
@@ -324,6 +396,92 @@ fn every_bad_input_is_one_line_with_the_right_exit_code() {
             ],
             2,
             "holds a run, a comparison or a cross-validation; choose another --out",
+        ),
+        case(
+            "quantizing a quantized run",
+            &["quantize", "--checkpoint", &quantized],
+            2,
+            "is already quantized (int8); quantize the run it was made from",
+        ),
+        case(
+            "quantize writing over its own checkpoint",
+            &["quantize", "--checkpoint", &run, "--out", &run],
+            2,
+            "is the checkpoint itself; choose another directory",
+        ),
+        case(
+            "quantize timing more rows than fit in memory",
+            &[
+                "quantize",
+                "--checkpoint",
+                &run,
+                "--out",
+                &student,
+                "--batch-rows",
+                "4000000000",
+            ],
+            2,
+            "`--batch-rows` asks for 4000000000 rows of 2 features to time",
+        ),
+        case(
+            "resuming a quantized run",
+            &["train", "--resume", &quantized, "--epochs", "5"],
+            2,
+            "predict but do not resume",
+        ),
+        case(
+            "pruning to a sparsity of 1",
+            &["prune", "--checkpoint", &run, "--sparsity", "0.5,1"],
+            2,
+            "1 is outside [0, 1)",
+        ),
+        case(
+            "pruning to a negative sparsity",
+            &["prune", "--checkpoint", &run, "--sparsity", "-0.1"],
+            2,
+            "-0.1 is outside [0, 1)",
+        ),
+        case(
+            "a teacher whose columns differ from the student's data",
+            &[
+                "distill",
+                "--teacher",
+                &run,
+                "--dataset",
+                "iris",
+                "--out",
+                &student,
+            ],
+            2,
+            "but the student's data has",
+        ),
+        case(
+            "distilling at temperature 0",
+            &[
+                "distill",
+                "--teacher",
+                &run,
+                "--temperature",
+                "0",
+                "--out",
+                &student,
+            ],
+            2,
+            "loss.distill.temperature",
+        ),
+        case(
+            "distilling with α outside [0, 1]",
+            &[
+                "distill",
+                "--teacher",
+                &run,
+                "--alpha",
+                "1.5",
+                "--out",
+                &student,
+            ],
+            2,
+            "loss.distill.alpha",
         ),
         case(
             "missing config file",

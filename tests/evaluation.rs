@@ -467,7 +467,9 @@ fn integrated_gradients_add_up_to_the_change_in_the_answer() {
         &[&flags[..], &["--hidden", "16,16", "--epochs", "40"]].concat(),
     );
     let explain = |steps: &str, baseline: &str| -> Vec<Vec<f64>> {
-        let out = dir.path().join(format!("ig-{steps}-{baseline}"));
+        let out = dir
+            .path()
+            .join(format!("ig-{steps}-{}", baseline.replace('/', "_")));
         let method = ["--method", "integrated-gradients", "--rows", "40"];
         let flags = [&method[..], &["--steps", steps, "--baseline", baseline]].concat();
         stdout(&mut explain(&run, &csv, &out, &flags));
@@ -504,6 +506,33 @@ fn integrated_gradients_add_up_to_the_change_in_the_answer() {
     assert_eq!(mean.len(), 40);
     assert!(mean.iter().all(|r| r[5] == 0.0), "{mean:?}");
     assert!(error(&mean) < 0.01, "{}", error(&mean));
+    // A baseline row from a file, its columns in another order.
+    let file = dir.path().join("baseline.csv");
+    std::fs::write(&file, "c,x2,x1\n3.0,-0.25,0.5\n").unwrap();
+    let from_file = explain("200", file.to_str().unwrap());
+    assert!(from_file.iter().all(|r| r[5] == 0.0), "{from_file:?}");
+    // f at the one baseline row: one logit per class answered.
+    let mut at_baseline: Vec<u64> = from_file.iter().map(|r| r[1].to_bits()).collect();
+    at_baseline.sort();
+    at_baseline.dedup();
+    assert!(at_baseline.len() <= 2, "{from_file:?}");
+    assert!(error(&from_file) < 0.01, "{}", error(&from_file));
+    // The class `out` attributed on every row, whichever the row's prediction.
+    let out = dir.path().join("ig-class-out");
+    let method = ["--method", "integrated-gradients", "--rows", "40"];
+    stdout(&mut self::explain(
+        &run,
+        &csv,
+        &out,
+        &[&method[..], &["--class", "out"]].concat(),
+    ));
+    let table = std::fs::read_to_string(out.join("attributions.csv")).unwrap();
+    let answers: Vec<&str> = table
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(1).unwrap())
+        .collect();
+    assert!(answers.iter().all(|a| *a == "out"), "{answers:?}");
 }
 
 /// Input × gradient of a linear model is each input times its coefficient, in the target's
@@ -545,4 +574,16 @@ fn input_times_gradient_of_a_line_is_each_input_times_its_coefficient() {
         assert!((cells[1] - 2.0 * x1).abs() < 0.02 * (1.0 + x1), "{line}");
         assert!((cells[2] + 3.0 * x2).abs() < 0.02 * (1.0 + x2), "{line}");
     }
+    // A class to attribute means nothing on a regression run.
+    explain(
+        &run,
+        &csv,
+        &dir.path().join("class"),
+        &["--method", "gradient", "--class", "1"],
+    )
+    .assert()
+    .code(2)
+    .stderr(predicates::str::contains(
+        "--class needs a classification run",
+    ));
 }

@@ -563,12 +563,33 @@ pub enum ExplainMethod {
 }
 
 /// The point integrated gradients start from, in the input's raw units.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Baseline {
     /// Every column 0.
     Zeros,
     /// Each column's mean over the input's rows.
     Mean,
+    /// The one row of a CSV file with the run's feature columns.
+    File(PathBuf),
+}
+
+impl std::fmt::Display for Baseline {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Baseline::Zeros => f.write_str("zeros"),
+            Baseline::Mean => f.write_str("mean"),
+            Baseline::File(path) => write!(f, "{}", path.display()),
+        }
+    }
+}
+
+/// `zeros`, `mean`, or the path of a one-row CSV file.
+fn parse_baseline(text: &str) -> std::result::Result<Baseline, String> {
+    Ok(match text {
+        "zeros" => Baseline::Zeros,
+        "mean" => Baseline::Mean,
+        path => Baseline::File(PathBuf::from(path)),
+    })
 }
 
 /// `nnlab explain`
@@ -591,8 +612,13 @@ pub struct ExplainArgs {
     /// Rows to attribute (gradient methods): the input's first N.
     #[arg(long, value_name = "N", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..))]
     pub rows: u32,
-    /// Where integrated gradients start.
-    #[arg(long, value_enum, default_value = "zeros")]
+    /// The class whose output the gradient methods attribute, for a classification run
+    /// [default: each row's predicted class].
+    #[arg(long, value_name = "LABEL")]
+    pub class: Option<String>,
+    /// Where integrated gradients start: `zeros`, `mean` (each column's over the input), or a
+    /// CSV file whose one row holds the run's feature columns, in raw units.
+    #[arg(long, value_name = "zeros|mean|FILE.csv", default_value = "zeros", value_parser = parse_baseline)]
     pub baseline: Baseline,
     /// Points on the path from the baseline to the row (integrated gradients).
     #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..=10000))]

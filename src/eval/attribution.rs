@@ -54,8 +54,8 @@ pub fn differentiable<B: AutodiffBackend>(model: &Network<B::InnerBackend>) -> N
 }
 
 /// The attributions of `row` (raw units) against `baseline` (raw units; unused by
-/// [`Method::Gradient`]): `inner` answers, and `model`, the same model made
-/// [`differentiable`], gives the gradients.
+/// [`Method::Gradient`]) of the output `output`, else of the largest: `inner` answers, and
+/// `model`, the same model made [`differentiable`], gives the gradients.
 pub fn attribute<B: AutodiffBackend>(
     inner: &Network<B::InnerBackend>,
     model: &Network<B>,
@@ -63,6 +63,7 @@ pub fn attribute<B: AutodiffBackend>(
     row: &[f64],
     baseline: &[f64],
     method: Method,
+    output: Option<usize>,
     device: &B::Device,
 ) -> Attribution {
     let width = row.len();
@@ -76,7 +77,7 @@ pub fn attribute<B: AutodiffBackend>(
             .to_vec::<f64>()
     };
     let at_row = outputs(&x).expect("f64 outputs");
-    let output = argmax(&at_row);
+    let output = output.unwrap_or_else(|| argmax(&at_row));
     let at_baseline = outputs(&x0).expect("f64 outputs")[output];
     let points: Vec<f64> = match method {
         Method::Gradient => x.clone(),

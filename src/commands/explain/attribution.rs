@@ -38,6 +38,7 @@ struct AttributionJob {
     rows: usize,
     method: Method,
     baseline: Baseline,
+    class: Option<String>,
 }
 
 impl BackendJob for AttributionJob {
@@ -55,13 +56,26 @@ impl BackendJob for AttributionJob {
                     .into(),
             ));
         }
-        let baseline = match self.baseline {
+        let baseline = match &self.baseline {
             Baseline::Zeros => vec![0.0; width],
             Baseline::Mean => (0..width)
                 .map(|j| {
                     data.features.iter().skip(j).step_by(width).sum::<f64>() / data.rows() as f64
                 })
                 .collect(),
+            Baseline::File(path) => baseline_row(path, &data.feature_names)?,
+        };
+        // A binary cross-entropy run's one output is the logit of its second class.
+        let shift = usize::from(
+            scorer.classes.as_ref().is_some_and(|c| c.len() == 2)
+                && scorer.model.shapes().last().is_some_and(|s| s[1] == 1),
+        );
+        let output = match &self.class {
+            Some(label) => {
+                let classes = scorer.classes.as_deref();
+                Some(class_output(label, classes, shift == 1, &self.dir)?)
+            }
+            None => None,
         };
         let model = differentiable::<B>(&scorer.model);
         let rows: Vec<Attribution> = data
@@ -76,6 +90,7 @@ impl BackendJob for AttributionJob {
                     row,
                     &baseline,
                     self.method,
+                    output,
                     &device,
                 )
             })
@@ -83,7 +98,7 @@ impl BackendJob for AttributionJob {
         let answers = rows
             .iter()
             .map(|a| match &scorer.classes {
-                Some(classes) => classes[a.output].clone(),
+                Some(classes) => classes[a.output + shift].clone(),
                 None => data.target_name.clone(),
             })
             .collect();
@@ -96,6 +111,55 @@ impl BackendJob for AttributionJob {
             rows,
         })
     }
+}
+
+/// The output that answers for the class `label`: refused for a regression run, which has
+/// no classes, and for a label the run does not know.
+fn class_output(
+    label: &str,
+    classes: Option<&[String]>,
+    one_logit: bool,
+    dir: &RunDir,
+) -> Result<usize> {
+    let Some(classes) = classes else {
+        return Err(Error::Usage(format!(
+            "--class needs a classification run, and {} is a regression run: its attributions \
+             explain the predicted value",
+            dir.path.display()
+        )));
+    };
+    let index = classes.iter().position(|c| c == label).ok_or_else(|| {
+        Error::Usage(format!(
+            "--class {label}: the run's classes are {}",
+            classes.join(", ")
+        ))
+    })?;
+    match (one_logit, index) {
+        (false, _) => Ok(index),
+        (true, 1) => Ok(0),
+        (true, _) => Err(Error::Usage(format!(
+            "--class {label}: this binary cross-entropy run has one output, the logit of `{}`; \
+             attribute that class (the other's logit is its negative)",
+            classes[1]
+        ))),
+    }
+}
+
+/// The baseline row of a CSV file: exactly one row with every one of the run's feature columns.
+fn baseline_row(path: &Path, names: &[String]) -> Result<Vec<f64>> {
+    let values = crate::data::csv::read_features(path, names, None)?;
+    if values.len() != names.len() {
+        return Err(Error::Data {
+            path: path.to_owned(),
+            line: None,
+            column: None,
+            message: format!(
+                "holds {} rows; a baseline is one row of the run's feature columns",
+                values.len() / names.len().max(1)
+            ),
+        });
+    }
+    Ok(values)
 }
 
 /// `explain --method gradient|integrated-gradients`: attributions.csv and a summary.
@@ -113,7 +177,8 @@ pub(super) fn attributions(
         last: args.last,
         rows: args.rows as usize,
         method,
-        baseline: args.baseline,
+        baseline: args.baseline.clone(),
+        class: args.class.clone(),
     };
     let found = run_on(backend, job)?;
     std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
@@ -124,10 +189,7 @@ pub(super) fn attributions(
     let what = match method {
         Method::Gradient => "input × gradient".to_owned(),
         Method::IntegratedGradients { steps } => {
-            let baseline = match args.baseline {
-                Baseline::Zeros => "zeros",
-                Baseline::Mean => "mean",
-            };
+            let baseline = &args.baseline;
             format!("integrated gradients from the {baseline} baseline, {steps} steps")
         }
     };

@@ -28,6 +28,13 @@ pub(super) fn explain_command(args: ExplainArgs) -> Result<()> {
         .unwrap_or_else(|| default_out(&args.checkpoint));
     let method = match args.method {
         ExplainMethod::Permutation => {
+            if args.class.is_some() {
+                return Err(Error::Usage(
+                    "--class chooses the output the gradient methods attribute; permutation \
+                     importance measures the drop in the whole score"
+                        .into(),
+                ));
+            }
             check_out(&out, IMPORTANCE_CSV, args.overwrite)?;
             return importance::permutation(&args, backend, &out);
         }
