@@ -292,7 +292,7 @@ fn every_bad_input_is_one_line_with_the_right_exit_code() {
             "--repeats",
         ),
         case(
-            "gradient attributions of a text run",
+            "integrated gradients of a text run from a mean baseline",
             &[
                 "explain",
                 "--checkpoint",
@@ -300,10 +300,12 @@ fn every_bad_input_is_one_line_with_the_right_exit_code() {
                 "--input",
                 &reviews,
                 "--method",
-                "gradient",
+                "integrated-gradients",
+                "--baseline",
+                "mean",
             ],
             2,
-            "a text run reads token ids; use --method permutation",
+            "--baseline mean or FILE does not apply to token ids",
         ),
         case(
             "integrated gradients over 0 steps",

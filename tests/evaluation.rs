@@ -587,3 +587,75 @@ fn input_times_gradient_of_a_line_is_each_input_times_its_coefficient() {
         "--class needs a classification run",
     ));
 }
+
+/// A text run's attributions are per token position: integrated gradients from all-zero
+/// embeddings add up to f(e) − f(0), and the one word that decides the label (at a random
+/// place among filler words) gets the largest share in most rows.
+#[test]
+fn text_runs_get_per_token_attributions_that_find_the_deciding_word() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("reviews.csv");
+    let (good, bad, filler) = (
+        ["great", "good", "lovely"],
+        ["awful", "bad", "rude"],
+        ["the", "food", "was", "staff", "very"],
+    );
+    let mut state = 7u64;
+    let mut next = |n: usize| {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (state >> 33) as usize % n
+    };
+    let mut text = String::from("text,label\n");
+    let mut deciding = Vec::new();
+    for _ in 0..300 {
+        let positive = next(2) == 0;
+        let word = if positive {
+            good[next(3)]
+        } else {
+            bad[next(3)]
+        };
+        let mut words: Vec<&str> = (0..2 + next(5)).map(|_| filler[next(5)]).collect();
+        let at = next(words.len() + 1);
+        words.insert(at, word);
+        deciding.push(at);
+        let label = if positive { "pos" } else { "neg" };
+        text += &format!("{},{label}\n", words.join(" "));
+    }
+    std::fs::write(&csv, text).unwrap();
+    let run = dir.path().join("run");
+    train_on(
+        &csv,
+        &run,
+        &["--text", "text", "--target", "label", "--epochs", "15"],
+    );
+    let out = dir.path().join("explained");
+    let flags = ["--method", "integrated-gradients", "--rows", "40"];
+    stdout(&mut explain(&run, &csv, &out, &flags));
+    let table = std::fs::read_to_string(out.join("attributions.csv")).unwrap();
+    let mut found = 0;
+    for (line, &at) in table.lines().skip(1).zip(&deciding) {
+        let cells: Vec<f64> = line
+            .split(',')
+            .skip(2)
+            .map(|v| v.parse().unwrap())
+            .collect();
+        let (answer, baseline, error) = (cells[0], cells[1], cells[2]);
+        let tokens = &cells[3..];
+        let sum: f64 = tokens.iter().sum();
+        assert!(
+            (sum - (answer - baseline)).abs() <= 0.01 * (answer - baseline).abs(),
+            "{line}"
+        );
+        assert!(error < 0.01, "{line}");
+        let top = (0..tokens.len())
+            .max_by(|&a, &b| tokens[a].abs().total_cmp(&tokens[b].abs()))
+            .unwrap();
+        found += usize::from(top == at);
+    }
+    assert!(
+        found >= 30,
+        "the deciding word ranked first in {found} of 40 rows"
+    );
+}

@@ -106,6 +106,59 @@ pub fn attribute<B: AutodiffBackend>(
     }
 }
 
+/// The attributions of one row of token ids, for a family that reads tokens (else `None`):
+/// the same two methods taken over each token's embedding e_k, summed over its width, so one
+/// value per position (padding included), in the answer's units. Input × gradient is
+/// Σ e_k·∂f/∂e_k; integrated gradients start from all-zero embeddings, and their sum over the
+/// positions approaches f(e) − f(0).
+pub fn attribute_tokens<B: AutodiffBackend>(
+    model: &Network<B>,
+    scaler: &Scaler,
+    row: &[f64],
+    method: Method,
+    output: Option<usize>,
+    device: &B::Device,
+) -> Option<Attribution> {
+    let x = crate::data::features_tensor::<B>(row, row.len(), device);
+    let e = model.embed_tokens(x.clone())?.detach();
+    let [_, steps, width] = e.dims();
+    let outputs = |embedded: Tensor<B, 3>| -> Option<Vec<f64>> {
+        let z = model.forward_embedded(x.clone(), embedded)?;
+        z.inner().into_data().convert::<f64>().to_vec().ok()
+    };
+    let at_row = outputs(e.clone())?;
+    let output = output.unwrap_or_else(|| argmax(&at_row));
+    let at_baseline = outputs(e.zeros_like())?[output];
+    let alphas: Vec<f64> = match method {
+        Method::Gradient => vec![1.0],
+        Method::IntegratedGradients { steps } => (0..steps)
+            .map(|k| (k as f64 + 0.5) / steps as f64)
+            .collect(),
+    };
+    let m = alphas.len();
+    let scale = Tensor::<B, 1>::from_floats(
+        alphas
+            .iter()
+            .map(|&a| a as f32)
+            .collect::<Vec<_>>()
+            .as_slice(),
+        device,
+    );
+    let path = (e.clone().repeat_dim(0, m) * scale.reshape([m, 1, 1])).require_grad();
+    let z = model.forward_embedded(x.repeat_dim(0, m), path.clone())?;
+    let gradients = z.slice([0..m, output..output + 1]).sum().backward();
+    let grad = path.grad(&gradients)?.mean_dim(0).reshape([steps, width]);
+    let per_position = (grad * e.inner().reshape([steps, width])).sum_dim(1);
+    let unit = scaler.target.map_or(1.0, |t| t.scale);
+    let values: Vec<f64> = per_position.into_data().convert::<f64>().to_vec().ok()?;
+    Some(Attribution {
+        output,
+        values: values.into_iter().map(|v| v * unit).collect(),
+        at_row: scaler.restore_target(at_row[output]),
+        at_baseline: scaler.restore_target(at_baseline),
+    })
+}
+
 /// The mean over `points` (rows of `width` scaled inputs) of ∂f_output/∂x, in scaled units.
 fn mean_gradient<B: AutodiffBackend>(
     model: &Network<B>,

@@ -10,7 +10,7 @@ use crate::cli::{Baseline, ExplainArgs};
 use crate::commands::eval::Scorer;
 use crate::commands::input::Input;
 use crate::error::{Error, Result};
-use crate::eval::attribution::{Attribution, Method, attribute, differentiable};
+use crate::eval::attribution::{Attribution, Method, attribute, attribute_tokens, differentiable};
 use crate::plot::charts::table;
 use crate::plot::images;
 use crate::run_dir::RunDir;
@@ -49,10 +49,11 @@ impl BackendJob for AttributionJob {
         let data = &scorer.data;
         let width = data.width();
         let first = crate::data::features_tensor(&data.features[..width], width, &device);
-        if scorer.model.embed_tokens(first).is_some() {
+        let tokens = scorer.model.embed_tokens(first).is_some();
+        if tokens && !matches!(self.baseline, Baseline::Zeros) {
             return Err(Error::Usage(
-                "gradient attributions need numeric inputs, and a text run reads token ids; \
-                 use --method permutation"
+                "a text run's integrated gradients start from all-zero token embeddings; \
+                 --baseline mean or FILE does not apply to token ids"
                     .into(),
             ));
         }
@@ -82,8 +83,12 @@ impl BackendJob for AttributionJob {
             .features
             .chunks(width)
             .take(self.rows)
-            .map(|row| {
-                attribute::<B>(
+            .map(|row| match tokens {
+                true => {
+                    attribute_tokens::<B>(&model, &scorer.scaler, row, self.method, output, &device)
+                        .expect("a family that embeds tokens")
+                }
+                false => attribute::<B>(
                     &scorer.model,
                     &model,
                     &scorer.scaler,
@@ -92,7 +97,7 @@ impl BackendJob for AttributionJob {
                     self.method,
                     output,
                     &device,
-                )
+                ),
             })
             .collect();
         let answers = rows
