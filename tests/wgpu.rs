@@ -238,3 +238,99 @@ fn sequence_models_train_on_wgpu_to_the_weights_of_ndarray() {
         assert!(diff <= 1e-4, "{dataset:?}: weights differ by {diff}");
     }
 }
+
+/// `explain`, `quantize`, `prune` and `distill` run on wgpu through the binary, and agree with
+/// ndarray: the same attributions (integrated gradients), the same quantized score, the same
+/// share of zeros.
+#[test]
+fn compression_and_explanation_commands_run_on_wgpu() {
+    if wgpu_device().is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    common::nnlab()
+        .args([
+            "train",
+            "-q",
+            "--dataset",
+            "iris",
+            "--hidden",
+            "16",
+            "--test",
+            "0.3",
+        ])
+        .args(["--epochs", "30", "--backend", "ndarray", "--out"])
+        .arg(&run)
+        .assert()
+        .success();
+    let csv = dir.path().join("iris.csv");
+    std::fs::write(
+        &csv,
+        "sepal_length,sepal_width,petal_length,petal_width,species\n\
+         5.1,3.5,1.4,0.2,setosa\n6.4,3.2,4.5,1.5,versicolor\n6.3,3.3,6.0,2.5,virginica\n",
+    )
+    .unwrap();
+    let on = |backend: &str, args: &[&str], out: &str| {
+        common::nnlab()
+            .args(args)
+            .arg("--checkpoint")
+            .arg(&run)
+            .args(["--backend", backend, "--out"])
+            .arg(dir.path().join(format!("{out}-{backend}")))
+            .assert()
+            .success();
+        dir.path().join(format!("{out}-{backend}"))
+    };
+    let numbers = |path: std::path::PathBuf, file: &str| -> Vec<f64> {
+        let text = std::fs::read_to_string(path.join(file)).unwrap();
+        text.lines()
+            .skip(1)
+            .flat_map(|l| {
+                l.split(',')
+                    .filter_map(|v| v.parse::<f64>().ok())
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    };
+    let explain = [
+        "explain",
+        "--input",
+        csv.to_str().unwrap(),
+        "--method",
+        "integrated-gradients",
+    ];
+    let (a, b) = (
+        numbers(on("wgpu", &explain, "explained"), "attributions.csv"),
+        numbers(on("ndarray", &explain, "explained"), "attributions.csv"),
+    );
+    assert!(common::max_abs_diff(&a, &b) < 1e-3, "{a:?} vs {b:?}");
+    let quantize = ["quantize", "--batch-rows", "100"];
+    let score = |path| numbers(path, "quantize.csv")[3..5].to_vec();
+    assert_eq!(
+        score(on("wgpu", &quantize, "q")),
+        score(on("ndarray", &quantize, "q"))
+    );
+    let prune = ["prune", "--sparsity", "0.5", "--fine-tune-epochs", "3"];
+    let pruned = on("wgpu", &prune, "p");
+    assert_eq!(
+        numbers(pruned, "prune.csv")[1],
+        56.0,
+        "half of 4·16 + 16·3 weights"
+    );
+    common::nnlab()
+        .args(["distill", "-q", "--teacher"])
+        .arg(&run)
+        .args([
+            "--hidden",
+            "4",
+            "--epochs",
+            "5",
+            "--backend",
+            "wgpu",
+            "--out",
+        ])
+        .arg(dir.path().join("student"))
+        .assert()
+        .success();
+}

@@ -677,22 +677,13 @@ pub struct DistillArgs {
     /// The teacher: a classification run directory written by `nnlab train`.
     #[arg(long, value_name = "DIR")]
     pub teacher: PathBuf,
-    /// T: how far the teacher's probabilities are softened (1 leaves them as they are).
-    #[arg(
-        long,
-        value_name = "T",
-        default_value_t = 4.0,
-        allow_negative_numbers = true
-    )]
-    pub temperature: f64,
-    /// α: the weight of the teacher's term; 1 − α weighs the labels'.
-    #[arg(
-        long,
-        value_name = "A",
-        default_value_t = 0.9,
-        allow_negative_numbers = true
-    )]
-    pub alpha: f64,
+    /// T: how far the teacher's probabilities are softened (1 leaves them as they are)
+    /// [default: 2].
+    #[arg(long, value_name = "T", allow_negative_numbers = true)]
+    pub temperature: Option<f64>,
+    /// α: the weight of the teacher's term; 1 − α weighs the labels' [default: 0.5].
+    #[arg(long, value_name = "A", allow_negative_numbers = true)]
+    pub alpha: Option<f64>,
     #[command(flatten)]
     pub experiment: ExperimentArgs,
     #[command(flatten)]

@@ -55,11 +55,11 @@ pub(super) fn distill_command(args: DistillArgs) -> Result<()> {
     if e.loss.is_none() {
         config.loss.name = LossName::CrossEntropy;
     }
-    config.loss.distill = Some(
-        DistillConfig::new(args.teacher.clone())
-            .with_temperature(args.temperature)
-            .with_alpha(args.alpha),
-    );
+    let mut distill = DistillConfig::new(args.teacher.clone());
+    distill.temperature = args.temperature.unwrap_or(distill.temperature);
+    distill.alpha = args.alpha.unwrap_or(distill.alpha);
+    let (temperature, alpha) = (distill.temperature, distill.alpha);
+    config.loss.distill = Some(distill);
     let out = args
         .out
         .clone()
@@ -79,8 +79,8 @@ pub(super) fn distill_command(args: DistillArgs) -> Result<()> {
     println!(
         "distilled from {} (T = {}, α = {}) into {}\nscored on {}\n\n{}",
         args.teacher.display(),
-        args.temperature,
-        args.alpha,
+        temperature,
+        alpha,
         out.display(),
         report.rows_from,
         report.text()

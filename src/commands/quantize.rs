@@ -174,10 +174,15 @@ impl BackendJob for QuantizeJob {
             batch: repeated(&data.features, width, batch_rows),
             device: &device,
         };
+        let [float, int8] = timer.measure(
+            [&float, &int8],
+            [float_bytes, int8_bytes],
+            [float_load.as_secs_f64(), int8_load.as_secs_f64()],
+        );
         Ok(Report {
             scheme,
-            float: timer.measure(&float, float_bytes, float_load.as_secs_f64()),
-            int8: timer.measure(&int8, int8_bytes, int8_load.as_secs_f64()),
+            float,
+            int8,
             quantized_values,
             batch_rows,
             rows_from,
@@ -206,35 +211,48 @@ struct Timer<'a, B: Backend> {
 }
 
 impl<B: Backend> Timer<'_, B> {
-    /// The median wall time of `runs` predictions of `rows`, after one untimed run (which
-    /// warms caches and the allocator for either model alike).
-    fn predict_ms(&self, model: &Network<B>, rows: &[f64], runs: usize) -> f64 {
+    /// The median wall times of `runs` predictions of `rows` by each model, the two taking
+    /// turns (so drift in the machine's speed falls on both alike), after one untimed run of
+    /// each.
+    fn predict_ms(&self, models: [&Network<B>; 2], rows: &[f64], runs: usize) -> [f64; 2] {
         let classes = self.info.classes.as_deref();
         let (width, loss) = (self.data.width(), self.config.loss.name);
-        let run = || predict(model, loss, classes, self.scaler, rows, width, self.device);
-        run();
-        let mut times: Vec<f64> = (0..runs)
-            .map(|_| {
+        let run = |model| predict(model, loss, classes, self.scaler, rows, width, self.device);
+        models.iter().for_each(|model| {
+            run(model);
+        });
+        let mut times = [Vec::new(), Vec::new()];
+        for _ in 0..runs {
+            for (model, times) in models.iter().zip(&mut times) {
                 let start = Instant::now();
-                run();
-                start.elapsed().as_secs_f64() * 1e3
-            })
-            .collect();
-        times.sort_by(f64::total_cmp);
-        times[times.len() / 2]
+                run(model);
+                times.push(start.elapsed().as_secs_f64() * 1e3);
+            }
+        }
+        times.map(|mut t| {
+            t.sort_by(f64::total_cmp);
+            t[t.len() / 2]
+        })
     }
 
-    fn measure(&self, model: &Network<B>, file_bytes: u64, load_s: f64) -> Measured {
+    /// Both models' columns: `[float, quantized]`, each with its file size and load time.
+    fn measure(
+        &self,
+        models: [&Network<B>; 2],
+        bytes: [u64; 2],
+        load_s: [f64; 2],
+    ) -> [Measured; 2] {
         let (data, classes) = (self.data, self.info.classes.as_deref());
         let loss = self.config.loss.name;
-        let one_row = &data.features[..data.width()];
-        Measured {
-            file_bytes,
-            evaluation: score(model, loss, classes, self.scaler, data, self.device),
-            load_ms: load_s * 1e3,
-            one_row_ms: self.predict_ms(model, one_row, ONE_ROW_RUNS),
-            batch_ms: self.predict_ms(model, &self.batch, BATCH_RUNS),
-        }
+        let one_row = self.predict_ms(models, &data.features[..data.width()], ONE_ROW_RUNS);
+        let batch = self.predict_ms(models, &self.batch, BATCH_RUNS);
+        [0, 1].map(|i| Measured {
+            file_bytes: bytes[i],
+            evaluation: score(models[i], loss, classes, self.scaler, data, self.device),
+            load_ms: load_s[i] * 1e3,
+            one_row_ms: one_row[i],
+            batch_ms: batch[i],
+        })
     }
 }
 

@@ -21,10 +21,10 @@ pub struct DistillConfig {
     /// The teacher's run directory.
     pub teacher: std::path::PathBuf,
     /// T: how far the teacher's probabilities are softened (1 leaves them as they are).
-    #[config(default = 4.0)]
+    #[config(default = 2.0)]
     pub temperature: f64,
     /// α: the weight of the teacher's term; 1 − α weighs the labels'.
-    #[config(default = 0.9)]
+    #[config(default = 0.5)]
     pub alpha: f64,
 }
 
