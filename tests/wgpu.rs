@@ -260,7 +260,15 @@ fn compression_and_explanation_commands_run_on_wgpu() {
             "--test",
             "0.3",
         ])
-        .args(["--epochs", "30", "--backend", "ndarray", "--out"])
+        .args([
+            "--epochs",
+            "30",
+            "--batch-size",
+            "full",
+            "--backend",
+            "ndarray",
+            "--out",
+        ])
         .arg(&run)
         .assert()
         .success();
@@ -299,19 +307,21 @@ fn compression_and_explanation_commands_run_on_wgpu() {
         csv.to_str().unwrap(),
         "--method",
         "integrated-gradients",
+        "--steps",
+        "20",
     ];
     let (a, b) = (
         numbers(on("wgpu", &explain, "explained"), "attributions.csv"),
         numbers(on("ndarray", &explain, "explained"), "attributions.csv"),
     );
     assert!(common::max_abs_diff(&a, &b) < 1e-3, "{a:?} vs {b:?}");
-    let quantize = ["quantize", "--batch-rows", "100"];
+    let quantize = ["quantize", "--batch-rows", "10"];
     let score = |path| numbers(path, "quantize.csv")[3..5].to_vec();
     assert_eq!(
         score(on("wgpu", &quantize, "q")),
         score(on("ndarray", &quantize, "q"))
     );
-    let prune = ["prune", "--sparsity", "0.5", "--fine-tune-epochs", "3"];
+    let prune = ["prune", "--sparsity", "0.5", "--fine-tune-epochs", "2"];
     let pruned = on("wgpu", &prune, "p");
     assert_eq!(
         numbers(pruned, "prune.csv")[1],

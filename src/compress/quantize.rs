@@ -71,7 +71,7 @@ fn burn_scheme(scheme: Scheme, dims: &[usize]) -> QuantScheme {
 fn byte_factors(mut n: usize) -> Option<Vec<u8>> {
     let mut factors = Vec::new();
     while n > 1 {
-        let f = (2..=255.min(n)).rev().find(|f| n % f == 0)?;
+        let f = (2..=255.min(n)).rev().find(|&f| n.is_multiple_of(f))?;
         factors.push(f as u8);
         n /= f;
     }

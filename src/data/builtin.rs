@@ -176,7 +176,7 @@ impl Builtin {
                 rows: Some(150),
                 features: 4,
                 classes: Some(3),
-                source: "Fisher (1936), via the linfa-datasets crate",
+                source: "Fisher (1936), the CSV file of the linfa-datasets crate, embedded",
             },
             Builtin::Diabetes => About {
                 name: "diabetes",
@@ -184,8 +184,8 @@ impl Builtin {
                 rows: Some(441),
                 features: 10,
                 classes: None,
-                source: "Efron et al. (2004), scaled as scikit-learn's, via linfa-datasets \
-                         (441 rows: its loader skips the first of 442)",
+                source: "Efron et al. (2004), scaled as scikit-learn's, linfa-datasets' CSV file, \
+                         embedded (441 rows: its first row is read as a header, as linfa did)",
             },
             Builtin::WineQuality => About {
                 name: "wine_quality",
@@ -193,7 +193,7 @@ impl Builtin {
                 rows: Some(1599),
                 features: 11,
                 classes: None,
-                source: "Cortez et al. (2009), red wine, UCI, via linfa-datasets",
+                source: "Cortez et al. (2009), red wine, UCI, linfa-datasets' CSV file, embedded",
             },
             Builtin::Airline => About {
                 name: "airline",

@@ -56,11 +56,12 @@ impl Figure for SparsityPlot<'_> {
             .map_err(err)?
             .label("not pruned")
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 10, y)], gray));
-        let lines: [(&str, fn(&(f64, f64, f64)) -> f64); 2] =
-            [("pruned", |p| p.1), ("pruned, then fine-tuned", |p| p.2)];
-        for (i, (label, y)) in lines.into_iter().enumerate() {
+        let pruned = self.points.iter().map(|p| (p.0, p.1)).collect();
+        let tuned = self.points.iter().map(|p| (p.0, p.2)).collect();
+        let lines: [(&str, Vec<(f64, f64)>); 2] =
+            [("pruned", pruned), ("pruned, then fine-tuned", tuned)];
+        for (i, (label, points)) in lines.into_iter().enumerate() {
             let style = color(i).stroke_width(2);
-            let points: Vec<(f64, f64)> = self.points.iter().map(|p| (p.0, y(p))).collect();
             chart
                 .draw_series(LineSeries::new(points.clone(), style))
                 .map_err(err)?

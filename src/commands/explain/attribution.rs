@@ -10,7 +10,7 @@ use crate::cli::{Baseline, ExplainArgs};
 use crate::commands::eval::Scorer;
 use crate::commands::input::Input;
 use crate::error::{Error, Result};
-use crate::eval::attribution::{Attribution, Method, attribute, attribute_tokens, differentiable};
+use crate::eval::attribution::{Attribution, Attributor, Method};
 use crate::plot::charts::table;
 use crate::plot::images;
 use crate::run_dir::RunDir;
@@ -78,26 +78,15 @@ impl BackendJob for AttributionJob {
             }
             None => None,
         };
-        let model = differentiable::<B>(&scorer.model);
+        let attributor =
+            Attributor::<B>::new(&scorer.model, &scorer.scaler, self.method, output, &device);
         let rows: Vec<Attribution> = data
             .features
             .chunks(width)
             .take(self.rows)
             .map(|row| match tokens {
-                true => {
-                    attribute_tokens::<B>(&model, &scorer.scaler, row, self.method, output, &device)
-                        .expect("a family that embeds tokens")
-                }
-                false => attribute::<B>(
-                    &scorer.model,
-                    &model,
-                    &scorer.scaler,
-                    row,
-                    &baseline,
-                    self.method,
-                    output,
-                    &device,
-                ),
+                true => attributor.tokens(row).expect("a family that embeds tokens"),
+                false => attributor.row(row, &baseline),
             })
             .collect();
         let answers = rows
