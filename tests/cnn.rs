@@ -168,6 +168,51 @@ fn explain_draws_saliency_maps(run: &Path, csv: &Path, out: &Path) {
 }
 
 /// Writes `data` as a CSV file with a header row, the target last.
+/// A CNN's kernels quantized with one scale per output channel keep its score, and pruning
+/// zeroes exactly half of its weights.
+fn quantize_and_prune_a_cnn(run: &Path, csv: &Path, dir: &Path) {
+    let out = dir.join("quantized");
+    common::nnlab()
+        .args([
+            "quantize",
+            "--scheme",
+            "int8-per-channel",
+            "--batch-rows",
+            "50",
+        ])
+        .arg("--checkpoint")
+        .arg(run)
+        .arg("--input")
+        .arg(csv)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let table = std::fs::read_to_string(out.join("quantize.csv")).unwrap();
+    let accuracy: Vec<f64> = table
+        .lines()
+        .nth(2)
+        .unwrap()
+        .split(',')
+        .skip(1)
+        .map(|v| v.parse().unwrap())
+        .collect();
+    assert!(accuracy[1] >= accuracy[0] - 0.05, "{table}");
+    let out = dir.join("pruned");
+    common::nnlab()
+        .args(["prune", "--sparsity", "0.5", "--fine-tune-epochs", "1"])
+        .arg("--checkpoint")
+        .arg(run)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let table = std::fs::read_to_string(out.join("prune.csv")).unwrap();
+    let row: Vec<&str> = table.lines().nth(1).unwrap().split(',').collect();
+    let (zeros, weights): (usize, usize) = (row[1].parse().unwrap(), row[2].parse().unwrap());
+    assert_eq!(zeros, (weights as f64 * 0.5).round() as usize, "{table}");
+}
+
 fn write_csv(path: &Path, data: &Dataset) {
     let TargetValues::Classes { indices, labels } = &data.targets else {
         unreachable!("image data is labelled")
@@ -228,6 +273,7 @@ fn predict_eval_cv_and_fine_tuning_work_on_pixel_rows() {
     }
 
     explain_draws_saliency_maps(&run, &csv, &dir.path().join("explained"));
+    quantize_and_prune_a_cnn(&run, &csv, dir.path());
 
     let printed = common::stdout(&mut common::predict_command(&run, &csv));
     let header = printed.lines().next().unwrap();

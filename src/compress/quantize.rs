@@ -1,11 +1,12 @@
 //! Post-training int8 quantization of the weights, through Burn's quantization API:
-//! [`Quantizer`]-style min–max calibration, symmetric `int8` values (`QuantValue::Q8S`) and
+//! min–max calibration as Burn's `Quantizer` does it, symmetric `int8` values (`QuantValue::Q8S`) and
 //! `f32` scales, written into the run's record as Burn's quantized tensors.
 //!
 //! Each weight matrix or kernel (every parameter of rank ≥ 2) becomes `q = round(w / s)` with
 //! `s = max|w| / 127`, one `s` per tensor (`int8`) or per row of the stored tensor
 //! (`int8-per-channel`: per output channel of a convolution `[out, in, kh, kw]`, per input
-//! unit of a dense layer, which Burn stores `[in, out]`; Burn's blocks are contiguous runs).
+//! unit of a dense layer, which Burn stores `[in, out]`; a row Burn's block sizes cannot
+//! describe gets one scale per run of its last dimension, see `row_block`).
 //! Biases and normalization parameters stay `f32`: they are a few hundred values and the
 //! outputs are sensitive to them.
 //!
@@ -49,36 +50,35 @@ impl std::fmt::Display for Scheme {
     }
 }
 
-/// Burn's scheme for a tensor of shape `dims` under `scheme`. A row longer than 255 values is
-/// one block of several dimensions (Burn's block sizes are bytes); a row that cannot be
-/// factored so (a prime above 255) falls back to one scale for the tensor.
+/// Burn's scheme for a tensor of shape `dims` under `scheme`.
 fn burn_scheme(scheme: Scheme, dims: &[usize]) -> QuantScheme {
     let base = QuantScheme::default()
         .with_value(QuantValue::Q8S)
         .with_param(QuantParam::F32)
         .with_store(QuantStore::Native);
-    let row: usize = dims[1..].iter().product();
     match scheme {
-        Scheme::Int8PerChannel => match byte_factors(row) {
-            Some(factors) => base.with_level(QuantLevel::Block(BlockSize::new(factors))),
+        Scheme::Int8PerChannel => match row_block(dims) {
+            Some(block) => base.with_level(QuantLevel::Block(BlockSize::new(block))),
             None => base.with_level(QuantLevel::Tensor),
         },
         Scheme::Int8 => base.with_level(QuantLevel::Tensor),
     }
 }
 
-/// `n` as a product of at most [`BlockSize::MAX_DIMS`] factors of at most 255, largest first.
-fn byte_factors(mut n: usize) -> Option<Vec<u8>> {
-    let mut factors = Vec::new();
-    while n > 1 {
-        let f = (2..=255.min(n)).rev().find(|&f| n.is_multiple_of(f))?;
-        factors.push(f as u8);
-        n /= f;
+/// Burn's block for one scale per row of a tensor shaped `dims`: the row's own shape, when
+/// each of its sizes fits in a byte (Burn's block sizes are bytes, aligned with the trailing
+/// dimensions); else runs of the last dimension, as long as its largest divisor up to 255
+/// (several scales per row). `None` (one scale for the tensor) when that divisor is below 16.
+fn row_block(dims: &[usize]) -> Option<Vec<u8>> {
+    let row = &dims[1..];
+    if row.iter().all(|&d| d <= 255) && row.len() <= BlockSize::MAX_DIMS {
+        return Some(row.iter().map(|&d| d as u8).collect());
     }
-    if factors.is_empty() {
-        factors.push(1);
-    }
-    (factors.len() <= BlockSize::MAX_DIMS).then_some(factors)
+    let last = *dims.last()?;
+    let run = (16..=255.min(last))
+        .rev()
+        .find(|&f| last.is_multiple_of(f))?;
+    Some(vec![run as u8])
 }
 
 /// Replaces each weight of rank ≥ 2 by its int8 quantization.
@@ -163,15 +163,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn rows_factor_into_block_sizes_of_bytes() {
-        assert_eq!(byte_factors(64), Some(vec![64]));
-        assert_eq!(byte_factors(576), Some(vec![192, 3]));
-        assert_eq!(byte_factors(1), Some(vec![1]));
-        // 257 is prime.
-        assert_eq!(byte_factors(257), None);
-        for n in [3, 100, 255, 256, 784, 1000, 4096, 65_536] {
-            let f = byte_factors(n).unwrap();
-            assert_eq!(f.iter().map(|&f| f as usize).product::<usize>(), n, "{n}");
-        }
+    fn a_row_is_one_block_where_burn_can_say_so() {
+        assert_eq!(row_block(&[32, 1, 3, 3]), Some(vec![1, 3, 3]));
+        assert_eq!(row_block(&[4, 128]), Some(vec![128]));
+        assert_eq!(row_block(&[128, 3]), Some(vec![3]));
+        // Runs of a long row.
+        assert_eq!(row_block(&[64, 512]), Some(vec![128]));
+        assert_eq!(row_block(&[64, 300]), Some(vec![150]));
+        // 257 is prime: one scale for the tensor.
+        assert_eq!(row_block(&[8, 257]), None);
     }
 }
