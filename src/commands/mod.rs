@@ -20,7 +20,7 @@ pub use cv::CvJob;
 pub use experiment::{fit_to_data, train_config};
 pub use train::{TrainJob, TrainReport};
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::backend::{BackendJob, BackendName, run_on};
 use crate::cli::Command;
@@ -134,4 +134,26 @@ pub fn describe(evaluation: &Evaluation) -> String {
 /// Runs a backend-neutral job (file conversion) on the default backend.
 pub(super) fn run_f32<J: BackendJob>(job: J) -> Result<J::Output> {
     run_on(BackendName::default_compiled(), job)
+}
+
+/// `header` and `rows` as CSV bytes, for `file` (named in an error).
+pub(super) fn csv_bytes(file: &str, header: &[String], rows: &[Vec<String>]) -> Result<Vec<u8>> {
+    let error = |e: ::csv::Error| Error::io(file, std::io::Error::other(e));
+    let mut writer = ::csv::Writer::from_writer(Vec::new());
+    writer.write_record(header).map_err(error)?;
+    for row in rows {
+        writer.write_record(row).map_err(error)?;
+    }
+    writer
+        .into_inner()
+        .map_err(|e| error(e.into_error().into()))
+}
+
+/// `DIR-SUFFIX` beside the run directory `DIR`: where a run made from it goes by default.
+pub(super) fn beside(checkpoint: &Path, suffix: &str) -> PathBuf {
+    let name = checkpoint
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "run".into());
+    checkpoint.with_file_name(format!("{name}-{suffix}"))
 }

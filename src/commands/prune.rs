@@ -2,7 +2,7 @@
 //! asked for, scored straight after pruning and after fine-tuning with the pruned weights held
 //! at zero; each fine-tuned run is saved, and a table and a picture compare them.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use burn::tensor::backend::AutodiffBackend;
 use serde_json::{Map, json};
@@ -33,7 +33,7 @@ pub(super) fn prune_command(args: PruneArgs) -> Result<()> {
     let out = args
         .out
         .clone()
-        .unwrap_or_else(|| default_out(&args.checkpoint));
+        .unwrap_or_else(|| super::beside(&args.checkpoint, "pruned"));
     let runs: Vec<RunDir> = args
         .sparsity
         .iter()
@@ -84,15 +84,6 @@ pub(super) fn prune_command(args: PruneArgs) -> Result<()> {
         report.text()
     );
     Ok(())
-}
-
-/// `DIR-pruned` beside the checkpoint `DIR`.
-fn default_out(checkpoint: &Path) -> PathBuf {
-    let name = checkpoint
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "run".into());
-    checkpoint.with_file_name(format!("{name}-pruned"))
 }
 
 struct PruneJob {
@@ -247,14 +238,6 @@ impl Report {
     }
 
     fn csv(&self) -> Result<Vec<u8>> {
-        let error = |e: ::csv::Error| Error::io(PRUNE_CSV, std::io::Error::other(e));
-        let mut writer = ::csv::Writer::from_writer(Vec::new());
-        writer.write_record(self.header()).map_err(error)?;
-        for row in self.cells() {
-            writer.write_record(row).map_err(error)?;
-        }
-        writer
-            .into_inner()
-            .map_err(|e| error(e.into_error().into()))
+        super::csv_bytes(PRUNE_CSV, &self.header(), &self.cells())
     }
 }

@@ -1,7 +1,7 @@
 //! `nnlab quantize`: a saved run's weights as int8 ([`crate::compress::quantize`]) in a new run
 //! directory, measured beside the original: file size, score, load and predict times.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 use burn::tensor::backend::{AutodiffBackend, Backend};
@@ -43,7 +43,7 @@ pub(super) fn quantize_command(args: QuantizeArgs) -> Result<()> {
     let out = args
         .out
         .clone()
-        .unwrap_or_else(|| default_out(&args.checkpoint, args.scheme));
+        .unwrap_or_else(|| super::beside(&args.checkpoint, &args.scheme.to_string()));
     if same_dir(&out, &from.path) {
         return Err(Error::Usage(format!(
             "--out {} is the checkpoint itself; choose another directory",
@@ -76,15 +76,6 @@ pub(super) fn quantize_command(args: QuantizeArgs) -> Result<()> {
         report.text()
     );
     Ok(())
-}
-
-/// `DIR-SCHEME` beside the checkpoint `DIR`.
-fn default_out(checkpoint: &Path, scheme: Scheme) -> PathBuf {
-    let name = checkpoint
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "run".into());
-    checkpoint.with_file_name(format!("{name}-{scheme}"))
 }
 
 fn same_dir(a: &Path, b: &Path) -> bool {
@@ -290,8 +281,8 @@ impl Report {
         ]
     }
 
-    fn header(&self) -> [String; 4] {
-        [
+    fn header(&self) -> Vec<String> {
+        vec![
             "measure".into(),
             "float".into(),
             self.scheme.to_string(),
@@ -307,14 +298,7 @@ impl Report {
     }
 
     fn csv(&self) -> Result<Vec<u8>> {
-        let error = |e: ::csv::Error| Error::io(QUANTIZE_CSV, std::io::Error::other(e));
-        let mut writer = ::csv::Writer::from_writer(Vec::new());
-        writer.write_record(self.header()).map_err(error)?;
-        for row in self.rows() {
-            writer.write_record(row).map_err(error)?;
-        }
-        writer
-            .into_inner()
-            .map_err(|e| error(e.into_error().into()))
+        let rows: Vec<Vec<String>> = self.rows().into_iter().map(Vec::from).collect();
+        super::csv_bytes(QUANTIZE_CSV, &self.header(), &rows)
     }
 }

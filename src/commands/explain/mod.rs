@@ -12,7 +12,7 @@ use crate::cli::{ExplainArgs, ExplainMethod};
 use crate::error::{Error, Result};
 use crate::eval::attribution::Method;
 
-use super::holds_results;
+use super::{csv_bytes, holds_results};
 
 /// The table of drops that `explain --method permutation` writes.
 pub const IMPORTANCE_CSV: &str = "importance.csv";
@@ -74,17 +74,4 @@ fn check_out(out: &Path, file: &str, overwrite: bool) -> Result<()> {
         )));
     }
     Ok(())
-}
-
-/// `header` and `rows` as CSV bytes, for `file` (named in an error).
-fn csv_bytes(file: &str, header: &[String], rows: &[Vec<String>]) -> Result<Vec<u8>> {
-    let error = |e: ::csv::Error| Error::io(file, std::io::Error::other(e));
-    let mut writer = ::csv::Writer::from_writer(Vec::new());
-    writer.write_record(header).map_err(error)?;
-    for row in rows {
-        writer.write_record(row).map_err(error)?;
-    }
-    writer
-        .into_inner()
-        .map_err(|e| error(e.into_error().into()))
 }
