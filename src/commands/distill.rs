@@ -131,24 +131,14 @@ impl BackendJob for DistillJob {
             let rows = teacher_scaler.features(&data.features);
             let x = crate::data::features_tensor(&rows, data.width(), &device);
             let logits = class_logits(teacher.forward_rows(x), teacher_config.loss.name);
-            let soft = log_softmax(logits.div_scalar(distill.temperature), 1);
-            soft.into_data()
-                .convert::<f32>()
-                .to_vec()
-                .expect("f32 values")
+            soft_targets(logits, distill.temperature)
         };
         let taught = fit_taught::<B>(&config, &data, &device, &log_probs, !quiet)?;
         let mut alone_config = config.clone();
         alone_config.loss.distill = None;
         let alone = fit::<B>(&alone_config, &data, &device, None, !quiet)?;
         for trained in [&taught, &alone] {
-            if let Stop::Diverged { epoch } = trained.stop {
-                return Err(Error::Training(format!(
-                    "the student diverged in epoch {epoch}; nothing was saved: try a smaller \
-                     learning rate than {}",
-                    config.optimizer.learning_rate
-                )));
-            }
+            check_converged(trained, &config)?;
         }
         let (held, rows_from) = held_out(&config, &data, "student");
         let labels = data.labels();
@@ -200,6 +190,30 @@ fn check_teacher(teacher: &RunDir, info: &RunInfo, data: &Dataset) -> Result<()>
         )));
     }
     Ok(())
+}
+
+/// The teacher's `log softmax(z/T)` of every row, row-major.
+fn soft_targets<B: Backend>(logits: Tensor<B, 2>, temperature: f64) -> Vec<f32> {
+    let soft = log_softmax(logits.div_scalar(temperature), 1);
+    soft.into_data()
+        .convert::<f32>()
+        .to_vec()
+        .expect("f32 values")
+}
+
+/// Refuses a student whose loss diverged.
+fn check_converged<B: AutodiffBackend>(
+    trained: &Trained<B>,
+    config: &ExperimentConfig,
+) -> Result<()> {
+    match trained.stop {
+        Stop::Diverged { epoch } => Err(Error::Training(format!(
+            "the student diverged in epoch {epoch}; nothing was saved: try a smaller learning \
+             rate than {}",
+            config.optimizer.learning_rate
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// One logit per class: a binary cross-entropy model's single logit z is the pair (0, z),

@@ -18,7 +18,7 @@ use crate::models::Network;
 use crate::plot::sparsity::{SparsityPlot, plot_sparsity};
 use crate::run_dir::record::write_atomic;
 use crate::run_dir::{RunDir, RunInfo};
-use crate::train::{Resume, Stop, fit};
+use crate::train::{Resume, Stop, Trained, fit};
 
 use super::input::Input;
 use super::refuse_existing;
@@ -144,17 +144,7 @@ impl BackendJob for PruneJob {
         for (sparsity, run) in plan {
             let (pruned, count) = prune(source.clone(), sparsity);
             let before = evaluate(&pruned).score();
-            let template = tune.model.init::<B>(tune.training.seed, &device);
-            let resume = Resume {
-                model: adopt(template, pruned, &device)?,
-                optimizer_state: None,
-                history: Vec::new(),
-                steps: 0,
-                scaler: Some(scaler.clone()),
-                best: None,
-                partial: None,
-            };
-            let trained = fit::<B>(&tune, &data, &device, Some(resume), false)?;
+            let trained = fine_tune::<B>(&tune, &data, pruned, &scaler, &device)?;
             if let Stop::Diverged { epoch } = trained.stop {
                 return Err(Error::Training(format!(
                     "fine-tuning at sparsity {sparsity} diverged in epoch {epoch}; nothing was \
@@ -185,6 +175,28 @@ impl BackendJob for PruneJob {
             rows_from,
         })
     }
+}
+
+/// Trains `pruned` on `data` as `tune` says (with `training.keep_zeros`), from a fresh
+/// optimizer and the source run's scaling.
+fn fine_tune<B: AutodiffBackend>(
+    tune: &ExperimentConfig,
+    data: &Dataset,
+    pruned: Network<B::InnerBackend>,
+    scaler: &crate::data::scale::Scaler,
+    device: &B::Device,
+) -> Result<Trained<B>> {
+    let template = tune.model.init::<B>(tune.training.seed, device);
+    let resume = Resume {
+        model: adopt(template, pruned, device)?,
+        optimizer_state: None,
+        history: Vec::new(),
+        steps: 0,
+        scaler: Some(scaler.clone()),
+        best: None,
+        partial: None,
+    };
+    fit::<B>(tune, data, device, Some(resume), false)
 }
 
 /// The run's data, rebuilt from its config, which fine-tuning trains on (its training part).
