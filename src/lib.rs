@@ -24,6 +24,7 @@ pub mod optim;
 pub mod plot;
 pub mod reference;
 pub mod run_dir;
+pub mod serve;
 pub mod threads;
 pub mod train;
 

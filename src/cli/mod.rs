@@ -66,13 +66,20 @@ pub enum Command {
     /// Train a student by knowledge distillation from a trained classifier (Hinton et al.,
     /// 2015), and the same student alone from the same initial weights, to compare.
     Distill(Box<DistillArgs>),
+    /// Serve the runs in a directory over HTTP, after TensorFlow Serving's REST API:
+    /// POST /v1/models/RUN:predict, GET /v1/models/RUN, /healthz, /metrics.
+    Serve(ServeArgs),
 }
 
 impl Command {
     /// Training commands stop safely on a first Ctrl-C; the others exit at once.
     pub fn on_signal(&self) -> OnSignal {
         match self {
-            Command::Train(_) | Command::Cv(_) | Command::Compare(_) => OnSignal::SafeStop,
+            // The server stops taking requests on the first signal and answers those in
+            // flight; a second signal exits at once.
+            Command::Train(_) | Command::Cv(_) | Command::Compare(_) | Command::Serve(_) => {
+                OnSignal::SafeStop
+            }
             _ => OnSignal::Exit,
         }
     }
@@ -701,6 +708,30 @@ pub struct DistillArgs {
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+/// `nnlab serve`
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The directory whose run directories are served, each by its name.
+    #[arg(long, value_name = "DIR", default_value = "artifacts")]
+    pub runs: PathBuf,
+    /// The address to listen on; anything but a loopback address is reachable from the
+    /// network, and there is no authentication.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// The largest request body, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = 4 << 20, value_parser = clap::value_parser!(u64).range(1..=1 << 30))]
+    pub max_body: u64,
+    /// The most rows one request may hold.
+    #[arg(long, value_name = "N", default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    pub max_rows: u64,
+    /// Backend to predict on [default: flex when compiled in, else ndarray, else wgpu, else
+    /// cuda].
+    #[arg(long, value_enum)]
+    pub backend: Option<BackendName>,
 }
 
 /// `nnlab prune`

@@ -13,6 +13,7 @@ mod input;
 mod predict;
 mod prune;
 mod quantize;
+mod serve;
 mod train;
 
 pub use compare::CompareJob;
@@ -46,6 +47,7 @@ pub fn run(command: Command) -> Result<()> {
         Command::Quantize(args) => quantize::quantize_command(args),
         Command::Prune(args) => prune::prune_command(args),
         Command::Distill(args) => distill::distill_command(*args),
+        Command::Serve(args) => serve::serve_command(args),
     }
 }
 

@@ -1,0 +1,243 @@
+//! The HTTP API, after TensorFlow Serving's REST API: `POST /v1/models/{run}:predict` (JSON, or
+//! CSV in and out like `nnlab predict`), `GET /v1/models/{run}`, `GET /healthz` and
+//! `GET /metrics`. Every refusal is a 4xx (or a 503 for a run that does not load) with a JSON
+//! body `{"error": "..."}`.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::{Body, Bytes};
+use axum::extract::rejection::{BytesRejection, PathRejection};
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use burn::tensor::backend::Backend;
+use serde_json::{Value, json};
+
+use super::Server;
+use super::request::decode_rows;
+use super::runs::{Loaded, Missing};
+use crate::eval::predict::Predictions;
+
+/// An answer with a JSON body.
+fn json_answer(status: StatusCode, body: Value) -> Response {
+    (status, axum::Json(body)).into_response()
+}
+
+fn error(status: StatusCode, message: impl Into<String>) -> Response {
+    json_answer(status, json!({ "error": message.into() }))
+}
+
+fn missing(m: Missing) -> Response {
+    match m {
+        Missing::BadName(e) => error(StatusCode::BAD_REQUEST, e),
+        Missing::Unknown(e) => error(StatusCode::NOT_FOUND, e),
+        Missing::Unavailable(e) => error(StatusCode::SERVICE_UNAVAILABLE, e),
+    }
+}
+
+pub async fn healthz() -> Response {
+    json_answer(StatusCode::OK, json!({"status": "ok"}))
+}
+
+pub async fn metrics<B: Backend>(State(server): State<Arc<Server<B>>>) -> Response {
+    let text = server.metrics.render();
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
+}
+
+/// `GET /v1/models/{run}`.
+pub async fn status<B: Backend>(
+    State(server): State<Arc<Server<B>>>,
+    name: Result<Path<String>, PathRejection>,
+) -> Response {
+    let Ok(Path(name)) = name else {
+        return error(StatusCode::BAD_REQUEST, "the run name is not valid UTF-8");
+    };
+    let answer = tokio::task::spawn_blocking(move || match server.runs.get(&name) {
+        Ok(loaded) => json_answer(StatusCode::OK, loaded.status(&name)),
+        Err(m) => missing(m),
+    });
+    answer
+        .await
+        .unwrap_or_else(|_| error(StatusCode::INTERNAL_SERVER_ERROR, "the request failed"))
+}
+
+/// `POST /v1/models/{run}:predict`.
+pub async fn predict<B: Backend>(
+    State(server): State<Arc<Server<B>>>,
+    target: Result<Path<String>, PathRejection>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let Ok(Path(target)) = target else {
+        return error(StatusCode::BAD_REQUEST, "the run name is not valid UTF-8");
+    };
+    let Some(name) = target.strip_suffix(":predict").map(str::to_owned) else {
+        return error(
+            StatusCode::NOT_FOUND,
+            format!(
+                "no such method: POST /v1/models/{{run}}:predict is the one there is, not `{target}`"
+            ),
+        );
+    };
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) => return error(rejection.status(), rejection.body_text()),
+    };
+    let csv = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/csv"));
+    let answer = tokio::task::spawn_blocking(move || {
+        let loaded = match server.runs.get(&name) {
+            Ok(loaded) => loaded,
+            Err(m) => return missing(m),
+        };
+        match csv {
+            true => predict_csv(&loaded, &body, server.max_rows),
+            false => predict_json(&loaded, &body, server.max_rows),
+        }
+    });
+    answer
+        .await
+        .unwrap_or_else(|_| error(StatusCode::INTERNAL_SERVER_ERROR, "the request failed"))
+}
+
+fn predict_json<B: Backend>(loaded: &Loaded<B>, body: &[u8], max_rows: usize) -> Response {
+    let body: Value = match serde_json::from_slice(body) {
+        Ok(body) => body,
+        Err(e) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                format!("the body is not JSON: {e}"),
+            );
+        }
+    };
+    if loaded.config.data.is_text() {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "this run reads text, which the server does not tokenize yet: use `nnlab predict`",
+        );
+    }
+    let rows = match decode_rows(&body, &loaded.info.feature_names, max_rows) {
+        Ok(rows) => rows,
+        Err(bad) => return error(StatusCode::BAD_REQUEST, bad.0),
+    };
+    let n = rows.len() / loaded.info.feature_names.len().max(1);
+    json_answer(
+        StatusCode::OK,
+        json!({ "predictions": predictions_json(loaded.predict(&rows), n) }),
+    )
+}
+
+/// TensorFlow Serving's `predictions`: one value (or list, for several steps ahead) per row,
+/// or per row the class and the probability of each class.
+fn predictions_json(predictions: Predictions, rows: usize) -> Value {
+    match predictions {
+        Predictions::Values(values) => {
+            let k = values.len() / rows.max(1);
+            match k {
+                1 => json!(values),
+                _ => Value::Array(values.chunks(k).map(|c| json!(c)).collect()),
+            }
+        }
+        Predictions::Classes {
+            classes,
+            probabilities,
+            labels,
+        } => {
+            let k = labels.len();
+            let rows = classes.iter().enumerate().map(|(i, &c)| {
+                let p: serde_json::Map<String, Value> = labels
+                    .iter()
+                    .zip(&probabilities[i * k..(i + 1) * k])
+                    .map(|(l, p)| (l.clone(), json!(p)))
+                    .collect();
+                json!({"class": labels[c], "probabilities": p})
+            });
+            Value::Array(rows.collect())
+        }
+    }
+}
+
+/// A CSV body with a header naming the run's columns (others are ignored), answered with the
+/// CSV `nnlab predict` writes.
+fn predict_csv<B: Backend>(loaded: &Loaded<B>, body: &[u8], max_rows: usize) -> Response {
+    let features = &loaded.info.feature_names;
+    let rows = match csv_rows(body, features, max_rows) {
+        Ok(rows) => rows,
+        Err(e) => return error(StatusCode::BAD_REQUEST, e),
+    };
+    let mut out = Vec::new();
+    if let Err(e) = loaded.predict(&rows).write_csv(&mut out, None) {
+        return error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("could not write CSV: {e}"),
+        );
+    }
+    ([(header::CONTENT_TYPE, "text/csv")], Body::from(out)).into_response()
+}
+
+fn csv_rows(body: &[u8], features: &[String], max_rows: usize) -> Result<Vec<f64>, String> {
+    let mut reader = ::csv::Reader::from_reader(body);
+    let header = reader
+        .headers()
+        .map_err(|e| format!("the CSV body has no header: {e}"))?;
+    let columns: Vec<usize> = features
+        .iter()
+        .map(|name| {
+            header
+                .iter()
+                .position(|h| h.trim() == name)
+                .ok_or_else(|| format!("the CSV body has no column `{name}`"))
+        })
+        .collect::<Result<_, _>>()?;
+    let mut values = Vec::new();
+    for (i, record) in reader.records().enumerate() {
+        let record = record.map_err(|e| format!("CSV line {}: {e}", i + 2))?;
+        if i >= max_rows {
+            return Err(format!(
+                "more than the {max_rows} rows a request may hold (--max-rows)"
+            ));
+        }
+        for (&c, name) in columns.iter().zip(features) {
+            let cell = record.get(c).unwrap_or("").trim();
+            match cell.parse::<f64>() {
+                Ok(v) if v.is_finite() => values.push(v),
+                _ => {
+                    return Err(format!(
+                        "CSV line {}, column `{name}`: `{cell}` is not a number",
+                        i + 2
+                    ));
+                }
+            }
+        }
+    }
+    if values.is_empty() {
+        return Err("there are no rows to predict".into());
+    }
+    Ok(values)
+}
+
+/// Logs one line per request to stderr and records it in the metrics.
+pub async fn log<B: Backend>(
+    State(server): State<Arc<Server<B>>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let start = Instant::now();
+    let (method, path) = (request.method().clone(), request.uri().path().to_owned());
+    let response = next.run(request).await;
+    let seconds = start.elapsed().as_secs_f64();
+    let status = response.status().as_u16();
+    let named = path
+        .strip_prefix("/v1/models/")
+        .map(|rest| rest.split(':').next().unwrap_or(rest))
+        .unwrap_or("");
+    // Only loaded runs get a label of their own, so that made-up names cannot grow the table.
+    let run = if server.runs.knows(named) { named } else { "" };
+    server.metrics.observe(run, status, seconds);
+    eprintln!("{method} {path} {status} {:.3} ms", seconds * 1e3);
+    response
+}

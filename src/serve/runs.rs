@@ -1,0 +1,162 @@
+//! The runs a server answers for: the run directories directly inside `--runs`, loaded on
+//! first use and kept, and loaded again when their `run.json` changes (a retrained or resumed
+//! run's next commit). Loading goes through [`RunDir`], which reads a committed save whole, so a
+//! request never sees half a checkpoint. A name is only ever one directory inside `--runs`.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use burn::tensor::backend::Backend;
+use serde_json::{Value, json};
+
+use crate::config::ExperimentConfig;
+use crate::data::scale::Scaler;
+use crate::eval::predict::{Predictions, predict};
+use crate::models::Network;
+use crate::run_dir::{RunDir, RunInfo};
+
+/// Why a run cannot answer.
+#[derive(Debug)]
+pub enum Missing {
+    /// Not a name a run can have (a path, `..`, a hidden name): 400.
+    BadName(String),
+    /// No run of that name: 404.
+    Unknown(String),
+    /// The run is there but does not load (damaged, or of another version): 503.
+    Unavailable(String),
+}
+
+/// A run loaded to predict with.
+pub struct Loaded<B: Backend> {
+    pub config: ExperimentConfig,
+    pub info: RunInfo,
+    pub scaler: Scaler,
+    pub summary: Value,
+    model: Mutex<Network<B>>,
+    /// The `run.json` it was loaded from: a new commit changes it.
+    version: Vec<u8>,
+    device: B::Device,
+}
+
+impl<B: Backend> Loaded<B> {
+    /// Predictions for raw feature rows, row-major.
+    pub fn predict(&self, rows: &[f64]) -> Predictions {
+        let model = self.model.lock().unwrap_or_else(|e| e.into_inner());
+        let classes = self.info.classes.as_deref();
+        let width = self.info.feature_names.len();
+        let loss = self.config.loss.name;
+        predict(
+            &model,
+            loss,
+            classes,
+            &self.scaler,
+            rows,
+            width,
+            &self.device,
+        )
+    }
+
+    /// What `GET /v1/models/{run}` answers: TensorFlow Serving's version status, and the
+    /// run's task, columns, classes, model and final metrics.
+    pub fn status(&self, name: &str) -> Value {
+        let info = &self.info;
+        json!({
+            "model_version_status": [{
+                "version": info.steps.to_string(),
+                "state": "AVAILABLE",
+                "status": {"error_code": "OK", "error_message": ""}
+            }],
+            "metadata": {
+                "name": name,
+                "task": info.task,
+                "features": info.feature_names,
+                "target": info.target_name,
+                "classes": info.classes,
+                "model": self.config.model.describe(),
+                "epochs": info.epochs_done,
+                "backend": info.backend,
+                "metrics": self.summary,
+            }
+        })
+    }
+}
+
+/// The runs inside one directory.
+pub struct Runs<B: Backend> {
+    root: PathBuf,
+    device: B::Device,
+    loaded: Mutex<HashMap<String, Arc<Loaded<B>>>>,
+}
+
+impl<B: Backend> Runs<B> {
+    /// The runs inside `root`, which must be a directory.
+    pub fn new(root: &Path, device: B::Device) -> std::io::Result<Self> {
+        Ok(Runs {
+            root: root.canonicalize()?,
+            device,
+            loaded: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The run `name`, loaded now if it is new or has been saved again since.
+    pub fn get(&self, name: &str) -> Result<Arc<Loaded<B>>, Missing> {
+        let dir = self.resolve(name)?;
+        let version = std::fs::read(dir.join("run.json"))
+            .map_err(|_| Missing::Unknown(format!("there is no run named `{name}`")))?;
+        let cached = self.cache().get(name).cloned();
+        if let Some(loaded) = cached.filter(|l| l.version == version) {
+            return Ok(loaded);
+        }
+        let loaded = Arc::new(self.load(&dir, version).map_err(|e| {
+            Missing::Unavailable(format!("the run `{name}` cannot be loaded: {e}"))
+        })?);
+        self.cache().insert(name.to_string(), Arc::clone(&loaded));
+        Ok(loaded)
+    }
+
+    /// Whether the run `name` has been loaded.
+    pub fn knows(&self, name: &str) -> bool {
+        self.cache().contains_key(name)
+    }
+
+    fn cache(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Loaded<B>>>> {
+        self.loaded.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The directory of the run `name`: one plain name, directly inside the root.
+    fn resolve(&self, name: &str) -> Result<PathBuf, Missing> {
+        let plain = !name.is_empty()
+            && !name.starts_with('.')
+            && !name.contains(['/', '\\', '\0', ':'])
+            && Path::new(name).components().count() == 1;
+        if !plain {
+            return Err(Missing::BadName(format!(
+                "`{name}` is not a run name: a run is named by its directory inside the served \
+                 folder"
+            )));
+        }
+        let unknown = || Missing::Unknown(format!("there is no run named `{name}`"));
+        let dir = self.root.join(name).canonicalize().map_err(|_| unknown())?;
+        // A symbolic link out of the root is not one of its runs.
+        if dir.parent() != Some(self.root.as_path()) || !dir.is_dir() {
+            return Err(unknown());
+        }
+        Ok(dir)
+    }
+
+    fn load(&self, dir: &Path, version: Vec<u8>) -> crate::Result<Loaded<B>> {
+        let run = RunDir::new(dir);
+        let (config, info) = run.load_meta()?;
+        let model = run.load_chosen::<B>(&config, &info, false, &self.device)?;
+        Ok(Loaded {
+            scaler: run.load_scaler(&info)?,
+            summary: run.load_summary()?,
+            model: Mutex::new(model),
+            config,
+            info,
+            version,
+            device: self.device.clone(),
+        })
+    }
+}

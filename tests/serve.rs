@@ -1,0 +1,339 @@
+//! `nnlab serve` through the real binary and real HTTP: answers equal `nnlab predict`'s, bad
+//! requests get a 4xx with a JSON error, names cannot reach outside `--runs`, a damaged run
+//! answers 503 alone, a retrained run is picked up whole, and SIGTERM drains and exits 0.
+
+#![cfg(unix)]
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+mod common;
+use common::{nnlab, predicted_rows};
+
+/// A running server; killed when dropped.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    fn start(runs: &Path, flags: &[&str]) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_nnlab"))
+            .args(["serve", "--port", "0", "--runs"])
+            .arg(runs)
+            .args(flags)
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let first = lines.next().unwrap().unwrap();
+        let base = first
+            .rsplit(' ')
+            .next()
+            .filter(|url| url.starts_with("http://"))
+            .unwrap_or_else(|| panic!("no address in `{first}`"))
+            .to_string();
+        // Keep reading the request log so the pipe never fills.
+        std::thread::spawn(move || lines.for_each(drop));
+        Server { child, base }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// The status and body of a request.
+    fn call(&self, method: &str, path: &str, content_type: &str, body: &str) -> (u16, String) {
+        let request = ureq::request(method, &self.url(path)).set("Content-Type", content_type);
+        let answer = match method {
+            "GET" => request.call(),
+            _ => request.send_string(body),
+        };
+        match answer {
+            Ok(r) => (r.status(), r.into_string().unwrap()),
+            Err(ureq::Error::Status(code, r)) => (code, r.into_string().unwrap()),
+            Err(e) => panic!("{method} {path}: {e}"),
+        }
+    }
+
+    fn post_json(&self, path: &str, body: &Value) -> (u16, Value) {
+        let (code, text) = self.call("POST", path, "application/json", &body.to_string());
+        (
+            code,
+            serde_json::from_str(&text).unwrap_or_else(|_| panic!("{text}")),
+        )
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn train(out: &Path, flags: &[&str]) {
+    nnlab()
+        .args(["train", "-q", "--out"])
+        .arg(out)
+        .args(flags)
+        .assert()
+        .success();
+}
+
+const IRIS_CSV: &str = "sepal_length,sepal_width,petal_length,petal_width\n\
+                        5.1,3.5,1.4,0.2\n6.4,3.2,4.5,1.5\n6.3,3.3,6.0,2.5\n";
+
+fn iris_instances() -> Value {
+    json!({"instances": [
+        {"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2},
+        [6.4, 3.2, 4.5, 1.5],
+        {"petal_width": 2.5, "petal_length": 6.0, "sepal_width": 3.3, "sepal_length": 6.3}
+    ]})
+}
+
+#[test]
+fn answers_equal_nnlab_predict_and_bad_requests_are_4xx() {
+    let dir = tempfile::tempdir().unwrap();
+    let runs = dir.path().join("runs");
+    train(&runs.join("iris"), &["--dataset", "iris", "--epochs", "20"]);
+    train(
+        &runs.join("line"),
+        &["--dataset", "linear", "--epochs", "20"],
+    );
+    let server = Server::start(&runs, &["--max-rows", "5", "--max-body", "2000"]);
+    let csv = dir.path().join("iris.csv");
+    std::fs::write(&csv, IRIS_CSV).unwrap();
+
+    assert_eq!(server.call("GET", "/healthz", "", "").0, 200);
+    let (code, status) = server.call("GET", "/v1/models/iris", "", "");
+    assert_eq!(code, 200, "{status}");
+    let status: Value = serde_json::from_str(&status).unwrap();
+    assert_eq!(status["model_version_status"][0]["state"], "AVAILABLE");
+    assert_eq!(
+        status["metadata"]["classes"],
+        json!(["setosa", "versicolor", "virginica"])
+    );
+
+    let (code, answer) = server.post_json("/v1/models/iris:predict", &iris_instances());
+    assert_eq!(code, 200, "{answer}");
+    let expected = predicted_rows(&runs.join("iris"), &csv);
+    for (row, want) in answer["predictions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(&expected)
+    {
+        assert_eq!(row["class"], want[0].as_str());
+        for (label, p) in ["setosa", "versicolor", "virginica"].iter().zip(&want[1..]) {
+            let got = row["probabilities"][label].as_f64().unwrap();
+            assert!(
+                (got - p.parse::<f64>().unwrap()).abs() < 1e-6,
+                "{row} vs {want:?}"
+            );
+        }
+    }
+    let by_column = json!({"inputs": {"sepal_length": [5.1], "sepal_width": [3.5],
+                                      "petal_length": [1.4], "petal_width": [0.2]}});
+    let (_, one) = server.post_json("/v1/models/iris:predict", &by_column);
+    assert_eq!(one["predictions"][0], answer["predictions"][0]);
+    let (code, text) = server.call("POST", "/v1/models/iris:predict", "text/csv", IRIS_CSV);
+    let command = common::stdout(&mut common::predict_command(&runs.join("iris"), &csv));
+    assert_eq!((code, text), (200, command));
+    let (code, line) = server.post_json("/v1/models/line:predict", &json!({"instances": [[0.5]]}));
+    assert_eq!(code, 200, "{line}");
+    assert!(line["predictions"][0].is_number(), "{line}");
+
+    let bad = [
+        ("{\"instances\": [", 400, "not JSON"),
+        (
+            "{\"instances\": [{\"sepal_length\": 1}]}",
+            400,
+            "lacks the column `sepal_width`",
+        ),
+        ("{\"instances\": [[1, 2, 3, \"x\"]]}", 400, "not a number"),
+        ("{\"instances\": [[1, 2, 3, 4, 5]]}", 400, "has 5 values"),
+        (
+            "{\"instances\": [[1,2,3,4],[1,2,3,4],[1,2,3,4],[1,2,3,4],[1,2,3,4],[1,2,3,4]]}",
+            400,
+            "--max-rows",
+        ),
+    ];
+    for (body, want, needle) in bad {
+        let (code, text) = server.call("POST", "/v1/models/iris:predict", "application/json", body);
+        assert_eq!(code, want, "{body}: {text}");
+        let error: Value = serde_json::from_str(&text).unwrap();
+        assert!(
+            error["error"].as_str().unwrap().contains(needle),
+            "{body}: {text}"
+        );
+    }
+    let big = format!("{{\"instances\": [{}]}}", "[1, 2, 3, 4],".repeat(200));
+    let (code, _) = server.call("POST", "/v1/models/iris:predict", "application/json", &big);
+    assert_eq!(code, 413, "a body over --max-body");
+    assert_eq!(server.call("GET", "/v1/models/nothing", "", "").0, 404);
+    assert_eq!(
+        server.call("POST", "/v1/models/iris:classify", "", "{}").0,
+        404
+    );
+    let metrics = server.call("GET", "/metrics", "", "").1;
+    assert!(
+        metrics.contains("nnlab_requests_total{run=\"iris\",code=\"200\"}"),
+        "{metrics}"
+    );
+}
+
+#[test]
+fn names_cannot_reach_outside_the_runs_and_a_damaged_run_answers_503_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let runs = dir.path().join("runs");
+    train(&runs.join("iris"), &["--dataset", "iris", "--epochs", "5"]);
+    // A run beside the served folder, and a link to it from inside.
+    train(
+        &dir.path().join("secret"),
+        &["--dataset", "iris", "--epochs", "5"],
+    );
+    std::os::unix::fs::symlink(dir.path().join("secret"), runs.join("link")).unwrap();
+    let damaged = runs.join("damaged");
+    train(&damaged, &["--dataset", "iris", "--epochs", "5"]);
+    std::fs::write(damaged.join("model.mpk"), b"not weights").unwrap();
+    let server = Server::start(&runs, &[]);
+    let body = iris_instances();
+    for name in [
+        "..%2Fsecret",
+        "%2e%2e%2fsecret",
+        "..",
+        "%2Ftmp",
+        "link",
+        ".hidden",
+        "a%5C..%5Csecret",
+    ] {
+        let (code, answer) = server.post_json(&format!("/v1/models/{name}:predict"), &body);
+        assert!(matches!(code, 400 | 404), "{name}: {code} {answer}");
+        assert!(answer["error"].is_string(), "{name}: {answer}");
+    }
+    let (code, answer) = server.post_json("/v1/models/damaged:predict", &body);
+    assert_eq!(code, 503, "{answer}");
+    assert!(
+        answer["error"]
+            .as_str()
+            .unwrap()
+            .contains("cannot be loaded"),
+        "{answer}"
+    );
+    assert_eq!(server.post_json("/v1/models/iris:predict", &body).0, 200);
+}
+
+/// While one client asks again and again, the run is trained anew three times into the same
+/// directory: every answer is 200 and is the answer of one of the versions, never of a mix.
+#[test]
+fn a_run_retrained_while_served_is_picked_up_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let runs = dir.path().join("runs");
+    let run = runs.join("iris");
+    let csv = dir.path().join("iris.csv");
+    std::fs::write(&csv, IRIS_CSV).unwrap();
+    let mut versions = Vec::new();
+    let version = |seed: &str| -> Vec<String> {
+        let flags = [
+            "--dataset",
+            "iris",
+            "--epochs",
+            "10",
+            "--overwrite",
+            "--seed",
+            seed,
+        ];
+        train(&run, &flags);
+        predicted_rows(&run, &csv)
+            .into_iter()
+            .map(|r| r[1].clone())
+            .collect()
+    };
+    versions.push(version("1"));
+    let server = Server::start(&runs, &[]);
+    let url = server.url("/v1/models/iris:predict");
+    let hammer = std::thread::spawn(move || {
+        let mut seen = Vec::new();
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(8) {
+            let answer = ureq::post(&url)
+                .send_string(&iris_instances().to_string())
+                .unwrap();
+            assert_eq!(answer.status(), 200);
+            let body: Value = serde_json::from_str(&answer.into_string().unwrap()).unwrap();
+            let first: Vec<String> = body["predictions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["probabilities"]["setosa"].as_f64().unwrap().to_string())
+                .collect();
+            seen.push(first);
+        }
+        seen
+    });
+    for seed in ["2", "3", "4"] {
+        versions.push(version(seed));
+    }
+    let seen = hammer.join().unwrap();
+    assert!(seen.len() > 20, "only {} answers", seen.len());
+    let same = |a: &String, b: &String| {
+        (a.parse::<f64>().unwrap() - b.parse::<f64>().unwrap()).abs() < 1e-6
+    };
+    let mut answered = vec![false; versions.len()];
+    for answer in &seen {
+        let version = versions
+            .iter()
+            .position(|v| v.iter().zip(answer).all(|(a, b)| same(a, b)))
+            .unwrap_or_else(|| panic!("{answer:?} is not the answer of any version: {versions:?}"));
+        answered[version] = true;
+    }
+    let versions_seen = answered.iter().filter(|&&a| a).count();
+    assert!(
+        versions_seen >= 2,
+        "the client saw {versions_seen} version(s) only"
+    );
+    let last = server
+        .post_json("/v1/models/iris:predict", &iris_instances())
+        .1;
+    let p = last["predictions"][0]["probabilities"]["setosa"]
+        .as_f64()
+        .unwrap();
+    assert!(
+        (p - versions[3][0].parse::<f64>().unwrap()).abs() < 1e-6,
+        "the last version answers"
+    );
+}
+
+#[test]
+fn sigterm_answers_the_requests_in_flight_and_exits_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let runs = dir.path().join("runs");
+    train(&runs.join("iris"), &["--dataset", "iris", "--epochs", "5"]);
+    let mut server = Server::start(&runs, &[]);
+    assert_eq!(
+        server
+            .post_json("/v1/models/iris:predict", &iris_instances())
+            .0,
+        200
+    );
+    let pid = server.child.id() as i32;
+    // SAFETY: kill(2) on the child this test started.
+    unsafe { libc::kill(pid, libc::SIGTERM) };
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "still running 5 s after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(0));
+}
