@@ -13,6 +13,7 @@ use nnlab::config::ExperimentConfig;
 use nnlab::data::csv::{read_features, read_table};
 use nnlab::loss::Task;
 use nnlab::run_dir::RunDir;
+use nnlab::serve::request::decode_rows;
 use proptest::prelude::*;
 
 mod common;
@@ -187,6 +188,17 @@ proptest! {
     fn config_shaped_json(text in config_text()) {
         parse_config(&text);
     }
+
+    /// A predict request's body, random JSON shaped like TensorFlow Serving's or not: rows
+    /// of the run's width, or a refusal, never a panic.
+    #[test]
+    fn serve_request_random_json(body in json_value()) {
+        let features = ["x1".to_string(), "x2".to_string()];
+        if let Ok(rows) = decode_rows(&body, &features, 50) {
+            prop_assert!(!rows.is_empty() && rows.len() % 2 == 0 && rows.len() <= 100);
+            prop_assert!(rows.iter().all(|v| v.is_finite()));
+        }
+    }
 }
 
 /// Checkpoint files: each file of a real run replaced by random bytes, truncated, or with
@@ -248,4 +260,33 @@ fn checkpoint_damaged_files() {
         loaded > 0 && refused > 0,
         "{loaded} loaded, {refused} refused"
     );
+}
+
+/// JSON values leaning towards predict requests: `instances` and `inputs` over the columns
+/// `x1`, `x2` and a stranger, with numbers, strings, nulls and nesting.
+fn json_value() -> impl Strategy<Value = serde_json::Value> {
+    use serde_json::{Value, json};
+    let leaf = prop_oneof![
+        any::<f64>().prop_map(|v| json!(v)),
+        (-5i64..5).prop_map(|v| json!(v)),
+        Just(Value::Null),
+        "[a-z]{0,3}".prop_map(Value::String),
+        any::<bool>().prop_map(Value::Bool),
+    ];
+    let value = leaf.prop_recursive(3, 24, 4, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            prop::collection::btree_map(
+                prop_oneof![Just("x1".to_string()), Just("x2".to_string()), "[a-z]{1,2}"],
+                inner,
+                0..4
+            )
+            .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    });
+    prop_oneof![
+        value.clone().prop_map(|v| json!({ "instances": v })),
+        value.clone().prop_map(|v| json!({ "inputs": v })),
+        value,
+    ]
 }

@@ -309,6 +309,43 @@ fn a_run_retrained_while_served_is_picked_up_whole() {
     );
 }
 
+/// A client that announces a body and never sends it gets 408 after `--timeout`.
+#[test]
+fn a_slow_client_gets_408_after_the_timeout() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let runs = dir.path().join("runs");
+    train(&runs.join("iris"), &["--dataset", "iris", "--epochs", "5"]);
+    let server = Server::start(&runs, &["--timeout", "1"]);
+    let address = server.base.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    let start = Instant::now();
+    write!(
+        stream,
+        "POST /v1/models/iris:predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"inst"
+    )
+    .unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("--timeout"), "{answer}");
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        start.elapsed()
+    );
+    // The server still answers others.
+    assert_eq!(
+        server
+            .post_json("/v1/models/iris:predict", &iris_instances())
+            .0,
+        200
+    );
+}
+
 #[test]
 fn sigterm_answers_the_requests_in_flight_and_exits_zero() {
     let dir = tempfile::tempdir().unwrap();
@@ -336,4 +373,60 @@ fn sigterm_answers_the_requests_in_flight_and_exits_zero() {
         std::thread::sleep(Duration::from_millis(20));
     };
     assert_eq!(status.code(), Some(0));
+}
+
+/// Random bodies, bytes and JSON-like text, at the predict endpoint: every answer is a 200 or a
+/// 4xx with a JSON error, never a 5xx, and the server stays up.
+#[test]
+fn random_bodies_get_a_4xx_never_a_5xx() {
+    let dir = tempfile::tempdir().unwrap();
+    let runs = dir.path().join("runs");
+    train(&runs.join("iris"), &["--dataset", "iris", "--epochs", "5"]);
+    let server = Server::start(&runs, &["--max-rows", "50"]);
+    let mut state = 99u64;
+    let mut next = |n: u64| {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (state >> 33) % n
+    };
+    let pieces = [
+        "{",
+        "}",
+        "[",
+        "]",
+        ",",
+        ":",
+        "\"instances\"",
+        "\"inputs\"",
+        "\"sepal_length\"",
+        "\"petal_width\"",
+        "1.5",
+        "-2",
+        "1e400",
+        "null",
+        "\"NaN\"",
+        "true",
+        " ",
+    ];
+    for case in 0..300 {
+        let body: String = match case % 2 {
+            0 => (0..next(40)).map(|_| char::from(next(256) as u8)).collect(),
+            _ => (0..next(30))
+                .map(|_| pieces[next(pieces.len() as u64) as usize])
+                .collect(),
+        };
+        for content_type in ["application/json", "text/csv"] {
+            let (code, text) = server.call("POST", "/v1/models/iris:predict", content_type, &body);
+            assert!(
+                code == 200 || (400..500).contains(&code),
+                "{code} for {body:?}: {text}"
+            );
+            if code != 200 {
+                let error: Value = serde_json::from_str(&text).unwrap_or_else(|_| panic!("{text}"));
+                assert!(error["error"].is_string(), "{text}");
+            }
+        }
+    }
+    assert_eq!(server.call("GET", "/healthz", "", "").0, 200);
 }

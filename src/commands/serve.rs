@@ -25,6 +25,7 @@ pub(super) fn serve_command(args: ServeArgs) -> Result<()> {
         port: args.port,
         max_body: args.max_body as usize,
         max_rows: args.max_rows as usize,
+        timeout: std::time::Duration::from_secs(args.timeout),
     };
     run_on(backend, ServeJob(options))
 }

@@ -220,6 +220,25 @@ fn csv_rows(body: &[u8], features: &[String], max_rows: usize) -> Result<Vec<f64
     Ok(values)
 }
 
+/// Answers 408 for a request not answered within the server's `--timeout`: a client that
+/// sends its body slowly, or never, holds nothing for longer.
+pub async fn deadline<B: Backend>(
+    State(server): State<Arc<Server<B>>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    match tokio::time::timeout(server.timeout, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => error(
+            StatusCode::REQUEST_TIMEOUT,
+            format!(
+                "the request was not answered within {} s (--timeout)",
+                server.timeout.as_secs_f64()
+            ),
+        ),
+    }
+}
+
 /// Logs one line per request to stderr and records it in the metrics.
 pub async fn log<B: Backend>(
     State(server): State<Arc<Server<B>>>,

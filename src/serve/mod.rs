@@ -29,6 +29,8 @@ pub struct Options {
     pub max_body: usize,
     /// The most rows one request may hold.
     pub max_rows: usize,
+    /// How long a request may take, from its headers to its answer.
+    pub timeout: Duration,
 }
 
 /// What every request shares.
@@ -36,6 +38,7 @@ pub struct Server<B: Backend> {
     pub runs: Runs<B>,
     pub metrics: Metrics,
     pub max_rows: usize,
+    pub timeout: Duration,
 }
 
 /// The routes, for a server on `state`.
@@ -47,6 +50,10 @@ pub fn router<B: Backend>(state: Arc<Server<B>>, max_body: usize) -> Router {
             "/v1/models/{target}",
             get(api::status::<B>).post(api::predict::<B>),
         )
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&state),
+            api::deadline::<B>,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             Arc::clone(&state),
             api::log::<B>,
@@ -63,6 +70,7 @@ pub fn serve<B: Backend>(options: Options, device: B::Device) -> Result<()> {
         runs,
         metrics: Metrics::default(),
         max_rows: options.max_rows,
+        timeout: options.timeout,
     });
     let app = router(state, options.max_body);
     let runtime = tokio::runtime::Builder::new_multi_thread()
