@@ -15,9 +15,9 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 
+use crate::compress::prune::Mask;
 use crate::run_dir::record::{decode, encode};
 // What `fit` takes and returns; the run directory stores the same types.
-use crate::compress::prune::Mask;
 use crate::config::{ExperimentConfig, TrainLoss};
 use crate::data::scale::Scaler;
 use crate::data::split::{self, Split};
