@@ -430,3 +430,38 @@ fn random_bodies_get_a_4xx_never_a_5xx() {
     }
     assert_eq!(server.call("GET", "/healthz", "", "").0, 200);
 }
+
+/// A port in use and a `--runs` that is not there are one-line errors; an address reachable
+/// from the network is served with a warning that there is no authentication.
+#[test]
+fn startup_refusals_and_the_network_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    nnlab()
+        .args(["serve", "--port", &port, "--runs"])
+        .arg(dir.path())
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("cannot listen on 127.0.0.1:"));
+    nnlab()
+        .args(["serve", "--port", "0", "--runs"])
+        .arg(dir.path().join("none"))
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("No such file or directory"));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_nnlab"))
+        .args(["serve", "--host", "0.0.0.0", "--port", "0", "--runs"])
+        .arg(dir.path())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        first.starts_with("warning: listening on 0.0.0.0:") && first.contains("no authentication"),
+        "{first}"
+    );
+}
