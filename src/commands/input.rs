@@ -61,18 +61,24 @@ impl Input {
     }
 
     /// The rows a command scores a run on, and where they came from: this input's, or
-    /// without one the run's held-out rows ([`held_out`]), its data rebuilt from its config.
+    /// without one the run's held-out rows ([`held_out`]) of `data`, the run's data, which
+    /// is rebuilt from its config ([`run_data`]) when not given.
     pub(super) fn scored(
         input: Option<&Input>,
         config: &ExperimentConfig,
         info: &RunInfo,
+        data: Option<&Dataset>,
     ) -> Result<(Dataset, String)> {
-        match input {
-            Some(input) => Ok((
+        match (input, data) {
+            (Some(input), _) => Ok((
                 input.labelled(config, info)?,
                 input.path().display().to_string(),
             )),
-            None => run_held_out(config, info),
+            (None, Some(data)) => Ok(held_out(config, data, "run")),
+            (None, None) => {
+                let data = run_data(config, info, "; pass --input")?;
+                Ok(held_out(config, &data, "run"))
+            }
         }
     }
 
@@ -254,18 +260,17 @@ impl Input {
     }
 }
 
-/// The run's held-out rows ([`held_out`]), its data rebuilt from its config.
-fn run_held_out(config: &ExperimentConfig, info: &RunInfo) -> Result<(Dataset, String)> {
-    let mut config = config.clone();
-    let data = config.load_data()?.data;
+/// The run's data, rebuilt from its config, checked to have the columns it was trained on;
+/// `hint` ends the refusal.
+pub(super) fn run_data(config: &ExperimentConfig, info: &RunInfo, hint: &str) -> Result<Dataset> {
+    let data = config.clone().load_data()?.data;
     if data.feature_names != info.feature_names {
         return Err(Error::Usage(format!(
-            "the run's data now has the feature columns {:?}, not the {:?} it was trained on; \
-             pass --input",
+            "the run's data now has the feature columns {:?}, not the {:?} it was trained on{hint}",
             data.feature_names, info.feature_names
         )));
     }
-    Ok(held_out(&config, &data, "run"))
+    Ok(data)
 }
 
 /// The raw rows of `data` that `config` holds out: its test part, else its validation part,

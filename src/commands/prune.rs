@@ -20,7 +20,7 @@ use crate::run_dir::record::write_atomic;
 use crate::run_dir::{RunDir, RunInfo};
 use crate::train::{Resume, Stop, Trained, fit};
 
-use super::input::Input;
+use super::input::{Input, run_data};
 use super::refuse_existing;
 use super::train::adopt;
 
@@ -126,8 +126,8 @@ impl BackendJob for PruneJob {
             epochs,
             last,
         } = self;
-        let data = training_data(&config, &info)?;
-        let (scored, rows_from) = Input::scored(input.as_ref(), &config, &info)?;
+        let data = run_data(&config, &info, "")?;
+        let (scored, rows_from) = Input::scored(input.as_ref(), &config, &info, Some(&data))?;
         let scaler = from.load_scaler(&info)?;
         let classes = info.classes.as_deref();
         let evaluate = |model: &Network<B::InnerBackend>| {
@@ -197,18 +197,6 @@ fn fine_tune<B: AutodiffBackend>(
         partial: None,
     };
     fit::<B>(tune, data, device, Some(resume), false)
-}
-
-/// The run's data, rebuilt from its config, which fine-tuning trains on (its training part).
-fn training_data(config: &ExperimentConfig, info: &RunInfo) -> Result<Dataset> {
-    let data = config.clone().load_data()?.data;
-    if data.feature_names != info.feature_names {
-        return Err(Error::Usage(format!(
-            "the run's data now has the feature columns {:?}, not the {:?} it was trained on",
-            data.feature_names, info.feature_names
-        )));
-    }
-    Ok(data)
 }
 
 impl Report {

@@ -128,7 +128,7 @@ impl BackendJob for QuantizeJob {
             batch_rows,
             last,
         } = self;
-        let (data, rows_from) = Input::scored(input.as_ref(), &config, &info)?;
+        let (data, rows_from) = Input::scored(input.as_ref(), &config, &info, None)?;
         let scaler = from.load_scaler(&info)?;
         let width = data.width();
         crate::memory::check(
