@@ -1,6 +1,7 @@
 //! `nnlab serve` through the real binary and real HTTP: answers equal `nnlab predict`'s, bad
 //! requests get a 4xx with a JSON error, names cannot reach outside `--runs`, a damaged run
-//! answers 503 alone, a retrained run is picked up whole, and SIGTERM drains and exits 0.
+//! answers 503 alone, a retrained run is picked up whole, and SIGTERM drains and exits 0. The
+//! web page is checked through HTTP and in headless Chromium.
 
 #![cfg(unix)]
 
@@ -13,6 +14,9 @@ use serde_json::{Value, json};
 
 mod common;
 use common::{nnlab, predicted_rows};
+
+#[path = "webdriver/mod.rs"]
+mod webdriver;
 
 /// A running server; killed when dropped.
 struct Server {
@@ -463,5 +467,230 @@ fn startup_refusals_and_the_network_warning() {
     assert!(
         first.starts_with("warning: listening on 0.0.0.0:") && first.contains("no authentication"),
         "{first}"
+    );
+}
+
+/// The position of `needle` in `text`, which must hold it.
+fn at(text: &str, needle: &str) -> usize {
+    text.find(needle)
+        .unwrap_or_else(|| panic!("no `{needle}` in {text}"))
+}
+
+#[test]
+fn the_web_page_predicts_in_a_real_browser_as_nnlab_predict_does() {
+    let Some(browser) = webdriver::Browser::start() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let runs = dir.path().join("runs");
+    train(&runs.join("iris"), &["--dataset", "iris", "--epochs", "20"]);
+    let server = Server::start(&runs, &[]);
+
+    browser.open(&server.url("/"));
+    assert!(
+        browser.title().starts_with("Runs in"),
+        "{}",
+        browser.title()
+    );
+    browser.click("#runs a[href='/runs/iris']");
+    assert!(browser.url().ends_with("/runs/iris"), "{}", browser.url());
+    let row = ["6.4", "3.2", "4.5", "1.5"];
+    for (i, value) in row.iter().enumerate() {
+        browser.type_into(&format!("#predict input[name='x{i}']"), value);
+    }
+    browser.click("#predict button");
+    let shown_class = browser.text("#predicted-class");
+    let shown: Vec<String> = (1..=3)
+        .map(|i| {
+            browser.text(&format!(
+                "#probabilities tbody tr:nth-child({i}) td:nth-child(2)"
+            ))
+        })
+        .collect();
+
+    let csv = dir.path().join("row.csv");
+    let header = "sepal_length,sepal_width,petal_length,petal_width";
+    std::fs::write(&csv, format!("{header}\n{}\n", row.join(","))).unwrap();
+    let expected = &predicted_rows(&runs.join("iris"), &csv)[0];
+    assert_eq!(shown_class, expected[0]);
+    assert_eq!(
+        shown,
+        expected[1..],
+        "probabilities shown against nnlab predict's"
+    );
+}
+
+#[test]
+fn web_pages_list_sort_and_escape_and_serve_only_the_run_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let runs = dir.path().join("runs");
+    train(
+        &runs.join("iris"),
+        &["--dataset", "iris", "--epochs", "20", "--test", "0.3"],
+    );
+    train(
+        &runs.join("line"),
+        &["--dataset", "linear", "--epochs", "2"],
+    );
+    train(
+        &runs.join("x<i>y"),
+        &["--dataset", "linear", "--epochs", "1"],
+    );
+    let quiet = |args: &[&str], out: &Path| {
+        nnlab()
+            .args(args)
+            .args(["-q", "--out"])
+            .arg(out)
+            .assert()
+            .success();
+    };
+    let compare = [
+        "compare",
+        "--dataset",
+        "linear",
+        "--optimizer",
+        "sgd,adam",
+        "--epochs",
+        "3",
+    ];
+    quiet(&compare, &runs.join("race"));
+    quiet(
+        &["cv", "--dataset", "iris", "--folds", "3", "--epochs", "3"],
+        &runs.join("folds"),
+    );
+    std::fs::write(dir.path().join("secret.json"), "{\"secret\": 1}").unwrap();
+    let server = Server::start(&runs, &[]);
+
+    let (code, index) = server.call("GET", "/", "", "");
+    assert_eq!(code, 200, "{index}");
+    for name in ["iris", "line", "race", "folds"] {
+        at(&index, &format!("<a href=\"/runs/{name}\">{name}</a>"));
+    }
+    at(&index, "x&lt;i&gt;y");
+    assert!(
+        !index.contains("x<i>y"),
+        "a name is shown as text, not markup"
+    );
+    // Only iris and the cross-validation have a score (test accuracy, mean accuracy): in
+    // either order they come first, the unscored after them.
+    let (_, page) = server.call("GET", "/runs/folds", "", "");
+    let mean = |page: &str, key: &str| -> f64 {
+        let cell = &page[at(page, &format!("<code>{key}</code></td><td>")) + key.len() + 22..];
+        cell[..cell.find('<').unwrap()].parse().unwrap()
+    };
+    let cv_mean = mean(&page, "mean");
+    let (_, page) = server.call("GET", "/runs/iris", "", "");
+    let iris_accuracy = mean(&page, "test.classification.accuracy");
+    for order in ["asc", "desc"] {
+        let (_, by_score) = server.call("GET", &format!("/?sort=score&order={order}"), "", "");
+        let (iris, folds) = (at(&by_score, ">iris</a>"), at(&by_score, ">folds</a>"));
+        let first = (iris < folds) == ((iris_accuracy < cv_mean) == (order == "asc"));
+        assert!(first || iris_accuracy == cv_mean, "{order}: {by_score}");
+        assert!(iris.max(folds) < at(&by_score, ">line</a>"), "{by_score}");
+    }
+    let (_, by_name) = server.call("GET", "/?sort=name&order=desc", "", "");
+    assert!(
+        at(&by_name, ">line</a>") < at(&by_name, ">iris</a>"),
+        "{by_name}"
+    );
+
+    let (code, page) = server.call("GET", "/runs/iris", "", "");
+    assert_eq!(code, 200);
+    for needle in [
+        "name=\"x3\"",
+        "<img src=\"/runs/iris/files/",
+        "<table id=\"config\">",
+    ] {
+        at(&page, needle);
+    }
+    at(
+        &server.call("GET", "/runs/race", "", "").1,
+        "<table id=\"variants\">",
+    );
+    at(
+        &server.call("GET", "/runs/folds", "", "").1,
+        "<table id=\"folds\">",
+    );
+    let form = "x0=1&x1=2&x2=oops&x3=4";
+    let (code, page) = server.call(
+        "POST",
+        "/runs/iris",
+        "application/x-www-form-urlencoded",
+        form,
+    );
+    assert_eq!(code, 400);
+    at(&page, "`petal_length`: `oops` is not a number");
+
+    assert_eq!(
+        server.call("GET", "/runs/iris/files/metrics.csv", "", "").0,
+        200
+    );
+    for path in [
+        "/runs/iris/files/model.mpk",
+        "/runs/iris/files/..%2F..%2Fsecret.json",
+        "/runs/..%2Fsecret.json",
+        "/runs/%2e%2e%2fsecret.json",
+        "/runs/iris/files/%2e%2e%2f%2e%2e%2fsecret.json",
+        "/runs/nothing",
+    ] {
+        let (code, body) = server.call("GET", path, "", "");
+        assert!(matches!(code, 400 | 404), "{path}: {code} {body}");
+        assert!(!body.contains("secret\": 1"), "{path}: {body}");
+    }
+}
+
+#[test]
+fn text_runs_answer_as_nnlab_predict_and_csv_answers_stream() {
+    let dir = tempfile::tempdir().unwrap();
+    let runs = dir.path().join("runs");
+    train(
+        &runs.join("reviews"),
+        &["--dataset", "reviews", "--epochs", "2"],
+    );
+    train(
+        &runs.join("line"),
+        &["--dataset", "linear", "--epochs", "2"],
+    );
+    let server = Server::start(&runs, &[]);
+
+    let texts = ["a great film", "dull and slow but the music was lovely"];
+    let csv = dir.path().join("texts.csv");
+    std::fs::write(&csv, format!("text\n{}\n{}\n", texts[0], texts[1])).unwrap();
+    let expected = predicted_rows(&runs.join("reviews"), &csv);
+    let (code, answer) = server.post_json(
+        "/v1/models/reviews:predict",
+        &json!({"instances": [texts[0], {"text": texts[1]}]}),
+    );
+    assert_eq!(code, 200, "{answer}");
+    for (row, want) in answer["predictions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(&expected)
+    {
+        assert_eq!(row["class"], want[0].as_str(), "{answer}");
+    }
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let (code, body) = server.call("POST", "/v1/models/reviews:predict", "text/csv", &text);
+    let command = common::stdout(&mut common::predict_command(&runs.join("reviews"), &csv));
+    assert_eq!((code, body), (200, command));
+
+    // 10,000 rows are answered in three pieces, byte for byte as `nnlab predict` writes them.
+    let mut rows = String::from("x\n");
+    for i in 0..10_000 {
+        rows.push_str(&format!("{}\n", f64::from(i) / 1000.0 - 5.0));
+    }
+    let csv = dir.path().join("many.csv");
+    std::fs::write(&csv, &rows).unwrap();
+    let answer = ureq::post(&server.url("/v1/models/line:predict"))
+        .set("Content-Type", "text/csv")
+        .send_string(&rows)
+        .unwrap();
+    assert_eq!(answer.header("Transfer-Encoding"), Some("chunked"));
+    let body = answer.into_string().unwrap();
+    let command = common::stdout(&mut common::predict_command(&runs.join("line"), &csv));
+    assert!(
+        body == command,
+        "the streamed answer differs from nnlab predict's"
     );
 }

@@ -170,8 +170,7 @@ impl Input {
         labelled: Option<&RunInfo>,
     ) -> Result<Dataset> {
         let data = &config.data;
-        // A built-in text's rows are read from the column `text`.
-        let column = data.text.as_deref().unwrap_or("text");
+        let column = data.text_column();
         let target = labelled.map(|info| info.target_name.as_str());
         let classes = labelled.and_then(|info| info.classes.as_ref());
         let (texts, targets) =
@@ -192,9 +191,7 @@ impl Input {
             target_name: target.unwrap_or_default().to_string(),
             targets,
         };
-        let vocabulary = data.vocabulary.as_deref();
-        let max_len = data.max_len.unwrap_or(1);
-        Ok(texts.encoded(data.tokens, vocabulary, max_len))
+        Ok(data.encode_texts(&texts))
     }
 
     /// The image shape the run was trained on; refuses a run that does not record one.

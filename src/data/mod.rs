@@ -271,6 +271,17 @@ impl DataConfig {
         }
     }
 
+    /// The column a text run reads its texts from (a built-in text's is `text`).
+    pub fn text_column(&self) -> &str {
+        self.text.as_deref().unwrap_or("text")
+    }
+
+    /// `texts` as the token ids a text run trained on: its tokens, vocabulary and length.
+    pub fn encode_texts(&self, texts: &Texts) -> Dataset {
+        let max_len = self.max_len.unwrap_or(1);
+        texts.encoded(self.tokens, self.vocabulary.as_deref(), max_len)
+    }
+
     /// The text rows and their targets, for text data.
     pub fn read_texts(&self, task: Task) -> Result<Option<Texts>> {
         let texts = match (&self.csv, &self.text, self.dataset) {

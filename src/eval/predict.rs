@@ -110,13 +110,28 @@ impl Predictions {
     /// class. Numbers are written in full `f32` precision. With `names` (a column header and
     /// one name per row, e.g. `image` and the image files), that column comes first.
     pub fn write_csv(&self, out: impl Write, names: Option<(&str, &[String])>) -> csv::Result<()> {
+        self.write_csv_rows(out, names, true)
+    }
+
+    /// [`Predictions::write_csv`], with the header line or without it (for the rows that
+    /// continue a CSV already begun).
+    pub fn write_csv_rows(
+        &self,
+        out: impl Write,
+        names: Option<(&str, &[String])>,
+        header_line: bool,
+    ) -> csv::Result<()> {
         let mut writer = csv::Writer::from_writer(out);
+        let write_header = |writer: &mut csv::Writer<_>, header: &[String]| match header_line {
+            true => writer.write_record(header),
+            false => Ok(()),
+        };
         let name = |row: usize| names.map(|(_, n)| n[row].clone());
         let mut header: Vec<String> = names.map(|(h, _)| h.to_string()).into_iter().collect();
         match self {
             Predictions::Values(values) => {
                 header.push("prediction".into());
-                writer.write_record(&header)?;
+                write_header(&mut writer, &header)?;
                 for (row, v) in values.iter().enumerate() {
                     let mut record: Vec<String> = name(row).into_iter().collect();
                     record.push(v.to_string());
@@ -130,7 +145,7 @@ impl Predictions {
             } => {
                 header.push("class".into());
                 header.extend(labels.iter().map(|l| format!("probability_{l}")));
-                writer.write_record(&header)?;
+                write_header(&mut writer, &header)?;
                 for (row, &class) in classes.iter().enumerate() {
                     let mut record: Vec<String> = name(row).into_iter().collect();
                     record.push(labels[class].clone());

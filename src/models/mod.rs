@@ -112,6 +112,12 @@ pub(crate) use each;
 /// Values of activations one chunk of inference rows may hold (128 MB in `f32`).
 const CHUNK_ACTIVATIONS: usize = 32 << 20;
 
+/// The most rows in one chunk of inference. Chunks are powers of two up to this, so a caller
+/// that hands over pieces of this many rows (`serve`'s streamed answers) gets the very chunks,
+/// and so the very bits, of one call on all the rows: a matrix product's rounding can depend
+/// on how many rows it multiplies.
+pub const CHUNK_ROWS: usize = 4096;
+
 impl<B: Backend> Network<B> {
     pub fn forward(&self, x: Tensor<B, 2>) -> Tensor<B, 2> {
         each!(self, m => m.forward(x))
@@ -119,11 +125,13 @@ impl<B: Backend> Network<B> {
 
     /// [`Network::forward`] for inference on any number of rows: in chunks whose activations
     /// fit in [`CHUNK_ACTIVATIONS`], so predicting 10,000 images does not hold every image's
-    /// feature maps at once. Rows do not interact outside training, so the output is the same.
+    /// feature maps at once (at most [`CHUNK_ROWS`]). Rows do not interact outside training, so
+    /// the output is the same, up to the rounding of products of other sizes.
     pub fn forward_rows(&self, x: Tensor<B, 2>) -> Tensor<B, 2> {
         let rows = x.dims()[0];
         let per_row = each!(self, m => m.activations()).max(1);
-        let chunk = (CHUNK_ACTIVATIONS / per_row).max(1);
+        let fits = (CHUNK_ACTIVATIONS / per_row).clamp(1, CHUNK_ROWS);
+        let chunk = 1 << fits.ilog2();
         if rows <= chunk {
             return self.forward(x);
         }

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -15,9 +15,9 @@ use axum::response::{IntoResponse, Response};
 use burn::tensor::backend::Backend;
 use serde_json::{Value, json};
 
-use super::Server;
-use super::request::decode_rows;
+use super::request::{decode_rows, decode_texts};
 use super::runs::{Loaded, Missing};
+use super::{Server, stream};
 use crate::eval::predict::Predictions;
 
 /// An answer with a JSON body.
@@ -25,7 +25,7 @@ fn json_answer(status: StatusCode, body: Value) -> Response {
     (status, axum::Json(body)).into_response()
 }
 
-fn error(status: StatusCode, message: impl Into<String>) -> Response {
+pub(super) fn error(status: StatusCode, message: impl Into<String>) -> Response {
     json_answer(status, json!({ "error": message.into() }))
 }
 
@@ -63,6 +63,12 @@ pub async fn status<B: Backend>(
         .unwrap_or_else(|_| error(StatusCode::INTERNAL_SERVER_ERROR, "the request failed"))
 }
 
+/// A body up to this size (a few rows) to a loaded run is predicted on the thread that
+/// received it: the hand-over to the blocking pool costs more than the prediction, and under
+/// load the pool's many threads queue on the run's lock. Larger bodies, and loading a run, go
+/// to the pool so that they do not hold up other connections.
+const INLINE_BODY: usize = 4096;
+
 /// `POST /v1/models/{run}:predict`.
 pub async fn predict<B: Backend>(
     State(server): State<Arc<Server<B>>>,
@@ -89,17 +95,21 @@ pub async fn predict<B: Backend>(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/csv"));
-    let answer = tokio::task::spawn_blocking(move || {
+    let inline = body.len() <= INLINE_BODY && server.runs.knows(&name);
+    let answer = move || {
         let loaded = match server.runs.get(&name) {
             Ok(loaded) => loaded,
             Err(m) => return missing(m),
         };
         match csv {
-            true => predict_csv(&loaded, &body, server.max_rows),
+            true => stream::predict_csv(loaded, &body, server.max_rows),
             false => predict_json(&loaded, &body, server.max_rows),
         }
-    });
-    answer
+    };
+    if inline {
+        return answer();
+    }
+    tokio::task::spawn_blocking(answer)
         .await
         .unwrap_or_else(|_| error(StatusCode::INTERNAL_SERVER_ERROR, "the request failed"))
 }
@@ -114,13 +124,12 @@ fn predict_json<B: Backend>(loaded: &Loaded<B>, body: &[u8], max_rows: usize) ->
             );
         }
     };
-    if loaded.config.data.is_text() {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "this run reads text, which the server does not tokenize yet: use `nnlab predict`",
-        );
-    }
-    let rows = match decode_rows(&body, &loaded.info.feature_names, max_rows) {
+    let rows = match loaded.is_text() {
+        true => decode_texts(&body, loaded.config.data.text_column(), max_rows)
+            .map(|texts| loaded.encode(texts)),
+        false => decode_rows(&body, &loaded.info.feature_names, max_rows),
+    };
+    let rows = match rows {
         Ok(rows) => rows,
         Err(bad) => return error(StatusCode::BAD_REQUEST, bad.0),
     };
@@ -159,65 +168,6 @@ fn predictions_json(predictions: Predictions, rows: usize) -> Value {
             Value::Array(rows.collect())
         }
     }
-}
-
-/// A CSV body with a header naming the run's columns (others are ignored), answered with the
-/// CSV `nnlab predict` writes.
-fn predict_csv<B: Backend>(loaded: &Loaded<B>, body: &[u8], max_rows: usize) -> Response {
-    let features = &loaded.info.feature_names;
-    let rows = match csv_rows(body, features, max_rows) {
-        Ok(rows) => rows,
-        Err(e) => return error(StatusCode::BAD_REQUEST, e),
-    };
-    let mut out = Vec::new();
-    if let Err(e) = loaded.predict(&rows).write_csv(&mut out, None) {
-        return error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!("could not write CSV: {e}"),
-        );
-    }
-    ([(header::CONTENT_TYPE, "text/csv")], Body::from(out)).into_response()
-}
-
-fn csv_rows(body: &[u8], features: &[String], max_rows: usize) -> Result<Vec<f64>, String> {
-    let mut reader = ::csv::Reader::from_reader(body);
-    let header = reader
-        .headers()
-        .map_err(|e| format!("the CSV body has no header: {e}"))?;
-    let columns: Vec<usize> = features
-        .iter()
-        .map(|name| {
-            header
-                .iter()
-                .position(|h| h.trim() == name)
-                .ok_or_else(|| format!("the CSV body has no column `{name}`"))
-        })
-        .collect::<Result<_, _>>()?;
-    let mut values = Vec::new();
-    for (i, record) in reader.records().enumerate() {
-        let record = record.map_err(|e| format!("CSV line {}: {e}", i + 2))?;
-        if i >= max_rows {
-            return Err(format!(
-                "more than the {max_rows} rows a request may hold (--max-rows)"
-            ));
-        }
-        for (&c, name) in columns.iter().zip(features) {
-            let cell = record.get(c).unwrap_or("").trim();
-            match cell.parse::<f64>() {
-                Ok(v) if v.is_finite() => values.push(v),
-                _ => {
-                    return Err(format!(
-                        "CSV line {}, column `{name}`: `{cell}` is not a number",
-                        i + 2
-                    ));
-                }
-            }
-        }
-    }
-    if values.is_empty() {
-        return Err("there are no rows to predict".into());
-    }
-    Ok(values)
 }
 
 /// Answers 408 for a request not answered within the server's `--timeout`: a client that

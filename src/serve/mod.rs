@@ -5,6 +5,8 @@ pub mod api;
 pub mod metrics;
 pub mod request;
 pub mod runs;
+pub mod stream;
+pub mod web;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -44,6 +46,10 @@ pub struct Server<B: Backend> {
 /// The routes, for a server on `state`.
 pub fn router<B: Backend>(state: Arc<Server<B>>, max_body: usize) -> Router {
     Router::new()
+        .route("/", get(web::index::<B>))
+        .route("/static/style.css", get(web::style))
+        .route("/runs/{name}", get(web::page::<B>).post(web::predict::<B>))
+        .route("/runs/{name}/files/{file}", get(web::file::<B>))
         .route("/healthz", get(api::healthz))
         .route("/metrics", get(api::metrics::<B>))
         .route(

@@ -137,6 +137,44 @@ fn by_column(
     Ok(values)
 }
 
+/// The texts of a request to a text run, whose one column is `column`:
+/// `{"instances": ["a text", {"COLUMN": "another"}]}` or `{"inputs": {"COLUMN": [...]}}`.
+pub fn decode_texts(
+    body: &Value,
+    column: &str,
+    max_rows: usize,
+) -> Result<Vec<String>, BadRequest> {
+    let bad = |m: String| Err(BadRequest(m));
+    let Some(object) = body.as_object() else {
+        return bad("the body must be a JSON object with `instances` or `inputs`".into());
+    };
+    let texts = match (object.get("instances"), object.get("inputs")) {
+        (Some(_), Some(_)) => return bad("give `instances` or `inputs`, not both".into()),
+        (Some(Value::Array(rows)), None) => rows,
+        (None, Some(Value::Object(columns))) => match columns.get(column) {
+            Some(Value::Array(rows)) if columns.len() == 1 => rows,
+            _ => return bad(format!("`inputs` must hold one list, `{column}`, of texts")),
+        },
+        (Some(_), None) => return bad("`instances` must be a list of texts".into()),
+        (None, Some(_)) => return bad("`inputs` must be an object of one list per column".into()),
+        (None, None) => return bad("the body has neither `instances` nor `inputs`".into()),
+    };
+    check_rows(texts.len(), max_rows)?;
+    let text = |(i, row): (usize, &Value)| {
+        let cell = match row {
+            Value::Object(cells) if cells.len() == 1 => cells.get(column),
+            row => Some(row),
+        };
+        match cell {
+            Some(Value::String(text)) => Ok(text.clone()),
+            _ => Err(BadRequest(format!(
+                "instance {i} must be a text, or `{{\"{column}\": TEXT}}`"
+            ))),
+        }
+    };
+    texts.iter().enumerate().map(text).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -186,6 +224,27 @@ mod tests {
         ];
         for (body, needle) in cases {
             let error = decode_rows(&body, &features(), 2).unwrap_err();
+            assert!(error.0.contains(needle), "{body}: {}", error.0);
+        }
+    }
+
+    #[test]
+    fn texts_come_as_strings_objects_or_one_column() {
+        let texts = Ok(vec!["good film".to_string(), "bad".to_string()]);
+        let instances = json!({"instances": ["good film", {"review": "bad"}]});
+        let inputs = json!({"inputs": {"review": ["good film", "bad"]}});
+        assert_eq!(decode_texts(&instances, "review", 10), texts);
+        assert_eq!(decode_texts(&inputs, "review", 10), texts);
+        for (body, needle) in [
+            (json!({"instances": [3]}), "instance 0 must be a text"),
+            (
+                json!({"instances": [{"text": "a"}]}),
+                "`{\"review\": TEXT}`",
+            ),
+            (json!({"inputs": {"review": ["a"], "x": []}}), "one list"),
+            (json!({"instances": ["a", "b", "c"]}), "more than the 2"),
+        ] {
+            let error = decode_texts(&body, "review", 2).unwrap_err();
             assert!(error.0.contains(needle), "{body}: {}", error.0);
         }
     }

@@ -6,12 +6,15 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
 
 use burn::tensor::backend::Backend;
 use serde_json::{Value, json};
 
 use crate::config::ExperimentConfig;
+use crate::data::TargetValues;
 use crate::data::scale::Scaler;
+use crate::data::sequence::text::Texts;
 use crate::eval::predict::{Predictions, predict};
 use crate::models::Network;
 use crate::run_dir::{RunDir, RunInfo};
@@ -34,8 +37,8 @@ pub struct Loaded<B: Backend> {
     pub scaler: Scaler,
     pub summary: Value,
     model: Mutex<Network<B>>,
-    /// The `run.json` it was loaded from: a new commit changes it.
-    version: Vec<u8>,
+    /// The `run.json` it was loaded from: a new commit replaces it.
+    version: Version,
     device: B::Device,
 }
 
@@ -57,6 +60,29 @@ impl<B: Backend> Loaded<B> {
         )
     }
 
+    /// Whether the run reads text, whose rows [`Loaded::encode`] turns into token ids.
+    pub fn is_text(&self) -> bool {
+        self.config.data.is_text()
+    }
+
+    /// Texts as the token-id rows the run reads, as `nnlab predict` encodes them.
+    pub fn encode(&self, texts: Vec<String>) -> Vec<f64> {
+        let texts = Texts {
+            texts,
+            target_name: String::new(),
+            targets: TargetValues::Values(Vec::new()),
+        };
+        self.config.data.encode_texts(&texts).features
+    }
+
+    /// The columns a request gives: the run's features, or its one text column.
+    pub fn columns(&self) -> Vec<String> {
+        match self.is_text() {
+            true => vec![self.config.data.text_column().to_string()],
+            false => self.info.feature_names.clone(),
+        }
+    }
+
     /// What `GET /v1/models/{run}` answers: TensorFlow Serving's version status, and the
     /// run's task, columns, classes, model and final metrics.
     pub fn status(&self, name: &str) -> Value {
@@ -70,7 +96,7 @@ impl<B: Backend> Loaded<B> {
             "metadata": {
                 "name": name,
                 "task": info.task,
-                "features": info.feature_names,
+                "features": self.columns(),
                 "target": info.target_name,
                 "classes": info.classes,
                 "model": self.config.model.describe(),
@@ -101,9 +127,9 @@ impl<B: Backend> Runs<B> {
 
     /// The run `name`, loaded now if it is new or has been saved again since.
     pub fn get(&self, name: &str) -> Result<Arc<Loaded<B>>, Missing> {
-        let dir = self.resolve(name)?;
-        let version = std::fs::read(dir.join("run.json"))
-            .map_err(|_| Missing::Unknown(format!("there is no run named `{name}`")))?;
+        let dir = self.dir(name)?;
+        let version = Version::of(&dir.join("run.json"))
+            .ok_or_else(|| Missing::Unknown(format!("there is no run named `{name}`")))?;
         let cached = self.cache().get(name).cloned();
         if let Some(loaded) = cached.filter(|l| l.version == version) {
             return Ok(loaded);
@@ -115,6 +141,11 @@ impl<B: Backend> Runs<B> {
         Ok(loaded)
     }
 
+    /// The served folder.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
     /// Whether the run `name` has been loaded.
     pub fn knows(&self, name: &str) -> bool {
         self.cache().contains_key(name)
@@ -124,8 +155,8 @@ impl<B: Backend> Runs<B> {
         self.loaded.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The directory of the run `name`: one plain name, directly inside the root.
-    fn resolve(&self, name: &str) -> Result<PathBuf, Missing> {
+    /// The directory named `name`: one plain name, directly inside the root.
+    pub fn dir(&self, name: &str) -> Result<PathBuf, Missing> {
         let plain = !name.is_empty()
             && !name.starts_with('.')
             && !name.contains(['/', '\\', '\0', ':'])
@@ -136,16 +167,16 @@ impl<B: Backend> Runs<B> {
                  folder"
             )));
         }
-        let unknown = || Missing::Unknown(format!("there is no run named `{name}`"));
-        let dir = self.root.join(name).canonicalize().map_err(|_| unknown())?;
-        // A symbolic link out of the root is not one of its runs.
-        if dir.parent() != Some(self.root.as_path()) || !dir.is_dir() {
-            return Err(unknown());
+        let dir = self.root.join(name);
+        // Only a real directory: a symbolic link could lead out of the root. One `lstat`,
+        // as every request makes this check.
+        match std::fs::symlink_metadata(&dir) {
+            Ok(meta) if meta.is_dir() => Ok(dir),
+            _ => Err(Missing::Unknown(format!("there is no run named `{name}`"))),
         }
-        Ok(dir)
     }
 
-    fn load(&self, dir: &Path, version: Vec<u8>) -> crate::Result<Loaded<B>> {
+    fn load(&self, dir: &Path, version: Version) -> crate::Result<Loaded<B>> {
         let run = RunDir::new(dir);
         let (config, info) = run.load_meta()?;
         let model = run.load_chosen::<B>(&config, &info, false, &self.device)?;
@@ -157,6 +188,30 @@ impl<B: Backend> Runs<B> {
             info,
             version,
             device: self.device.clone(),
+        })
+    }
+}
+
+/// Which save of a run is on disk, told by its `run.json`'s metadata: a commit puts a new file
+/// in its place (a new inode, a new time), so one `stat` per request notices it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Version {
+    modified: Option<SystemTime>,
+    len: u64,
+    inode: u64,
+}
+
+impl Version {
+    fn of(run_json: &Path) -> Option<Version> {
+        let meta = std::fs::metadata(run_json).ok()?;
+        #[cfg(unix)]
+        let inode = std::os::unix::fs::MetadataExt::ino(&meta);
+        #[cfg(not(unix))]
+        let inode = 0;
+        Some(Version {
+            modified: meta.modified().ok(),
+            len: meta.len(),
+            inode,
         })
     }
 }
