@@ -315,7 +315,7 @@ fn a_run_retrained_while_served_is_picked_up_whole() {
 
 /// A client that announces a body and never sends it gets 408 after `--timeout`.
 #[test]
-fn a_slow_client_gets_408_after_the_timeout() {
+fn a_slow_client_gets_408_and_a_stalled_one_is_cut_off_after_the_timeout() {
     use std::io::{Read, Write};
     let dir = tempfile::tempdir().unwrap();
     let runs = dir.path().join("runs");
@@ -336,6 +336,25 @@ fn a_slow_client_gets_408_after_the_timeout() {
     let _ = stream.read_to_string(&mut answer);
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
     assert!(answer.contains("--timeout"), "{answer}");
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        start.elapsed()
+    );
+    // A client that stops in the middle of its headers is cut off after the timeout too.
+    let mut stalled = std::net::TcpStream::connect(address).unwrap();
+    let start = Instant::now();
+    write!(
+        stalled,
+        "POST /v1/models/iris:predict HTTP/1.1\r\nHost: x\r\nContent-"
+    )
+    .unwrap();
+    stalled
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut answer = String::new();
+    let read = stalled.read_to_string(&mut answer);
+    assert!(read.is_ok(), "the connection was not closed: {read:?}");
     assert!(
         start.elapsed() < Duration::from_secs(5),
         "{:?}",

@@ -728,7 +728,8 @@ pub struct ServeArgs {
     /// The most rows one request may hold.
     #[arg(long, value_name = "N", default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
     pub max_rows: u64,
-    /// Seconds a request may take, from its headers to its answer; a slower one gets 408.
+    /// Seconds a client may take to send its headers (then the connection is closed), and a
+    /// request from its headers to its answer (then it gets 408).
     #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub timeout: u64,
     /// Backend to predict on [default: flex when compiled in, else ndarray, else wgpu, else

@@ -2,6 +2,7 @@
 //! TensorFlow Serving's REST API), each loaded on first use ([`runs`]).
 
 pub mod api;
+mod listen;
 pub mod metrics;
 pub mod request;
 pub mod runs;
@@ -101,10 +102,8 @@ pub fn serve<B: Backend>(options: Options, device: B::Device) -> Result<()> {
             "serving the runs in {} on http://{bound}",
             options.runs.display()
         );
-        axum::serve(listener, app)
-            .with_graceful_shutdown(stopped())
-            .await
-            .map_err(|e| Error::Backend(format!("the server failed: {e}")))
+        listen::serve(listener, app, options.timeout, stopped()).await;
+        Ok::<_, Error>(())
     })?;
     eprintln!("stopped: the requests in flight were answered");
     Ok(())
