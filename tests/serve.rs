@@ -689,6 +689,19 @@ fn text_runs_answer_as_nnlab_predict_and_csv_answers_stream() {
     {
         assert_eq!(row["class"], want[0].as_str(), "{answer}");
     }
+    // The page's form takes one text.
+    let form = format!("text={}", texts[1].replace(' ', "+"));
+    let (code, page) = server.call(
+        "POST",
+        "/runs/reviews",
+        "application/x-www-form-urlencoded",
+        &form,
+    );
+    assert_eq!(code, 200, "{page}");
+    at(
+        &page,
+        &format!("<strong id=\"predicted-class\">{}</strong>", expected[1][0]),
+    );
     let text = std::fs::read_to_string(&csv).unwrap();
     let (code, body) = server.call("POST", "/v1/models/reviews:predict", "text/csv", &text);
     let command = common::stdout(&mut common::predict_command(&runs.join("reviews"), &csv));
