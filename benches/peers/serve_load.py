@@ -64,7 +64,7 @@ def start(kind, nnlab, run, info, port):
     server = subprocess.Popen(cmd, cwd=PEERS, env=env, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/v1/models/iris:predict"
-    for _ in range(300):
+    for _ in range(1200):  # torch imports slowly on a busy machine
         try:
             request = urllib.request.Request(url, BODY.encode(),
                                              {"Content-Type": "application/json"})
