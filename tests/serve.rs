@@ -313,53 +313,41 @@ fn a_run_retrained_while_served_is_picked_up_whole() {
     );
 }
 
-/// A client that announces a body and never sends it gets 408 after `--timeout`.
+/// Sends `request` and reads until the server closes the connection (or 10 s pass): whether
+/// it closed, what it answered, and after how long.
+fn send_and_wait(address: &str, request: &str) -> (std::io::Result<usize>, String, Duration) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    let start = Instant::now();
+    stream.write_all(request.as_bytes()).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut answer = String::new();
+    let read = stream.read_to_string(&mut answer);
+    (read, answer, start.elapsed())
+}
+
+/// A client that announces a body and never sends it gets 408 after `--timeout`; one that
+/// stops in the middle of its headers has its connection closed.
 #[test]
 fn a_slow_client_gets_408_and_a_stalled_one_is_cut_off_after_the_timeout() {
-    use std::io::{Read, Write};
     let dir = tempfile::tempdir().unwrap();
     let runs = dir.path().join("runs");
     train(&runs.join("iris"), &["--dataset", "iris", "--epochs", "5"]);
     let server = Server::start(&runs, &["--timeout", "1"]);
     let address = server.base.trim_start_matches("http://");
-    let mut stream = std::net::TcpStream::connect(address).unwrap();
-    let start = Instant::now();
-    write!(
-        stream,
-        "POST /v1/models/iris:predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"inst"
-    )
-    .unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    let mut answer = String::new();
-    let _ = stream.read_to_string(&mut answer);
+    let (_, answer, took) = send_and_wait(
+        address,
+        "POST /v1/models/iris:predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"inst",
+    );
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
     assert!(answer.contains("--timeout"), "{answer}");
-    assert!(
-        start.elapsed() < Duration::from_secs(5),
-        "{:?}",
-        start.elapsed()
-    );
-    // A client that stops in the middle of its headers is cut off after the timeout too.
-    let mut stalled = std::net::TcpStream::connect(address).unwrap();
-    let start = Instant::now();
-    write!(
-        stalled,
-        "POST /v1/models/iris:predict HTTP/1.1\r\nHost: x\r\nContent-"
-    )
-    .unwrap();
-    stalled
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    let mut answer = String::new();
-    let read = stalled.read_to_string(&mut answer);
+    assert!(took < Duration::from_secs(5), "{took:?}");
+    let stalled = "POST /v1/models/iris:predict HTTP/1.1\r\nHost: x\r\nContent-";
+    let (read, _, took) = send_and_wait(address, stalled);
     assert!(read.is_ok(), "the connection was not closed: {read:?}");
-    assert!(
-        start.elapsed() < Duration::from_secs(5),
-        "{:?}",
-        start.elapsed()
-    );
+    assert!(took < Duration::from_secs(5), "{took:?}");
     // The server still answers others.
     assert_eq!(
         server
