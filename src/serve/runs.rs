@@ -36,6 +36,8 @@ pub struct Loaded<B: Backend> {
     pub info: RunInfo,
     pub scaler: Scaler,
     pub summary: Value,
+    /// Its directory inside the served folder.
+    pub dir: PathBuf,
     model: Mutex<Network<B>>,
     /// The `run.json` it was loaded from: a new commit replaces it.
     version: Version,
@@ -183,6 +185,7 @@ impl<B: Backend> Runs<B> {
         Ok(Loaded {
             scaler: run.load_scaler(&info)?,
             summary: run.load_summary()?,
+            dir: dir.to_path_buf(),
             model: Mutex::new(model),
             config,
             info,

@@ -110,16 +110,19 @@ fn entry(dir: &Path, name: String, kind: Kind) -> Entry {
 
 /// Fills in what the directory's config and results say.
 fn describe(dir: &Path, entry: &mut Entry) -> Result<(), String> {
-    let config =
-        ExperimentConfig::load_file(&dir.join("config.json")).map_err(|e| e.to_string())?;
+    let text = |e: crate::Error| e.to_string();
+    let run = RunDir::new(dir);
+    // A run's config is read with its run.json, which checks the format version too.
+    let config = match entry.kind {
+        Kind::Run => run.load_meta().map_err(text)?.0,
+        _ => ExperimentConfig::load_file(&dir.join("config.json")).map_err(text)?,
+    };
     entry.task = config.task().to_string();
     entry.data = config.data.name();
     entry.model = config.model.describe();
     match entry.kind {
         Kind::Run => {
-            let run = RunDir::new(dir);
-            run.load_meta().map_err(|e| e.to_string())?;
-            let summary = run.load_summary().map_err(|e| e.to_string())?;
+            let summary = run.load_summary().map_err(text)?;
             entry.score = run_score(&summary);
             entry.loss = summary.get("train_loss").and_then(Value::as_f64);
         }

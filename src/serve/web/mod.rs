@@ -160,16 +160,12 @@ pub async fn predict<B: Backend>(
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
     blocking(move || {
-        let found = server
-            .runs
-            .get(&name)
-            .and_then(|l| Ok((l, server.runs.dir(&name)?)));
-        let (loaded, dir) = match found {
-            Ok(found) => found,
+        let loaded = match server.runs.get(&name) {
+            Ok(loaded) => loaded,
             Err(m) => return missing_page(m),
         };
         let result = run_page::predict_form(&loaded, &fields);
-        run_page::render(&dir, &name, Some((fields.as_slice(), result)))
+        run_page::render(&loaded.dir, &name, Some((fields.as_slice(), result)))
     })
     .await
 }
