@@ -1,5 +1,5 @@
 //! nnlab's training speed on the benchmark workloads of `docs/benchmarks.md`, through the same
-//! `fit` the binary uses, on the backend chosen (ndarray by default).
+//! `fit` the binary uses, on the backend chosen (the default build's one, flex, unless told).
 //!
 //! `cargo bench --bench workloads [-- [--json] [--runs N] [--backend NAME] [WORKLOAD...]]`
 //!

@@ -8,7 +8,7 @@
 //! Writes `OUT/iris-cv/cv.json` and the run `OUT/moons/` (OUT defaults to
 //! `artifacts/classification`); exits 1 if iris scores below 0.953 or the moons below 95%.
 //!
-//! `cargo run --release --example classification [-- OUT_DIR] [--backend ndarray|wgpu]`
+//! `cargo run --release --example classification [-- OUT_DIR] [--backend flex|ndarray|wgpu]`
 
 use nnlab::backend::run_on;
 use nnlab::cli::ExampleArgs;

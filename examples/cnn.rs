@@ -6,7 +6,7 @@
 //! Writes the runs `OUT/cnn/` and `OUT/mlp/` (OUT defaults to `artifacts/cnn`); exits 1 if the
 //! CNN scores below 95% on the held-out images or the dense network is not 10 points behind.
 //!
-//! `cargo run --release --example cnn [-- OUT_DIR] [--backend ndarray|wgpu]`
+//! `cargo run --release --example cnn [-- OUT_DIR] [--backend flex|ndarray|wgpu]`
 
 use nnlab::backend::run_on;
 use nnlab::cli::ExampleArgs;

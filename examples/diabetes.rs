@@ -8,7 +8,7 @@
 //! Writes `OUT/cv/cv.json` and the run `OUT/run/` (OUT defaults to `artifacts/diabetes`);
 //! exits 1 if the cross-validated R² is below 0.41.
 //!
-//! `cargo run --release --example diabetes [-- OUT_DIR] [--backend ndarray|wgpu]`
+//! `cargo run --release --example diabetes [-- OUT_DIR] [--backend flex|ndarray|wgpu]`
 
 use nnlab::Result;
 use nnlab::backend::run_on;

@@ -5,7 +5,7 @@
 //! as `nnlab compare --config examples/textbook.json --epochs 100 --lr 0.1
 //! --out artifacts/optimizers`.
 //!
-//! `cargo run --example optimizers [-- OUT_DIR] [--backend ndarray|wgpu]`
+//! `cargo run --example optimizers [-- OUT_DIR] [--backend flex|ndarray|wgpu]`
 
 use nnlab::backend::run_on;
 use nnlab::cli::ExampleArgs;

@@ -18,7 +18,7 @@
 //! The training itself is `nnlab::lab::textbook`, compiled with the library (see there).
 //!
 //! `cargo run --example regression [-- OUT_DIR] [--backend ndarray|flex|wgpu]`
-//! (default `artifacts/regression`, on ndarray when compiled in, else flex, else wgpu).
+//! (default `artifacts/regression`, on flex when compiled in, else ndarray, else wgpu).
 
 use nnlab::cli::ExampleArgs;
 use nnlab::data::{TargetValues, synthetic};

@@ -11,7 +11,7 @@
 //! Exits 1 unless some regularizer ends with a validation loss at least 10% below the
 //! unregularized model's.
 //!
-//! `cargo run --release --example regularization [-- OUT_DIR] [--backend ndarray|wgpu]`
+//! `cargo run --release --example regularization [-- OUT_DIR] [--backend flex|ndarray|wgpu]`
 
 use nnlab::backend::run_on;
 use nnlab::cli::ExampleArgs;

@@ -14,27 +14,16 @@ compile_error!(
 use burn::tensor::backend::AutodiffBackend;
 use serde::{Deserialize, Serialize};
 
-#[cfg(not(all(
-    feature = "ndarray",
-    feature = "wgpu",
-    feature = "flex",
-    feature = "cuda"
-)))]
-use crate::error::Error;
-use crate::error::Result;
+use crate::error::{Error, Result};
 
-/// ndarray on the CPU, with autodiff.
-#[cfg(feature = "ndarray")]
-pub type NdArray = burn::backend::Autodiff<burn_ndarray::NdArray<f32>>;
-
-/// ndarray on the CPU in `f64`, with autodiff: the precision gradient checks need.
-#[cfg(feature = "ndarray")]
-pub type NdArrayF64 = burn::backend::Autodiff<burn_ndarray::NdArray<f64>>;
-
-/// Burn's flex CPU backend (matrix products by the `gemm` crate), with autodiff: faster than
-/// ndarray on wide layers.
+/// Burn's flex CPU backend (matrix products by the `gemm` crate), with autodiff: the default
+/// build's one backend, so that the generic code is compiled once (docs/benchmarks.md).
 #[cfg(feature = "flex")]
 pub type Flex = burn::backend::Autodiff<burn_flex::Flex>;
+
+/// ndarray on the CPU, with autodiff (`--features ndarray`).
+#[cfg(feature = "ndarray")]
+pub type NdArray = burn::backend::Autodiff<burn_ndarray::NdArray<f32>>;
 
 /// wgpu (Vulkan, Metal, DX12 or WebGPU), with autodiff.
 #[cfg(feature = "wgpu")]
@@ -43,6 +32,26 @@ pub type Wgpu = burn::backend::Autodiff<burn_wgpu::Wgpu<f32, i32>>;
 /// NVIDIA's CUDA through CubeCL, with autodiff: Burn's fastest path on an NVIDIA GPU.
 #[cfg(feature = "cuda")]
 pub type Cuda = burn::backend::Autodiff<burn_cuda::Cuda<f32, i32>>;
+
+/// The CPU backend with autodiff: flex when compiled in, else ndarray. It is also the `f64`
+/// one ([`run_f64`]): both CPU backends hold `f64` tensors when the device's default says so,
+/// so precision costs no second instantiation of the generic code.
+#[cfg(feature = "flex")]
+pub type Cpu = Flex;
+/// The CPU backend with autodiff: flex when compiled in, else ndarray.
+#[cfg(all(feature = "ndarray", not(feature = "flex")))]
+pub type Cpu = NdArray;
+
+/// The CPU backend's device.
+#[cfg(feature = "flex")]
+pub fn cpu_device() -> burn_flex::FlexDevice {
+    burn_flex::FlexDevice
+}
+/// The CPU backend's device.
+#[cfg(all(feature = "ndarray", not(feature = "flex")))]
+pub fn cpu_device() -> burn_ndarray::NdArrayDevice {
+    burn_ndarray::NdArrayDevice::Cpu
+}
 
 /// A backend as named on the command line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -66,27 +75,26 @@ impl BackendName {
         }
     }
 
-    /// flex when compiled in (the fastest CPU backend: docs/benchmarks.md), else ndarray, else
-    /// wgpu.
+    /// The CPU backend when one is compiled in (flex, else ndarray), else wgpu, else cuda.
     pub fn default_compiled() -> Self {
         if cfg!(feature = "flex") {
             BackendName::Flex
-        } else {
-            Self::examples_default()
-        }
-    }
-
-    /// ndarray when compiled in, else flex, else wgpu, else cuda: the examples' backend, so
-    /// that the textbook example prints the numbers the README shows.
-    pub fn examples_default() -> Self {
-        if cfg!(feature = "ndarray") {
+        } else if cfg!(feature = "ndarray") {
             BackendName::Ndarray
-        } else if cfg!(feature = "flex") {
-            BackendName::Flex
         } else if cfg!(feature = "wgpu") {
             BackendName::Wgpu
         } else {
             BackendName::Cuda
+        }
+    }
+
+    /// Whether this build has the backend.
+    pub fn compiled(self) -> bool {
+        match self {
+            BackendName::Ndarray => cfg!(feature = "ndarray"),
+            BackendName::Wgpu => cfg!(feature = "wgpu"),
+            BackendName::Flex => cfg!(feature = "flex"),
+            BackendName::Cuda => cfg!(feature = "cuda"),
         }
     }
 }
@@ -107,12 +115,15 @@ pub trait BackendJob {
     ) -> Result<Self::Output>;
 }
 
-#[cfg(not(all(
-    feature = "ndarray",
-    feature = "wgpu",
-    feature = "flex",
-    feature = "cuda"
-)))]
+#[cfg_attr(
+    all(
+        feature = "ndarray",
+        feature = "wgpu",
+        feature = "flex",
+        feature = "cuda"
+    ),
+    allow(dead_code)
+)]
 fn not_compiled(name: BackendName) -> Error {
     Error::Usage(format!(
         "backend `{name}` was not compiled into this build; rebuild with `--features {name}`"
@@ -120,7 +131,8 @@ fn not_compiled(name: BackendName) -> Error {
 }
 
 /// Runs `job` on the backend `name`, or fails with a usage error naming the cargo feature
-/// that would compile it in.
+/// that would compile it in. This is the one place where a backend becomes a type: each
+/// backend compiled in instantiates the job once, and the default build has one.
 pub fn run_on<J: BackendJob>(name: BackendName, job: J) -> Result<J::Output> {
     match name {
         BackendName::Ndarray => {
@@ -150,30 +162,60 @@ pub fn run_on<J: BackendJob>(name: BackendName, job: J) -> Result<J::Output> {
     }
 }
 
-/// Work on Burn's int8 tensors ([`crate::compress::quantize`]), which nnlab runs on ndarray
-/// (without autodiff) whatever backend predicts: its CPU kernels quantize and dequantize every
-/// scheme nnlab writes, while each GPU backend accepts its own storage layouts only.
+/// Work on Burn's int8 tensors ([`crate::compress::quantize`]), which nnlab runs on the CPU
+/// backend (without autodiff) whatever backend predicts: its CPU kernels quantize and
+/// dequantize every scheme nnlab writes, while each GPU backend accepts its own storage
+/// layouts only.
 pub trait HostJob {
     type Output;
     fn run<H: burn::tensor::backend::Backend>(self, device: H::Device) -> Result<Self::Output>;
 }
 
-/// Runs `job` on ndarray, or fails with a usage error naming the feature.
-#[cfg_attr(not(feature = "ndarray"), allow(unused_variables))]
+/// Runs `job` on the CPU backend without autodiff.
+#[cfg(any(feature = "flex", feature = "ndarray"))]
 pub fn run_on_host<J: HostJob>(job: J) -> Result<J::Output> {
-    #[cfg(feature = "ndarray")]
-    return job.run::<burn_ndarray::NdArray<f32>>(burn_ndarray::NdArrayDevice::Cpu);
-    #[cfg(not(feature = "ndarray"))]
-    return Err(not_compiled(BackendName::Ndarray));
+    job.run::<<Cpu as AutodiffBackend>::InnerBackend>(cpu_device())
 }
 
-/// Runs `job` on ndarray in `f64`, for work that needs the precision (gradient checks).
-#[cfg_attr(not(feature = "ndarray"), allow(unused_variables))]
+/// Without a CPU backend there is no host for int8 work.
+#[cfg(not(any(feature = "flex", feature = "ndarray")))]
+pub fn run_on_host<J: HostJob>(_: J) -> Result<J::Output> {
+    Err(not_compiled(BackendName::Flex))
+}
+
+/// Runs `job` on the CPU backend in `f64`, for work that needs the precision (gradient
+/// checks). The job is the same instantiation as `f32` work on [`Cpu`]; see [`use_f64`].
+#[cfg(any(feature = "flex", feature = "ndarray"))]
 pub fn run_f64<J: BackendJob>(job: J) -> Result<J::Output> {
-    #[cfg(feature = "ndarray")]
-    return job.run::<NdArrayF64>(BackendName::Ndarray, burn_ndarray::NdArrayDevice::Cpu);
-    #[cfg(not(feature = "ndarray"))]
-    return Err(not_compiled(BackendName::Ndarray));
+    use_f64()?;
+    job.run::<Cpu>(BackendName::default_compiled(), cpu_device())
+}
+
+/// Without a CPU backend there is no `f64` path.
+#[cfg(not(any(feature = "flex", feature = "ndarray")))]
+pub fn run_f64<J: BackendJob>(_: J) -> Result<J::Output> {
+    Err(not_compiled(BackendName::Flex))
+}
+
+/// Makes every float tensor that this process creates on the CPU backend from now on `f64`.
+/// Burn fixes a device's default types at its first tensor, for the whole process, so this
+/// fails (in one line) once the process has computed in `f32` on the CPU backend; it is a no-op
+/// when it is already `f64`.
+#[cfg(any(feature = "flex", feature = "ndarray"))]
+pub fn use_f64() -> Result<()> {
+    use burn::tensor::{DType, Element, FloatDType, get_device_settings, set_default_dtypes};
+    type Int = <Cpu as burn::tensor::backend::BackendTypes>::IntElem;
+    let device = cpu_device();
+    if set_default_dtypes::<Cpu>(&device, DType::F64, Int::dtype()).is_ok() {
+        return Ok(());
+    }
+    match get_device_settings::<Cpu>(&device).float_dtype {
+        FloatDType::F64 => Ok(()),
+        found => Err(Error::Backend(format!(
+            "this process already computes in {found:?} on the CPU backend; f64 work needs a \
+             process of its own"
+        ))),
+    }
 }
 
 /// The default wgpu device, once a one-element computation on it has succeeded. wgpu panics
@@ -241,14 +283,7 @@ pub fn cpu_kernel<B: burn::tensor::backend::Backend, K: CpuKernel>(
         if is(TypeId::of::<NdArray>()) {
             return Ok(kernel.autodiff::<burn_ndarray::NdArray<f32>>());
         }
-        if is(TypeId::of::<NdArrayF64>()) {
-            return Ok(kernel.autodiff::<burn_ndarray::NdArray<f64>>());
-        }
-        let plain = [
-            TypeId::of::<burn_ndarray::NdArray<f32>>(),
-            TypeId::of::<burn_ndarray::NdArray<f64>>(),
-        ];
-        if plain.into_iter().any(is) {
+        if is(TypeId::of::<burn_ndarray::NdArray<f32>>()) {
             return Ok(kernel.plain());
         }
     }
@@ -347,4 +382,23 @@ fn in_order<E: Clone>(view: ndarray::ArrayViewD<'_, E>) -> Vec<E> {
         _ => Ok(view.iter().cloned().collect()),
     }
     .expect("the number of axes was checked")
+}
+
+#[cfg(all(test, any(feature = "flex", feature = "ndarray")))]
+mod tests {
+    use super::*;
+
+    /// Once this process has computed in `f32` on the CPU backend (as this binary's other
+    /// tests do), `f64` is refused in one line instead of mixing the two types.
+    #[test]
+    fn f64_is_refused_in_a_process_that_computes_in_f32() {
+        let probe = burn::tensor::Tensor::<Cpu, 1>::ones([2], &cpu_device());
+        assert_eq!(probe.dtype(), burn::tensor::DType::F32);
+        let error = use_f64().unwrap_err().to_string();
+        assert!(
+            error.contains("f64 work needs a process of its own"),
+            "{error}"
+        );
+        assert!(!error.contains('\n'), "{error}");
+    }
 }

@@ -4,8 +4,6 @@
 //! `NNLAB_RELIABILITY_TABLE=FILE cargo test --test bad_input` also writes the cases and the
 //! messages seen as the Markdown rows of that document's table.
 
-#![cfg(feature = "ndarray")]
-
 use std::fmt::Write as _;
 use std::path::Path;
 

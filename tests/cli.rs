@@ -1,7 +1,5 @@
 //! The `nnlab` binary end to end: train, predict, resume, info, and its errors.
 
-#![cfg(feature = "ndarray")]
-
 use std::path::Path;
 
 use burn::tensor::backend::AutodiffBackend;
@@ -70,11 +68,7 @@ fn train_then_predict_gives_the_saved_models_predictions() {
     // Columns in another order, plus one the model never saw.
     let input = dir.path().join("input.csv");
     std::fs::write(&input, "note,x\na,0.0\nb,0.5\nc,1.0\n").unwrap();
-    // On ndarray, as below, so that the two predictions are the same computation.
-    let output = predict_command(&run, &input)
-        .args(["--backend", "ndarray"])
-        .output()
-        .unwrap();
+    let output = predict_command(&run, &input).output().unwrap();
     assert!(
         output.status.success(),
         "{}",
@@ -314,6 +308,18 @@ fn a_backend_not_compiled_in_names_the_feature() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("--features wgpu"));
+}
+
+#[cfg(not(feature = "ndarray"))]
+#[test]
+fn ndarray_is_one_feature_away_and_the_error_names_it() {
+    nnlab()
+        .args(["train", "--dataset", "moons", "--backend", "ndarray"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "backend `ndarray` was not compiled into this build; rebuild with `--features ndarray`",
+        ));
 }
 
 #[cfg(not(feature = "cuda"))]

@@ -3,27 +3,18 @@
 //! filters, feature maps and mistakes. (tests/examples.rs runs `examples/cnn.rs`:
 //! on images a CNN learns what a dense network of its size does not.)
 
-#![cfg(feature = "ndarray")]
-
 use std::path::Path;
 
 use nnlab::backend::BackendName;
 use nnlab::data::{Builtin, Dataset, TargetValues};
-use nnlab::lab::gradcheck::gradcheck;
-use nnlab::loss::{LossConfig, LossName};
-use nnlab::models::cnn::{ConvLayer, Padding};
-use nnlab::models::{Activation, CnnConfig, Network};
+use nnlab::models::Network;
 use nnlab::run_dir::RunDir;
 use nnlab::train::augment::Augment;
 use nnlab::train::fit;
-use rand::rngs::StdRng;
-use rand::{RngExt, SeedableRng};
 
 mod common;
 
 use common::Cpu;
-
-type F64 = burn::backend::Autodiff<burn_ndarray::NdArray<f64>>;
 
 #[test]
 fn resuming_a_cnn_gives_the_weights_of_an_uninterrupted_run() {
@@ -38,7 +29,13 @@ fn resuming_a_cnn_gives_the_weights_of_an_uninterrupted_run() {
     half.training.augment = augment;
     let first = fit::<Cpu>(&half, &data, &device, None, false).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let run = common::save_run(dir.path(), BackendName::Ndarray, &half, &data, &first);
+    let run = common::save_run(
+        dir.path(),
+        BackendName::default_compiled(),
+        &half,
+        &data,
+        &first,
+    );
     let (config, info) = run.load_meta().unwrap();
     assert!(matches!(config.model, nnlab::models::ModelConfig::Cnn(_)));
     let config = config
@@ -53,59 +50,6 @@ fn resuming_a_cnn_gives_the_weights_of_an_uninterrupted_run() {
         &common::parameters(&straight.model),
     );
     assert!(diff <= 1e-6, "resumed CNN weights differ by {diff}");
-}
-
-/// 6 random 6×6 grey images in 3 classes.
-fn tiny_images() -> Dataset {
-    let mut rng = StdRng::seed_from_u64(3);
-    Dataset {
-        features: (0..6 * 36).map(|_| rng.random_range(-1.0..1.0)).collect(),
-        feature_names: (0..36).map(|i| format!("p{i}")).collect(),
-        target_name: "class".into(),
-        targets: TargetValues::Classes {
-            indices: vec![0, 1, 2, 0, 1, 2],
-            labels: vec!["a".into(), "b".into(), "c".into()],
-        },
-    }
-}
-
-#[test]
-fn convolution_pooling_and_batch_norm_gradients_match_finite_differences() {
-    let config = CnnConfig::new()
-        .with_image(Some("6x6".parse().unwrap()))
-        .with_conv(vec![
-            ConvLayer::new(2).with_pool(2),
-            ConvLayer::new(3).with_padding(Padding::Valid).with_pool(1),
-        ])
-        .with_dense(vec![4])
-        .with_activation(Activation::Tanh)
-        .with_batch_norm(true)
-        .with_output_size(3);
-    let model = Network::Cnn(config.init::<F64>(5, &Default::default()));
-    let loss = LossConfig::new().with_name(LossName::CrossEntropy);
-    let checks = gradcheck(&model, &loss, &tiny_images(), &Default::default());
-    let names: Vec<&str> = checks.iter().map(|c| c.name.as_str()).collect();
-    for name in [
-        "convs.0.weight",
-        "convs.0.bias",
-        "convs.1.weight",
-        "norms.0.gamma",
-        "norms.1.beta",
-        "dense.0.weight",
-        "dense.1.bias",
-    ] {
-        assert!(names.contains(&name), "{name} not checked: {names:?}");
-    }
-    common::assert_gradients_match(&checks, "CNN");
-
-    // ReLU straight after the convolution runs fused into its kernel.
-    let fused = config
-        .with_activation(Activation::Relu)
-        .with_batch_norm(false);
-    let model = Network::Cnn(fused.init::<F64>(5, &Default::default()));
-    let checks = gradcheck(&model, &loss, &tiny_images(), &Default::default());
-    assert!(checks.iter().any(|c| c.name == "convs.0.weight"));
-    common::assert_gradients_match(&checks, "CNN with fused ReLU");
 }
 
 /// The pictures a CNN run directory gets beyond an MLP's.
@@ -330,7 +274,10 @@ fn predict_eval_cv_and_fine_tuning_work_on_pixel_rows() {
         let run = RunDir::new(dir);
         let (config, _) = run.load_meta().unwrap();
         let model = run
-            .load_model::<burn_ndarray::NdArray<f32>>(&config, &Default::default())
+            .load_model::<<common::Cpu as burn::tensor::backend::AutodiffBackend>::InnerBackend>(
+                &config,
+                &Default::default(),
+            )
             .unwrap();
         let Network::Cnn(cnn) = model else {
             unreachable!("a CNN run")

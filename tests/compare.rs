@@ -2,8 +2,6 @@
 //! learning rate and batch size; divergence is reported, not fatal; the files hold what the
 //! table says.
 
-#![cfg(feature = "ndarray")]
-
 use std::collections::BTreeMap;
 
 use burn::module::AutodiffModule;

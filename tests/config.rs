@@ -1,7 +1,5 @@
 //! Configs: JSON round trip, partial files with defaults, and errors that name the field.
 
-#![cfg(feature = "ndarray")]
-
 use std::path::Path;
 
 use nnlab::Error;

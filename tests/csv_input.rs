@@ -3,8 +3,6 @@
 //! values (when asked to skip them), `;` or tab separators (detected or given) or quoted
 //! fields train and predict.
 
-#![cfg(feature = "ndarray")]
-
 use std::path::{Path, PathBuf};
 
 use predicates::prelude::*;

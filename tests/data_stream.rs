@@ -1,7 +1,5 @@
 //! The textbook data is NumPy's legacy stream for seed 1, bit for bit.
 
-#![cfg(feature = "ndarray")]
-
 use nnlab::data::synthetic;
 
 mod common;

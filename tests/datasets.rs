@@ -1,7 +1,5 @@
 //! The built-in datasets are what `nnlab datasets` says they are.
 
-#![cfg(feature = "ndarray")]
-
 use assert_cmd::Command;
 use nnlab::data::{Builtin, TargetValues};
 use nnlab::loss::Task;

@@ -5,8 +5,6 @@
 //! process-wide generator, which nnlab reseeds before every step; tests training with dropout in
 //! parallel threads of one process would draw from it in between.
 
-#![cfg(feature = "ndarray")]
-
 use burn::tensor::Tensor;
 use burn::tensor::backend::AutodiffBackend;
 use nnlab::data::synthetic;
@@ -35,7 +33,7 @@ fn dropout_runs_resume_exactly_and_batch_norm_survives_a_checkpoint() {
     let half = fit::<Cpu>(&first, &data, &device, None, false).unwrap();
     let run = common::save_run(
         dir.path(),
-        nnlab::backend::BackendName::Ndarray,
+        nnlab::backend::BackendName::default_compiled(),
         &first,
         &data,
         &half,

@@ -1,8 +1,6 @@
 //! Honest evaluation through the real binary: `eval` scores a saved run on labelled rows,
 //! `cv` cross-validates, preprocessing travels with the run, and the test split is scored once.
 
-#![cfg(feature = "ndarray")]
-
 use std::path::Path;
 
 use predicates::prelude::*;

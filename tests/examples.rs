@@ -1,7 +1,5 @@
 //! The examples, run as built by `cargo test`, reproduce the textbook numbers.
 
-#![cfg(feature = "ndarray")]
-
 use std::path::PathBuf;
 use std::process::Command;
 

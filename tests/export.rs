@@ -2,8 +2,6 @@
 //! forward pass written from the file alone reproduces `nnlab predict`, and `--init-from`
 //! reads the file back.
 
-#![cfg(feature = "ndarray")]
-
 use std::path::Path;
 
 use predicates::prelude::*;

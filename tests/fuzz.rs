@@ -3,8 +3,6 @@
 //! never a panic, and never an allocation out of proportion to a small file (the process
 //! would abort). CI runs every property's cases on each push (`PROPTEST_CASES` raises them).
 
-#![cfg(feature = "ndarray")]
-
 use std::cell::Cell;
 use std::path::Path;
 

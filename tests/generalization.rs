@@ -1,7 +1,5 @@
 //! Early stopping, the best checkpoint and the divergence guard, through the real binary.
 
-#![cfg(feature = "ndarray")]
-
 use std::path::Path;
 
 use predicates::prelude::*;
@@ -283,7 +281,7 @@ fn regularization_flags_reach_the_saved_config() {
 /// The weights of a run's chosen model, layer by layer.
 fn layer_weights(run: &Path) -> Vec<Vec<f32>> {
     use nnlab::run_dir::RunDir;
-    type Inner = burn_ndarray::NdArray<f32>;
+    type Inner = <common::Cpu as burn::tensor::backend::AutodiffBackend>::InnerBackend;
     let dir = RunDir::new(run);
     let (config, info) = dir.load_meta().unwrap();
     let model = dir

@@ -1,7 +1,7 @@
 //! Autodiff computes the gradients the math says: against central finite differences for every
-//! activation and both loss families, and against the closed form for linear regression.
-
-#![cfg(feature = "ndarray")]
+//! activation, loss family and model family, and against the closed form for linear
+//! regression; nnlab's kernels compute what Burn's ops do. Everything here runs in `f64` on the
+//! CPU backend, which Burn sets for the whole process, so no `f32` test belongs in this binary.
 
 use nnlab::data::{Dataset, TargetValues, synthetic};
 use nnlab::lab::gradcheck::gradcheck;
@@ -11,9 +11,14 @@ use nnlab::reference::linear_mse_gradient;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
+#[path = "gradients/cnn.rs"]
+mod cnn;
 mod common;
+#[path = "gradients/sequences.rs"]
+mod sequences;
 
-type F64 = burn::backend::Autodiff<burn_ndarray::NdArray<f64>>;
+/// The CPU backend: `f64` once [`common::f64`] has run, as every test here does first.
+type F64 = nnlab::backend::Cpu;
 
 /// 8 rows of 3 features in [−2, 2], with a regression target or one of 3 classes.
 fn table(classes: bool) -> Dataset {
@@ -82,12 +87,14 @@ const ACTIVATIONS: [Activation; 6] = [
 
 #[test]
 fn single_neuron_mse_and_cross_entropy() {
+    common::f64();
     check(vec![], Activation::Identity, LossName::Mse);
     check(vec![], Activation::Identity, LossName::CrossEntropy);
 }
 
 #[test]
 fn two_hidden_layers_with_every_activation_mse() {
+    common::f64();
     for activation in ACTIVATIONS {
         check(vec![5, 4], activation, LossName::Mse);
     }
@@ -95,6 +102,7 @@ fn two_hidden_layers_with_every_activation_mse() {
 
 #[test]
 fn two_hidden_layers_with_every_activation_cross_entropy() {
+    common::f64();
     for activation in ACTIVATIONS {
         check(vec![5, 4], activation, LossName::CrossEntropy);
     }
@@ -102,6 +110,7 @@ fn two_hidden_layers_with_every_activation_cross_entropy() {
 
 #[test]
 fn batch_norm_is_checked_in_training_mode_with_its_gamma_and_beta() {
+    common::f64();
     let names = check_regularized(true, vec![]);
     assert_eq!(
         names,
@@ -122,12 +131,14 @@ fn batch_norm_is_checked_in_training_mode_with_its_gamma_and_beta() {
 
 #[test]
 fn dropout_is_checked_with_one_fixed_mask() {
+    common::f64();
     assert_eq!(check_regularized(false, vec![0.5]).len(), 6);
     assert_eq!(check_regularized(true, vec![0.3, 0.2]).len(), 10);
 }
 
 #[test]
 fn linear_regression_gradient_matches_the_closed_form() {
+    common::f64();
     let data = synthetic::linear();
     let device = Default::default();
     let model = MlpConfig::new().with_hidden(vec![]).init::<F64>(9, &device);
@@ -164,14 +175,15 @@ fn linear_regression_gradient_matches_the_closed_form() {
     assert!(rel(auto_b[0], grad_b) < 1e-6, "{auto_b:?} vs {grad_b}");
 }
 
-/// The kernel against Burn's `Linear` on ndarray in `f64`: the same outputs and the same
+/// The kernel against Burn's `Linear` on the CPU backend in `f64`: the same outputs and the same
 /// gradients of x, W and b, on a batch large enough for the kernel to run.
 #[test]
 fn the_dense_kernel_computes_what_burns_linear_does() {
+    common::f64();
     use burn::module::Param;
     use burn::nn::Linear;
     use burn::tensor::Tensor;
-    type A = nnlab::backend::NdArrayF64;
+    type A = F64;
     let (rows, inputs, outputs) = (600, 7, 9);
     assert!(rows * outputs >= nnlab::models::dense::KERNEL_MIN_VALUES);
     let layer = Linear {
@@ -206,11 +218,12 @@ fn the_dense_kernel_computes_what_burns_linear_does() {
     }
 }
 
-/// The kernel against Burn's `MseLoss` on ndarray in `f64`: the same loss and gradient.
+/// The kernel against Burn's `MseLoss` on the CPU backend in `f64`: the same loss and gradient.
 #[test]
 fn the_mse_kernel_computes_what_burns_mse_does() {
+    common::f64();
     use burn::nn::loss::{MseLoss, Reduction};
-    type A = nnlab::backend::NdArrayF64;
+    type A = F64;
     let shape = [1024, 5];
     let (p, y) = (random::<A, 2>(shape, 5), random::<A, 2>(shape, 6));
     let run = |kernel: bool| {
@@ -222,7 +235,7 @@ fn the_mse_kernel_computes_what_burns_mse_does() {
         };
         let grads = loss.clone().mul_scalar(3.0).backward();
         let grad = p.grad(&grads).unwrap().into_data().to_vec::<f64>().unwrap();
-        (loss.into_scalar(), grad)
+        (loss.into_data().to_vec::<f64>().unwrap()[0], grad)
     };
     let ((ours, our_grad), (burns, burn_grad)) = (run(true), run(false));
     assert!((ours - burns).abs() < 1e-12, "{ours} against {burns}");

@@ -4,7 +4,7 @@
 //! middle of saves leaves the last whole checkpoint; and the soak test interrupts one run
 //! twenty times.
 
-#![cfg(all(unix, feature = "ndarray"))]
+#![cfg(unix)]
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};

@@ -1,11 +1,9 @@
 //! Each loss against values worked out by hand.
 
-#![cfg(feature = "ndarray")]
-
 use burn::tensor::{Int, Tensor, TensorData};
 use nnlab::loss::{LossConfig, LossName, Targets};
 
-type B = burn_ndarray::NdArray<f32>;
+type B = <nnlab::backend::Cpu as burn::tensor::backend::AutodiffBackend>::InnerBackend;
 
 fn loss(name: LossName, output: Tensor<B, 2>, targets: Targets<B>) -> f32 {
     let device = Default::default();

@@ -1,7 +1,5 @@
 //! Every optimizer trains the textbook problem to within 1% of the least-squares MSE.
 
-#![cfg(feature = "ndarray")]
-
 use nnlab::config::BatchSize;
 use nnlab::data::synthetic;
 use nnlab::optim::OptimizerName;

@@ -1,8 +1,6 @@
 //! Dropout, batch normalization and the L1/L2 penalties behave as their formulas say, in
 //! training and in evaluation.
 
-#![cfg(feature = "ndarray")]
-
 use burn::module::AutodiffModule;
 use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::{Tensor, TensorData};

@@ -1,7 +1,5 @@
 //! Learning-rate schedules and gradient clipping do what their formulas say.
 
-#![cfg(feature = "ndarray")]
-
 use std::f64::consts::PI;
 
 use nnlab::config::BatchSize;

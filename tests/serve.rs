@@ -52,14 +52,14 @@ impl Server {
 
     /// The status and body of a request.
     fn call(&self, method: &str, path: &str, content_type: &str, body: &str) -> (u16, String) {
-        let request = ureq::request(method, &self.url(path)).set("Content-Type", content_type);
-        let answer = match method {
-            "GET" => request.call(),
-            _ => request.send_string(body),
+        let request = minreq::Request::new(method_of(method), self.url(path))
+            .with_header("Content-Type", content_type);
+        let request = match method {
+            "GET" => request,
+            _ => request.with_body(body),
         };
-        match answer {
-            Ok(r) => (r.status(), r.into_string().unwrap()),
-            Err(ureq::Error::Status(code, r)) => (code, r.into_string().unwrap()),
+        match request.send() {
+            Ok(r) => (r.status_code, r.as_str().unwrap().to_string()),
             Err(e) => panic!("{method} {path}: {e}"),
         }
     }
@@ -265,11 +265,12 @@ fn a_run_retrained_while_served_is_picked_up_whole() {
         let mut seen = Vec::new();
         let start = Instant::now();
         while start.elapsed() < Duration::from_secs(8) {
-            let answer = ureq::post(&url)
-                .send_string(&iris_instances().to_string())
+            let answer = minreq::post(&url)
+                .with_body(iris_instances().to_string())
+                .send()
                 .unwrap();
-            assert_eq!(answer.status(), 200);
-            let body: Value = serde_json::from_str(&answer.into_string().unwrap()).unwrap();
+            assert_eq!(answer.status_code, 200);
+            let body: Value = serde_json::from_str(answer.as_str().unwrap()).unwrap();
             let first: Vec<String> = body["predictions"]
                 .as_array()
                 .unwrap()
@@ -702,15 +703,26 @@ fn text_runs_answer_as_nnlab_predict_and_csv_answers_stream() {
     }
     let csv = dir.path().join("many.csv");
     std::fs::write(&csv, &rows).unwrap();
-    let answer = ureq::post(&server.url("/v1/models/line:predict"))
-        .set("Content-Type", "text/csv")
-        .send_string(&rows)
+    let answer = minreq::post(server.url("/v1/models/line:predict"))
+        .with_header("Content-Type", "text/csv")
+        .with_body(rows.as_str())
+        .send()
         .unwrap();
     assert_eq!(answer.header("Transfer-Encoding"), Some("chunked"));
-    let body = answer.into_string().unwrap();
+    let body = answer.as_str().unwrap().to_string();
     let command = common::stdout(&mut common::predict_command(&runs.join("line"), &csv));
     assert!(
         body == command,
         "the streamed answer differs from nnlab predict's"
     );
+}
+
+/// minreq's method for its name.
+fn method_of(name: &str) -> minreq::Method {
+    match name {
+        "GET" => minreq::Method::Get,
+        "POST" => minreq::Method::Post,
+        "DELETE" => minreq::Method::Delete,
+        other => minreq::Method::Custom(other.into()),
+    }
 }

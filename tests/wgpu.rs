@@ -1,10 +1,10 @@
-//! The wgpu backend for real: training agrees with ndarray and checkpoints cross backends.
+//! The wgpu backend for real: training agrees with the CPU backend and checkpoints cross backends.
 //!
 //! On a machine without a GPU these run on Mesa's software Vulkan driver (lavapipe). When no
 //! adapter can be found they fail under CI (`CI` set, as `.ci/run` does) and are skipped with a
 //! message elsewhere.
 
-#![cfg(all(feature = "wgpu", feature = "ndarray"))]
+#![cfg(feature = "wgpu")]
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -20,6 +20,9 @@ mod common;
 use common::Cpu;
 
 type WgpuInner = <Wgpu as AutodiffBackend>::InnerBackend;
+/// The CPU backend as the binary names it.
+const CPU: &str = "flex";
+
 type CpuInner = <Cpu as AutodiffBackend>::InnerBackend;
 
 /// The wgpu device, after checking that an adapter answers; `None` (skip) only outside CI.
@@ -64,7 +67,7 @@ fn max_diff(a: &Predictions, b: &Predictions) -> f64 {
 }
 
 #[test]
-fn wgpu_and_ndarray_train_to_the_same_weights() {
+fn wgpu_and_the_cpu_backend_train_to_the_same_weights() {
     let Some(gpu) = wgpu_device() else { return };
     let cpu = Default::default();
     for config in [
@@ -88,7 +91,7 @@ fn wgpu_and_ndarray_train_to_the_same_weights() {
 }
 
 #[test]
-fn a_cnn_trains_on_wgpu_to_the_weights_of_ndarray() {
+fn a_cnn_trains_on_wgpu_to_the_weights_of_the_cpu_backend() {
     let Some(gpu) = wgpu_device() else { return };
     let (mut config, data) = common::shapes_cnn(2);
     // Dropout masks come from each backend's own generator. Plain SGD: Adam's update divides
@@ -115,7 +118,7 @@ fn checkpoints_load_on_the_other_backend() {
     let labels = data.labels();
     let dir = tempfile::tempdir().unwrap();
 
-    // Written on wgpu, read on ndarray.
+    // Written on wgpu, read on the CPU backend.
     let trained = fit::<Wgpu>(&config, &data, &gpu, None, false).unwrap();
     let run = common::save_run(
         &dir.path().join("from-wgpu"),
@@ -147,10 +150,10 @@ fn checkpoints_load_on_the_other_backend() {
     );
     assert!(max_diff(&on_gpu, &on_cpu) <= 1e-5);
 
-    // Written on ndarray, read on wgpu.
+    // Written on the CPU backend, read on wgpu.
     let trained = fit::<Cpu>(&config, &data, &cpu, None, false).unwrap();
     let run = common::save_run(
-        &dir.path().join("from-ndarray"),
+        &dir.path().join("from-cpu"),
         BackendName::Ndarray,
         &config,
         &data,
@@ -198,7 +201,7 @@ fn no_adapter_is_a_one_line_error() {
 }
 
 #[test]
-fn sequence_models_train_on_wgpu_to_the_weights_of_ndarray() {
+fn sequence_models_train_on_wgpu_to_the_weights_of_the_cpu_backend() {
     use nnlab::config::ExperimentConfig;
     use nnlab::data::{Builtin, DataConfig};
     use nnlab::loss::{LossConfig, LossName};
@@ -240,7 +243,7 @@ fn sequence_models_train_on_wgpu_to_the_weights_of_ndarray() {
 }
 
 /// `explain`, `quantize`, `prune` and `distill` run on wgpu through the binary, and agree with
-/// ndarray: the same attributions (integrated gradients), the same quantized score, the same
+/// the CPU backend: the same attributions (integrated gradients), the same quantized score, the same
 /// share of zeros.
 #[test]
 fn compression_and_explanation_commands_run_on_wgpu() {
@@ -266,7 +269,7 @@ fn compression_and_explanation_commands_run_on_wgpu() {
             "--batch-size",
             "full",
             "--backend",
-            "ndarray",
+            CPU,
             "--out",
         ])
         .arg(&run)
@@ -312,14 +315,14 @@ fn compression_and_explanation_commands_run_on_wgpu() {
     ];
     let (a, b) = (
         numbers(on("wgpu", &explain, "explained"), "attributions.csv"),
-        numbers(on("ndarray", &explain, "explained"), "attributions.csv"),
+        numbers(on(CPU, &explain, "explained"), "attributions.csv"),
     );
     assert!(common::max_abs_diff(&a, &b) < 1e-3, "{a:?} vs {b:?}");
     let quantize = ["quantize", "--batch-rows", "10"];
     let score = |path| numbers(path, "quantize.csv")[3..5].to_vec();
     assert_eq!(
         score(on("wgpu", &quantize, "q")),
-        score(on("ndarray", &quantize, "q"))
+        score(on(CPU, &quantize, "q"))
     );
     let prune = ["prune", "--sparsity", "0.5", "--fine-tune-epochs", "2"];
     let pruned = on("wgpu", &prune, "p");

@@ -807,7 +807,7 @@ pub enum ExportFormat {
     Safetensors,
 }
 
-/// `nnlab gradcheck`: the model of a config at its initial weights, on ndarray in `f64`.
+/// `nnlab gradcheck`: the model of a config at its initial weights, on the CPU backend in `f64`.
 #[derive(Debug, Args)]
 pub struct GradcheckArgs {
     /// A JSON experiment config (fields it omits keep their defaults).
@@ -825,12 +825,12 @@ pub struct InfoArgs {
     pub dir: PathBuf,
 }
 
-/// Arguments of the examples: `[OUT_DIR] [--backend ndarray|wgpu]`.
+/// Arguments of the examples: `[OUT_DIR] [--backend flex|ndarray|wgpu]`.
 #[derive(Debug, Parser)]
 pub struct ExampleArgs {
     /// Where to write the run.
     pub out: Option<PathBuf>,
-    /// Backend to train on [default: ndarray when compiled in, else flex, else wgpu].
+    /// Backend to train on [default: flex when compiled in, else ndarray, else wgpu].
     #[arg(long, value_enum)]
     pub backend: Option<BackendName>,
 }
@@ -841,7 +841,7 @@ impl ExampleArgs {
         let args = Self::parse();
         (
             args.out.unwrap_or_else(|| PathBuf::from(default_out)),
-            args.backend.unwrap_or_else(BackendName::examples_default),
+            args.backend.unwrap_or_else(BackendName::default_compiled),
         )
     }
 }

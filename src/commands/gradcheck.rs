@@ -41,7 +41,8 @@ pub(super) fn gradcheck_command(args: GradcheckArgs) -> Result<()> {
         rows: args.rows,
     })?;
     let mut text = format!(
-        "gradient check at the initial weights: loss over {rows} rows, ndarray f64, central differences (4th order, h = {:e}); training mode on both sides (batch statistics, one fixed dropout mask)\n\n{:<18} {:<10} {:>12} {:>16}\n",
+        "gradient check at the initial weights: loss over {rows} rows, {} f64, central differences (4th order, h = {:e}); training mode on both sides (batch statistics, one fixed dropout mask)\n\n{:<18} {:<10} {:>12} {:>16}\n",
+        BackendName::default_compiled(),
         crate::lab::gradcheck::STEP,
         "parameter",
         "shape",

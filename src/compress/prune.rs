@@ -149,7 +149,7 @@ mod tests {
     use super::*;
     use crate::models::{MlpConfig, ModelConfig};
 
-    type B = burn_ndarray::NdArray;
+    type B = <crate::backend::Cpu as burn::tensor::backend::AutodiffBackend>::InnerBackend;
 
     fn model() -> Network<B> {
         let config = ModelConfig::Mlp(MlpConfig {

@@ -1,7 +1,7 @@
 //! Gradient checks: autodiff's ∂J/∂w beside central finite differences, parameter by
 //! parameter. The differences are the fourth-order central stencil
 //! (−J(w + 2h) + 8J(w + h) − 8J(w − h) + J(w − 2h)) / 12h, whose truncation error (h⁴) stays far
-//! below the round-off of J. Meaningful in `f64`; `nnlab gradcheck` runs it on ndarray in `f64`.
+//! below the round-off of J. Meaningful in `f64`; `nnlab gradcheck` runs it on the CPU backend in `f64`.
 //!
 //! Both sides compute the same function: the model in training mode, as a training step sees
 //! it — batch normalization with the batch's statistics, and dropout with one mask, fixed by
@@ -10,7 +10,7 @@
 
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param, ParamId};
 use burn::tensor::backend::{AutodiffBackend, Backend};
-use burn::tensor::{ElementConversion, Tensor, TensorData};
+use burn::tensor::{Tensor, TensorData};
 
 use crate::data::Dataset;
 use crate::loss::LossConfig;
@@ -142,9 +142,10 @@ pub fn gradcheck<B: AutodiffBackend>(
             id: p.id,
             data: TensorData::new(values, p.shape.clone()),
         };
-        objective(&model.clone().map(&mut replace))
-            .into_scalar()
-            .elem()
+        // Read in the tensor's own type: `into_scalar` gives the backend's default element,
+        // `f32` on flex even when the check computes in `f64`.
+        let loss = objective(&model.clone().map(&mut replace)).into_data();
+        loss.iter::<f64>().next().expect("the loss is one value")
     };
     collect
         .found

@@ -74,7 +74,7 @@ mod tests {
 
     use super::*;
 
-    type B = burn::backend::Autodiff<burn_ndarray::NdArray>;
+    type B = crate::backend::Cpu;
 
     const LOGITS: [[f64; 3]; 4] = [
         [1.2, -0.4, 0.3],

@@ -95,9 +95,9 @@ fn sources_of(image: ImageShape, dy: i64, dx: i64, flip: bool) -> impl Iterator<
 
 #[cfg(test)]
 mod tests {
-    use burn_ndarray::NdArray;
-
     use super::*;
+
+    type Host = <crate::backend::Cpu as burn::tensor::backend::AutodiffBackend>::InnerBackend;
 
     #[test]
     fn parses_what_the_flag_takes_and_refuses_the_rest() {
@@ -121,7 +121,7 @@ mod tests {
         assert_eq!(down, [6, 6, 6, 0, 1, 2]);
 
         // Every image draws its own move; the same seed draws the same.
-        let x = Tensor::<NdArray, 2>::from_data(
+        let x = Tensor::<Host, 2>::from_data(
             [[1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0]; 8],
             &Default::default(),
         );

@@ -20,7 +20,14 @@ use nnlab::run_dir::{RunDir, RunInfo};
 use nnlab::train::Trained;
 
 /// The CPU backend with autodiff.
-pub type Cpu = nnlab::backend::NdArray;
+pub type Cpu = nnlab::backend::Cpu;
+
+/// Makes this test process compute in `f64` on the CPU backend ([`nnlab::backend::use_f64`]).
+/// Burn fixes that default per process, so every test of a binary that calls it calls it
+/// before its first tensor, and that binary holds no `f32` test.
+pub fn f64() {
+    nnlab::backend::use_f64().unwrap();
+}
 
 /// The textbook problem: one neuron on the linear data, MSE, unscaled (as
 /// `nnlab::lab::textbook::config`), with this optimizer, learning rate, epochs and batch.

@@ -153,7 +153,7 @@ impl Browser {
 impl Drop for Browser {
     fn drop(&mut self) {
         let url = format!("{}/session/{}", self.base, self.session);
-        let _ = ureq::delete(&url).call();
+        let _ = minreq::delete(url).send();
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }
@@ -161,18 +161,16 @@ impl Drop for Browser {
 
 /// The `value` of a WebDriver answer; a WebDriver error fails the test with its message.
 fn send(method: &str, url: &str, body: Option<Value>) -> Value {
-    let request = ureq::request(method, url).timeout(Duration::from_secs(60));
-    let answer = match body {
+    let request = minreq::Request::new(crate::method_of(method), url).with_timeout(60);
+    let request = match body {
         Some(body) => request
-            .set("Content-Type", "application/json")
-            .send_string(&body.to_string()),
-        None => request.call(),
+            .with_header("Content-Type", "application/json")
+            .with_body(body.to_string()),
+        None => request,
     };
-    let text = match answer {
-        Ok(r) => r.into_string().unwrap(),
-        Err(ureq::Error::Status(code, r)) => {
-            panic!("{method} {url}: {code} {}", r.into_string().unwrap())
-        }
+    let text = match request.send() {
+        Ok(r) if r.status_code < 400 => r.as_str().unwrap().to_string(),
+        Ok(r) => panic!("{method} {url}: {} {}", r.status_code, r.as_str().unwrap()),
         Err(e) => panic!("{method} {url}: {e}"),
     };
     let mut answer: Value = serde_json::from_str(&text).unwrap();
@@ -183,11 +181,10 @@ fn send(method: &str, url: &str, body: Option<Value>) -> Value {
 fn wait_ready(base: &str) {
     let start = Instant::now();
     while start.elapsed() < Duration::from_secs(20) {
-        let ready = ureq::get(&format!("{base}/status"))
-            .call()
+        let ready = minreq::get(format!("{base}/status"))
+            .send()
             .ok()
-            .and_then(|r| r.into_string().ok())
-            .and_then(|text| serde_json::from_str::<Value>(&text).ok())
+            .and_then(|r| serde_json::from_str::<Value>(r.as_str().ok()?).ok())
             .is_some_and(|s| s["value"]["ready"] == json!(true));
         if ready {
             return;

@@ -529,16 +529,16 @@ fn pool_backward<I: Backend, E: Real>(
     write::<I, E, _>(dx, [s.h, s.w, s.n, s.nc / s.n], device)
 }
 
-#[cfg(all(test, feature = "ndarray"))]
+#[cfg(all(test, any(feature = "flex", feature = "ndarray")))]
 mod tests {
     use burn::tensor::Distribution;
 
     use super::super::model::{convolve_with_ops, max_pool_with_ops};
     use super::*;
-    // f32, the type the kernels train in. (tests/cnn.rs checks them in f64 against finite
-    // differences; f64 here would make ndarray's device default to f64 for the other tests of
+    // f32, the type the kernels train in. (The gradient tests check them in f64 against finite
+    // differences; f64 here would make the CPU device default to f64 for the other tests of
     // this binary, since Burn keys that default by device.)
-    use crate::backend::NdArray as B;
+    use crate::backend::Cpu as B;
 
     fn random<const D: usize>(shape: [usize; D]) -> Tensor<B, D> {
         Tensor::random(shape, Distribution::Normal(0.0, 1.0), &Default::default()).require_grad()
