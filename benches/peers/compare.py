@@ -4,7 +4,7 @@
 
 Run it with the Python that has torch and/or keras, and pandas for the large-data workloads
 (a peer that does not import is left out, and said so). It builds nnlab in release mode with
-its default features, then for each round runs every workload once per contender, in turn
+its default features plus `ndarray`, then for each round runs every workload once per contender, in turn
 (nnlab on its default backend, flex; nnlab on ndarray; PyTorch; Keras, which has no large-data
 workloads), and prints the median of each figure with the ratios nnlab/peer. Whole-process figures (wall time, peak memory, predict) are measured here,
 around each process, the same way for all. Standard library only.
@@ -83,7 +83,8 @@ def last_json(out):
 
 def build():
     """Builds nnlab, its textbook example and the bench binary; returns their paths."""
-    features = []
+    # The default build has flex only; ndarray is one feature away, for its column.
+    features = ["--features", "ndarray"]
     subprocess.run(["cargo", "build", "--release", *features, "--bin", "nnlab", "--example", "regression"], cwd=ROOT, check=True)
     out = subprocess.run(
         ["cargo", "bench", *features, "--bench", "workloads", "--no-run", "--message-format=json"],
