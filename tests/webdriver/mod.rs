@@ -76,12 +76,16 @@ impl Browser {
             .as_str()
             .expect("a session id")
             .to_string();
-        Some(Browser {
+        let browser = Browser {
             driver,
             session,
             base,
             _profile: profile,
-        })
+        };
+        // An element looked for right after a click may belong to the page the click loads:
+        // the driver waits up to 10 s for it to appear rather than failing on a busy machine.
+        browser.command("POST", "/timeouts", Some(json!({"implicit": 10_000})));
+        Some(browser)
     }
 
     fn command(&self, method: &str, path: &str, body: Option<Value>) -> Value {
