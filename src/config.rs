@@ -244,7 +244,10 @@ impl ExperimentConfig {
             }
         }
         let resize = self.model.image().map(|s| (s.height, s.width));
-        let loaded = self.data.load_counting(self.task(), resize)?;
+        let loaded = match self.model.is_generative() {
+            true => self.data.load_unlabelled(resize)?,
+            false => self.data.load_counting(self.task(), resize)?,
+        };
         if let Some(shape) = loaded.image {
             self.model.take_image(shape)?;
         }
@@ -261,6 +264,40 @@ impl ExperimentConfig {
             eprintln!("{}: {note}", self.data.name());
         }
         Ok(loaded)
+    }
+
+    /// Refuses what a model without a target cannot use: a loss other than the squared
+    /// error, and for a GAN, held-out rows (it has no held-out score to watch).
+    fn check_generative(&self) -> Result<()> {
+        if !self.model.is_generative() {
+            return Ok(());
+        }
+        let kind = self.model.kind_name();
+        if self.loss.name != crate::loss::LossName::Mse {
+            return Err(Error::config(
+                "loss.name",
+                format!("must be mse for --model {kind}: it learns the rows themselves"),
+            ));
+        }
+        if self.model.gan().is_none() {
+            return Ok(());
+        }
+        let t = &self.training;
+        for (field, set) in [
+            ("training.validation_fraction", t.validation_fraction > 0.0),
+            ("training.test_fraction", t.test_fraction > 0.0),
+            ("training.patience", t.patience.is_some()),
+            ("training.train_loss", t.train_loss == TrainLoss::EndOfEpoch),
+        ] {
+            if set {
+                return Err(Error::config(
+                    field,
+                    "does not apply to a GAN: it has no held-out score (judge it by `nnlab \
+                     generate`)",
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Refuses augmentation without images to move, or moves that would leave none of them.
@@ -304,13 +341,14 @@ impl ExperimentConfig {
 
     /// Checks every field and that the parts fit together.
     pub fn validate(&self) -> Result<()> {
-        self.data.validate()?;
+        self.data.validate_for(!self.model.is_generative())?;
         self.model.validate()?;
         self.loss.validate()?;
         self.optimizer.validate()?;
         self.schedule.validate(self.optimizer.learning_rate)?;
         self.training.validate()?;
         self.check_augment()?;
+        self.check_generative()?;
         let layers = self.model.layers();
         if let Some(&i) = self.training.freeze.iter().find(|&&i| i >= layers) {
             return Err(Error::config(
@@ -323,6 +361,7 @@ impl ExperimentConfig {
         }
         if let Some(task) = self.data.builtin_task()
             && task != self.task()
+            && !self.model.is_generative()
         {
             return Err(Error::config(
                 "loss.name",

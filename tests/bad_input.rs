@@ -1068,6 +1068,8 @@ fn every_bad_input_is_one_line_with_the_right_exit_code() {
             "--overwrite",
         ),
     ];
+    let mut cases = cases;
+    cases.extend(generative_cases(d, &run, &images.mixed));
 
     let mut table = String::new();
     for c in &cases {
@@ -1092,6 +1094,123 @@ fn every_bad_input_is_one_line_with_the_right_exit_code() {
     if let Some(path) = std::env::var_os("NNLAB_RELIABILITY_TABLE") {
         std::fs::write(path, table).unwrap();
     }
+}
+
+/// The refusals of the models without a target; `classifier` is a run of another kind.
+fn generative_cases(d: &Path, classifier: &str, mixed_images: &str) -> Vec<Case> {
+    let quick = ["--samples", "40", "--epochs", "1", "--quiet", "--out"];
+    let trained = |name: &str, data: &str, model: &str| {
+        let out = text(&d.join(name));
+        let args = ["train", "--dataset", data, "--model", model];
+        nnlab().args(args).args(quick).arg(&out).assert().success();
+        out
+    };
+    let (ae, gan) = (
+        trained("ae", "moons", "autoencoder"),
+        trained("gan", "ring", "gan"),
+    );
+    let rows = d.join("xy.csv");
+    std::fs::write(&rows, "x1,x2\n0.5,0.25\n").unwrap();
+    let rows = text(&rows);
+    let vae = |extra: &[&str]| {
+        let args = ["train", "--dataset", "moons", "--model", "vae", "--quiet"];
+        [&args[..], extra]
+            .iter()
+            .flat_map(|a| a.iter().map(|s| s.to_string()))
+            .collect::<Vec<_>>()
+    };
+    let owned = |args: &[&str]| args.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let cases = [
+        (
+            "`generate` on an autoencoder",
+            owned(&["generate", "--checkpoint", &ae]),
+            "no distribution to draw from",
+        ),
+        (
+            "`generate` on a classifier",
+            owned(&["generate", "--checkpoint", classifier]),
+            "generate needs a VAE or a GAN",
+        ),
+        (
+            "`encode` on a classifier",
+            owned(&["encode", "--checkpoint", classifier, "--input", &rows]),
+            "encode needs an autoencoder",
+        ),
+        (
+            "`encode` on a GAN",
+            owned(&["encode", "--checkpoint", &gan, "--input", &rows]),
+            "it has no encoder",
+        ),
+        (
+            "`predict` on a GAN",
+            owned(&["predict", "--checkpoint", &gan, "--input", &rows]),
+            "nnlab generate",
+        ),
+        (
+            "`eval` on a GAN",
+            owned(&["eval", "--checkpoint", &gan, "--input", &rows]),
+            "eval needs an autoencoder",
+        ),
+        (
+            "`generate --count 0`",
+            owned(&["generate", "--checkpoint", &gan, "--count", "0"]),
+            "--count must be between 1",
+        ),
+        (
+            "`generate --count` above the limit",
+            owned(&["generate", "--checkpoint", &gan, "--count", "1000001"]),
+            "--count must be between 1",
+        ),
+        ("`--latent 0`", vae(&["--latent", "0"]), "model.latent"),
+        (
+            "`--target` with a model without a target",
+            owned(&["train", "--data", &rows, "--model", "vae", "--target", "x1"]),
+            "--target does not apply",
+        ),
+        (
+            "a loss other than mse for an autoencoder",
+            vae(&["--loss", "mae"]),
+            "must be mse",
+        ),
+        (
+            "a GAN flag for a VAE",
+            vae(&["--d-steps", "2"]),
+            "--d-steps does not apply",
+        ),
+        (
+            "held-out rows for a GAN",
+            owned(&[
+                "train",
+                "--dataset",
+                "ring",
+                "--model",
+                "gan",
+                "--test",
+                "0.2",
+            ]),
+            "training.test_fraction",
+        ),
+        (
+            "`--latent` for an MLP",
+            owned(&["train", "--dataset", "moons", "--latent", "2"]),
+            "--latent does not apply",
+        ),
+        (
+            "images of mixed sizes for an autoencoder without --image",
+            owned(&["train", "--images", mixed_images, "--model", "autoencoder"]),
+            "pass --image HxW",
+        ),
+    ];
+    cases
+        .into_iter()
+        .map(|(what, args, needle)| Case {
+            what,
+            args,
+            // A data file's problem is a run-time error.
+            code: if needle == "pass --image HxW" { 1 } else { 2 },
+            needle: needle.into(),
+        })
+        .collect()
 }
 
 /// Image folders and IDX files that each break one rule.

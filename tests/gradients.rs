@@ -14,6 +14,8 @@ use rand::{RngExt, SeedableRng};
 #[path = "gradients/cnn.rs"]
 mod cnn;
 mod common;
+#[path = "gradients/generative.rs"]
+mod generative;
 #[path = "gradients/sequences.rs"]
 mod sequences;
 

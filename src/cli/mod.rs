@@ -15,7 +15,7 @@ use crate::data::{Builtin, csv};
 use crate::interrupt::OnSignal;
 use crate::lab::compare::Regularizer;
 use crate::loss::{LossName, Task};
-use crate::models::{Activation, Kind, ModelFlags, Pool, Positions};
+use crate::models::{Activation, GanLoss, Kind, ModelFlags, Pool, Positions};
 use crate::optim::OptimizerName;
 use crate::optim::schedule::ScheduleName;
 
@@ -66,6 +66,11 @@ pub enum Command {
     /// Train a student by knowledge distillation from a trained classifier (Hinton et al.,
     /// 2015), and the same student alone from the same initial weights, to compare.
     Distill(Box<DistillArgs>),
+    /// The latent code of each row, from an autoencoder or VAE run: columns z1..zK, to stdout.
+    Encode(EncodeArgs),
+    /// New rows from a VAE or GAN run, in the input's columns and units: CSV to stdout or
+    /// --out.
+    Generate(GenerateArgs),
     /// Serve the runs in a directory over HTTP, after TensorFlow Serving's REST API:
     /// POST /v1/models/RUN:predict, GET /v1/models/RUN, /healthz, /metrics.
     Serve(ServeArgs),
@@ -115,7 +120,7 @@ pub struct TrainArgs {
     pub freeze: Option<Vec<usize>>,
     /// Continue a saved run up to `--epochs` epochs in all (written back to DIR unless
     /// `--out` names another directory).
-    #[arg(long, value_name = "DIR", conflicts_with_all = ["config", "data", "images", "idx_images", "idx_labels", "dataset", "samples", "noise", "classes", "data_seed", "drop_missing", "delimiter", "scale", "scale_target", "target", "features", "series", "window", "horizon", "season", "absolute", "text", "tokens", "vocab", "max_len", "task", "optimizer", "batch_size", "weight_decay", "model", "image", "conv", "kernel", "pool", "dense", "steps", "hidden_size", "layers", "bidirectional", "d_model", "heads", "positions", "pooling", "hidden", "activation", "dropout", "batch_norm", "augment", "l1", "l2", "loss", "seed", "validation", "test", "patience", "min_delta", "schedule", "warmup", "clip_norm", "clip_value"])]
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["config", "data", "images", "idx_images", "idx_labels", "dataset", "samples", "noise", "classes", "data_seed", "drop_missing", "delimiter", "scale", "scale_target", "target", "features", "series", "window", "horizon", "season", "absolute", "text", "tokens", "vocab", "max_len", "task", "optimizer", "batch_size", "weight_decay", "model", "image", "conv", "kernel", "pool", "dense", "steps", "hidden_size", "layers", "bidirectional", "d_model", "heads", "positions", "pooling", "latent", "gan_loss", "d_steps", "clip", "d_lr", "g_lr", "hidden", "activation", "dropout", "batch_norm", "augment", "l1", "l2", "loss", "seed", "validation", "test", "patience", "min_delta", "schedule", "warmup", "clip_norm", "clip_value"])]
     pub resume: Option<PathBuf>,
     /// Save the run every N epochs as well as at the end (Ctrl-C also saves, at any step).
     #[arg(long, value_name = "N")]
@@ -412,6 +417,27 @@ pub struct ExperimentArgs {
     /// Transformer: how the steps become one vector [default: mean].
     #[arg(long, value_enum)]
     pub pooling: Option<Pool>,
+    /// Autoencoder and VAE: size of the code z [default: a quarter of the row's values, 2 to
+    /// 32]. GAN: values of noise per generated row [default: the row's values, 8 to 64].
+    #[arg(long, value_name = "K")]
+    pub latent: Option<usize>,
+    /// GAN: the game, `standard` (cross-entropy, non-saturating generator loss) or
+    /// `wasserstein` (a critic with clipped weights) [default: standard].
+    #[arg(long, value_enum)]
+    pub gan_loss: Option<GanLoss>,
+    /// GAN: discriminator steps per generator step [default: 1].
+    #[arg(long, value_name = "N")]
+    pub d_steps: Option<usize>,
+    /// GAN, wasserstein: the critic's weights are clipped to [−C, C] after each step
+    /// [default: 0.01].
+    #[arg(long, value_name = "C")]
+    pub clip: Option<f64>,
+    /// GAN: the discriminator's learning rate [default: --lr].
+    #[arg(long, value_name = "ALPHA", allow_negative_numbers = true)]
+    pub d_lr: Option<f64>,
+    /// GAN: the generator's learning rate [default: --lr].
+    #[arg(long, value_name = "ALPHA", allow_negative_numbers = true)]
+    pub g_lr: Option<f64>,
     /// MLP: hidden layer widths, comma-separated; `none` for the single neuron [default: 64].
     #[arg(long, value_name = "N,N,...|none", value_parser = parse_hidden)]
     pub hidden: Option<Hidden>,
@@ -485,6 +511,12 @@ impl ExperimentArgs {
             heads: self.heads,
             positions: self.positions,
             pooling: self.pooling,
+            latent: self.latent,
+            gan_loss: self.gan_loss,
+            d_steps: self.d_steps,
+            clip: self.clip,
+            d_lr: self.d_lr,
+            g_lr: self.g_lr,
         }
     }
 }
@@ -554,6 +586,56 @@ pub struct PredictArgs {
     pub steps: Option<usize>,
     /// Backend to predict on [default: flex when compiled in, else ndarray, else wgpu, else
     /// cuda].
+    #[arg(long, value_enum)]
+    pub backend: Option<BackendName>,
+}
+
+/// `nnlab encode`
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("source").required(true).args(["input", "images", "idx_images"])))]
+pub struct EncodeArgs {
+    /// A run directory written by `nnlab train --model autoencoder` or `--model vae`.
+    #[arg(long, value_name = "DIR")]
+    pub checkpoint: PathBuf,
+    /// A CSV file with a header row holding the run's columns (other columns are ignored).
+    #[arg(long, value_name = "FILE.csv")]
+    pub input: Option<PathBuf>,
+    /// An image file, or a folder of them, for a run trained on images.
+    #[arg(long, value_name = "FILE|DIR")]
+    pub images: Option<PathBuf>,
+    /// An IDX3 image file, for a run trained on images.
+    #[arg(long, value_name = "FILE")]
+    pub idx_images: Option<PathBuf>,
+    /// Field separator of the input: one character, or `tab` [default: detected].
+    #[arg(long, value_name = "CHAR", value_parser = parse_delimiter)]
+    pub delimiter: Option<char>,
+    /// Use the last epoch's weights, not the best epoch's.
+    #[arg(long)]
+    pub last: bool,
+    /// Backend to run on [default: flex when compiled in, else ndarray, else wgpu, else cuda].
+    #[arg(long, value_enum)]
+    pub backend: Option<BackendName>,
+}
+
+/// `nnlab generate`
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// A run directory written by `nnlab train --model vae` or `--model gan`.
+    #[arg(long, value_name = "DIR")]
+    pub checkpoint: PathBuf,
+    /// Rows to generate (1 to 1,000,000, and at most 20,000,000 values in all).
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    pub count: usize,
+    /// Seed of the noise: the same seed gives the same rows on the same backend.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Write the rows to this CSV file (atomically) instead of stdout.
+    #[arg(long, value_name = "FILE.csv")]
+    pub out: Option<PathBuf>,
+    /// Use the last epoch's weights, not the best epoch's.
+    #[arg(long)]
+    pub last: bool,
+    /// Backend to run on [default: flex when compiled in, else ndarray, else wgpu, else cuda].
     #[arg(long, value_enum)]
     pub backend: Option<BackendName>,
 }

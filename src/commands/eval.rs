@@ -16,6 +16,7 @@ use crate::models::Network;
 use crate::run_dir::RunDir;
 
 use super::describe;
+use super::encode::{Ask, AutoencoderJob, Table, check_autoencoder};
 use super::input::Input;
 
 /// A saved run loaded to score labelled rows: what `eval` does once and `explain` many times.
@@ -86,6 +87,23 @@ pub(super) fn eval_command(args: EvalArgs) -> Result<()> {
     let backend = args.backend.unwrap_or_else(BackendName::default_compiled);
     let input = Input::labelled_rows(&args.source);
     let shown = input.path().display().to_string();
+    let dir = RunDir::new(&args.checkpoint);
+    let (config, _) = dir.load_meta()?;
+    if config.model.is_generative() {
+        check_autoencoder(&config, &dir, "eval")?;
+        let job = AutoencoderJob {
+            dir,
+            input,
+            last: args.last,
+            ask: Ask::Score,
+        };
+        let table = run_on(backend, job)?;
+        return print_scores(
+            &table,
+            args.json,
+            &format!("{} on {shown}", args.checkpoint.display()),
+        );
+    }
     let evaluation = run_on(
         backend,
         EvalJob {
@@ -103,6 +121,29 @@ pub(super) fn eval_command(args: EvalArgs) -> Result<()> {
             shown,
             describe(&evaluation)
         )
+    };
+    std::io::stdout()
+        .lock()
+        .write_all(text.as_bytes())
+        .map_err(|e| Error::io("<stdout>", e))
+}
+
+/// An autoencoder's scores: `name value` lines under a title, or one JSON object.
+fn print_scores(table: &Table, json: bool, title: &str) -> Result<()> {
+    let pairs = table.header.iter().zip(&table.rows[0]);
+    let text = if json {
+        let map: serde_json::Map<String, serde_json::Value> = pairs
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    v.parse::<f64>().map_or(serde_json::Value::Null, Into::into),
+                )
+            })
+            .collect();
+        serde_json::to_string_pretty(&map).expect("scores serialize") + "\n"
+    } else {
+        let lines: String = pairs.map(|(k, v)| format!("{k} {v}\n")).collect();
+        format!("{title}\n\n{lines}")
     };
     std::io::stdout()
         .lock()

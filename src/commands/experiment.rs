@@ -115,6 +115,9 @@ pub(super) fn experiment_config(args: &ExperimentArgs) -> Result<ExperimentConfi
     if let Some(loss) = args.loss {
         config.loss.name = loss;
     }
+    if config.model.is_generative() {
+        apply_generative(&mut config, args)?;
+    }
     if let Some(task) = args.task
         && config.loss.name.task() != task
     {
@@ -166,6 +169,29 @@ pub(super) fn experiment_config(args: &ExperimentArgs) -> Result<ExperimentConfi
         }
     }
     Ok(config)
+}
+
+/// A model without a target learns the rows in their scaled units with the squared error (a
+/// `--loss` other than mse is refused by the config's check), and has no target to scale.
+fn apply_generative(config: &mut ExperimentConfig, args: &ExperimentArgs) -> Result<()> {
+    if args.target.is_some() {
+        return Err(Error::Usage(format!(
+            "--target does not apply to --model {}: it has no target, it learns the rows \
+             themselves (name the columns to learn with --features)",
+            config.model.kind_name()
+        )));
+    }
+    if args.loss.is_none() {
+        config.loss.name = LossName::Mse;
+    }
+    config.preprocess.target = crate::data::scale::TargetScaling::None;
+    // Adam's β₁ = 0.5 for both networks of a GAN (Radford et al., 2016): with 0.9 the
+    // momentum carries each network past the other's moves, and the ring of 8 Gaussians
+    // loses modes (docs/generative.md). A config file says its own.
+    if config.model.gan().is_some() && args.config.is_none() {
+        config.optimizer.adam.beta_1 = 0.5;
+    }
+    Ok(())
 }
 
 /// The series flags, and the defaults of a series that neither flags nor a config file set:

@@ -3,10 +3,12 @@
 mod compare;
 mod cv;
 mod distill;
+mod encode;
 mod eval;
 mod experiment;
 mod explain;
 mod export;
+mod generate;
 mod gradcheck;
 mod info;
 mod input;
@@ -47,6 +49,8 @@ pub fn run(command: Command) -> Result<()> {
         Command::Quantize(args) => quantize::quantize_command(args),
         Command::Prune(args) => prune::prune_command(args),
         Command::Distill(args) => distill::distill_command(*args),
+        Command::Encode(args) => encode::encode_command(args),
+        Command::Generate(args) => generate::generate_command(args),
         Command::Serve(args) => serve::serve_command(args),
     }
 }

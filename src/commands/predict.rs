@@ -14,6 +14,7 @@ use crate::eval::predict::{Predictions, predict};
 use crate::models::Network;
 use crate::run_dir::{RunDir, RunInfo};
 
+use super::encode::{Ask, AutoencoderJob, print_csv};
 use super::input::Input;
 
 pub(super) struct PredictJob {
@@ -150,6 +151,25 @@ pub(super) fn predict_command(args: PredictArgs) -> Result<()> {
     let backend = args.backend.unwrap_or_else(BackendName::default_compiled);
     let idx = args.idx_images.map(|images| (images, None));
     let input = Input::new(args.input, args.images, idx, args.delimiter);
+    let dir = RunDir::new(&args.checkpoint);
+    let (config, _) = dir.load_meta()?;
+    if config.model.gan().is_some() {
+        return Err(Error::Usage(format!(
+            "{} holds a GAN, which has no predictions: new rows come from `nnlab generate \
+             --checkpoint {}`",
+            dir.path.display(),
+            dir.path.display()
+        )));
+    }
+    if config.model.reconstructs() {
+        let job = AutoencoderJob {
+            dir,
+            input,
+            last: args.last,
+            ask: Ask::Reconstruct,
+        };
+        return print_csv(&run_on(backend, job)?);
+    }
     let (predictions, names) = run_on(
         backend,
         PredictJob {

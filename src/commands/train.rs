@@ -84,12 +84,23 @@ pub(super) fn train(args: TrainArgs) -> Result<()> {
     }
     let last = report.history.last();
     let mut line = format!(
-        "trained {} epochs ({} steps) on {backend} in {:.2}s: train loss {:.6}",
+        "trained {} epochs ({} steps) on {backend} in {:.2}s: {} {:.6}",
         report.history.len(),
         report.steps,
         report.train_seconds,
+        match last.and_then(|r| r.train_g_loss.or(r.train_kl)) {
+            Some(_) if last.is_some_and(|r| r.train_kl.is_some()) => "negative ELBO per row",
+            Some(_) => "discriminator loss",
+            None => "train loss",
+        },
         last.map_or(f64::NAN, |r| r.train_loss)
     );
+    if let Some(kl) = last.and_then(|r| r.train_kl) {
+        line += &format!(" (KL term {kl:.6})");
+    }
+    if let Some(g) = last.and_then(|r| r.train_g_loss) {
+        line += &format!(", generator loss {g:.6}");
+    }
     if let Some(v) = last.and_then(|r| r.valid_loss) {
         line += &format!(", validation loss {v:.6}");
     }
@@ -110,6 +121,9 @@ pub(super) fn train(args: TrainArgs) -> Result<()> {
     }
     if let Some(forecast) = &report.forecast {
         eprint!("{}", forecast.table());
+    }
+    if let Some(line) = &report.reconstruction {
+        eprintln!("{line}");
     }
     if let Stop::EarlyStopped { .. } = report.stop {
         eprintln!("{}", report.stop);
@@ -139,6 +153,8 @@ pub struct TrainReport {
     pub test: Option<Evaluation>,
     /// A series' test part forecast by the model and the baselines.
     pub forecast: Option<Forecast>,
+    /// An autoencoder's reconstruction error beside PCA's, as a line to print.
+    pub reconstruction: Option<String>,
 }
 
 /// The one-step forecasts of a series' test part by the chosen model and the baselines;
@@ -178,6 +194,49 @@ fn test_forecast<B: AutodiffBackend>(
         split: &split,
     };
     Some(setup.forecast(&outputs))
+}
+
+/// An autoencoder's reconstruction MSE, in the input's units, on its held-out rows (else its
+/// training rows) beside that of PCA with as many components, the optimal linear
+/// autoencoder: whether the nonlinearity paid off. A line to print and its JSON.
+fn reconstruction_report<B: AutodiffBackend>(
+    config: &ExperimentConfig,
+    data: &Dataset,
+    trained: &Trained<B>,
+    device: &B::Device,
+) -> Result<Option<(String, serde_json::Value)>> {
+    let (crate::models::ModelConfig::Autoencoder(c) | crate::models::ModelConfig::Vae(c)) =
+        &config.model
+    else {
+        return Ok(None);
+    };
+    let split = crate::train::split_rows(config, data);
+    let (rows, part) = [(&split.valid, "validation"), (&split.test, "test")]
+        .into_iter()
+        .find(|(rows, _)| !rows.is_empty())
+        .unwrap_or((&split.train, "training"));
+    let shown = data.subset(rows).features;
+    let train = data.subset(&split.train).features;
+    let model =
+        crate::eval::generative::reconstruct(&trained.chosen(), &trained.scaler, &shown, device);
+    let k = c.latent();
+    let pca = crate::eval::generative::pca_mse(&trained.scaler, &train, &shown, k)?;
+    let verdict = if model.mse() <= pca {
+        "the nonlinearity paid off"
+    } else {
+        "PCA reconstructs better: try more epochs, wider layers, or PCA itself"
+    };
+    let line = format!(
+        "reconstruction MSE on the {} {part} rows: {} {:.6}, PCA with {k} components {:.6}: {verdict}",
+        rows.len(),
+        config.model.kind_name(),
+        model.mse(),
+        pca
+    );
+    let json = serde_json::json!({
+        "rows": part, "count": rows.len(), "mse": model.mse(), "pca_mse": pca, "components": k
+    });
+    Ok(Some((line, json)))
 }
 
 /// Trains (or resumes) a run and saves it.
@@ -254,6 +313,10 @@ impl BackendJob for TrainJob {
         if let Some(f) = &forecast {
             extra.insert("forecast".into(), f.to_json());
         }
+        let reconstruction = reconstruction_report(&config, &data, &trained, &device)?;
+        if let Some((_, json)) = &reconstruction {
+            extra.insert("reconstruction".into(), json.clone());
+        }
         out.save(&config, &info, &trained, extra)?;
         if let Stop::Interrupted { signal, .. } = trained.stop {
             return Err(Error::Interrupted {
@@ -296,6 +359,7 @@ impl BackendJob for TrainJob {
             valid: trained.valid,
             test: trained.test,
             forecast,
+            reconstruction: reconstruction.map(|(line, _)| line),
         })
     }
 }

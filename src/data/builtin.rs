@@ -27,6 +27,9 @@ pub enum Builtin {
     Xor,
     /// Gaussian blobs, `classes` of them (k classes).
     Blobs,
+    /// The ring of 8 Gaussians (radius 2, σ 0.02) that GANs are tested on for mode collapse
+    /// (8 classes: the mode of each point).
+    Ring,
     /// 16×16 grey images of a circle, square or triangle anywhere in the frame (3 classes).
     Shapes,
     /// Fisher's iris flowers: 150 × 4, 3 species (real, classification).
@@ -67,7 +70,7 @@ pub struct About {
 
 impl Builtin {
     /// Every built-in dataset, in the order `nnlab datasets` lists them.
-    pub const ALL: [Builtin; 16] = [
+    pub const ALL: [Builtin; 17] = [
         Builtin::Linear,
         Builtin::Sine,
         Builtin::Moons,
@@ -75,6 +78,7 @@ impl Builtin {
         Builtin::Spirals,
         Builtin::Xor,
         Builtin::Blobs,
+        Builtin::Ring,
         Builtin::Shapes,
         Builtin::Iris,
         Builtin::Diabetes,
@@ -162,6 +166,13 @@ impl Builtin {
                 Task::Classification,
                 None,
                 "`classes` Gaussian blobs (std `noise`) around centres in [−5, 5]²",
+            ),
+            Builtin::Ring => generated(
+                "ring",
+                Task::Classification,
+                Some(synthetic::RING_MODES),
+                "8 Gaussians of σ 0.02 evenly on a circle of radius 2, the mode-collapse test of \
+                 Metz et al. (2017), \"Unrolled GANs\" (σ fixed: --noise does not change it)",
             ),
             Builtin::Shapes => generated(
                 "shapes",
@@ -254,6 +265,7 @@ impl Builtin {
             Builtin::Spirals => synthetic::spirals(samples, noise, seed),
             Builtin::Xor => synthetic::xor(samples, noise, seed),
             Builtin::Blobs => synthetic::blobs(samples, classes, noise, seed),
+            Builtin::Ring => synthetic::ring(samples, seed),
             Builtin::Shapes => super::shapes::shapes(samples, noise, seed),
             Builtin::Iris => {
                 let table = real::iris();

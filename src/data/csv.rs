@@ -639,6 +639,37 @@ pub fn read_features(path: &Path, names: &[String], delimiter: Option<char>) -> 
     read_columns(path, names, delimiter, "")
 }
 
+/// The columns of a CSV file whose first row holds a number: what a model without a target
+/// (an autoencoder, a GAN) learns from when no `--features` are named. A later row that is
+/// not a number there is an error that names its line, as for any feature.
+pub fn numeric_columns(path: &Path, delimiter: Option<char>) -> Result<Vec<String>> {
+    let mut table = open(path, delimiter)?;
+    let mut record = ::csv::StringRecord::new();
+    let more = table
+        .reader
+        .read_record(&mut record)
+        .map_err(|e| data_error(path, e.position().map(|p| p.line()), None, e.to_string()))?;
+    if !more {
+        return Err(no_rows(path));
+    }
+    let names: Vec<String> = table
+        .header
+        .iter()
+        .zip(record.iter())
+        .filter(|(_, cell)| cell.trim().parse::<f64>().is_ok())
+        .map(|(name, _)| name.clone())
+        .collect();
+    if names.is_empty() {
+        return Err(data_error(
+            path,
+            Some(2),
+            None,
+            "has no numeric column: name the columns to learn with --features".into(),
+        ));
+    }
+    Ok(names)
+}
+
 /// Reads the columns `names` of a time series (see [`read_features`]): a missing cell is an
 /// error that says why it cannot be skipped.
 pub fn read_series_columns(

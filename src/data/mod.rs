@@ -95,8 +95,14 @@ pub struct DataConfig {
 }
 
 impl DataConfig {
-    /// Checks that the fields describe one source.
+    /// Checks that the fields describe one source, with a target column for a CSV file.
     pub fn validate(&self) -> Result<()> {
+        self.validate_for(true)
+    }
+
+    /// [`DataConfig::validate`], where a model without a target (`needs_target` false) reads a
+    /// CSV file with none.
+    pub fn validate_for(&self, needs_target: bool) -> Result<()> {
         if let Some(c) = self.delimiter {
             csv::delimiter_byte(c).map_err(|m| Error::config("data.delimiter", m))?;
         }
@@ -140,7 +146,7 @@ impl DataConfig {
                 "data.drop_missing",
                 "cannot skip rows of a series: it would join the steps on either side",
             )),
-            (Some(_), _) if self.target.is_none() => Err(Error::config(
+            (Some(_), _) if self.target.is_none() && needs_target => Err(Error::config(
                 "data.target",
                 "is required with a CSV file: name the column to predict",
             )),
@@ -420,6 +426,65 @@ impl DataConfig {
                 .dataset
                 .filter(|_| self.csv.is_none())
                 .and_then(Builtin::sequence),
+            series: None,
+        })
+    }
+
+    /// Loads the rows of a model without a target (an autoencoder, a VAE, a GAN): a CSV
+    /// file's `features`, or every column whose first row is a number; a built-in dataset's
+    /// or images' features (resized to `resize`), their labels dropped. The targets are the features themselves:
+    /// what an autoencoder learns to give back.
+    pub fn load_unlabelled(&self, resize: Option<(usize, usize)>) -> Result<Loaded> {
+        self.validate_for(false)?;
+        if self.is_series() || self.is_text() {
+            return Err(Error::Usage(
+                "autoencoders, VAEs and GANs learn from a table or images, not from a series or \
+                 text"
+                    .into(),
+            ));
+        }
+        if let Some(target) = &self.target {
+            return Err(Error::config(
+                "data.target",
+                format!(
+                    "is `{target}`, but autoencoders, VAEs and GANs have no target: they learn \
+                     the rows themselves (name the columns to learn with --features)"
+                ),
+            ));
+        }
+        let (mut data, image, note) = match (self.read_images(resize)?, &self.csv, self.dataset) {
+            (Some(images), _, _) => {
+                let (shape, note) = (images.shape, images.note.clone());
+                (images.into_dataset(), Some(shape), note)
+            }
+            (None, Some(path), _) => {
+                let names = match &self.features {
+                    Some(names) => names.clone(),
+                    None => csv::numeric_columns(path, self.delimiter)?,
+                };
+                let features = csv::read_features(path, &names, self.delimiter)?;
+                let data = Dataset {
+                    features,
+                    feature_names: names,
+                    target_name: String::new(),
+                    targets: TargetValues::Values(Vec::new()),
+                };
+                (data, None, None)
+            }
+            (None, None, Some(builtin)) => {
+                let data = builtin.load(self.samples, self.noise, self.classes, self.seed);
+                (data, None, None)
+            }
+            (None, None, None) => unreachable!("validated above"),
+        };
+        data.targets = TargetValues::Values(data.features.clone());
+        data.target_name = String::new();
+        Ok(Loaded {
+            data,
+            skipped: 0,
+            image,
+            note,
+            sequence: None,
             series: None,
         })
     }

@@ -170,6 +170,16 @@ impl Scaler {
             .collect()
     }
 
+    /// Row-major features in this scaler's scaled units mapped back to the original units.
+    pub fn restore_features(&self, values: &[f64]) -> Vec<f64> {
+        let width = self.features.len().max(1);
+        values
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| self.features[i % width].restore(v))
+            .collect()
+    }
+
     /// `data` scaled in place: features, and the target where it has a map.
     pub fn apply(&self, mut data: Dataset) -> Dataset {
         let width = self.features.len().max(1);

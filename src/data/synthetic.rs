@@ -104,6 +104,27 @@ pub fn blobs(samples: usize, classes: usize, noise: f64, seed: u64) -> Dataset {
     plane(points, noise, &mut rng, classes)
 }
 
+/// Modes of the ring of Gaussians.
+pub const RING_MODES: usize = 8;
+/// Radius and standard deviation of the ring (Metz et al., 2017).
+pub const RING_RADIUS: f64 = 2.0;
+pub const RING_SIGMA: f64 = 0.02;
+
+/// The centre of mode `k` of the ring.
+pub fn ring_mode(k: usize) -> (f64, f64) {
+    let angle = 2.0 * std::f64::consts::PI * k as f64 / RING_MODES as f64;
+    (RING_RADIUS * angle.cos(), RING_RADIUS * angle.sin())
+}
+
+/// `samples` points of the ring of 8 Gaussians, the modes in turn.
+pub fn ring(samples: usize, seed: u64) -> Dataset {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let points = (0..samples)
+        .map(|i| (ring_mode(i % RING_MODES), i % RING_MODES))
+        .collect();
+    plane(points, RING_SIGMA, &mut rng, RING_MODES)
+}
+
 /// The (class, index within class, class size) of each of `samples` points split between two
 /// classes, the first taking the odd one out.
 fn halves(samples: usize) -> impl Iterator<Item = (usize, usize, usize)> {

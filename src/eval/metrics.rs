@@ -40,6 +40,14 @@ pub struct EpochRecord {
     pub valid_r2: Option<f64>,
     /// The learning rate used in the epoch.
     pub learning_rate: f64,
+    /// A VAE's mean KL term per training row (its `train_loss` is the negative ELBO, this
+    /// included).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub train_kl: Option<f64>,
+    /// A GAN's mean generator loss J_G over the epoch's generator steps (its `train_loss` is
+    /// the discriminator's J_D).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub train_g_loss: Option<f64>,
 }
 
 impl EpochRecord {
@@ -55,6 +63,8 @@ impl EpochRecord {
             valid_mae: None,
             valid_r2: None,
             learning_rate,
+            train_kl: None,
+            train_g_loss: None,
         }
     }
 

@@ -3,7 +3,9 @@
 
 pub mod attribution;
 pub mod forecast;
+pub mod generative;
 pub mod importance;
 pub mod metrics;
+pub mod pca;
 pub mod predict;
 pub mod saliency;

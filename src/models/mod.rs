@@ -7,9 +7,11 @@
 //! below (the registry); the training loop is monomorphized once, for [`Network`].
 
 mod activation;
+pub mod autoencoder;
 pub mod cnn;
 pub(crate) mod cpu;
 pub mod dense;
+pub mod gan;
 mod init;
 pub mod mlp;
 pub mod rnn;
@@ -23,7 +25,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 pub use activation::Activation;
+pub use autoencoder::{Autoencoder, AutoencoderConfig};
 pub use cnn::{Cnn, CnnConfig};
+pub use gan::{Gan, GanConfig, GanLoss};
 pub use mlp::{Mlp, MlpConfig};
 pub use rnn::{Cell, Recurrent, RnnConfig};
 pub use sequence::SequenceShape;
@@ -94,6 +98,8 @@ pub enum Network<B: Backend> {
     Cnn(Cnn<B>),
     Recurrent(Recurrent<B>),
     Transformer(Transformer<B>),
+    Autoencoder(Autoencoder<B>),
+    Gan(Gan<B>),
 }
 
 /// Calls the same method on whichever family `$net` holds.
@@ -104,6 +110,8 @@ macro_rules! each {
             Network::Cnn($m) => $body,
             Network::Recurrent($m) => $body,
             Network::Transformer($m) => $body,
+            Network::Autoencoder($m) => $body,
+            Network::Gan($m) => $body,
         }
     };
 }
@@ -121,6 +129,67 @@ pub const CHUNK_ROWS: usize = 4096;
 impl<B: Backend> Network<B> {
     pub fn forward(&self, x: Tensor<B, 2>) -> Tensor<B, 2> {
         each!(self, m => m.forward(x))
+    }
+
+    /// The forward pass of a training step, and the term that a family adds to the loss of
+    /// its output: a VAE's mean KL divergence per row, from a reparameterized draw.
+    pub fn forward_train(&self, x: Tensor<B, 2>) -> (Tensor<B, 2>, Option<Tensor<B, 1>>) {
+        match self {
+            Network::Autoencoder(m) => m.forward_train(x),
+            other => (other.forward(x), None),
+        }
+    }
+
+    /// The function a training step descends, on rows `x`, given the loss of an output: that
+    /// loss for most families; a VAE's negative ELBO per row (the loss, the mean squared
+    /// error, times half the row's width, plus the KL term, from one draw of z); a GAN's
+    /// J_D + J_G on two draws of noise, the sum of what its two networks each descend. What
+    /// `gradcheck` checks.
+    pub fn objective(
+        &self,
+        x: Tensor<B, 2>,
+        loss: impl FnOnce(Tensor<B, 2>) -> Tensor<B, 1>,
+    ) -> Tensor<B, 1> {
+        match self {
+            Network::Gan(m) => m.objective(x),
+            Network::Autoencoder(m) if m.variational => {
+                let half_width = x.dims()[1] as f64 / 2.0;
+                let (output, kl) = m.forward_train(x);
+                let kl = kl.expect("a VAE has a KL term");
+                loss(output).mul_scalar(half_width) + kl
+            }
+            other => loss(other.forward(x)),
+        }
+    }
+
+    /// A VAE's KL term of each row at its posterior, `[rows]`; `None` for other families.
+    pub fn kl_rows(&self, x: Tensor<B, 2>) -> Option<Tensor<B, 1>> {
+        match self {
+            Network::Autoencoder(m) if m.variational => Some(m.kl_rows(x)),
+            _ => None,
+        }
+    }
+
+    /// The autoencoder's code of each row; `None` for other families.
+    pub fn encode(&self, x: Tensor<B, 2>) -> Option<Tensor<B, 2>> {
+        match self {
+            Network::Autoencoder(m) => Some(m.encode(x)),
+            _ => None,
+        }
+    }
+
+    /// `rows` new rows in the scaled units, from a VAE's decoder of z ~ N(0, I) or a GAN's
+    /// generator, drawn on the backend's generator; `None` for the families that cannot.
+    pub fn generate(&self, rows: usize, device: &B::Device) -> Option<Tensor<B, 2>> {
+        match self {
+            Network::Autoencoder(m) if m.variational => {
+                let shape = [rows, m.latent];
+                let z = Tensor::random(shape, burn::tensor::Distribution::Normal(0.0, 1.0), device);
+                Some(m.decode(z))
+            }
+            Network::Gan(m) => Some(m.sample(rows, device)),
+            _ => None,
+        }
     }
 
     /// [`Network::forward`] for inference on any number of rows: in chunks whose activations
@@ -160,6 +229,8 @@ impl<B: Backend> Network<B> {
             Network::Cnn(m) => Network::Cnn(m.freeze(layers)),
             Network::Recurrent(m) => Network::Recurrent(m.freeze(layers)),
             Network::Transformer(m) => Network::Transformer(m.freeze(layers)),
+            Network::Autoencoder(m) => Network::Autoencoder(m.freeze(layers)),
+            Network::Gan(m) => Network::Gan(m.freeze(layers)),
         }
     }
 
@@ -173,6 +244,8 @@ impl<B: Backend> Network<B> {
             Network::Cnn(m) => Network::Cnn(m.without_dropout()),
             Network::Recurrent(m) => Network::Recurrent(m.without_dropout()),
             Network::Transformer(m) => Network::Transformer(m.without_dropout()),
+            Network::Autoencoder(m) => Network::Autoencoder(m.without_dropout()),
+            Network::Gan(m) => Network::Gan(m.without_dropout()),
         }
     }
 
@@ -217,6 +290,9 @@ pub enum ModelConfig {
     Lstm(RnnConfig),
     Gru(RnnConfig),
     Transformer(TransformerConfig),
+    Autoencoder(AutoencoderConfig),
+    Vae(AutoencoderConfig),
+    Gan(GanConfig),
 }
 
 /// The family names, as `--model` and `model.kind` spell them.
@@ -235,6 +311,12 @@ pub enum Kind {
     Gru,
     /// The transformer encoder (self-attention), for sequences.
     Transformer,
+    /// The autoencoder: learns a narrow code of the rows, with no target.
+    Autoencoder,
+    /// The variational autoencoder: a code that can also be sampled, with no target.
+    Vae,
+    /// The generative adversarial network: a generator of new rows, with no target.
+    Gan,
 }
 
 impl Default for ModelConfig {
@@ -253,6 +335,9 @@ impl ModelConfig {
             Kind::Lstm => ModelConfig::Lstm(RnnConfig::new()),
             Kind::Gru => ModelConfig::Gru(RnnConfig::new()),
             Kind::Transformer => ModelConfig::Transformer(TransformerConfig::new()),
+            Kind::Autoencoder => ModelConfig::Autoencoder(AutoencoderConfig::new()),
+            Kind::Vae => ModelConfig::Vae(AutoencoderConfig::new()),
+            Kind::Gan => ModelConfig::Gan(GanConfig::new()),
         }
     }
 
@@ -287,6 +372,9 @@ impl ModelConfig {
             Kind::Lstm => ModelConfig::Lstm(read(value)?),
             Kind::Gru => ModelConfig::Gru(read(value)?),
             Kind::Transformer => ModelConfig::Transformer(read(value)?),
+            Kind::Autoencoder => ModelConfig::Autoencoder(read(value)?),
+            Kind::Vae => ModelConfig::Vae(read(value)?),
+            Kind::Gan => ModelConfig::Gan(read(value)?),
         })
     }
 
@@ -298,6 +386,9 @@ impl ModelConfig {
             ModelConfig::Lstm(_) => Kind::Lstm,
             ModelConfig::Gru(_) => Kind::Gru,
             ModelConfig::Transformer(_) => Kind::Transformer,
+            ModelConfig::Autoencoder(_) => Kind::Autoencoder,
+            ModelConfig::Vae(_) => Kind::Vae,
+            ModelConfig::Gan(_) => Kind::Gan,
         }
     }
 
@@ -308,6 +399,8 @@ impl ModelConfig {
             ModelConfig::Cnn(c) => c.validate(),
             ModelConfig::Rnn(c) | ModelConfig::Lstm(c) | ModelConfig::Gru(c) => c.validate(),
             ModelConfig::Transformer(c) => c.validate(),
+            ModelConfig::Autoencoder(c) | ModelConfig::Vae(c) => c.validate(),
+            ModelConfig::Gan(c) => c.validate(),
         }
     }
 
@@ -317,6 +410,9 @@ impl ModelConfig {
             ModelConfig::Mlp(c) => Network::Mlp(c.init(seed, device)),
             ModelConfig::Cnn(c) => Network::Cnn(c.init(seed, device)),
             ModelConfig::Transformer(c) => Network::Transformer(c.init(seed, device)),
+            ModelConfig::Autoencoder(c) => Network::Autoencoder(c.init(false, seed, device)),
+            ModelConfig::Vae(c) => Network::Autoencoder(c.init(true, seed, device)),
+            ModelConfig::Gan(c) => Network::Gan(c.init(seed, device)),
             recurrent => {
                 let (cell, c) = recurrent
                     .recurrent()
@@ -333,6 +429,9 @@ impl ModelConfig {
             ModelConfig::Mlp(c) => 3 * (c.hidden.iter().sum::<usize>() + c.output_size),
             ModelConfig::Cnn(c) => c.activations(),
             ModelConfig::Transformer(c) => c.activations(),
+            ModelConfig::Autoencoder(c) => c.activations(false),
+            ModelConfig::Vae(c) => c.activations(true),
+            ModelConfig::Gan(c) => c.activations(),
             recurrent => recurrent
                 .recurrent()
                 .map_or(0, |(cell, c)| c.activations(cell)),
@@ -345,6 +444,9 @@ impl ModelConfig {
             ModelConfig::Mlp(c) => c.parameters(),
             ModelConfig::Cnn(c) => c.parameters(),
             ModelConfig::Transformer(c) => c.parameters(),
+            ModelConfig::Autoencoder(c) => c.parameters(false),
+            ModelConfig::Vae(c) => c.parameters(true),
+            ModelConfig::Gan(c) => c.parameters(),
             recurrent => recurrent
                 .recurrent()
                 .map_or(0, |(cell, c)| c.parameters(cell)),
@@ -358,6 +460,9 @@ impl ModelConfig {
             ModelConfig::Cnn(_) => "model.conv",
             ModelConfig::Rnn(_) | ModelConfig::Lstm(_) | ModelConfig::Gru(_) => "model.hidden_size",
             ModelConfig::Transformer(_) => "model.d_model",
+            ModelConfig::Autoencoder(_) | ModelConfig::Vae(_) | ModelConfig::Gan(_) => {
+                "model.hidden"
+            }
         }
     }
 
@@ -370,6 +475,8 @@ impl ModelConfig {
             ModelConfig::Rnn(c) | ModelConfig::Lstm(c) | ModelConfig::Gru(c) => {
                 c.sequence.map_or(0, |s| s.values())
             }
+            ModelConfig::Autoencoder(c) | ModelConfig::Vae(c) => c.input_size,
+            ModelConfig::Gan(c) => c.input_size,
         }
     }
 
@@ -379,6 +486,8 @@ impl ModelConfig {
             ModelConfig::Cnn(c) => c.output_size,
             ModelConfig::Transformer(c) => c.output_size,
             ModelConfig::Rnn(c) | ModelConfig::Lstm(c) | ModelConfig::Gru(c) => c.output_size,
+            ModelConfig::Autoencoder(c) | ModelConfig::Vae(c) => c.input_size,
+            ModelConfig::Gan(_) => 1,
         }
     }
 
@@ -403,6 +512,9 @@ impl ModelConfig {
                 c.check_inputs(inputs)?;
                 c.output_size = outputs;
             }
+            // Their output is a row like the input: there is no target to size it by.
+            ModelConfig::Autoencoder(c) | ModelConfig::Vae(c) => c.fit_inputs(inputs),
+            ModelConfig::Gan(c) => c.fit_inputs(inputs),
         }
         Ok(())
     }
@@ -411,6 +523,8 @@ impl ModelConfig {
     pub fn image(&self) -> Option<ImageShape> {
         match self {
             ModelConfig::Cnn(c) => c.image,
+            ModelConfig::Autoencoder(c) | ModelConfig::Vae(c) => c.image,
+            ModelConfig::Gan(c) => c.image,
             _ => None,
         }
     }
@@ -469,10 +583,13 @@ impl ModelConfig {
     /// were resized to it), their channels are the files'. Other families read the pixels as
     /// a table.
     pub fn take_image(&mut self, shape: ImageShape) -> Result<()> {
-        let ModelConfig::Cnn(c) = self else {
-            return Ok(());
+        let image = match self {
+            ModelConfig::Cnn(c) => &mut c.image,
+            ModelConfig::Autoencoder(c) | ModelConfig::Vae(c) => &mut c.image,
+            ModelConfig::Gan(c) => &mut c.image,
+            _ => return Ok(()),
         };
-        match c.image {
+        match *image {
             Some(asked) if (asked.height, asked.width) != (shape.height, shape.width) => {
                 Err(Error::config(
                     "model.image",
@@ -480,7 +597,7 @@ impl ModelConfig {
                 ))
             }
             _ => {
-                c.image = Some(shape);
+                *image = Some(shape);
                 Ok(())
             }
         }
@@ -491,6 +608,9 @@ impl ModelConfig {
         match self {
             ModelConfig::Mlp(_) => 150,
             ModelConfig::Cnn(_) => 20,
+            // The ring of 8 Gaussians needs ~10,000 steps of batch 32 over its 1,000 rows to
+            // cover every mode sharply (docs/generative.md).
+            ModelConfig::Gan(_) => 300,
             _ => 100,
         }
     }
@@ -520,12 +640,17 @@ impl ModelConfig {
             ModelConfig::Cnn(c) => c.conv.len() + c.dense.len() + 1,
             ModelConfig::Transformer(c) => c.freezable(),
             ModelConfig::Rnn(c) | ModelConfig::Lstm(c) | ModelConfig::Gru(c) => c.freezable(),
+            ModelConfig::Autoencoder(c) | ModelConfig::Vae(c) => c.freezable(),
+            ModelConfig::Gan(c) => c.freezable(),
         }
     }
 
-    /// Whether training draws dropout masks.
+    /// Whether training draws random numbers on the backend (dropout masks, a VAE's z, a
+    /// GAN's noise), which the loop then seeds every step.
     pub fn has_dropout(&self) -> bool {
         match self {
+            ModelConfig::Autoencoder(_) => false,
+            ModelConfig::Vae(_) | ModelConfig::Gan(_) => true,
             ModelConfig::Mlp(c) => c.dropout.iter().any(|&p| p > 0.0),
             ModelConfig::Cnn(c) => c.dropout > 0.0,
             ModelConfig::Transformer(c) => c.dropout > 0.0,
@@ -540,6 +665,8 @@ impl ModelConfig {
             ModelConfig::Cnn(c) => c.dropout = p,
             ModelConfig::Transformer(c) => c.dropout = p,
             ModelConfig::Rnn(c) | ModelConfig::Lstm(c) | ModelConfig::Gru(c) => c.dropout = p,
+            // Compare's dropout variant is refused for them before it gets here.
+            ModelConfig::Autoencoder(_) | ModelConfig::Vae(_) | ModelConfig::Gan(_) => {}
         }
     }
 
@@ -573,6 +700,9 @@ impl ModelConfig {
             ModelConfig::Mlp(c) => c.describe(),
             ModelConfig::Cnn(c) => c.describe(),
             ModelConfig::Transformer(c) => c.describe(),
+            ModelConfig::Autoencoder(c) => c.describe(),
+            ModelConfig::Vae(c) => format!("{} (variational)", c.describe()),
+            ModelConfig::Gan(c) => c.describe(),
             recurrent => recurrent
                 .recurrent()
                 .map_or_else(String::new, |(cell, c)| c.describe(cell)),
@@ -593,6 +723,41 @@ impl ModelConfig {
             ModelConfig::Lstm(c) => c.apply(flags, "lstm"),
             ModelConfig::Gru(c) => c.apply(flags, "gru"),
             ModelConfig::Transformer(c) => c.apply(flags),
+            ModelConfig::Autoencoder(c) => c.apply(flags, "autoencoder"),
+            ModelConfig::Vae(c) => c.apply(flags, "vae"),
+            ModelConfig::Gan(c) => c.apply(flags),
+        }
+    }
+
+    /// Whether the model learns the rows themselves, with no target: an autoencoder, a VAE
+    /// or a GAN.
+    pub fn is_generative(&self) -> bool {
+        matches!(
+            self,
+            ModelConfig::Autoencoder(_) | ModelConfig::Vae(_) | ModelConfig::Gan(_)
+        )
+    }
+
+    /// Whether the model's output is the reconstruction of its input: an autoencoder or VAE.
+    pub fn reconstructs(&self) -> bool {
+        matches!(self, ModelConfig::Autoencoder(_) | ModelConfig::Vae(_))
+    }
+
+    /// The factor on the loss function's value (the mean squared error over rows and
+    /// columns) that makes a VAE's objective the negative ELBO per row: half the row's width,
+    /// as ½‖x − x̂‖² = (d/2)·MSE ([`autoencoder::elbo`]). 1 for the other families.
+    pub fn loss_weight(&self) -> f64 {
+        match self {
+            ModelConfig::Vae(c) => c.input_size as f64 / 2.0,
+            _ => 1.0,
+        }
+    }
+
+    /// The GAN's config; `None` for other families.
+    pub fn gan(&self) -> Option<&GanConfig> {
+        match self {
+            ModelConfig::Gan(c) => Some(c),
+            _ => None,
         }
     }
 }
@@ -619,6 +784,13 @@ pub struct ModelFlags {
     pub heads: Option<usize>,
     pub positions: Option<Positions>,
     pub pooling: Option<Pool>,
+    /// Values of the code (autoencoders) or of the noise (GANs).
+    pub latent: Option<usize>,
+    pub gan_loss: Option<GanLoss>,
+    pub d_steps: Option<usize>,
+    pub clip: Option<f64>,
+    pub d_lr: Option<f64>,
+    pub g_lr: Option<f64>,
 }
 
 impl ModelFlags {
@@ -662,6 +834,35 @@ impl ModelFlags {
         flags
     }
 
+    /// Flags of the generative families only.
+    fn generative(&self) -> Vec<(&'static str, bool)> {
+        vec![
+            ("--latent", self.latent.is_some()),
+            ("--gan-loss", self.gan_loss.is_some()),
+            ("--d-steps", self.d_steps.is_some()),
+            ("--clip", self.clip.is_some()),
+            ("--d-lr", self.d_lr.is_some()),
+            ("--g-lr", self.g_lr.is_some()),
+        ]
+    }
+
+    /// Flags the autoencoders and the GAN do not read.
+    pub(crate) fn not_generative(&self) -> Vec<(&'static str, bool)> {
+        // `--image` sizes their image rows too.
+        let mut flags: Vec<_> = self.cnn().into_iter().skip(1).collect();
+        flags.extend(self.sequence());
+        flags.push(("--dropout", self.dropout.is_some()));
+        flags.push(("--batch-norm", self.batch_norm));
+        flags
+    }
+
+    /// Flags an autoencoder does not read: the GAN's own too.
+    pub(crate) fn not_autoencoder(&self) -> Vec<(&'static str, bool)> {
+        let mut flags = self.not_generative();
+        flags.extend(self.generative().into_iter().skip(1));
+        flags
+    }
+
     /// Flags of the table and image families.
     fn dense(&self) -> Vec<(&'static str, bool)> {
         let mut flags = vec![
@@ -677,6 +878,7 @@ impl ModelFlags {
     pub(crate) fn not_mlp(&self) -> Vec<(&'static str, bool)> {
         let mut flags = self.cnn();
         flags.extend(self.sequence());
+        flags.extend(self.generative());
         flags
     }
 
@@ -684,6 +886,7 @@ impl ModelFlags {
     pub(crate) fn not_cnn(&self) -> Vec<(&'static str, bool)> {
         let mut flags = vec![("--hidden", self.hidden.is_some())];
         flags.extend(self.sequence());
+        flags.extend(self.generative());
         flags
     }
 
@@ -691,6 +894,7 @@ impl ModelFlags {
     pub(crate) fn not_recurrent(&self) -> Vec<(&'static str, bool)> {
         let mut flags = self.dense();
         flags.extend(self.transformer());
+        flags.extend(self.generative());
         flags
     }
 
@@ -698,6 +902,7 @@ impl ModelFlags {
     pub(crate) fn not_transformer(&self) -> Vec<(&'static str, bool)> {
         let mut flags = self.dense();
         flags.extend(self.recurrent());
+        flags.extend(self.generative());
         flags
     }
 

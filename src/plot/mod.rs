@@ -6,5 +6,6 @@ pub mod forecast;
 pub mod images;
 pub mod importance;
 pub mod run;
+pub mod samples;
 pub mod sparsity;
 pub mod tokens;

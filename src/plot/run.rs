@@ -59,6 +59,27 @@ pub fn draw_run<B: AutodiffBackend>(
             dashed: true,
         });
     }
+    // A VAE's KL term, a GAN's generator loss.
+    let second: [(&str, Column); 2] = [
+        ("KL term", |r| r.train_kl),
+        ("generator", |r| r.train_g_loss),
+    ];
+    for (label, get) in second {
+        if history.iter().any(|r| get(r).is_some()) {
+            curves.push(Curve {
+                label: label.into(),
+                points: history
+                    .iter()
+                    .filter_map(|r| Some((r.epoch as f64, get(r)?)))
+                    .collect(),
+                color: 2,
+                dashed: false,
+            });
+        }
+    }
+    if config.model.gan().is_some() {
+        curves[0].label = "discriminator".into();
+    }
     let title = format!("{name}: loss per epoch");
     let plot = LossPlot {
         title: &title,
@@ -66,6 +87,10 @@ pub fn draw_run<B: AutodiffBackend>(
         y_cap: f64::MAX,
     };
     charts::plot_losses(dir, "curves", &plot, &curves)?;
+    // The pictures below read predictions of a target, which these models do not make.
+    if config.model.is_generative() {
+        return draw_generative::<B::InnerBackend>(dir, config, data, model, scaler, device);
+    }
 
     let split = split_rows(config, data);
     let (rows, part) = if !split.valid.is_empty() {
@@ -251,6 +276,73 @@ fn sample<T: Copy>(points: &[T]) -> (Vec<T>, String) {
         .collect();
     (picked, format!(" ({MOST_POINTS} of {n} drawn)"))
 }
+
+/// Points of data a picture shows at most.
+const SHOWN_POINTS: usize = 2000;
+
+/// A VAE's or GAN's samples over the training rows, and an autoencoder's reconstructions of
+/// held-out rows (else training rows) joined to the rows, in one plane.
+fn draw_generative<B: Backend>(
+    dir: &Path,
+    config: &ExperimentConfig,
+    data: &Dataset,
+    model: &Network<B>,
+    scaler: &Scaler,
+    device: &B::Device,
+) -> Result<()> {
+    use crate::eval::generative;
+    use crate::plot::samples::{Plane, PointSets, plot_points};
+    let split = split_rows(config, data);
+    let width = data.width();
+    let train = data.subset(&split.train[..split.train.len().min(SHOWN_POINTS)]);
+    let plane = Plane::fit(&train.features, &data.feature_names);
+    let name = config.data.name();
+    let kind = config.model.kind_name();
+    let seed = config.training.seed;
+    if let Some(samples) = generative::generate(model, scaler, 1000, seed, device) {
+        let (rows, drawn) = (
+            plane.points(&train.features, width),
+            plane.points(&samples, width),
+        );
+        let title = format!("{name}: 1,000 samples of the {kind} over the training rows");
+        let sets = [("training rows", &rows[..]), ("samples", &drawn[..])];
+        let figure = PointSets {
+            title: &title,
+            axes: &plane.axes,
+            sets,
+            links: false,
+        };
+        plot_points(dir, "samples", &figure)?;
+    }
+    if config.model.reconstructs() {
+        let (rows, part) = [(&split.valid, "validation"), (&split.test, "test")]
+            .into_iter()
+            .find(|(rows, _)| !rows.is_empty())
+            .unwrap_or((&split.train, "training"));
+        let shown = data.subset(&rows[..rows.len().min(50)]);
+        let back = generative::reconstruct(model, scaler, &shown.features, device).values;
+        let (from, to) = (
+            plane.points(&shown.features, width),
+            plane.points(&back, width),
+        );
+        let title = format!(
+            "{name}: {} {part} rows and their reconstructions",
+            shown.rows()
+        );
+        let sets = [("rows", &from[..]), ("reconstructions", &to[..])];
+        let figure = PointSets {
+            title: &title,
+            axes: &plane.axes,
+            sets,
+            links: true,
+        };
+        plot_points(dir, "reconstructions", &figure)?;
+    }
+    Ok(())
+}
+
+/// One per-epoch figure of a run's history.
+type Column = fn(&EpochRecord) -> Option<f64>;
 
 #[cfg(test)]
 mod tests {

@@ -72,6 +72,8 @@ pub fn encode_network<B: Backend>(network: &Network<B>) -> Result<Vec<u8>> {
         Network::Cnn(m) => encode::<B, _>(m.into_record()),
         Network::Recurrent(m) => encode::<B, _>(m.into_record()),
         Network::Transformer(m) => encode::<B, _>(m.into_record()),
+        Network::Autoencoder(m) => encode::<B, _>(m.into_record()),
+        Network::Gan(m) => encode::<B, _>(m.into_record()),
     }
 }
 
@@ -90,5 +92,9 @@ pub fn decode_network<B: Backend>(
         Network::Transformer(m) => {
             Network::Transformer(m.load_record(decode(bytes, device, "weights")?))
         }
+        Network::Autoencoder(m) => {
+            Network::Autoencoder(m.load_record(decode(bytes, device, "weights")?))
+        }
+        Network::Gan(m) => Network::Gan(m.load_record(decode(bytes, device, "weights")?)),
     })
 }

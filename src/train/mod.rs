@@ -2,12 +2,13 @@
 
 pub mod augment;
 mod batch;
+mod step;
 
 use std::io::IsTerminal;
 use std::time::Instant;
 
 use burn::module::AutodiffModule;
-use burn::optim::{GradientsParams, Optimizer};
+use burn::optim::Optimizer;
 use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::{ElementConversion, Tensor, TensorData};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -96,9 +97,17 @@ pub fn prepare(config: &ExperimentConfig, data: &Dataset, scaler: Option<Scaler>
         Scaler::fit(&config.preprocess, &train, channels)
     });
     let part = |rows: &[usize]| (!rows.is_empty()).then(|| data.subset(rows));
+    // An autoencoder's targets are its scaled inputs: it learns to give them back.
+    let scale = |rows: Dataset| {
+        let mut scaled = scaler.apply(rows);
+        if config.model.reconstructs() {
+            scaled.targets = TargetValues::Values(scaled.features.clone());
+        }
+        scaled
+    };
     Prepared {
-        train: scaler.apply(train),
-        valid: part(&split.valid).map(|raw| (scaler.apply(raw.clone()), raw)),
+        train: scale(train),
+        valid: part(&split.valid).map(|raw| (scale(raw.clone()), raw)),
         test: part(&split.test),
         train_rows: split.train,
         scaler,
@@ -295,7 +304,11 @@ fn fit_in_pool<B: AutodiffBackend>(
         valid: valid.map(|(scaled, raw)| Valid {
             x: scaled.feature_tensor(device),
             y: scaled.target_tensor(device),
-            truth: raw.targets,
+            // An autoencoder's metrics compare scaled values: its output is not restored.
+            truth: match config.model.reconstructs() {
+                true => scaled.targets,
+                false => raw.targets,
+            },
         }),
         labels: data.labels().map(<[_]>::to_vec),
         test,
@@ -415,6 +428,9 @@ impl<B: AutodiffBackend> WithOptimizer<B, Network<B>> for Loop<'_, B> {
             // The running mean is only summed when it is what the epoch records.
             let mut loss_sum =
                 Tensor::<B::InnerBackend, 1>::from_floats([resumed.loss_sum as f32], device);
+            // A VAE's KL term or a GAN's J_G, summed over the rows of the steps that have one.
+            let mut second_sum = Tensor::<B::InnerBackend, 1>::zeros([1], device);
+            let mut second_rows = 0;
             let mut interrupted = None;
             for (index, start) in (0..rows).step_by(batch).enumerate().skip(resumed.batches) {
                 let end = (start + batch).min(rows);
@@ -429,20 +445,21 @@ impl<B: AutodiffBackend> WithOptimizer<B, Network<B>> for Loop<'_, B> {
                     }
                     None => xb,
                 };
-                let output = model.forward(xb);
-                let loss = loss_fn.forward(output, &yb);
+                let stepped = step::step(
+                    config,
+                    (model, &mut optim),
+                    (lr, steps),
+                    step::Batch { x: xb, y: &yb },
+                    (&loss_fn, mask.as_ref()),
+                );
+                model = stepped.model;
+                let weight = (end - start) as f64;
                 if train_eval.is_none() {
-                    loss_sum = loss_sum + loss.clone().inner().mul_scalar((end - start) as f64);
+                    loss_sum = loss_sum + stepped.loss.inner().mul_scalar(weight);
                 }
-                // The penalty joins the objective, not the recorded (data) loss.
-                let objective = match config.loss.penalty(&model) {
-                    Some(penalty) => loss + penalty,
-                    None => loss,
-                };
-                let grads = GradientsParams::from_grads(objective.backward(), &model);
-                model = optim.step(lr, model, grads);
-                if let Some(mask) = &mask {
-                    model = mask.apply(model);
+                if let Some(second) = stepped.second {
+                    second_sum = second_sum + second.inner().mul_scalar(weight);
+                    second_rows += end - start;
                 }
                 steps += 1;
                 if let Some(signal) = crate::interrupt::requested() {
@@ -464,19 +481,24 @@ impl<B: AutodiffBackend> WithOptimizer<B, Network<B>> for Loop<'_, B> {
                 break;
             }
             let train_loss = match &train_eval {
-                Some((tx, ty)) => eval_loss_fn
-                    .forward(model.valid().forward_rows(tx.clone()), ty)
-                    .into_scalar()
-                    .elem::<f64>(),
+                Some((tx, ty)) => {
+                    let rows = (tx.clone(), ty);
+                    step::held_out_loss(config, &model.valid(), rows, &eval_loss_fn).0
+                }
                 None => loss_sum.into_scalar().elem::<f64>() / rows as f64,
             };
             let mut record = EpochRecord::new(epoch, train_loss, lr);
+            if second_rows > 0 {
+                let mean = second_sum.into_scalar().elem::<f64>() / second_rows as f64;
+                match config.model.gan() {
+                    Some(_) => record.train_g_loss = Some(mean),
+                    None => record.train_kl = Some(mean),
+                }
+            }
             if let Some(v) = &valid {
-                let output = model.valid().forward_rows(v.x.clone());
-                let loss: f64 = eval_loss_fn
-                    .forward(output.clone(), &v.y)
-                    .into_scalar()
-                    .elem();
+                let rows = (v.x.clone(), &v.y);
+                let (loss, output) =
+                    step::held_out_loss(config, &model.valid(), rows, &eval_loss_fn);
                 let predictions =
                     Predictions::from_output(output, loss_name, labels.as_deref(), &scaler);
                 let rows = v.x.dims()[0];
@@ -532,6 +554,11 @@ impl<B: AutodiffBackend> WithOptimizer<B, Network<B>> for Loop<'_, B> {
         let chosen = best
             .as_ref()
             .map_or_else(|| model.valid(), |b| b.model.clone());
+        // A model without a target is scored by its own commands (reconstruction, samples).
+        let (valid, test) = match config.model.is_generative() {
+            true => (None, None),
+            false => (valid, test),
+        };
         let valid_eval = valid.as_ref().map(|v| {
             let output = chosen.forward_rows(v.x.clone());
             let predictions =

@@ -1,0 +1,156 @@
+//! What `predict`, `encode` and `eval` do with an autoencoder: reconstructions with each row's
+//! error, latent codes, and the reconstruction error (a VAE's negative ELBO too) of rows.
+
+use std::io::Write;
+
+use burn::tensor::backend::AutodiffBackend;
+
+use crate::backend::{BackendJob, BackendName, run_on};
+use crate::cli::EncodeArgs;
+use crate::config::ExperimentConfig;
+use crate::error::{Error, Result};
+use crate::eval::generative;
+use crate::run_dir::RunDir;
+
+use super::csv_bytes;
+use super::input::Input;
+
+/// What is asked of an autoencoder's run.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Ask {
+    /// The reconstruction of each row and its error (`predict`).
+    Reconstruct,
+    /// The code of each row (`encode`).
+    Encode,
+    /// The reconstruction error of the rows as a whole (`eval`).
+    Score,
+}
+
+pub(super) struct AutoencoderJob {
+    pub dir: RunDir,
+    pub input: Input,
+    pub last: bool,
+    pub ask: Ask,
+}
+
+/// A table for stdout: a header and rows of numbers.
+pub(super) struct Table {
+    pub header: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+/// Refuses a run that is not an autoencoder, naming what it is; `command` is what was run.
+pub(super) fn check_autoencoder(
+    config: &ExperimentConfig,
+    dir: &RunDir,
+    command: &str,
+) -> Result<()> {
+    if config.model.reconstructs() {
+        return Ok(());
+    }
+    Err(Error::Usage(format!(
+        "{command} needs an autoencoder or a VAE, but {} holds a {} (--model {})",
+        dir.path.display(),
+        if config.model.is_generative() {
+            "GAN: it has no encoder"
+        } else {
+            "model with a target"
+        },
+        config.model.kind_name()
+    )))
+}
+
+impl BackendJob for AutoencoderJob {
+    type Output = Table;
+
+    fn run<B: AutodiffBackend>(self, _: BackendName, device: B::Device) -> Result<Table> {
+        let (config, info) = self.dir.load_meta()?;
+        let command = match self.ask {
+            Ask::Reconstruct => "predict",
+            Ask::Encode => "encode",
+            Ask::Score => "eval",
+        };
+        check_autoencoder(&config, &self.dir, command)?;
+        let model = self
+            .dir
+            .load_chosen::<B::InnerBackend>(&config, &info, self.last, &device)?;
+        let scaler = self.dir.load_scaler(&info)?;
+        let (rows, names) = self.input.rows(&config, &info)?;
+        let text = |v: &f64| v.to_string();
+        let named = |i: usize| names.as_ref().map(|n| n[i].clone());
+        let mut header: Vec<String> = names.iter().map(|_| "image".to_string()).collect();
+        Ok(match self.ask {
+            Ask::Encode => {
+                let (codes, k) = generative::encode(&model, &scaler, &rows, &device)
+                    .expect("an autoencoder encodes");
+                header.extend((1..=k).map(|i| format!("z{i}")));
+                let rows = codes
+                    .chunks(k)
+                    .enumerate()
+                    .map(|(i, c)| named(i).into_iter().chain(c.iter().map(text)).collect())
+                    .collect();
+                Table { header, rows }
+            }
+            Ask::Reconstruct => {
+                let r = generative::reconstruct(&model, &scaler, &rows, &device);
+                header.extend(info.feature_names.iter().cloned());
+                header.push("reconstruction_error".into());
+                let width = info.feature_names.len();
+                let rows = r
+                    .values
+                    .chunks(width)
+                    .zip(&r.errors)
+                    .enumerate()
+                    .map(|(i, (v, e))| {
+                        let values = v.iter().chain([e]).map(text);
+                        named(i).into_iter().chain(values).collect()
+                    })
+                    .collect();
+                Table { header, rows }
+            }
+            Ask::Score => score(&model, &scaler, &rows, &device),
+        })
+    }
+}
+
+/// The reconstruction MSE of `rows` (input units), and a VAE's negative ELBO per row.
+fn score<B: burn::tensor::backend::Backend>(
+    model: &crate::models::Network<B>,
+    scaler: &crate::data::scale::Scaler,
+    rows: &[f64],
+    device: &B::Device,
+) -> Table {
+    let r = generative::reconstruct(model, scaler, rows, device);
+    let mut table = vec![
+        ("rows", r.errors.len() as f64),
+        ("reconstruction_mse", r.mse()),
+    ];
+    if let Some(elbo) = generative::negative_elbo(model, scaler, rows, device) {
+        table.push(("negative_elbo_per_row", elbo));
+    }
+    Table {
+        header: table.iter().map(|(k, _)| k.to_string()).collect(),
+        rows: vec![table.iter().map(|(_, v)| v.to_string()).collect()],
+    }
+}
+
+/// Writes a table to stdout as CSV.
+pub(super) fn print_csv(table: &Table) -> Result<()> {
+    let bytes = csv_bytes("<stdout>", &table.header, &table.rows)?;
+    std::io::stdout()
+        .lock()
+        .write_all(&bytes)
+        .map_err(|e| Error::io("<stdout>", e))
+}
+
+pub(super) fn encode_command(args: EncodeArgs) -> Result<()> {
+    let backend = args.backend.unwrap_or_else(BackendName::default_compiled);
+    let idx = args.idx_images.map(|images| (images, None));
+    let job = AutoencoderJob {
+        dir: RunDir::new(&args.checkpoint),
+        input: Input::new(args.input, args.images, idx, args.delimiter),
+        last: args.last,
+        ask: Ask::Encode,
+    };
+    print_csv(&run_on(backend, job)?)
+}

@@ -1,0 +1,117 @@
+//! What the models without a target give: an autoencoder's reconstructions and codes, and a
+//! VAE's or GAN's new rows, in the input's units; and how well an autoencoder reconstructs
+//! beside PCA with as many components.
+
+use burn::tensor::backend::Backend;
+use burn::tensor::{ElementConversion, Tensor};
+
+use super::pca::Pca;
+use crate::data::features_tensor;
+use crate::data::scale::Scaler;
+use crate::error::{Error, Result};
+use crate::models::Network;
+
+/// An autoencoder's reconstruction of rows.
+pub struct Reconstruction {
+    /// Row-major, the input's columns and units.
+    pub values: Vec<f64>,
+    /// The mean squared error of each row, in the input's units.
+    pub errors: Vec<f64>,
+}
+
+impl Reconstruction {
+    /// The mean of the rows' errors: the reconstruction MSE.
+    pub fn mse(&self) -> f64 {
+        self.errors.iter().sum::<f64>() / self.errors.len().max(1) as f64
+    }
+}
+
+/// The rows scaled as in training, on the device.
+fn scaled<B: Backend>(scaler: &Scaler, rows: &[f64], device: &B::Device) -> Tensor<B, 2> {
+    features_tensor(&scaler.features(rows), scaler.features.len(), device)
+}
+
+/// Values of a `[rows, k]` tensor, row-major.
+fn values<B: Backend>(t: Tensor<B, 2>) -> Vec<f64> {
+    t.into_data().iter::<f64>().collect()
+}
+
+/// Reconstructs raw `rows` through an autoencoder (a VAE's through its posterior mean).
+pub fn reconstruct<B: Backend>(
+    model: &Network<B>,
+    scaler: &Scaler,
+    rows: &[f64],
+    device: &B::Device,
+) -> Reconstruction {
+    let output = values(model.forward_rows(scaled::<B>(scaler, rows, device)));
+    let values = scaler.restore_features(&output);
+    Reconstruction {
+        errors: row_errors(rows, &values, scaler.features.len()),
+        values,
+    }
+}
+
+/// The mean squared difference of each row of `a` and `b`.
+pub fn row_errors(a: &[f64], b: &[f64], width: usize) -> Vec<f64> {
+    a.chunks(width)
+        .zip(b.chunks(width))
+        .map(|(x, y)| x.iter().zip(y).map(|(p, q)| (p - q).powi(2)).sum::<f64>() / width as f64)
+        .collect()
+}
+
+/// The latent code of each raw row, row-major, and its width; `None` for a model without
+/// codes.
+pub fn encode<B: Backend>(
+    model: &Network<B>,
+    scaler: &Scaler,
+    rows: &[f64],
+    device: &B::Device,
+) -> Option<(Vec<f64>, usize)> {
+    let codes = model.encode(scaled::<B>(scaler, rows, device))?;
+    let width = codes.dims()[1];
+    Some((values(codes), width))
+}
+
+/// `count` new rows from a VAE or a GAN, in the input's units; the same `seed` gives the same
+/// rows on the same backend. `None` for a model that cannot generate.
+pub fn generate<B: Backend>(
+    model: &Network<B>,
+    scaler: &Scaler,
+    count: usize,
+    seed: u64,
+    device: &B::Device,
+) -> Option<Vec<f64>> {
+    B::seed(device, seed);
+    let rows = model.generate(count, device)?;
+    Some(scaler.restore_features(&values(rows)))
+}
+
+/// A VAE's negative ELBO per row on raw `rows`, in the scaled units it trains in: ½‖x − x̂‖²
+/// with x̂ decoded from the posterior mean, plus the KL term in closed form.
+pub fn negative_elbo<B: Backend>(
+    model: &Network<B>,
+    scaler: &Scaler,
+    rows: &[f64],
+    device: &B::Device,
+) -> Option<f64> {
+    let x = scaled::<B>(scaler, rows, device);
+    let kl = model.kl_rows(x.clone())?;
+    let half =
+        crate::models::autoencoder::elbo::half_squared_error(model.forward_rows(x.clone()), x);
+    Some((half + kl).mean().into_scalar().elem())
+}
+
+/// The reconstruction MSE, in the input's units, of PCA with `k` components fitted on the
+/// scaled training rows `train` (raw), on raw `rows`: the linear baseline.
+pub fn pca_mse(scaler: &Scaler, train: &[f64], rows: &[f64], k: usize) -> Result<f64> {
+    let width = scaler.features.len();
+    if width > 1024 {
+        return Err(Error::Usage(format!(
+            "the PCA baseline is computed for rows of at most 1024 values; these have {width}"
+        )));
+    }
+    let pca = Pca::fit(&scaler.features(train), width, k);
+    let back = scaler.restore_features(&pca.reconstruct(&scaler.features(rows)));
+    let errors = row_errors(rows, &back, width);
+    Ok(errors.iter().sum::<f64>() / errors.len().max(1) as f64)
+}

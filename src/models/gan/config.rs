@@ -1,0 +1,205 @@
+//! The GAN's hyperparameters, checked before a model is built.
+
+use burn::config::Config;
+use burn::tensor::backend::Backend;
+
+use super::{Gan, GanLoss};
+use crate::data::image::ImageShape;
+use crate::data::split::stream;
+use crate::error::{Error, Result};
+use crate::models::{Activation, MlpConfig, ModelFlags};
+
+/// Shape and game of a GAN.
+#[derive(Config, Debug, PartialEq)]
+pub struct GanConfig {
+    /// Values per row of the data (and per generated row).
+    #[config(default = 1)]
+    pub input_size: usize,
+    /// Width of each hidden layer of the generator, noise side first; the discriminator has
+    /// the same widths in reverse order.
+    #[config(default = "vec![128, 128]")]
+    pub hidden: Vec<usize>,
+    /// Values of noise z per generated row [default: [`default_noise`] of the input size].
+    pub latent: Option<usize>,
+    /// The image size the rows are the pixels of (`--image`, or the files' own): a folder's
+    /// images are resized to it. Unset for a table.
+    pub image: Option<ImageShape>,
+    /// Non-linearity after each hidden layer of both networks.
+    #[config(default = "Activation::Relu")]
+    pub activation: Activation,
+    /// The game: `standard` or `wasserstein`.
+    #[config(default = "GanLoss::Standard")]
+    pub loss: GanLoss,
+    /// Discriminator steps per generator step: the generator steps on every `d_steps`-th batch.
+    #[config(default = 1)]
+    pub d_steps: usize,
+    /// The critic's weight clip c, for the Wasserstein loss.
+    #[config(default = 0.01)]
+    pub clip: f64,
+    /// The discriminator's learning rate [default: the optimizer's]; a schedule scales it.
+    pub d_learning_rate: Option<f64>,
+    /// The generator's learning rate [default: the optimizer's]; a schedule scales it.
+    pub g_learning_rate: Option<f64>,
+}
+
+/// The noise size a GAN gets when `--latent` is not given: as many values as a row has, at
+/// least 8 (a low-dimensional row still needs enough noise to spread over several modes) and
+/// at most 64.
+pub fn default_noise(inputs: usize) -> usize {
+    inputs.clamp(8, 64)
+}
+
+impl GanConfig {
+    pub fn latent(&self) -> usize {
+        self.latent
+            .unwrap_or_else(|| default_noise(self.input_size))
+    }
+
+    /// Checks every field; errors name the field as it appears in `config.json`.
+    pub fn validate(&self) -> Result<()> {
+        if self.input_size == 0 {
+            return Err(Error::config("model.input_size", "must be at least 1"));
+        }
+        if self.latent == Some(0) {
+            return Err(Error::config(
+                "model.latent",
+                "must be at least 1 (the noise needs a value)",
+            ));
+        }
+        if let Some(i) = self.hidden.iter().position(|&h| h == 0) {
+            return Err(Error::config(
+                format!("model.hidden[{i}]"),
+                "must be at least 1 (a layer needs a unit)",
+            ));
+        }
+        if self.d_steps == 0 {
+            return Err(Error::config("model.d_steps", "must be at least 1"));
+        }
+        if !(self.clip.is_finite() && self.clip > 0.0) {
+            return Err(Error::config(
+                "model.clip",
+                format!("must be above 0, got {}", self.clip),
+            ));
+        }
+        for (field, rate) in [
+            ("model.d_learning_rate", self.d_learning_rate),
+            ("model.g_learning_rate", self.g_learning_rate),
+        ] {
+            if let Some(r) = rate.filter(|r| !(r.is_finite() && *r > 0.0)) {
+                return Err(Error::config(field, format!("must be above 0, got {r}")));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn fit_inputs(&mut self, inputs: usize) {
+        self.input_size = inputs;
+        self.latent = Some(self.latent());
+    }
+
+    pub fn generator(&self) -> MlpConfig {
+        MlpConfig::new()
+            .with_input_size(self.latent())
+            .with_hidden(self.hidden.clone())
+            .with_activation(self.activation)
+            .with_output_size(self.input_size)
+    }
+
+    pub fn discriminator(&self) -> MlpConfig {
+        MlpConfig::new()
+            .with_input_size(self.input_size)
+            .with_hidden(self.hidden.iter().rev().copied().collect())
+            .with_activation(self.activation)
+            .with_output_size(1)
+    }
+
+    pub fn parameters(&self) -> u64 {
+        self.generator()
+            .parameters()
+            .saturating_add(self.discriminator().parameters())
+    }
+
+    pub fn activations(&self) -> usize {
+        let widths = |c: MlpConfig| 3 * (c.hidden.iter().sum::<usize>() + c.output_size);
+        widths(self.generator()) + widths(self.discriminator()) + self.input_size
+    }
+
+    /// Layers that `training.freeze` can name: the generator's, then the discriminator's.
+    pub fn freezable(&self) -> usize {
+        2 * (self.hidden.len() + 1)
+    }
+
+    /// The two learning rates of an epoch whose optimizer rate is `lr` (the schedule's, from
+    /// the optimizer's `base`): each network's own rate, scaled as the schedule scales.
+    pub fn rates(&self, lr: f64, base: f64) -> super::step::Rates {
+        let scaled = |own: Option<f64>| own.map_or(lr, |r| r * lr / base);
+        super::step::Rates {
+            discriminator: scaled(self.d_learning_rate),
+            generator: scaled(self.g_learning_rate),
+        }
+    }
+
+    /// One line for `nnlab info`.
+    pub fn describe(&self) -> String {
+        let join = |c: MlpConfig| {
+            c.sizes()
+                .iter()
+                .map(usize::to_string)
+                .collect::<Vec<_>>()
+                .join(" → ")
+        };
+        format!(
+            "generator {}, discriminator {} ({} activation, {} loss, {} discriminator steps per generator step)",
+            join(self.generator()),
+            join(self.discriminator()),
+            self.activation.as_str(),
+            match self.loss {
+                GanLoss::Standard => "standard",
+                GanLoss::Wasserstein => "wasserstein",
+            },
+            self.d_steps
+        )
+    }
+
+    pub fn apply(&mut self, flags: &ModelFlags) -> Result<()> {
+        flags.refuse("gan", &flags.not_generative())?;
+        if let Some(hidden) = &flags.hidden {
+            self.hidden = hidden.clone();
+        }
+        if let Some(activation) = flags.activation {
+            self.activation = activation;
+        }
+        if flags.image.is_some() {
+            self.image = flags.image;
+        }
+        if flags.latent.is_some() {
+            self.latent = flags.latent;
+        }
+        if let Some(loss) = flags.gan_loss {
+            self.loss = loss;
+        }
+        if let Some(n) = flags.d_steps {
+            self.d_steps = n;
+        }
+        if let Some(c) = flags.clip {
+            self.clip = c;
+        }
+        if flags.d_lr.is_some() {
+            self.d_learning_rate = flags.d_lr;
+        }
+        if flags.g_lr.is_some() {
+            self.g_learning_rate = flags.g_lr;
+        }
+        Ok(())
+    }
+
+    pub fn init<B: Backend>(&self, seed: u64, device: &B::Device) -> Gan<B> {
+        Gan {
+            generator: self.generator().init(stream(seed, 1), device),
+            discriminator: self.discriminator().init(stream(seed, 2), device),
+            noise: self.latent(),
+            loss: self.loss,
+            clip: self.clip,
+        }
+    }
+}
