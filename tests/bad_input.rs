@@ -1196,6 +1196,43 @@ fn generative_cases(d: &Path, classifier: &str, mixed_images: &str) -> Vec<Case>
             "--latent does not apply",
         ),
         (
+            "`quantize` on an autoencoder",
+            owned(&[
+                "quantize",
+                "--checkpoint",
+                &ae,
+                "--out",
+                &text(&d.join("q")),
+            ]),
+            "quantize scores predictions of a target",
+        ),
+        (
+            "`prune` on a GAN",
+            owned(&["prune", "--checkpoint", &gan, "--sparsity", "0.5"]),
+            "prune scores predictions of a target",
+        ),
+        (
+            "`explain` on an autoencoder",
+            owned(&["explain", "--checkpoint", &ae, "--input", &rows]),
+            "explain scores predictions of a target",
+        ),
+        (
+            "`distill` from an autoencoder",
+            owned(&["distill", "--teacher", &ae]),
+            "distill scores predictions of a target",
+        ),
+        (
+            "`cv` of a VAE",
+            vae(&["--folds", "3"])
+                .iter()
+                .skip(1)
+                .fold(owned(&["cv"]), |mut a, s| {
+                    a.push(s.clone());
+                    a
+                }),
+            "cv scores predictions of a target",
+        ),
+        (
             "images of mixed sizes for an autoencoder without --image",
             owned(&["train", "--images", mixed_images, "--model", "autoencoder"]),
             "pass --image HxW",

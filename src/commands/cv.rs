@@ -57,6 +57,7 @@ impl BackendJob for CvJob {
 pub(super) fn cv_command(args: CvArgs) -> Result<()> {
     let backend = args.backend.unwrap_or_else(BackendName::default_compiled);
     let config = train_config(&args.experiment, &args.optim)?;
+    super::refuse_generative(&config, "the run asked for", "cv")?;
     let out = args
         .out
         .clone()

@@ -29,6 +29,11 @@ use super::refuse_existing;
 pub(super) fn distill_command(args: DistillArgs) -> Result<()> {
     let teacher = RunDir::new(&args.teacher);
     let (teacher_config, teacher_info) = teacher.load_meta()?;
+    super::refuse_generative(
+        &teacher_config,
+        &teacher.path.display().to_string(),
+        "distill",
+    )?;
     if teacher_info.task != Task::Classification {
         return Err(Error::Usage(format!(
             "{} is a regression run; distillation teaches a student the teacher's class \

@@ -39,6 +39,8 @@ impl<B: Backend> Scorer<B> {
         device: &B::Device,
     ) -> Result<Self> {
         let (config, info) = dir.load_meta()?;
+        // `eval` takes these runs elsewhere; `explain` cannot.
+        super::refuse_generative(&config, &dir.path.display().to_string(), "explain")?;
         let model = dir.load_chosen::<B>(&config, &info, last, device)?;
         let scaler = dir.load_scaler(&info)?;
         let data = input.labelled(&config, &info)?;

@@ -72,6 +72,23 @@ pub(super) fn holds_results(dir: &Path) -> bool {
     RunDir::new(dir).exists() || dir.join(HISTORY).exists() || dir.join(CV_REPORT).exists()
 }
 
+/// Refuses `command` on a run of a model without a target (an autoencoder, a VAE, a GAN):
+/// it scores predictions of a target, which these models do not make. `what` names the run.
+pub(super) fn refuse_generative(
+    config: &crate::config::ExperimentConfig,
+    what: &str,
+    command: &str,
+) -> Result<()> {
+    if !config.model.is_generative() {
+        return Ok(());
+    }
+    Err(Error::Usage(format!(
+        "{command} scores predictions of a target, and {what} is a --model {} run, which has none: \
+         its reconstructions and samples are scored by `nnlab eval` and `nnlab generate`",
+        config.model.kind_name()
+    )))
+}
+
 /// The name of a config enum value, as written in JSON.
 pub(super) fn name<T: serde::Serialize>(value: T) -> String {
     serde_json::to_value(value)

@@ -30,6 +30,7 @@ pub const PRUNE_CSV: &str = "prune.csv";
 pub(super) fn prune_command(args: PruneArgs) -> Result<()> {
     let from = RunDir::new(&args.checkpoint);
     let (config, info) = from.load_meta()?;
+    super::refuse_generative(&config, &from.path.display().to_string(), "prune")?;
     let out = args
         .out
         .clone()

@@ -34,6 +34,7 @@ const BATCH_RUNS: usize = 6;
 pub(super) fn quantize_command(args: QuantizeArgs) -> Result<()> {
     let from = RunDir::new(&args.checkpoint);
     let (config, info) = from.load_meta()?;
+    super::refuse_generative(&config, &from.path.display().to_string(), "quantize")?;
     if let Some(scheme) = info.quantization {
         return Err(Error::Usage(format!(
             "{} is already quantized ({scheme}); quantize the run it was made from",

@@ -221,10 +221,14 @@ fn reconstruction_report<B: AutodiffBackend>(
         crate::eval::generative::reconstruct(&trained.chosen(), &trained.scaler, &shown, device);
     let k = c.latent();
     let pca = crate::eval::generative::pca_mse(&trained.scaler, &train, &shown, k)?;
-    let verdict = if model.mse() <= pca {
-        "the nonlinearity paid off"
-    } else {
-        "PCA reconstructs better: try more epochs, wider layers, or PCA itself"
+    let verdict = match (model.mse() <= pca, config.model.kind()) {
+        (true, _) => "the nonlinearity paid off",
+        // Its KL term trades reconstruction for a code that can be sampled.
+        (false, crate::models::Kind::Vae) => {
+            "PCA reconstructs better, as it may: a VAE also keeps its code close to N(0, I) so \
+             that it can be sampled (for the best reconstruction, train --model autoencoder)"
+        }
+        (false, _) => "PCA reconstructs better: try more epochs, wider layers, or PCA itself",
     };
     let line = format!(
         "reconstruction MSE on the {} {part} rows: {} {:.6}, PCA with {k} components {:.6}: {verdict}",

@@ -611,6 +611,9 @@ impl ModelConfig {
             // The ring of 8 Gaussians needs ~10,000 steps of batch 32 over its 1,000 rows to
             // cover every mode sharply (docs/generative.md).
             ModelConfig::Gan(_) => 300,
+            // An autoencoder of the default width needs them to beat PCA on the 8×8 digits
+            // and the diabetes table (docs/generative.md).
+            ModelConfig::Autoencoder(_) | ModelConfig::Vae(_) => 300,
             _ => 100,
         }
     }

@@ -165,7 +165,7 @@ fn gradcheck_holds_for_the_autoencoder_the_vae_and_the_gan() {
     // tanh: no kink for a finite difference to straddle.
     let ae = AutoencoderConfig::new()
         .with_input_size(4)
-        .with_hidden(vec![5])
+        .with_hidden(Some(vec![5]))
         .with_latent(Some(2))
         .with_activation(Activation::Tanh);
     check(ModelConfig::Autoencoder(ae.clone()), "autoencoder");

@@ -5,5 +5,5 @@ mod config;
 pub mod elbo;
 mod model;
 
-pub use config::{AutoencoderConfig, default_latent};
+pub use config::{AutoencoderConfig, default_hidden, default_latent};
 pub use model::Autoencoder;
