@@ -1233,6 +1233,32 @@ fn generative_cases(d: &Path, classifier: &str, mixed_images: &str) -> Vec<Case>
             "cv scores predictions of a target",
         ),
         (
+            "`eval --anomaly-label` on a classifier",
+            owned(&[
+                "eval",
+                "--checkpoint",
+                classifier,
+                "--input",
+                &rows,
+                "--anomaly-label",
+                "x1",
+            ]),
+            "--anomaly-label scores an autoencoder's",
+        ),
+        (
+            "`eval --anomaly-label` naming a column that is not 0 or 1",
+            owned(&[
+                "eval",
+                "--checkpoint",
+                &ae,
+                "--input",
+                &rows,
+                "--anomaly-label",
+                "x1",
+            ]),
+            "an anomaly label is 1 (anomaly) or 0",
+        ),
+        (
             "images of mixed sizes for an autoencoder without --image",
             owned(&["train", "--images", mixed_images, "--model", "autoencoder"]),
             "pass --image HxW",
@@ -1244,7 +1270,11 @@ fn generative_cases(d: &Path, classifier: &str, mixed_images: &str) -> Vec<Case>
             what,
             args,
             // A data file's problem is a run-time error.
-            code: if needle == "pass --image HxW" { 1 } else { 2 },
+            code: if needle.starts_with("pass --image") || needle.starts_with("an anomaly") {
+                1
+            } else {
+                2
+            },
             needle: needle.into(),
         })
         .collect()

@@ -21,11 +21,16 @@ fn run(dir: &Path, args: &[&str]) -> (String, String) {
     (stdout, stderr)
 }
 
-/// Runs `args`, expecting a refusal: exit code 2 and one line that contains `says`.
+/// Runs `args`, expecting a usage refusal: exit code 2 and one line that contains `says`.
 fn refused(dir: &Path, args: &[&str], says: &str) {
+    refused_with(2, dir, args, says)
+}
+
+/// Runs `args`, expecting exit code `code` and one line that contains `says`.
+fn refused_with(code: i32, dir: &Path, args: &[&str], says: &str) {
     let out = nnlab().current_dir(dir).args(args).output().unwrap();
     let stderr = String::from_utf8(out.stderr).unwrap();
-    assert_eq!(out.status.code(), Some(2), "nnlab {args:?}: {stderr}");
+    assert_eq!(out.status.code(), Some(code), "nnlab {args:?}: {stderr}");
     assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
     assert!(stderr.contains(says), "nnlab {args:?} said {stderr}");
 }
@@ -115,6 +120,33 @@ fn an_autoencoder_reconstructs_encodes_and_is_compared_with_pca() {
         (reported - mean_error).abs() < 1e-9,
         "{reported} vs {mean_error}"
     );
+
+    // Rows off the training rows' curve are anomalies its reconstruction errors find.
+    let mut labelled = String::from("a,b,c,d,anomaly\n");
+    for i in 0..40 {
+        let t = i as f64 / 7.0;
+        let (a, b, c, e) = (t.sin(), t.cos(), (2.0 * t).sin(), t.sin() * t.cos());
+        labelled += &match i % 4 {
+            0 => format!("{b},{a},1.5,-1,1\n"),
+            _ => format!("{a},{b},{c},{e},0\n"),
+        };
+    }
+    std::fs::write(d.join("labelled.csv"), labelled).unwrap();
+    let scored = [
+        "eval",
+        "--checkpoint",
+        "ae",
+        "--input",
+        "labelled.csv",
+        "--json",
+    ];
+    let (out, _) = run(d, &[&scored[..], &["--anomaly-label", "anomaly"]].concat());
+    let scores: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(scores["anomalies"], 10.0);
+    let auc = scores["anomaly_roc_auc"].as_f64().unwrap();
+    assert!(auc > 0.95, "ROC AUC {auc}");
+    let not_a_label = [&scored[..], &["--anomaly-label", "a"]].concat();
+    refused_with(1, d, &not_a_label, "an anomaly label is 1");
 }
 
 #[test]
@@ -200,6 +232,27 @@ fn a_vae_records_both_terms_and_generates_the_same_rows_from_the_same_seed() {
             .count(),
         8
     );
+    assert!(!d.join("s.png").exists(), "a table's samples get no grid");
+    // Image rows: the run's pictures and generate's grid draw them as images.
+    let shapes = [
+        "train",
+        "--dataset",
+        "shapes",
+        "--samples",
+        "60",
+        "--model",
+        "vae",
+    ];
+    run(
+        d,
+        &[&shapes[..], &["--epochs", "2", "--out", "images", "-q"]].concat(),
+    );
+    for picture in ["sample_grid.png", "reconstruction_grid.png", "samples.png"] {
+        assert!(d.join("images").join(picture).is_file(), "{picture}");
+    }
+    let generate = ["generate", "--checkpoint", "images", "--count", "9"];
+    run(d, &[&generate[..], &["--out", "grid.csv"]].concat());
+    assert!(d.join("grid.png").is_file() && d.join("grid.svg").is_file());
 }
 
 #[test]

@@ -726,3 +726,100 @@ fn method_of(name: &str) -> minreq::Method {
         other => minreq::Method::Custom(other.into()),
     }
 }
+
+#[test]
+fn autoencoders_answer_reconstructions_and_generative_runs_generate_as_nnlab_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let runs = dir.path().join("runs");
+    train(
+        &runs.join("ae"),
+        &[
+            "--dataset",
+            "iris",
+            "--model",
+            "autoencoder",
+            "--epochs",
+            "5",
+        ],
+    );
+    train(
+        &runs.join("vae"),
+        &["--dataset", "iris", "--model", "vae", "--epochs", "5"],
+    );
+    train(
+        &runs.join("gan"),
+        &["--dataset", "ring", "--model", "gan", "--epochs", "2"],
+    );
+    let server = Server::start(&runs, &["--max-rows", "50"]);
+
+    let csv = dir.path().join("rows.csv");
+    std::fs::write(&csv, IRIS_CSV).unwrap();
+    let expected = predicted_rows(&runs.join("ae"), &csv);
+    let (code, answer) = server.post_json("/v1/models/ae:predict", &iris_instances());
+    assert_eq!(code, 200, "{answer}");
+    for (row, want) in answer["predictions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(&expected)
+    {
+        let got: Vec<f64> = row["reconstruction"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
+        let want: Vec<f64> = want.iter().map(|c| c.parse().unwrap()).collect();
+        assert!(
+            common::max_abs_diff(&got, &want[..4]) < 1e-9,
+            "{got:?} vs {want:?}"
+        );
+        let error = row["reconstruction_error"].as_f64().unwrap();
+        assert!((error - want[4]).abs() < 1e-9);
+    }
+
+    for run in ["vae", "gan"] {
+        let path = format!("/v1/models/{run}:generate");
+        let (code, a) = server.post_json(&path, &json!({"count": 4, "seed": 9}));
+        assert_eq!(code, 200, "{a}");
+        let (_, b) = server.post_json(&path, &json!({"count": 4, "seed": 9}));
+        assert_eq!(a, b, "the same seed gives the same samples");
+        let cli = common::stdout(
+            nnlab()
+                .args(["generate", "--count", "4", "--seed", "9"])
+                .arg("--checkpoint")
+                .arg(runs.join(run)),
+        );
+        let cli: Vec<Vec<f64>> = cli
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').map(|c| c.parse().unwrap()).collect())
+            .collect();
+        let served: Vec<Vec<f64>> = serde_json::from_value(a["samples"].clone()).unwrap();
+        // serde_json reads floats to within an ulp.
+        let (served, cli): (Vec<f64>, Vec<f64>) = (served.concat(), cli.concat());
+        assert_eq!(served.len(), cli.len());
+        assert!(
+            common::max_abs_diff(&served, &cli) < 1e-12,
+            "{run}: the server's samples are nnlab generate's: {served:?} vs {cli:?}"
+        );
+        let (code, _) = server.post_json(&path, &json!({"count": 51}));
+        assert_eq!(code, 400, "a count above --max-rows");
+        let (code, _) = server.post_json(&path, &json!({"count": 0}));
+        assert_eq!(code, 400);
+    }
+    let (code, text) = server.call("POST", "/v1/models/ae:predict", "text/csv", IRIS_CSV);
+    assert_eq!(code, 400, "{text}");
+    assert!(text.contains("answered in JSON"), "{text}");
+    let (code, answer) = server.post_json("/v1/models/ae:generate", &json!({"count": 2}));
+    assert_eq!(code, 400, "{answer}");
+    assert!(
+        answer["error"]
+            .as_str()
+            .unwrap()
+            .contains("cannot generate")
+    );
+    let (code, answer) = server.post_json("/v1/models/gan:predict", &iris_instances());
+    assert_eq!(code, 400, "{answer}");
+    assert!(answer["error"].as_str().unwrap().contains(":generate"));
+}

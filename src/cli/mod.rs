@@ -211,6 +211,11 @@ pub struct EvalArgs {
     /// Print the metrics as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Autoencoder and VAE runs: this column of the input CSV marks anomalies (1) and normal
+    /// rows (0); the ROC AUC of each row's reconstruction error as an anomaly score is
+    /// reported too.
+    #[arg(long, value_name = "COLUMN")]
+    pub anomaly_label: Option<String>,
     /// Use the last epoch's weights, not the best epoch's.
     #[arg(long)]
     pub last: bool,

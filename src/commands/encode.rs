@@ -16,14 +16,15 @@ use super::csv_bytes;
 use super::input::Input;
 
 /// What is asked of an autoencoder's run.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub(super) enum Ask {
     /// The reconstruction of each row and its error (`predict`).
     Reconstruct,
     /// The code of each row (`encode`).
     Encode,
-    /// The reconstruction error of the rows as a whole (`eval`).
-    Score,
+    /// The reconstruction error of the rows as a whole (`eval`), and the ROC AUC of each
+    /// row's error against the 0/1 column named, if one is.
+    Score(Option<String>),
 }
 
 pub(super) struct AutoencoderJob {
@@ -68,7 +69,7 @@ impl BackendJob for AutoencoderJob {
         let command = match self.ask {
             Ask::Reconstruct => "predict",
             Ask::Encode => "encode",
-            Ask::Score => "eval",
+            Ask::Score(_) => "eval",
         };
         check_autoencoder(&config, &self.dir, command)?;
         let model = self
@@ -108,7 +109,13 @@ impl BackendJob for AutoencoderJob {
                     .collect();
                 Table { header, rows }
             }
-            Ask::Score => score(&model, &scaler, &rows, &device),
+            Ask::Score(label) => {
+                let anomalies = match label {
+                    Some(column) => Some(anomaly_labels(&self.input, &column)?),
+                    None => None,
+                };
+                score(&model, &scaler, &rows, anomalies.as_deref(), &device)?
+            }
         })
     }
 }
@@ -118,8 +125,9 @@ fn score<B: burn::tensor::backend::Backend>(
     model: &crate::models::Network<B>,
     scaler: &crate::data::scale::Scaler,
     rows: &[f64],
+    anomalies: Option<&[bool]>,
     device: &B::Device,
-) -> Table {
+) -> Result<Table> {
     let r = generative::reconstruct(model, scaler, rows, device);
     let mut table = vec![
         ("rows", r.errors.len() as f64),
@@ -128,10 +136,43 @@ fn score<B: burn::tensor::backend::Backend>(
     if let Some(elbo) = generative::negative_elbo(model, scaler, rows, device) {
         table.push(("negative_elbo_per_row", elbo));
     }
-    Table {
+    if let Some(anomalies) = anomalies {
+        let auc = generative::roc_auc(&r.errors, anomalies).ok_or_else(|| {
+            Error::Usage(
+                "--anomaly-label needs rows of both kinds (some 1, some 0) for a ROC AUC".into(),
+            )
+        })?;
+        table.push(("anomalies", anomalies.iter().filter(|&&a| a).count() as f64));
+        table.push(("anomaly_roc_auc", auc));
+    }
+    Ok(Table {
         header: table.iter().map(|(k, _)| k.to_string()).collect(),
         rows: vec![table.iter().map(|(_, v)| v.to_string()).collect()],
-    }
+    })
+}
+
+/// The 0/1 column `column` of a CSV input, as whether each row is an anomaly.
+fn anomaly_labels(input: &Input, column: &str) -> Result<Vec<bool>> {
+    let Input::Csv { path, delimiter } = input else {
+        return Err(Error::Usage(
+            "--anomaly-label names a column of a CSV --input".into(),
+        ));
+    };
+    let values = crate::data::csv::read_features(path, &[column.to_string()], *delimiter)?;
+    values
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| match v {
+            0.0 => Ok(false),
+            1.0 => Ok(true),
+            other => Err(Error::Data {
+                path: path.clone(),
+                line: Some(i as u64 + 2),
+                column: Some(column.to_string()),
+                message: format!("is {other}: an anomaly label is 1 (anomaly) or 0 (normal)"),
+            }),
+        })
+        .collect()
 }
 
 /// Writes a table to stdout as CSV.

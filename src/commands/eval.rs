@@ -97,7 +97,7 @@ pub(super) fn eval_command(args: EvalArgs) -> Result<()> {
             dir,
             input,
             last: args.last,
-            ask: Ask::Score,
+            ask: Ask::Score(args.anomaly_label.clone()),
         };
         let table = run_on(backend, job)?;
         return print_scores(
@@ -105,6 +105,14 @@ pub(super) fn eval_command(args: EvalArgs) -> Result<()> {
             args.json,
             &format!("{} on {shown}", args.checkpoint.display()),
         );
+    }
+    if args.anomaly_label.is_some() {
+        return Err(Error::Usage(format!(
+            "--anomaly-label scores an autoencoder's reconstruction errors, and {} is a --model \
+             {} run",
+            args.checkpoint.display(),
+            config.model.kind_name()
+        )));
     }
     let evaluation = run_on(
         backend,

@@ -38,10 +38,13 @@ pub fn check_count(count: usize) -> Result<()> {
     Ok(())
 }
 
-impl BackendJob for GenerateJob {
-    type Output = Table;
+/// The samples, and the image shape of their rows for a run trained on images.
+type Samples = (Table, Option<[usize; 3]>);
 
-    fn run<B: AutodiffBackend>(self, _: BackendName, device: B::Device) -> Result<Table> {
+impl BackendJob for GenerateJob {
+    type Output = Samples;
+
+    fn run<B: AutodiffBackend>(self, _: BackendName, device: B::Device) -> Result<Samples> {
         let (config, info) = self.dir.load_meta()?;
         let model = self
             .dir
@@ -74,13 +77,15 @@ impl BackendJob for GenerateJob {
                 }
             )));
         };
-        Ok(Table {
+        let table = Table {
             header: info.feature_names.clone(),
             rows: rows
                 .chunks(width)
                 .map(|r| r.iter().map(f64::to_string).collect())
                 .collect(),
-        })
+        };
+        let image = config.model.image();
+        Ok((table, image.map(|s| [s.height, s.width, s.channels])))
     }
 }
 
@@ -93,11 +98,37 @@ pub(super) fn generate_command(args: GenerateArgs) -> Result<()> {
         seed: args.seed,
         last: args.last,
     };
-    let table = run_on(backend, job)?;
-    match args.out {
-        Some(path) => write_csv(&path, &table),
-        None => print_csv(&table),
+    let (table, image) = run_on(backend, job)?;
+    let Some(path) = args.out else {
+        return print_csv(&table);
+    };
+    write_csv(&path, &table)?;
+    if let Some(image) = image {
+        write_grid(&path, &table, image)?;
     }
+    Ok(())
+}
+
+/// The first 64 samples of an image run as a grid, in FILE.png and FILE.svg beside FILE.csv.
+fn write_grid(path: &Path, table: &Table, image: [usize; 3]) -> Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let stem = path
+        .file_stem()
+        .map_or("samples".into(), |s| s.to_string_lossy());
+    let rows: Vec<Vec<f64>> = table
+        .rows
+        .iter()
+        .take(64)
+        .map(|r| r.iter().map(|v| v.parse().unwrap_or(f64::NAN)).collect())
+        .collect();
+    let tiles: Vec<(&[f64], String)> = rows.iter().map(|r| (&r[..], String::new())).collect();
+    let title = format!("{} of {} samples", tiles.len(), table.rows.len());
+    crate::plot::images::draw_image_rows(dir, &stem, title, &tiles, image)?;
+    eprintln!("drew them in {}", dir.join(format!("{stem}.png")).display());
+    Ok(())
 }
 
 /// Writes the samples to `path`, atomically.

@@ -473,7 +473,14 @@ impl DataConfig {
             }
             (None, None, Some(builtin)) => {
                 let data = builtin.load(self.samples, self.noise, self.classes, self.seed);
-                (data, None, None)
+                // Its rows are images, which pictures and `generate` draw as such.
+                let side = shapes::SIDE;
+                let image = (builtin == Builtin::Shapes).then_some(image::ImageShape {
+                    height: side,
+                    width: side,
+                    channels: 1,
+                });
+                (data, image, None)
             }
             (None, None, None) => unreachable!("validated above"),
         };

@@ -86,6 +86,38 @@ pub fn generate<B: Backend>(
     Some(scaler.restore_features(&values(rows)))
 }
 
+/// The area under the ROC curve of `scores` as a detector of the rows where `positive` is true:
+/// the chance that a positive row scores above a negative one, ties counting half (the
+/// Mann–Whitney U over both counts). `None` without rows of both kinds.
+pub fn roc_auc(scores: &[f64], positive: &[bool]) -> Option<f64> {
+    let mut order: Vec<usize> = (0..scores.len()).collect();
+    order.sort_by(|&a, &b| scores[a].total_cmp(&scores[b]));
+    // Average ranks (1-based) over runs of equal scores.
+    let mut ranks = vec![0.0; scores.len()];
+    let mut start = 0;
+    while start < order.len() {
+        let mut end = start + 1;
+        while end < order.len() && scores[order[end]] == scores[order[start]] {
+            end += 1;
+        }
+        let rank = (start + end + 1) as f64 / 2.0;
+        order[start..end].iter().for_each(|&i| ranks[i] = rank);
+        start = end;
+    }
+    let p = positive.iter().filter(|&&b| b).count() as f64;
+    let n = positive.len() as f64 - p;
+    if p == 0.0 || n == 0.0 {
+        return None;
+    }
+    let rank_sum: f64 = ranks
+        .iter()
+        .zip(positive)
+        .filter(|(_, b)| **b)
+        .map(|(r, _)| r)
+        .sum();
+    Some((rank_sum - p * (p + 1.0) / 2.0) / (p * n))
+}
+
 /// A VAE's negative ELBO per row on raw `rows`, in the scaled units it trains in: ½‖x − x̂‖²
 /// with x̂ decoded from the posterior mean, plus the KL term in closed form.
 pub fn negative_elbo<B: Backend>(
@@ -114,4 +146,23 @@ pub fn pca_mse(scaler: &Scaler, train: &[f64], rows: &[f64], k: usize) -> Result
     let back = scaler.restore_features(&pca.reconstruct(&scaler.features(rows)));
     let errors = row_errors(rows, &back, width);
     Ok(errors.iter().sum::<f64>() / errors.len().max(1) as f64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::roc_auc;
+
+    #[test]
+    fn roc_auc_counts_the_pairs_a_score_orders_rightly() {
+        // Positives 0.9, 0.4; negatives 0.5, 0.1: 3 of the 4 pairs ordered rightly.
+        let auc = roc_auc(&[0.9, 0.5, 0.4, 0.1], &[true, false, true, false]);
+        assert_eq!(auc, Some(0.75));
+        assert_eq!(
+            roc_auc(&[1.0, 1.0], &[true, false]),
+            Some(0.5),
+            "a tie counts half"
+        );
+        assert_eq!(roc_auc(&[2.0, 1.0], &[true, false]), Some(1.0));
+        assert_eq!(roc_auc(&[2.0, 1.0], &[true, true]), None);
+    }
 }

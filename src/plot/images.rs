@@ -268,6 +268,29 @@ fn misclassified(image: [usize; 3], shown: &Shown) -> Option<Sheet> {
     })
 }
 
+/// Rows of `image`-shaped pixels as a near-square grid of tiles in `stem`.png and .svg, each
+/// tile under its caption: samples, or rows beside their reconstructions.
+pub fn draw_image_rows(
+    dir: &Path,
+    stem: &str,
+    title: String,
+    rows: &[(&[f64], String)],
+    image: [usize; 3],
+) -> Result<()> {
+    let tiles = rows
+        .iter()
+        .map(|(row, caption)| Tile::new(row, image, caption.clone()))
+        .collect();
+    save(
+        dir,
+        stem,
+        &Sheet {
+            title,
+            bands: grid(tiles),
+        },
+    )
+}
+
 /// A tensor's values, row-major.
 fn values<B: Backend, const D: usize>(tensor: Tensor<B, D>) -> Vec<f64> {
     let values: Vec<f32> = tensor

@@ -313,6 +313,16 @@ fn draw_generative<B: Backend>(
             links: false,
         };
         plot_points(dir, "samples", &figure)?;
+        if let Some(image) = config.model.image() {
+            let shape = [image.height, image.width, image.channels];
+            let tiles: Vec<(&[f64], String)> = samples
+                .chunks(width)
+                .take(64)
+                .map(|r| (r, String::new()))
+                .collect();
+            let title = format!("{name}: 64 samples of the {kind}");
+            crate::plot::images::draw_image_rows(dir, "sample_grid", title, &tiles, shape)?;
+        }
     }
     if config.model.reconstructs() {
         let (rows, part) = [(&split.valid, "validation"), (&split.test, "test")]
@@ -337,6 +347,19 @@ fn draw_generative<B: Backend>(
             links: true,
         };
         plot_points(dir, "reconstructions", &figure)?;
+        if let Some(image) = config.model.image() {
+            let shape = [image.height, image.width, image.channels];
+            let pairs = shown
+                .features
+                .chunks(width)
+                .zip(back.chunks(width))
+                .take(18);
+            let tiles: Vec<(&[f64], String)> = pairs
+                .flat_map(|(a, b)| [(a, "row".to_string()), (b, "reconstruction".to_string())])
+                .collect();
+            let title = format!("{name}: {part} rows, each beside its reconstruction");
+            crate::plot::images::draw_image_rows(dir, "reconstruction_grid", title, &tiles, shape)?;
+        }
     }
     Ok(())
 }

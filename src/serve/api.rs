@@ -1,5 +1,6 @@
 //! The HTTP API, after TensorFlow Serving's REST API: `POST /v1/models/{run}:predict` (JSON, or
-//! CSV in and out like `nnlab predict`), `GET /v1/models/{run}`, `GET /healthz` and
+//! CSV in and out like `nnlab predict`; an autoencoder's reconstructions, JSON only),
+//! `POST /v1/models/{run}:generate` (a VAE's or GAN's new rows), `GET /v1/models/{run}`, `GET /healthz` and
 //! `GET /metrics`. Every refusal is a 4xx (or a 503 for a run that does not load) with a JSON
 //! body `{"error": "..."}`.
 
@@ -79,13 +80,21 @@ pub async fn predict<B: Backend>(
     let Ok(Path(target)) = target else {
         return error(StatusCode::BAD_REQUEST, "the run name is not valid UTF-8");
     };
-    let Some(name) = target.strip_suffix(":predict").map(str::to_owned) else {
-        return error(
-            StatusCode::NOT_FOUND,
-            format!(
-                "no such method: POST /v1/models/{{run}}:predict is the one there is, not `{target}`"
-            ),
-        );
+    let (name, generating) = match (
+        target.strip_suffix(":predict"),
+        target.strip_suffix(":generate"),
+    ) {
+        (Some(name), _) => (name.to_owned(), false),
+        (None, Some(name)) => (name.to_owned(), true),
+        _ => {
+            return error(
+                StatusCode::NOT_FOUND,
+                format!(
+                    "no such method: POST /v1/models/{{run}}:predict and :generate are the ones \
+                     there are, not `{target}`"
+                ),
+            );
+        }
     };
     let body = match body {
         Ok(body) => body,
@@ -101,9 +110,18 @@ pub async fn predict<B: Backend>(
             Ok(loaded) => loaded,
             Err(m) => return missing(m),
         };
-        match csv {
-            true => stream::predict_csv(loaded, &body, server.max_rows),
-            false => predict_json(&loaded, &body, server.max_rows),
+        match (generating, csv) {
+            (true, _) => generate_json(&loaded, &body, server.max_rows),
+            (false, _) if loaded.config.model.gan().is_some() => error(
+                StatusCode::BAD_REQUEST,
+                "a GAN has no predictions: POST /v1/models/{run}:generate asks it for new rows",
+            ),
+            (false, true) if loaded.config.model.is_generative() => error(
+                StatusCode::BAD_REQUEST,
+                "an autoencoder's reconstructions are answered in JSON: send the rows as JSON",
+            ),
+            (false, true) => stream::predict_csv(loaded, &body, server.max_rows),
+            (false, false) => predict_json(&loaded, &body, server.max_rows),
         }
     };
     if inline {
@@ -134,9 +152,63 @@ fn predict_json<B: Backend>(loaded: &Loaded<B>, body: &[u8], max_rows: usize) ->
         Err(bad) => return error(StatusCode::BAD_REQUEST, bad.0),
     };
     let n = rows.len() / loaded.info.feature_names.len().max(1);
+    if let Some(r) = loaded.reconstruct(&rows) {
+        let width = loaded.info.feature_names.len().max(1);
+        let answers = r
+            .values
+            .chunks(width)
+            .zip(&r.errors)
+            .map(|(v, e)| json!({"reconstruction": v, "reconstruction_error": e}));
+        return json_answer(
+            StatusCode::OK,
+            json!({ "predictions": answers.collect::<Vec<_>>() }),
+        );
+    }
     json_answer(
         StatusCode::OK,
         json!({ "predictions": predictions_json(loaded.predict(&rows), n) }),
+    )
+}
+
+/// `{"count": N, "seed": S}` → `{"columns": [...], "samples": [[...], ...]}`: N new rows of a
+/// VAE or GAN run in the input's columns and units, the same for the same seed. N is at most
+/// the server's `--max-rows`.
+fn generate_json<B: Backend>(loaded: &Loaded<B>, body: &[u8], max_rows: usize) -> Response {
+    let body: Value = match serde_json::from_slice(body) {
+        Ok(body) => body,
+        Err(e) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                format!("the body is not JSON: {e}"),
+            );
+        }
+    };
+    let count = match body.get("count").map(Value::as_u64) {
+        None => 1,
+        Some(Some(n)) if (1..=max_rows as u64).contains(&n) => n as usize,
+        Some(_) => {
+            let message =
+                format!("`count` must be a whole number from 1 to {max_rows} (--max-rows)");
+            return error(StatusCode::BAD_REQUEST, message);
+        }
+    };
+    let seed = match body.get("seed").map(Value::as_u64) {
+        None => 0,
+        Some(Some(s)) => s,
+        Some(None) => return error(StatusCode::BAD_REQUEST, "`seed` must be a whole number"),
+    };
+    let Some(rows) = loaded.generate(count, seed) else {
+        let message = format!(
+            "the run is a --model {} run, which cannot generate: :generate needs a VAE or a GAN",
+            loaded.config.model.kind_name()
+        );
+        return error(StatusCode::BAD_REQUEST, message);
+    };
+    let width = loaded.info.feature_names.len().max(1);
+    let samples: Vec<Value> = rows.chunks(width).map(|r| json!(r)).collect();
+    json_answer(
+        StatusCode::OK,
+        json!({"columns": loaded.info.feature_names, "samples": samples}),
     )
 }
 

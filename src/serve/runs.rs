@@ -15,6 +15,7 @@ use crate::config::ExperimentConfig;
 use crate::data::TargetValues;
 use crate::data::scale::Scaler;
 use crate::data::sequence::text::Texts;
+use crate::eval::generative::{self, Reconstruction};
 use crate::eval::predict::{Predictions, predict};
 use crate::models::Network;
 use crate::run_dir::{RunDir, RunInfo};
@@ -60,6 +61,28 @@ impl<B: Backend> Loaded<B> {
             width,
             &self.device,
         )
+    }
+
+    /// An autoencoder's reconstruction of raw rows and each row's error; `None` for a run of
+    /// another family.
+    pub fn reconstruct(&self, rows: &[f64]) -> Option<Reconstruction> {
+        if !self.config.model.reconstructs() {
+            return None;
+        }
+        let model = self.model.lock().unwrap_or_else(|e| e.into_inner());
+        Some(generative::reconstruct(
+            &model,
+            &self.scaler,
+            rows,
+            &self.device,
+        ))
+    }
+
+    /// `count` new rows from a VAE or GAN run, drawn from `seed`; `None` for other runs. The
+    /// backend's generator is global, so the model's lock is held while it draws.
+    pub fn generate(&self, count: usize, seed: u64) -> Option<Vec<f64>> {
+        let model = self.model.lock().unwrap_or_else(|e| e.into_inner());
+        generative::generate(&model, &self.scaler, count, seed, &self.device)
     }
 
     /// Whether the run reads text, whose rows [`Loaded::encode`] turns into token ids.

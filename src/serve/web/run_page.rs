@@ -150,7 +150,36 @@ pub fn predict_form<B: Backend>(
             row
         }
     };
+    if loaded.config.model.gan().is_some() {
+        return Err(
+            "a GAN has no predictions: POST /v1/models/{run}:generate asks it for new \
+                    rows"
+                .into(),
+        );
+    }
+    if let Some(r) = loaded.reconstruct(&row) {
+        return Ok(reconstruction_html(&loaded.info.feature_names, &r));
+    }
     Ok(result_html(&loaded.predict(&row)))
+}
+
+/// An autoencoder's reconstruction of the form's row, column by column, and its error.
+fn reconstruction_html(columns: &[String], r: &crate::eval::generative::Reconstruction) -> String {
+    let mut out = String::from("<section id=\"prediction\"><h2>Reconstruction</h2>");
+    let _ = write!(
+        out,
+        "<p>reconstruction error (mean squared) <strong id=\"reconstruction-error\">{}</strong></p>",
+        r.errors[0]
+    );
+    let rows: Vec<Vec<String>> = columns
+        .iter()
+        .zip(&r.values)
+        .map(|(c, v)| vec![escape(c), v.to_string()])
+        .collect();
+    let header = ["column".to_string(), "reconstruction".to_string()];
+    out.push_str(&html::table("reconstruction", &header, &rows));
+    out.push_str("</section>\n");
+    out
 }
 
 fn result_html(predictions: &Predictions) -> String {
