@@ -43,6 +43,32 @@ pub fn default_hidden(inputs: usize) -> Vec<usize> {
     vec![(4 * inputs).clamp(64, 512)]
 }
 
+/// Checks the sizes the models without a target share: the row's, the latent values' (`what`
+/// they are: the code, the noise) and each hidden layer's.
+pub(crate) fn check_sizes(
+    input_size: usize,
+    latent: Option<usize>,
+    hidden: &[usize],
+    what: &str,
+) -> Result<()> {
+    if input_size == 0 {
+        return Err(Error::config("model.input_size", "must be at least 1"));
+    }
+    if latent == Some(0) {
+        return Err(Error::config(
+            "model.latent",
+            format!("must be at least 1 (the {what} needs a value)"),
+        ));
+    }
+    if let Some(i) = hidden.iter().position(|&h| h == 0) {
+        return Err(Error::config(
+            format!("model.hidden[{i}]"),
+            "must be at least 1 (a layer needs a unit)",
+        ));
+    }
+    Ok(())
+}
+
 impl AutoencoderConfig {
     /// The hidden widths, once [`AutoencoderConfig::fit_inputs`] has chosen them.
     pub fn hidden(&self) -> Vec<usize> {
@@ -59,22 +85,7 @@ impl AutoencoderConfig {
 
     /// Checks every field; errors name the field as it appears in `config.json`.
     pub fn validate(&self) -> Result<()> {
-        if self.input_size == 0 {
-            return Err(Error::config("model.input_size", "must be at least 1"));
-        }
-        if self.latent == Some(0) {
-            return Err(Error::config(
-                "model.latent",
-                "must be at least 1 (the code needs a value)",
-            ));
-        }
-        if let Some(i) = self.hidden().iter().position(|&h| h == 0) {
-            return Err(Error::config(
-                format!("model.hidden[{i}]"),
-                "must be at least 1 (a layer needs a unit)",
-            ));
-        }
-        Ok(())
+        check_sizes(self.input_size, self.latent, &self.hidden(), "code")
     }
 
     /// Takes the data's width, and fixes the latent size so that the saved config says it.

@@ -5,5 +5,6 @@ mod config;
 pub mod elbo;
 mod model;
 
+pub(crate) use config::check_sizes;
 pub use config::{AutoencoderConfig, default_hidden, default_latent};
 pub use model::Autoencoder;

@@ -99,11 +99,8 @@ impl<B: Backend> Family<B> for Autoencoder<B> {
 
     /// Layers count from the encoder's first to the decoder's last.
     fn freeze(mut self, layers: &[usize]) -> Self {
-        let split = self.encoder.layers.len();
-        let (enc, dec): (Vec<usize>, Vec<usize>) = layers.iter().partition(|&&i| i < split);
-        let dec: Vec<usize> = dec.iter().map(|i| i - split).collect();
-        self.encoder = self.encoder.freeze(&enc);
-        self.decoder = self.decoder.freeze(&dec);
+        (self.encoder, self.decoder) =
+            crate::models::mlp::freeze_in_turn((self.encoder, self.decoder), layers);
         self
     }
 

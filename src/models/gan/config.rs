@@ -57,21 +57,12 @@ impl GanConfig {
 
     /// Checks every field; errors name the field as it appears in `config.json`.
     pub fn validate(&self) -> Result<()> {
-        if self.input_size == 0 {
-            return Err(Error::config("model.input_size", "must be at least 1"));
-        }
-        if self.latent == Some(0) {
-            return Err(Error::config(
-                "model.latent",
-                "must be at least 1 (the noise needs a value)",
-            ));
-        }
-        if let Some(i) = self.hidden.iter().position(|&h| h == 0) {
-            return Err(Error::config(
-                format!("model.hidden[{i}]"),
-                "must be at least 1 (a layer needs a unit)",
-            ));
-        }
+        crate::models::autoencoder::check_sizes(
+            self.input_size,
+            self.latent,
+            &self.hidden,
+            "noise",
+        )?;
         if self.d_steps == 0 {
             return Err(Error::config("model.d_steps", "must be at least 1"));
         }

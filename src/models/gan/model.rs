@@ -76,11 +76,8 @@ impl<B: Backend> Family<B> for Gan<B> {
 
     /// Layers count from the generator's first to the discriminator's last.
     fn freeze(mut self, layers: &[usize]) -> Self {
-        let split = self.generator.layers.len();
-        let (g, d): (Vec<usize>, Vec<usize>) = layers.iter().partition(|&&i| i < split);
-        let d: Vec<usize> = d.iter().map(|i| i - split).collect();
-        self.generator = self.generator.freeze(&g);
-        self.discriminator = self.discriminator.freeze(&d);
+        (self.generator, self.discriminator) =
+            crate::models::mlp::freeze_in_turn((self.generator, self.discriminator), layers);
         self
     }
 

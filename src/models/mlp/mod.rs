@@ -5,3 +5,4 @@ mod model;
 
 pub use config::MlpConfig;
 pub use model::Mlp;
+pub(crate) use model::freeze_in_turn;
