@@ -242,9 +242,11 @@ fn sequence_models_train_on_wgpu_to_the_weights_of_the_cpu_backend() {
     }
 }
 
-/// `explain`, `quantize`, `prune` and `distill` run on wgpu through the binary, and agree with
-/// the CPU backend: the same attributions (integrated gradients), the same quantized score, the same
-/// share of zeros.
+/// `explain`, `quantize`, `prune` and `distill` run on wgpu through the CLI's commands, and agree
+/// with the CPU backend: the same attributions (integrated gradients), the same quantized score,
+/// the same share of zeros. They run in this process, as the binary's `main` would run them, so
+/// that the kernels lavapipe compiled for the other tests here are compiled once, not once a
+/// command.
 #[test]
 fn compression_and_explanation_commands_run_on_wgpu() {
     if wgpu_device().is_none() {
@@ -283,15 +285,11 @@ fn compression_and_explanation_commands_run_on_wgpu() {
     )
     .unwrap();
     let on = |backend: &str, args: &[&str], out: &str| {
-        common::nnlab()
-            .args(args)
-            .arg("--checkpoint")
-            .arg(&run)
-            .args(["--backend", backend, "--out"])
-            .arg(dir.path().join(format!("{out}-{backend}")))
-            .assert()
-            .success();
-        dir.path().join(format!("{out}-{backend}"))
+        let out = dir.path().join(format!("{out}-{backend}"));
+        let (run, out_arg) = (run.to_str().unwrap(), out.to_str().unwrap());
+        let rest = ["--checkpoint", run, "--backend", backend, "--out", out_arg];
+        run_command(args.iter().chain(&rest));
+        out
     };
     let numbers = |path: std::path::PathBuf, file: &str| -> Vec<f64> {
         let text = std::fs::read_to_string(path.join(file)).unwrap();
@@ -331,19 +329,28 @@ fn compression_and_explanation_commands_run_on_wgpu() {
         56.0,
         "half of 4·16 + 16·3 weights"
     );
-    common::nnlab()
-        .args(["distill", "-q", "--teacher"])
-        .arg(&run)
-        .args([
-            "--hidden",
-            "4",
-            "--epochs",
-            "5",
-            "--backend",
-            "wgpu",
-            "--out",
-        ])
-        .arg(dir.path().join("student"))
-        .assert()
-        .success();
+    let student = dir.path().join("student");
+    let (teacher, out) = (run.to_str().unwrap(), student.to_str().unwrap());
+    let distill = [
+        "distill",
+        "-q",
+        "--teacher",
+        teacher,
+        "--hidden",
+        "4",
+        "--epochs",
+        "5",
+    ];
+    run_command(distill.iter().chain(&["--backend", "wgpu", "--out", out]));
+    assert!(student.join("model.mpk").exists(), "the student is saved");
+}
+
+/// Parses `args` as the binary does and runs the command in this process.
+fn run_command<'a>(args: impl IntoIterator<Item = &'a &'a str>) {
+    use clap::Parser;
+    let argv = std::iter::once("nnlab").chain(args.into_iter().copied());
+    let cli = nnlab::cli::Cli::try_parse_from(argv).unwrap();
+    if let Err(e) = nnlab::commands::run(cli.command) {
+        panic!("{e}");
+    }
 }
