@@ -60,13 +60,7 @@ pub(crate) fn check_sizes(
             format!("must be at least 1 (the {what} needs a value)"),
         ));
     }
-    if let Some(i) = hidden.iter().position(|&h| h == 0) {
-        return Err(Error::config(
-            format!("model.hidden[{i}]"),
-            "must be at least 1 (a layer needs a unit)",
-        ));
-    }
-    Ok(())
+    crate::models::mlp::check_hidden(hidden)
 }
 
 impl AutoencoderConfig {

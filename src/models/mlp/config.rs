@@ -37,6 +37,17 @@ pub struct MlpConfig {
     pub batch_norm: bool,
 }
 
+/// Checks that every hidden layer has a unit; the families built from perceptrons share it.
+pub(crate) fn check_hidden(hidden: &[usize]) -> Result<()> {
+    match hidden.iter().position(|&h| h == 0) {
+        Some(i) => Err(Error::config(
+            format!("model.hidden[{i}]"),
+            "must be at least 1 (a layer needs a unit)",
+        )),
+        None => Ok(()),
+    }
+}
+
 impl MlpConfig {
     /// Checks every field; errors name the field as it appears in `config.json`.
     pub fn validate(&self) -> Result<()> {
@@ -46,12 +57,7 @@ impl MlpConfig {
         if self.output_size == 0 {
             return Err(Error::config("model.output_size", "must be at least 1"));
         }
-        if let Some(i) = self.hidden.iter().position(|&h| h == 0) {
-            return Err(Error::config(
-                format!("model.hidden[{i}]"),
-                "must be at least 1 (a layer needs a unit)",
-            ));
-        }
+        check_hidden(&self.hidden)?;
         if !self.dropout.is_empty() && self.hidden.is_empty() {
             return Err(Error::config(
                 "model.dropout",

@@ -4,5 +4,6 @@ mod config;
 mod model;
 
 pub use config::MlpConfig;
+pub(crate) use config::check_hidden;
 pub use model::Mlp;
 pub(crate) use model::freeze_in_turn;
