@@ -1163,6 +1163,24 @@ fn generative_cases(d: &Path, classifier: &str, mixed_images: &str) -> Vec<Case>
         ),
         ("`--latent 0`", vae(&["--latent", "0"]), "model.latent"),
         (
+            "`--conv` for a table's autoencoder or GAN",
+            vae(&["--conv", "8"]),
+            "model.conv` needs image rows",
+        ),
+        (
+            "more convolution stages than the image allows",
+            owned(&[
+                "train",
+                "--dataset",
+                "shapes",
+                "--model",
+                "gan",
+                "--conv",
+                "4,4,4,4,4",
+            ]),
+            "allows at most 4",
+        ),
+        (
             "`--target` with a model without a target",
             owned(&["train", "--data", &rows, "--model", "vae", "--target", "x1"]),
             "--target does not apply",

@@ -256,6 +256,71 @@ fn a_vae_records_both_terms_and_generates_the_same_rows_from_the_same_seed() {
 }
 
 #[test]
+fn image_rows_get_convolution_stages_that_learn_and_reload() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let shapes = ["--dataset", "shapes", "--samples", "200", "--model"];
+    let train = |model: &str, out: &str, extra: &[&str]| {
+        let args = [&["train"][..], &shapes, &[model, "--out", out, "-q"], extra].concat();
+        run(d, &args)
+    };
+    // The reconstruction MSE of the held-out shapes (`--test`) that training prints.
+    let held_out = |out: &str, extra: &[&str]| {
+        let (stdout, stderr) = train(
+            "autoencoder",
+            out,
+            &[&["--test", "0.3"][..], extra].concat(),
+        );
+        let said = format!("{stdout}{stderr}");
+        let line = said.lines().find(|l| l.contains("MSE on the 60 test rows"));
+        let after = line
+            .and_then(|l| l.split("autoencoder ").nth(1))
+            .unwrap_or_else(|| panic!("{said}"));
+        after.split(',').next().unwrap().parse::<f64>().unwrap()
+    };
+    // 20 epochs through the stages reconstruct the held-out shapes far better than one.
+    let (trained, early) = (
+        held_out("conv", &["--epochs", "20"]),
+        held_out("early", &["--epochs", "1"]),
+    );
+    assert!(
+        trained < 0.6 * early,
+        "20 epochs {trained}, 1 epoch {early}"
+    );
+    let config = json(&d.join("conv/config.json"));
+    assert_eq!(
+        config["model"]["conv"],
+        serde_json::json!([16, 32]),
+        "{config}"
+    );
+    // The 16×16 shapes are 4×4 maps of 32 filters after two stages; `--conv 0` leaves them out.
+    let (info, _) = run(d, &["info", "conv"]);
+    assert!(
+        info.contains("256 → conv 16 → conv 32 → 512 → z 32"),
+        "{info}"
+    );
+    train("autoencoder", "dense", &["--epochs", "1", "--conv", "0"]);
+    let dense = json(&d.join("dense/config.json"));
+    assert_eq!(dense["model"]["conv"], serde_json::json!([]));
+    // The GAN puts the mirror of the stages after its generator and before its discriminator,
+    // and its checkpoint reloads them to generate.
+    train("gan", "gan", &["--epochs", "1"]);
+    let (info, _) = run(d, &["info", "gan"]);
+    assert!(
+        info.contains("→ 512 → conv 32 → conv 16 → 256, discriminator 256 → conv 16"),
+        "{info}"
+    );
+    let (out, _) = run(d, &["generate", "--checkpoint", "gan", "--count", "4"]);
+    let (header, rows) = table(&out);
+    assert_eq!((header.len(), rows.len()), (256, 4));
+    refused(
+        d,
+        &[&["train"][..], &shapes, &["vae", "--conv", "8,8,8,8,8"]].concat(),
+        "`model.conv` has 5 stages, each pooling 2×2, but a 16x16",
+    );
+}
+
+#[test]
 fn a_gan_with_the_defaults_covers_the_eight_modes_of_the_ring() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
@@ -389,7 +454,7 @@ fn what_the_generative_commands_refuse() {
     refused(
         d,
         &[&train[..], &["--conv", "8"]].concat(),
-        "--conv does not apply to --model vae",
+        "`model.conv` needs image rows",
     );
     refused(
         d,

@@ -385,7 +385,9 @@ pub struct ExperimentArgs {
     /// [default (cnn): a square grey image when the row width is a square].
     #[arg(long, value_name = "HxW[xC]")]
     pub image: Option<ImageShape>,
-    /// CNN: filters of each convolution block, comma-separated [default: 32,64].
+    /// CNN: filters of each convolution block, comma-separated [default: 32,64]. Autoencoder,
+    /// VAE, GAN on images: filters of each convolution stage around the dense layers, 0 for
+    /// none [default: 16,32, as many as the image side allows].
     #[arg(long, value_name = "N,N,...", value_delimiter = ',')]
     pub conv: Option<Vec<usize>>,
     /// CNN: side of every convolution kernel [default: 3].

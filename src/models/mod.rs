@@ -38,6 +38,21 @@ use crate::data::scale::FeatureScaling;
 use crate::error::{Error, Result};
 use crate::loss::Task;
 
+/// The layer indices of `training.freeze`, split among a model's parts of `counts` layers
+/// each, in turn, and counted from each part's first.
+pub(crate) fn layers_in_turn<const N: usize>(
+    layers: &[usize],
+    counts: [usize; N],
+) -> [Vec<usize>; N] {
+    let mut start = 0;
+    counts.map(|count| {
+        let part = layers.iter().filter(|&&i| i >= start && i < start + count);
+        let part = part.map(|i| i - start).collect();
+        start += count;
+        part
+    })
+}
+
 /// What the commands need of a model family's module.
 pub trait Family<B: Backend>: Module<B> {
     /// Maps a batch of flat rows `[rows, inputs]` to `[rows, outputs]`.
@@ -513,8 +528,8 @@ impl ModelConfig {
                 c.output_size = outputs;
             }
             // Their output is a row like the input: there is no target to size it by.
-            ModelConfig::Autoencoder(c) | ModelConfig::Vae(c) => c.fit_inputs(inputs),
-            ModelConfig::Gan(c) => c.fit_inputs(inputs),
+            ModelConfig::Autoencoder(c) | ModelConfig::Vae(c) => c.fit_inputs(inputs)?,
+            ModelConfig::Gan(c) => c.fit_inputs(inputs)?,
         }
         Ok(())
     }
@@ -851,8 +866,8 @@ impl ModelFlags {
 
     /// Flags the autoencoders and the GAN do not read.
     pub(crate) fn not_generative(&self) -> Vec<(&'static str, bool)> {
-        // `--image` sizes their image rows too.
-        let mut flags: Vec<_> = self.cnn().into_iter().skip(1).collect();
+        // `--image` sizes their image rows too, and `--conv` their convolution stages.
+        let mut flags: Vec<_> = self.cnn().into_iter().skip(2).collect();
         flags.extend(self.sequence());
         flags.push(("--dropout", self.dropout.is_some()));
         flags.push(("--batch-norm", self.batch_norm));

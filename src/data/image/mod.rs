@@ -21,6 +21,14 @@ pub struct ImageShape {
 }
 
 impl ImageShape {
+    pub fn new(height: usize, width: usize, channels: usize) -> Self {
+        ImageShape {
+            height,
+            width,
+            channels,
+        }
+    }
+
     /// Values per image: height × width × channels.
     pub fn pixels(&self) -> usize {
         self.height * self.width * self.channels

@@ -8,6 +8,7 @@ use super::Autoencoder;
 use crate::data::image::ImageShape;
 use crate::data::split::stream;
 use crate::error::{Error, Result};
+use crate::models::cnn::stages;
 use crate::models::{Activation, MlpConfig, ModelFlags};
 
 /// Shape of an autoencoder: the encoder's hidden widths, mirrored by the decoder.
@@ -24,7 +25,11 @@ pub struct AutoencoderConfig {
     /// The image size the rows are the pixels of (`--image`, or the files' own): a folder's
     /// images are resized to it. Unset for a table.
     pub image: Option<ImageShape>,
-    /// Non-linearity after each hidden layer.
+    /// Filters of each convolution stage before the encoder, mirrored after the decoder
+    /// (`cnn::stages`); empty for none [default: [`stages::default_channels`] of an image,
+    /// none for a table]. A config saved before stages existed has none.
+    pub conv: Option<Vec<usize>>,
+    /// Non-linearity after each hidden layer and convolution.
     #[config(default = "Activation::Relu")]
     pub activation: Activation,
 }
@@ -77,23 +82,36 @@ impl AutoencoderConfig {
             .unwrap_or_else(|| default_latent(self.input_size))
     }
 
-    /// Checks every field; errors name the field as it appears in `config.json`.
-    pub fn validate(&self) -> Result<()> {
-        check_sizes(self.input_size, self.latent, &self.hidden(), "code")
+    /// The convolution stages' filters; none for a table.
+    pub fn conv(&self) -> Vec<usize> {
+        self.conv.clone().unwrap_or_default()
     }
 
-    /// Takes the data's width, and fixes the latent size so that the saved config says it.
-    pub fn fit_inputs(&mut self, inputs: usize) {
+    fn dense_size(&self) -> usize {
+        stages::dense_size(self.image, &self.conv(), self.input_size)
+    }
+
+    /// Checks every field; errors name the field as it appears in `config.json`.
+    pub fn validate(&self) -> Result<()> {
+        check_sizes(self.input_size, self.latent, &self.hidden(), "code")?;
+        stages::check(self.image, &self.conv())
+    }
+
+    /// Takes the data's width, and fixes the latent size, the hidden widths and the stages so
+    /// that the saved config says them.
+    pub fn fit_inputs(&mut self, inputs: usize) -> Result<()> {
         self.input_size = inputs;
         self.latent = Some(self.latent());
         self.hidden = Some(self.hidden());
+        self.conv = Some(stages::fitted(self.image, &self.conv)?);
+        Ok(())
     }
 
     /// The encoder: input → hidden → the code (twice its size for a VAE: μ and log σ²).
     pub fn encoder(&self, variational: bool) -> MlpConfig {
         let out = if variational { 2 } else { 1 } * self.latent();
         MlpConfig::new()
-            .with_input_size(self.input_size)
+            .with_input_size(self.dense_size())
             .with_hidden(self.hidden())
             .with_activation(self.activation)
             .with_output_size(out)
@@ -105,32 +123,40 @@ impl AutoencoderConfig {
             .with_input_size(self.latent())
             .with_hidden(self.hidden().into_iter().rev().collect())
             .with_activation(self.activation)
-            .with_output_size(self.input_size)
+            .with_output_size(self.dense_size())
     }
 
     pub fn parameters(&self, variational: bool) -> u64 {
+        let convs = stages::parameters(self.image, &self.conv());
         self.encoder(variational)
             .parameters()
             .saturating_add(self.decoder().parameters())
+            .saturating_add(convs)
     }
 
     pub fn activations(&self, variational: bool) -> usize {
         let widths = |c: MlpConfig| 3 * (c.hidden.iter().sum::<usize>() + c.output_size);
-        widths(self.encoder(variational)) + widths(self.decoder()) + self.latent()
+        let convs = stages::both_activations(self.image, &self.conv());
+        widths(self.encoder(variational)) + widths(self.decoder()) + self.latent() + convs
     }
 
-    /// Layers that `training.freeze` can name: the encoder's, then the decoder's.
+    /// Layers that `training.freeze` can name: the stages before the encoder, the encoder's,
+    /// the decoder's, then the stages after it.
     pub fn freezable(&self) -> usize {
-        2 * (self.hidden().len() + 1)
+        2 * (self.conv().len() + self.hidden().len() + 1)
     }
 
     /// One line for `nnlab info`, e.g. `8 → 64 → z 2 → 64 → 8 (relu activation)`.
     pub fn describe(&self) -> String {
+        let conv = self.conv();
+        let convs = conv.iter().map(|c| format!("conv {c}"));
         let mut sizes: Vec<String> = vec![self.input_size.to_string()];
+        sizes.extend(convs.clone());
         let hidden = self.hidden();
         sizes.extend(hidden.iter().map(usize::to_string));
         sizes.push(format!("z {}", self.latent()));
         sizes.extend(hidden.iter().rev().map(usize::to_string));
+        sizes.extend(convs.rev());
         sizes.push(self.input_size.to_string());
         format!(
             "{} ({} activation)",
@@ -154,6 +180,9 @@ impl AutoencoderConfig {
         if flags.latent.is_some() {
             self.latent = flags.latent;
         }
+        if let Some(conv) = &flags.conv {
+            self.conv = Some(stages::from_flag(conv));
+        }
         Ok(())
     }
 
@@ -164,9 +193,12 @@ impl AutoencoderConfig {
         seed: u64,
         device: &B::Device,
     ) -> Autoencoder<B> {
+        let (down, up) = stages::init(self.image, &self.conv(), self.activation, seed, device);
         Autoencoder {
+            down,
             encoder: self.encoder(variational).init(stream(seed, 1), device),
             decoder: self.decoder().init(stream(seed, 2), device),
+            up,
             latent: self.latent(),
             variational,
         }

@@ -8,18 +8,24 @@
 //! training it encodes x as μ(x), and `generate` decodes draws from N(0, I).
 
 use burn::module::Module;
+use burn::nn::conv::Conv2d;
 use burn::tensor::backend::Backend;
 use burn::tensor::{Distribution, Tensor};
 
 use super::elbo;
+use crate::models::cnn::{ConvDown, ConvUp};
 use crate::models::{Family, Mlp};
 
 #[derive(Module, Debug)]
 pub struct Autoencoder<B: Backend> {
+    /// An image's features, before the encoder.
+    pub down: Option<ConvDown<B>>,
     /// x → z (a VAE's: x → [μ, log σ²]).
     pub encoder: Mlp<B>,
     /// z → x̂.
     pub decoder: Mlp<B>,
+    /// The decoder's features to an image.
+    pub up: Option<ConvUp<B>>,
     #[module(skip)]
     pub latent: usize,
     #[module(skip)]
@@ -29,7 +35,7 @@ pub struct Autoencoder<B: Backend> {
 impl<B: Backend> Autoencoder<B> {
     /// The code of each row `[rows, latent]`: z, or a VAE's posterior mean μ.
     pub fn encode(&self, x: Tensor<B, 2>) -> Tensor<B, 2> {
-        let h = self.encoder.forward(x);
+        let h = self.encoder_out(x);
         if self.variational {
             h.narrow(1, 0, self.latent)
         } else {
@@ -39,14 +45,27 @@ impl<B: Backend> Autoencoder<B> {
 
     /// A VAE's posterior of each row: μ and log σ², each `[rows, latent]`.
     pub fn posterior(&self, x: Tensor<B, 2>) -> (Tensor<B, 2>, Tensor<B, 2>) {
-        let h = self.encoder.forward(x);
+        let h = self.encoder_out(x);
         let log_var = h.clone().narrow(1, self.latent, self.latent);
         (h.narrow(1, 0, self.latent), log_var)
     }
 
     /// x̂ for each code.
     pub fn decode(&self, z: Tensor<B, 2>) -> Tensor<B, 2> {
-        self.decoder.forward(z)
+        let h = self.decoder.forward(z);
+        match &self.up {
+            Some(up) => up.forward(h),
+            None => h,
+        }
+    }
+
+    /// The encoder's output, through the stages of an image.
+    fn encoder_out(&self, x: Tensor<B, 2>) -> Tensor<B, 2> {
+        let x = match &self.down {
+            Some(down) => down.forward(x),
+            None => x,
+        };
+        self.encoder.forward(x)
     }
 
     /// One training pass: the reconstruction, and a VAE's mean KL term per row. A VAE draws
@@ -73,8 +92,29 @@ impl<B: Backend> Autoencoder<B> {
         elbo::kl_to_standard_normal(mu, log_var)
     }
 
-    fn halves(&self) -> [&Mlp<B>; 2] {
-        [&self.encoder, &self.decoder]
+    /// The layers' count per part, in the order `training.freeze` counts them: the stages
+    /// before the encoder, the encoder's, the decoder's, the stages after it.
+    fn parts(&self) -> [usize; 4] {
+        [
+            self.down.as_ref().map_or(0, |d| d.convs.len()),
+            self.encoder.layers.len(),
+            self.decoder.layers.len(),
+            self.up.as_ref().map_or(0, |u| u.convs.len()),
+        ]
+    }
+
+    /// `conv` of each stage's convolution and `dense` of each half, in that order.
+    fn in_order<T>(
+        &self,
+        conv: impl Fn(&Conv2d<B>) -> T,
+        dense: impl Fn(&Mlp<B>) -> Vec<T>,
+    ) -> Vec<T> {
+        let down = self.down.iter().flat_map(|d| &d.convs);
+        let mut all: Vec<T> = down.map(&conv).collect();
+        all.extend(dense(&self.encoder));
+        all.extend(dense(&self.decoder));
+        all.extend(self.up.iter().flat_map(|u| &u.convs).map(&conv));
+        all
     }
 }
 
@@ -85,7 +125,7 @@ impl<B: Backend> Family<B> for Autoencoder<B> {
     }
 
     fn shapes(&self) -> Vec<Vec<usize>> {
-        self.halves().iter().flat_map(|m| m.shapes()).collect()
+        self.in_order(|c| c.weight.dims().to_vec(), |m| m.shapes())
     }
 
     fn batch_norm(&self) -> bool {
@@ -97,10 +137,13 @@ impl<B: Backend> Family<B> for Autoencoder<B> {
         self.variational
     }
 
-    /// Layers count from the encoder's first to the decoder's last.
+    /// Layers count from the first stage's (or the encoder's first) to the last stage's.
     fn freeze(mut self, layers: &[usize]) -> Self {
-        (self.encoder, self.decoder) =
-            crate::models::mlp::freeze_in_turn((self.encoder, self.decoder), layers);
+        let [d, e, dec, u] = crate::models::layers_in_turn(layers, self.parts());
+        self.down = self.down.map(|s| s.freeze(&d));
+        self.encoder = self.encoder.freeze(&e);
+        self.decoder = self.decoder.freeze(&dec);
+        self.up = self.up.map(|s| s.freeze(&u));
         self
     }
 
@@ -109,10 +152,12 @@ impl<B: Backend> Family<B> for Autoencoder<B> {
     }
 
     fn weights(&self) -> Vec<Tensor<B, 1>> {
-        self.halves().iter().flat_map(|m| m.weights()).collect()
+        self.in_order(|c| c.weight.val().reshape([-1]), |m| m.weights())
     }
 
     fn activations(&self) -> usize {
-        self.encoder.activations() + self.decoder.activations()
+        let down = self.down.as_ref().map_or(0, |d| d.activations());
+        let up = self.up.as_ref().map_or(0, |u| u.activations());
+        self.encoder.activations() + self.decoder.activations() + down + up
     }
 }

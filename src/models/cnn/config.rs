@@ -366,7 +366,7 @@ fn uniform(len: usize, limit: f64, rng: &mut StdRng) -> Vec<f32> {
         .collect()
 }
 
-fn conv<B: Backend>(
+pub(super) fn conv<B: Backend>(
     layer: &ConvLayer,
     inputs: usize,
     rng: &mut StdRng,

@@ -75,7 +75,7 @@ impl<B: Backend> Cnn<B> {
 /// Burn's `Conv2d` computes, as one matrix product over the image patches (im2col). On a CPU
 /// backend it is one op of [`kernels`]; elsewhere it is composed from Burn's ops
 /// ([`convolve_with_ops`]).
-fn convolve<B: Backend>(conv: &Conv2d<B>, x: Tensor<B, 4>, relu: bool) -> Tensor<B, 4> {
+pub(super) fn convolve<B: Backend>(conv: &Conv2d<B>, x: Tensor<B, 4>, relu: bool) -> Tensor<B, 4> {
     let [out, _, k, _] = conv.weight.dims();
     let pad = match conv.padding {
         PaddingConfig2d::Same => (k - 1) / 2,
@@ -153,7 +153,7 @@ fn per_channel<B: Backend>(
 
 /// Max pooling of pixel-major maps `[h, w, n, c]` over `p × p` windows with stride `p` (a
 /// partial window at the edge is dropped, as Burn's and PyTorch's pooling do).
-fn max_pool<B: Backend>(x: Tensor<B, 4>, p: usize) -> Tensor<B, 4> {
+pub(super) fn max_pool<B: Backend>(x: Tensor<B, 4>, p: usize) -> Tensor<B, 4> {
     kernels::max_pool(x, p).unwrap_or_else(|x| max_pool_with_ops(x, p))
 }
 

@@ -7,6 +7,7 @@ use super::{Gan, GanLoss};
 use crate::data::image::ImageShape;
 use crate::data::split::stream;
 use crate::error::{Error, Result};
+use crate::models::cnn::stages;
 use crate::models::{Activation, MlpConfig, ModelFlags};
 
 /// Shape and game of a GAN.
@@ -24,7 +25,11 @@ pub struct GanConfig {
     /// The image size the rows are the pixels of (`--image`, or the files' own): a folder's
     /// images are resized to it. Unset for a table.
     pub image: Option<ImageShape>,
-    /// Non-linearity after each hidden layer of both networks.
+    /// Filters of each convolution stage after the generator, mirrored before the
+    /// discriminator (`cnn::stages`); empty for none [default: [`stages::default_channels`]
+    /// of an image, none for a table]. A config saved before stages existed has none.
+    pub conv: Option<Vec<usize>>,
+    /// Non-linearity after each hidden layer and convolution of both networks.
     #[config(default = "Activation::Relu")]
     pub activation: Activation,
     /// The game: `standard` or `wasserstein`.
@@ -63,6 +68,7 @@ impl GanConfig {
             &self.hidden,
             "noise",
         )?;
+        stages::check(self.image, &self.conv())?;
         if self.d_steps == 0 {
             return Err(Error::config("model.d_steps", "must be at least 1"));
         }
@@ -83,9 +89,20 @@ impl GanConfig {
         Ok(())
     }
 
-    pub fn fit_inputs(&mut self, inputs: usize) {
+    pub fn fit_inputs(&mut self, inputs: usize) -> Result<()> {
         self.input_size = inputs;
         self.latent = Some(self.latent());
+        self.conv = Some(stages::fitted(self.image, &self.conv)?);
+        Ok(())
+    }
+
+    /// The convolution stages' filters; none for a table.
+    pub fn conv(&self) -> Vec<usize> {
+        self.conv.clone().unwrap_or_default()
+    }
+
+    fn dense_size(&self) -> usize {
+        stages::dense_size(self.image, &self.conv(), self.input_size)
     }
 
     pub fn generator(&self) -> MlpConfig {
@@ -93,31 +110,35 @@ impl GanConfig {
             .with_input_size(self.latent())
             .with_hidden(self.hidden.clone())
             .with_activation(self.activation)
-            .with_output_size(self.input_size)
+            .with_output_size(self.dense_size())
     }
 
     pub fn discriminator(&self) -> MlpConfig {
         MlpConfig::new()
-            .with_input_size(self.input_size)
+            .with_input_size(self.dense_size())
             .with_hidden(self.hidden.iter().rev().copied().collect())
             .with_activation(self.activation)
             .with_output_size(1)
     }
 
     pub fn parameters(&self) -> u64 {
+        let convs = stages::parameters(self.image, &self.conv());
         self.generator()
             .parameters()
             .saturating_add(self.discriminator().parameters())
+            .saturating_add(convs)
     }
 
     pub fn activations(&self) -> usize {
         let widths = |c: MlpConfig| 3 * (c.hidden.iter().sum::<usize>() + c.output_size);
-        widths(self.generator()) + widths(self.discriminator()) + self.input_size
+        let convs = stages::both_activations(self.image, &self.conv());
+        widths(self.generator()) + widths(self.discriminator()) + self.input_size + convs
     }
 
-    /// Layers that `training.freeze` can name: the generator's, then the discriminator's.
+    /// Layers that `training.freeze` can name: the generator's, the stages after it, the
+    /// stages before the discriminator, then the discriminator's.
     pub fn freezable(&self) -> usize {
-        2 * (self.hidden.len() + 1)
+        2 * (self.conv().len() + self.hidden.len() + 1)
     }
 
     /// The two learning rates of an epoch whose optimizer rate is `lr` (the schedule's, from
@@ -139,10 +160,22 @@ impl GanConfig {
                 .collect::<Vec<_>>()
                 .join(" → ")
         };
+        let conv = self.conv();
+        let (mut generator, mut discriminator) =
+            (join(self.generator()), join(self.discriminator()));
+        if !conv.is_empty() {
+            let filters = |c: &[usize]| c.iter().map(|c| format!("conv {c}")).collect::<Vec<_>>();
+            let mut up: Vec<_> = filters(&conv).into_iter().rev().collect();
+            up.push(self.input_size.to_string());
+            generator = format!("{generator} → {}", up.join(" → "));
+            discriminator = format!(
+                "{} → {} → {discriminator}",
+                self.input_size,
+                filters(&conv).join(" → ")
+            );
+        }
         format!(
-            "generator {}, discriminator {} ({} activation, {} loss, {} discriminator steps per generator step)",
-            join(self.generator()),
-            join(self.discriminator()),
+            "generator {generator}, discriminator {discriminator} ({} activation, {} loss, {} discriminator steps per generator step)",
             self.activation.as_str(),
             match self.loss {
                 GanLoss::Standard => "standard",
@@ -166,6 +199,9 @@ impl GanConfig {
         if flags.latent.is_some() {
             self.latent = flags.latent;
         }
+        if let Some(conv) = &flags.conv {
+            self.conv = Some(stages::from_flag(conv));
+        }
         if let Some(loss) = flags.gan_loss {
             self.loss = loss;
         }
@@ -185,8 +221,11 @@ impl GanConfig {
     }
 
     pub fn init<B: Backend>(&self, seed: u64, device: &B::Device) -> Gan<B> {
+        let (down, up) = stages::init(self.image, &self.conv(), self.activation, seed, device);
         Gan {
             generator: self.generator().init(stream(seed, 1), device),
+            up,
+            down,
             discriminator: self.discriminator().init(stream(seed, 2), device),
             noise: self.latent(),
             loss: self.loss,

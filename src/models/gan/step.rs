@@ -9,7 +9,7 @@ use burn::tensor::Tensor;
 use burn::tensor::backend::AutodiffBackend;
 
 use super::{GanLoss, loss};
-use crate::models::{Family, Network};
+use crate::models::Network;
 
 /// The learning rates of one step.
 #[derive(Clone, Copy, Debug)]
@@ -45,9 +45,11 @@ pub fn step<B: AutodiffBackend, O: Optimizer<Network<B>, B>>(
         };
     };
     let fake = gan.sample(rows, &device).detach();
-    let (kind, real) = (gan.loss, gan.discriminator.forward(x));
-    let d_loss = loss::discriminator(kind, real, gan.discriminator.forward(fake));
-    let grads = GradientsParams::from_grads(d_loss.backward(), &gan.discriminator);
+    let (kind, real) = (gan.loss, gan.judge(x));
+    let d_loss = loss::discriminator(kind, real, gan.judge(fake));
+    // The discriminator's side: its image stages and its layers.
+    let side = (gan.down.clone(), gan.discriminator.clone());
+    let grads = GradientsParams::from_grads(d_loss.backward(), &side);
     let gan = match optim.step(rates.discriminator, Network::Gan(gan), grads) {
         Network::Gan(g) if kind == GanLoss::Wasserstein => g.clipped(),
         Network::Gan(g) => g,
@@ -61,8 +63,9 @@ pub fn step<B: AutodiffBackend, O: Optimizer<Network<B>, B>>(
             g_loss: None,
         };
     }
-    let g_loss = loss::generator(kind, gan.discriminator.forward(gan.sample(rows, &device)));
-    let grads = GradientsParams::from_grads(g_loss.backward(), &gan.generator);
+    let g_loss = loss::generator(kind, gan.judge(gan.sample(rows, &device)));
+    let side = (gan.generator.clone(), gan.up.clone());
+    let grads = GradientsParams::from_grads(g_loss.backward(), &side);
     let model = optim.step(rates.generator, Network::Gan(gan), grads);
     Stepped {
         model,

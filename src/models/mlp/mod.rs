@@ -6,4 +6,3 @@ mod model;
 pub use config::MlpConfig;
 pub(crate) use config::check_hidden;
 pub use model::Mlp;
-pub(crate) use model::freeze_in_turn;

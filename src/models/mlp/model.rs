@@ -29,19 +29,6 @@ pub struct Mlp<B: Backend> {
     pub activation: Activation,
 }
 
-/// Freezes the listed layers of two perceptrons that run one after the other (an encoder and
-/// its decoder, a generator and its discriminator), counting the first's layers, then the
-/// second's.
-pub(crate) fn freeze_in_turn<B: Backend>(
-    (first, second): (Mlp<B>, Mlp<B>),
-    layers: &[usize],
-) -> (Mlp<B>, Mlp<B>) {
-    let split = first.layers.len();
-    let (a, b): (Vec<usize>, Vec<usize>) = layers.iter().partition(|&&i| i < split);
-    let b: Vec<usize> = b.iter().map(|i| i - split).collect();
-    (first.freeze(&a), second.freeze(&b))
-}
-
 impl<B: Backend> Family<B> for Mlp<B> {
     /// Maps a batch `[rows, input_size]` to `[rows, output_size]`.
     fn forward(&self, x: Tensor<B, 2>) -> Tensor<B, 2> {
