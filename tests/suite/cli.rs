@@ -9,7 +9,7 @@ use nnlab::eval::predict::{Predictions, predict};
 use nnlab::run_dir::RunDir;
 use predicates::prelude::*;
 
-mod common;
+use crate::common;
 type Inner = <common::Cpu as AutodiffBackend>::InnerBackend;
 
 use common::{nnlab, predict_command};

@@ -8,7 +8,7 @@ use nnlab::eval::predict::predict;
 use nnlab::run_dir::{RunDir, RunInfo};
 use nnlab::train::fit;
 
-mod common;
+use crate::common;
 use common::Cpu;
 
 type Inner = <Cpu as AutodiffBackend>::InnerBackend;

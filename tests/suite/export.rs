@@ -7,7 +7,7 @@ use std::path::Path;
 use predicates::prelude::*;
 use serde_json::Value;
 
-mod common;
+use crate::common;
 use common::{Tensors, export, nnlab, predicted_rows};
 
 /// The class probabilities `nnlab predict` prints for each row.

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use predicates::prelude::*;
 
-mod common;
+use crate::common;
 use common::{json, nnlab, predict_command, stdout};
 
 /// The validation loss of each epoch in a run's metrics.csv.

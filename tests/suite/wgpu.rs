@@ -16,7 +16,7 @@ use nnlab::eval::predict::{Predictions, predict};
 use nnlab::optim::OptimizerName;
 use nnlab::train::fit;
 
-mod common;
+use crate::common;
 use common::Cpu;
 
 type WgpuInner = <Wgpu as AutodiffBackend>::InnerBackend;

@@ -11,7 +11,7 @@ use nnlab::models::{Activation, Family, MlpConfig, Network};
 use nnlab::optim::OptimizerName;
 use nnlab::train::fit;
 
-mod common;
+use crate::common;
 use common::Cpu;
 type Inner = <Cpu as AutodiffBackend>::InnerBackend;
 

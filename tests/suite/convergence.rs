@@ -8,7 +8,7 @@ use nnlab::models::Network;
 use nnlab::optim::{OptimizerConfig, OptimizerName};
 use nnlab::train::fit;
 
-mod common;
+use crate::common;
 use common::Cpu;
 
 /// Trains the textbook neuron and returns (w, b, MSE) and the least-squares (w, b, MSE).

@@ -8,7 +8,7 @@ use nnlab::config::BatchSize;
 use nnlab::optim::OptimizerName;
 use nnlab::train::fit;
 
-mod common;
+use crate::common;
 use common::Cpu;
 
 #[test]

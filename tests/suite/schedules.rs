@@ -8,7 +8,7 @@ use nnlab::optim::OptimizerName;
 use nnlab::optim::schedule::{ClipBy, ClipConfig, ScheduleConfig, ScheduleName};
 use nnlab::train::fit;
 
-mod common;
+use crate::common;
 use common::Cpu;
 
 fn rates(schedule: ScheduleConfig) -> Vec<f64> {

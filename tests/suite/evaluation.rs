@@ -6,7 +6,7 @@ use std::path::Path;
 use predicates::prelude::*;
 use serde_json::Value;
 
-mod common;
+use crate::common;
 use common::{json, nnlab, predicted_rows as predict, stdout};
 
 fn eval_json(run: &Path, input: &Path) -> Value {

@@ -12,7 +12,7 @@ use nnlab::lab::compare::{CompareConfig, Comparison, compare};
 use nnlab::optim::OptimizerName;
 use nnlab::train::fit;
 
-mod common;
+use crate::common;
 use common::{Cpu, Row, nnlab, read_history};
 type Inner = <Cpu as AutodiffBackend>::InnerBackend;
 

@@ -8,7 +8,7 @@ use nnlab::data::{Builtin, Dataset, TargetValues};
 use nnlab::loss::{LossConfig, LossName};
 use nnlab::models::{ModelConfig, RnnConfig};
 
-mod common;
+use crate::common;
 
 use common::{nnlab, stdout};
 

@@ -12,7 +12,7 @@ use nnlab::run_dir::RunDir;
 use nnlab::train::augment::Augment;
 use nnlab::train::fit;
 
-mod common;
+use crate::common;
 
 use common::Cpu;
 

@@ -2,7 +2,7 @@
 
 use nnlab::data::synthetic;
 
-mod common;
+use crate::common;
 
 #[test]
 fn textbook_data_matches_numpy() {

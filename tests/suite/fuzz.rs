@@ -14,7 +14,7 @@ use nnlab::run_dir::RunDir;
 use nnlab::serve::request::decode_rows;
 use proptest::prelude::*;
 
-mod common;
+use crate::common;
 use common::Cpu;
 
 type CpuInner = <Cpu as AutodiffBackend>::InnerBackend;

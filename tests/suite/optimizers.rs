@@ -5,7 +5,7 @@ use nnlab::data::synthetic;
 use nnlab::optim::OptimizerName;
 use nnlab::train::fit;
 
-mod common;
+use crate::common;
 use common::Cpu;
 
 fn reaches_least_squares(name: OptimizerName, lr: f64, epochs: usize, batch: BatchSize) {

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use predicates::prelude::*;
 
-mod common;
+use crate::common;
 use common::nnlab;
 
 /// Writes `text` to DIR/name and returns the path.
