@@ -13,7 +13,7 @@ use burn::tensor::backend::Backend;
 use burn::tensor::{Distribution, Tensor};
 
 use super::elbo;
-use crate::models::cnn::{ConvDown, ConvUp};
+use crate::models::cnn::{ConvDown, ConvUp, stages};
 use crate::models::{Family, Mlp};
 
 #[derive(Module, Debug)]
@@ -52,20 +52,12 @@ impl<B: Backend> Autoencoder<B> {
 
     /// x̂ for each code.
     pub fn decode(&self, z: Tensor<B, 2>) -> Tensor<B, 2> {
-        let h = self.decoder.forward(z);
-        match &self.up {
-            Some(up) => up.forward(h),
-            None => h,
-        }
+        stages::through_up(&self.up, self.decoder.forward(z))
     }
 
     /// The encoder's output, through the stages of an image.
     fn encoder_out(&self, x: Tensor<B, 2>) -> Tensor<B, 2> {
-        let x = match &self.down {
-            Some(down) => down.forward(x),
-            None => x,
-        };
-        self.encoder.forward(x)
+        self.encoder.forward(stages::through_down(&self.down, x))
     }
 
     /// One training pass: the reconstruction, and a VAE's mean KL term per row. A VAE draws

@@ -41,10 +41,8 @@ impl<B: Backend> Cnn<B> {
     /// layout in which a convolution's patches are whole rows of one matrix (see
     /// [`convolve`]); the input alone when there are no blocks.
     fn pixel_major_maps(&self, x: Tensor<B, 2>) -> Vec<Tensor<B, 4>> {
-        let [h, w, c] = self.image;
-        let rows = x.dims()[0];
         let mut maps = Vec::with_capacity(self.convs.len());
-        let mut h = x.reshape([rows, h, w, c]).permute([1, 2, 0, 3]);
+        let mut h = super::stages::pixel_major(x, self.image);
         // Without batch norm in between, ReLU runs inside the convolution's kernel.
         let fused = self.norms.is_empty() && self.activation == Activation::Relu;
         for (i, conv) in self.convs.iter().enumerate() {

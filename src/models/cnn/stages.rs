@@ -56,7 +56,7 @@ fn activated<B: Backend>(
 }
 
 /// Row-major pixels `[rows, h·w·c]` as pixel-major maps `[h, w, rows, c]`, and back.
-fn pixel_major<B: Backend>(x: Tensor<B, 2>, [h, w, c]: [usize; 3]) -> Tensor<B, 4> {
+pub(super) fn pixel_major<B: Backend>(x: Tensor<B, 2>, [h, w, c]: [usize; 3]) -> Tensor<B, 4> {
     let rows = x.dims()[0];
     x.reshape([rows, h, w, c]).permute([1, 2, 0, 3])
 }
@@ -138,13 +138,32 @@ impl<B: Backend> ConvUp<B> {
         self
     }
 
-    /// [`activations`] of these stages, as many as the mirrored side's.
+    /// [`activations`] of these stages, as many as the mirrored side's: its filters are these
+    /// convolutions' inputs, deepest last.
     pub fn activations(&self) -> usize {
-        let mut channels = filters(&self.convs);
-        channels.pop();
-        channels.insert(0, self.convs[0].weight.dims()[1]);
-        channels.reverse();
-        activations(shape(self.image), &channels)
+        let inputs = self
+            .convs
+            .iter()
+            .rev()
+            .map(|c| c.weight.dims()[1])
+            .collect::<Vec<_>>();
+        activations(shape(self.image), &inputs)
+    }
+}
+
+/// Image rows through `down`'s stages, or as they are without stages.
+pub fn through_down<B: Backend>(down: &Option<ConvDown<B>>, x: Tensor<B, 2>) -> Tensor<B, 2> {
+    match down {
+        Some(down) => down.forward(x),
+        None => x,
+    }
+}
+
+/// Features through `up`'s stages to image rows, or as they are without stages.
+pub fn through_up<B: Backend>(up: &Option<ConvUp<B>>, x: Tensor<B, 2>) -> Tensor<B, 2> {
+    match up {
+        Some(up) => up.forward(x),
+        None => x,
     }
 }
 

@@ -4,13 +4,12 @@
 //! their mirror, as in a DCGAN ([`crate::models::cnn::stages`]).
 
 use burn::module::Module;
+use burn::nn::conv::Conv2d;
 use burn::tensor::backend::Backend;
 use burn::tensor::{Distribution, Tensor};
 
 use super::GanLoss;
-use burn::nn::conv::Conv2d;
-
-use crate::models::cnn::{ConvDown, ConvUp};
+use crate::models::cnn::{ConvDown, ConvUp, stages};
 use crate::models::{Family, Mlp};
 
 #[derive(Module, Debug)]
@@ -35,20 +34,13 @@ impl<B: Backend> Gan<B> {
     /// `rows` generated rows, from noise drawn on the backend's generator.
     pub fn sample(&self, rows: usize, device: &B::Device) -> Tensor<B, 2> {
         let z = Tensor::random([rows, self.noise], Distribution::Normal(0.0, 1.0), device);
-        let h = self.generator.forward(z);
-        match &self.up {
-            Some(up) => up.forward(h),
-            None => h,
-        }
+        stages::through_up(&self.up, self.generator.forward(z))
     }
 
     /// The discriminator's logit of each row, through the stages of an image.
     pub fn judge(&self, x: Tensor<B, 2>) -> Tensor<B, 2> {
-        let x = match &self.down {
-            Some(down) => down.forward(x),
-            None => x,
-        };
-        self.discriminator.forward(x)
+        self.discriminator
+            .forward(stages::through_down(&self.down, x))
     }
 
     /// J_D + J_G on the real rows `x`, each on its own draw of as many generated rows, as a
