@@ -269,6 +269,15 @@ impl ExperimentConfig {
     /// Refuses what a model without a target cannot use: a loss other than the squared
     /// error, and for a GAN, held-out rows (it has no held-out score to watch).
     fn check_generative(&self) -> Result<()> {
+        if self.data.color_by.is_some() && !self.model.reconstructs() {
+            return Err(Error::config(
+                "data.color_by",
+                format!(
+                    "colors the latent space of an autoencoder or a VAE; --model {} has none",
+                    self.model.kind_name()
+                ),
+            ));
+        }
         if !self.model.is_generative() {
             return Ok(());
         }

@@ -1120,6 +1120,17 @@ fn generative_cases(d: &Path, classifier: &str, mixed_images: &str) -> Vec<Case>
             .collect::<Vec<_>>()
     };
     let owned = |args: &[&str]| args.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let on_rows = |extra: &[&str]| {
+        let args = [
+            "train",
+            "--data",
+            &rows,
+            "--model",
+            "autoencoder",
+            "--quiet",
+        ];
+        owned(&[&args[..], extra].concat())
+    };
     let cases = [
         (
             "`generate` on an autoencoder",
@@ -1162,6 +1173,34 @@ fn generative_cases(d: &Path, classifier: &str, mixed_images: &str) -> Vec<Case>
             "--count must be between 1",
         ),
         ("`--latent 0`", vae(&["--latent", "0"]), "model.latent"),
+        (
+            "`--color-by` a column the file lacks",
+            on_rows(&["--latent", "2", "--color-by", "nosuch"]),
+            "no column `nosuch`",
+        ),
+        (
+            "`--color-by` with a code of more than 2 values",
+            on_rows(&["--latent", "3", "--color-by", "x1"]),
+            "2-D latent space",
+        ),
+        (
+            "`--color-by` a column among `--features`",
+            on_rows(&["--latent", "2", "--features", "x1,x2", "--color-by", "x1"]),
+            "also among data.features",
+        ),
+        (
+            "`--color-by` for a model without a code",
+            owned(&[
+                "train",
+                "--data",
+                &rows,
+                "--model",
+                "gan",
+                "--color-by",
+                "x1",
+            ]),
+            "autoencoder or a VAE",
+        ),
         (
             "`--conv` for a table's autoencoder or GAN",
             vae(&["--conv", "8"]),
@@ -1288,10 +1327,12 @@ fn generative_cases(d: &Path, classifier: &str, mixed_images: &str) -> Vec<Case>
             what,
             args,
             // A data file's problem is a run-time error.
-            code: if needle.starts_with("pass --image") || needle.starts_with("an anomaly") {
-                1
-            } else {
-                2
+            code: match ["pass --image", "an anomaly", "no column"]
+                .iter()
+                .any(|start| needle.starts_with(start))
+            {
+                true => 1,
+                false => 2,
             },
             needle: needle.into(),
         })

@@ -150,6 +150,44 @@ fn an_autoencoder_reconstructs_encodes_and_is_compared_with_pca() {
 }
 
 #[test]
+fn a_two_dimensional_code_is_drawn_coloured_by_a_column_that_is_not_learned() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut csv = String::from("a,b,c,group\n");
+    for i in 0..120 {
+        let (t, group) = (i as f64 / 10.0, [7, 9][i % 2]);
+        let shift = if group == 7 { 2.0 } else { -2.0 };
+        csv += &format!("{},{},{},{group}\n", t.sin() + shift, t.cos(), shift);
+    }
+    std::fs::write(d.join("t.csv"), csv).unwrap();
+    let train = [
+        "train",
+        "--data",
+        "t.csv",
+        "--model",
+        "autoencoder",
+        "--latent",
+        "2",
+    ];
+    let args = ["--color-by", "group", "--epochs", "5", "--out", "ae", "-q"];
+    run(d, &[&train[..], &args].concat());
+    // The label column is numeric, so without --color-by it would be learned from.
+    assert_eq!(
+        json(&d.join("ae/run.json"))["feature_names"],
+        serde_json::json!(["a", "b", "c"])
+    );
+    let svg = std::fs::read_to_string(d.join("ae/latent.svg")).unwrap();
+    let lines: Vec<&str> = svg.lines().collect();
+    assert!(
+        lines.contains(&"7") && lines.contains(&"9"),
+        "no legend of both groups"
+    );
+    // Every training row is a dot, and each legend entry one more.
+    assert_eq!(svg.matches("<circle").count(), 120 + 2);
+    assert!(d.join("ae/latent.png").is_file());
+}
+
+#[test]
 fn a_vae_records_both_terms_and_generates_the_same_rows_from_the_same_seed() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();

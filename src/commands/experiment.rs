@@ -43,7 +43,8 @@ pub(super) fn experiment_config(args: &ExperimentArgs) -> Result<ExperimentConfi
             .with_dataset(None)
             .with_csv(Some(path.clone()))
             .with_target(args.target.clone())
-            .with_features(args.features.clone());
+            .with_features(args.features.clone())
+            .with_color_by(args.color_by.clone());
     } else if args.images.is_some() || args.idx_images.is_some() {
         config.data = DataConfig::new()
             .with_dataset(None)
@@ -53,9 +54,10 @@ pub(super) fn experiment_config(args: &ExperimentArgs) -> Result<ExperimentConfi
     } else if let Some(dataset) = args.dataset {
         config.data = DataConfig::new().with_dataset(Some(dataset));
     }
-    if args.data.is_none() && (args.target.is_some() || args.features.is_some()) {
+    let columns = [&args.target, &args.color_by];
+    if args.data.is_none() && (columns.iter().any(|c| c.is_some()) || args.features.is_some()) {
         return Err(Error::Usage(
-            "--target and --features need --data FILE.csv".into(),
+            "--target, --features and --color-by need --data FILE.csv".into(),
         ));
     }
     apply_series(&mut config, args)?;

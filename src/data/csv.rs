@@ -639,6 +639,12 @@ pub fn read_features(path: &Path, names: &[String], delimiter: Option<char>) -> 
     read_columns(path, names, delimiter, "")
 }
 
+/// Whether the CSV file has a column `name`: an error naming the file and its columns if not.
+pub fn check_column(path: &Path, name: &str, delimiter: Option<char>) -> Result<()> {
+    let table = open(path, delimiter)?;
+    column_index(path, &table, name).map(drop)
+}
+
 /// The columns of a CSV file whose first row holds a number: what a model without a target
 /// (an autoencoder, a GAN) learns from when no `--features` are named. A later row that is
 /// not a number there is an error that names its line, as for any feature.

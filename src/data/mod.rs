@@ -12,7 +12,7 @@ pub mod shapes;
 pub mod split;
 pub mod synthetic;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use burn::config::Config;
 use burn::tensor::backend::Backend;
@@ -39,6 +39,9 @@ pub struct DataConfig {
     pub target: Option<String>,
     /// Feature columns of the CSV file; every column but the target when unset.
     pub features: Option<Vec<String>>,
+    /// A column of the CSV file that colors the picture of an autoencoder's or a VAE's 2-D
+    /// latent space; not learned from.
+    pub color_by: Option<String>,
     /// The CSV file's field separator; detected from its header line (`,`, `;` or tab) when
     /// unset. Kept here so that a resumed run reads its file the same way.
     pub delimiter: Option<char>,
@@ -430,6 +433,39 @@ impl DataConfig {
         })
     }
 
+    /// The columns a model without a target learns from: `features`, or every numeric
+    /// column but `color_by`, which must be a column of the file and not among them.
+    fn unlabelled_columns(&self, path: &Path) -> Result<Vec<String>> {
+        let mut names = match &self.features {
+            Some(names) => names.clone(),
+            None => csv::numeric_columns(path, self.delimiter)?,
+        };
+        let Some(color) = &self.color_by else {
+            return Ok(names);
+        };
+        if self.features.as_ref().is_some_and(|f| f.contains(color)) {
+            return Err(Error::config(
+                "data.color_by",
+                format!(
+                    "is `{color}`, also among data.features: a column that colors the picture is not \
+                     learned from"
+                ),
+            ));
+        }
+        csv::check_column(path, color, self.delimiter)?;
+        names.retain(|n| n != color);
+        if names.is_empty() {
+            return Err(Error::config(
+                "data.color_by",
+                format!(
+                    "is `{color}`, the only numeric column of {}: nothing is left to learn from",
+                    path.display()
+                ),
+            ));
+        }
+        Ok(names)
+    }
+
     /// Loads the rows of a model without a target (an autoencoder, a VAE, a GAN): a CSV
     /// file's `features`, or every column whose first row is a number; a built-in dataset's
     /// or images' features (resized to `resize`), their labels dropped. The targets are the features themselves:
@@ -452,16 +488,19 @@ impl DataConfig {
                 ),
             ));
         }
+        if self.color_by.is_some() && self.csv.is_none() {
+            return Err(Error::config(
+                "data.color_by",
+                "names a column of a CSV file (--data FILE.csv)",
+            ));
+        }
         let (mut data, image, note) = match (self.read_images(resize)?, &self.csv, self.dataset) {
             (Some(images), _, _) => {
                 let (shape, note) = (images.shape, images.note.clone());
                 (images.into_dataset(), Some(shape), note)
             }
             (None, Some(path), _) => {
-                let names = match &self.features {
-                    Some(names) => names.clone(),
-                    None => csv::numeric_columns(path, self.delimiter)?,
-                };
+                let names = self.unlabelled_columns(path)?;
                 let features = csv::read_features(path, &names, self.delimiter)?;
                 let data = Dataset {
                     features,

@@ -772,6 +772,14 @@ impl ModelConfig {
     }
 
     /// The GAN's config; `None` for other families.
+    /// The code's size of an autoencoder or a VAE, once fitted to the data.
+    pub fn code_size(&self) -> Option<usize> {
+        match self {
+            ModelConfig::Autoencoder(c) | ModelConfig::Vae(c) => Some(c.latent()),
+            _ => None,
+        }
+    }
+
     pub fn gan(&self) -> Option<&GanConfig> {
         match self {
             ModelConfig::Gan(c) => Some(c),

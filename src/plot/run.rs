@@ -309,7 +309,8 @@ fn draw_generative<B: Backend>(
         let figure = PointSets {
             title: &title,
             axes: &plane.axes,
-            sets,
+            sets: &sets,
+            backdrop: true,
             links: false,
         };
         plot_points(dir, "samples", &figure)?;
@@ -343,7 +344,8 @@ fn draw_generative<B: Backend>(
         let figure = PointSets {
             title: &title,
             axes: &plane.axes,
-            sets,
+            sets: &sets,
+            backdrop: true,
             links: true,
         };
         plot_points(dir, "reconstructions", &figure)?;
@@ -361,7 +363,67 @@ fn draw_generative<B: Backend>(
             crate::plot::images::draw_image_rows(dir, "reconstruction_grid", title, &tiles, shape)?;
         }
     }
+    if let (Some(column), Some(path)) = (&config.data.color_by, &config.data.csv) {
+        let rows = &split.train[..split.train.len().min(SHOWN_POINTS)];
+        let labels =
+            crate::data::csv::read_text_column(path, column, None, false, config.data.delimiter)?.0;
+        let labels: Vec<&str> = rows
+            .iter()
+            .map(|&r| labels.get(r).map_or("", String::as_str))
+            .collect();
+        let codes = generative::encode(model, scaler, &train.features, device);
+        if let Some((codes, 2)) = codes {
+            let title = format!(
+                "{name}: the {kind}'s 2-D codes of {} training rows, by {column}",
+                rows.len()
+            );
+            draw_latent(dir, &title, &codes, &labels)?;
+        }
+    }
     Ok(())
+}
+
+/// The most labels the latent picture tells apart; the rarer ones are drawn as "other".
+const MOST_LABELS: usize = 12;
+
+/// The 2-D codes, one point per row, coloured by the rows' labels (numbers in numeric
+/// order), as latent.png and .svg.
+fn draw_latent(dir: &Path, title: &str, codes: &[f64], labels: &[&str]) -> Result<()> {
+    use crate::plot::samples::{PointSets, plot_points};
+    let mut counts: std::collections::HashMap<&str, usize> = Default::default();
+    labels
+        .iter()
+        .for_each(|l| *counts.entry(l).or_default() += 1);
+    let mut kept: Vec<&str> = counts.keys().copied().collect();
+    kept.sort_by_key(|l| std::cmp::Reverse(counts[l]));
+    kept.truncate(MOST_LABELS);
+    let number = |l: &str| l.trim().parse::<f64>().ok();
+    kept.sort_by(|a, b| match (number(a), number(b)) {
+        (Some(x), Some(y)) => x.total_cmp(&y),
+        _ => a.cmp(b),
+    });
+    let mut groups: Vec<(&str, Vec<(f64, f64)>)> = kept.iter().map(|&l| (l, Vec::new())).collect();
+    let mut other = Vec::new();
+    for (code, label) in codes.chunks(2).zip(labels) {
+        let point = (code[0], code[1]);
+        match groups.iter_mut().find(|(l, _)| l == label) {
+            Some((_, points)) => points.push(point),
+            None => other.push(point),
+        }
+    }
+    if !other.is_empty() {
+        groups.push(("other", other));
+    }
+    let sets: Vec<(&str, &[(f64, f64)])> = groups.iter().map(|(l, p)| (*l, &p[..])).collect();
+    let axes = ["z1".to_string(), "z2".to_string()];
+    let figure = PointSets {
+        title,
+        axes: &axes,
+        sets: &sets,
+        backdrop: false,
+        links: false,
+    };
+    plot_points(dir, "latent", &figure)
 }
 
 /// One per-epoch figure of a run's history.

@@ -57,11 +57,13 @@ impl Plane {
     }
 }
 
-/// Two sets of points in one plane, `links` joining the i-th of each where asked.
+/// Sets of points in one plane, each in its own colour, the first in grey behind the others
+/// where `backdrop` says; `links` joins the i-th point of the first two sets.
 pub struct PointSets<'a> {
     pub title: &'a str,
     pub axes: &'a [String; 2],
-    pub sets: [(&'a str, &'a [(f64, f64)]); 2],
+    pub sets: &'a [(&'a str, &'a [(f64, f64)])],
+    pub backdrop: bool,
     pub links: bool,
 }
 
@@ -96,15 +98,14 @@ impl Figure for PointSets<'_> {
             .light_line_style(TRANSPARENT)
             .draw()
             .map_err(err)?;
-        if self.links {
-            let [(_, from), (_, to)] = self.sets;
-            let pairs = from.iter().zip(to);
+        if let (true, [(_, from), (_, to), ..]) = (self.links, self.sets) {
+            let pairs = from.iter().zip(to.iter());
             chart
                 .draw_series(pairs.map(|(&a, &b)| PathElement::new(vec![a, b], BLACK.mix(0.3))))
                 .map_err(err)?;
         }
         for (i, (label, points)) in self.sets.iter().enumerate() {
-            let dot = if i == 0 {
+            let dot = if i == 0 && self.backdrop {
                 BLACK.mix(0.25).filled()
             } else {
                 color(i).mix(0.6).filled()

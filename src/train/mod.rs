@@ -130,6 +130,17 @@ pub fn check(config: &ExperimentConfig, data: &Dataset) -> Result<Option<String>
             ),
         ));
     }
+    if let (Some(column), Some(k)) = (&config.data.color_by, config.model.code_size())
+        && k != 2
+    {
+        return Err(Error::config(
+            "data.color_by",
+            format!(
+                "is `{column}`: it colors a picture of a 2-D latent space, but the code has {k} \
+                 values (set --latent 2)"
+            ),
+        ));
+    }
     let train_rows = split_rows(config, data).train.len();
     if train_rows == 0 {
         return Err(Error::Usage("the dataset has no rows to train on".into()));
