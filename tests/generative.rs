@@ -518,3 +518,36 @@ fn what_the_generative_commands_refuse() {
         "--latent does not apply to --model mlp",
     );
 }
+
+#[test]
+fn a_gan_whose_discriminator_sees_the_batch_spread_is_saved_with_it_and_generates() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let ring = [
+        "train",
+        "--dataset",
+        "ring",
+        "--samples",
+        "200",
+        "--model",
+        "gan",
+    ];
+    let args = ["--minibatch-std", "--epochs", "3", "--out", "gan", "-q"];
+    run(d, &[&ring[..], &args].concat());
+    let config = json(&d.join("gan/config.json"));
+    assert_eq!(config["model"]["minibatch_std"], true);
+    let generate = [
+        "generate",
+        "--checkpoint",
+        "gan",
+        "--count",
+        "50",
+        "--seed",
+        "3",
+    ];
+    let (first, _) = run(d, &generate);
+    let (_, rows) = table(&first);
+    assert_eq!(rows.len(), 50);
+    assert!(rows.iter().flatten().all(|v| v.is_finite()));
+    assert_eq!(run(d, &generate).0, first);
+}

@@ -120,7 +120,7 @@ pub struct TrainArgs {
     pub freeze: Option<Vec<usize>>,
     /// Continue a saved run up to `--epochs` epochs in all (written back to DIR unless
     /// `--out` names another directory).
-    #[arg(long, value_name = "DIR", conflicts_with_all = ["config", "data", "images", "idx_images", "idx_labels", "dataset", "samples", "noise", "classes", "data_seed", "drop_missing", "delimiter", "scale", "scale_target", "target", "features", "color_by", "series", "window", "horizon", "season", "absolute", "text", "tokens", "vocab", "max_len", "task", "optimizer", "batch_size", "weight_decay", "model", "image", "conv", "kernel", "pool", "dense", "steps", "hidden_size", "layers", "bidirectional", "d_model", "heads", "positions", "pooling", "latent", "gan_loss", "d_steps", "clip", "d_lr", "g_lr", "hidden", "activation", "dropout", "batch_norm", "augment", "l1", "l2", "loss", "seed", "validation", "test", "patience", "min_delta", "schedule", "warmup", "clip_norm", "clip_value"])]
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["config", "data", "images", "idx_images", "idx_labels", "dataset", "samples", "noise", "classes", "data_seed", "drop_missing", "delimiter", "scale", "scale_target", "target", "features", "color_by", "series", "window", "horizon", "season", "absolute", "text", "tokens", "vocab", "max_len", "task", "optimizer", "batch_size", "weight_decay", "model", "image", "conv", "kernel", "pool", "dense", "steps", "hidden_size", "layers", "bidirectional", "d_model", "heads", "positions", "pooling", "latent", "gan_loss", "d_steps", "clip", "minibatch_std", "d_lr", "g_lr", "hidden", "activation", "dropout", "batch_norm", "augment", "l1", "l2", "loss", "seed", "validation", "test", "patience", "min_delta", "schedule", "warmup", "clip_norm", "clip_value"])]
     pub resume: Option<PathBuf>,
     /// Save the run every N epochs as well as at the end (Ctrl-C also saves, at any step).
     #[arg(long, value_name = "N")]
@@ -443,6 +443,11 @@ pub struct ExperimentArgs {
     /// [default: 0.01].
     #[arg(long, value_name = "C")]
     pub clip: Option<f64>,
+    /// GAN: the discriminator also sees the batch's spread (the minibatch standard deviation),
+    /// against mode collapse; with --lr 0.0001 the preset for rows of many values, such as
+    /// images (docs/generative.md).
+    #[arg(long)]
+    pub minibatch_std: bool,
     /// GAN: the discriminator's learning rate [default: --lr].
     #[arg(long, value_name = "ALPHA", allow_negative_numbers = true)]
     pub d_lr: Option<f64>,
@@ -526,6 +531,7 @@ impl ExperimentArgs {
             gan_loss: self.gan_loss,
             d_steps: self.d_steps,
             clip: self.clip,
+            minibatch_std: self.minibatch_std,
             d_lr: self.d_lr,
             g_lr: self.g_lr,
         }

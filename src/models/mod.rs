@@ -815,6 +815,7 @@ pub struct ModelFlags {
     pub gan_loss: Option<GanLoss>,
     pub d_steps: Option<usize>,
     pub clip: Option<f64>,
+    pub minibatch_std: bool,
     pub d_lr: Option<f64>,
     pub g_lr: Option<f64>,
 }
@@ -867,6 +868,7 @@ impl ModelFlags {
             ("--gan-loss", self.gan_loss.is_some()),
             ("--d-steps", self.d_steps.is_some()),
             ("--clip", self.clip.is_some()),
+            ("--minibatch-std", self.minibatch_std),
             ("--d-lr", self.d_lr.is_some()),
             ("--g-lr", self.g_lr.is_some()),
         ]

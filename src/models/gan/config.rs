@@ -41,6 +41,10 @@ pub struct GanConfig {
     /// The critic's weight clip c, for the Wasserstein loss.
     #[config(default = 0.01)]
     pub clip: f64,
+    /// Whether the discriminator also sees the batch's spread (`--minibatch-std`, Karras et
+    /// al. 2018): a generator collapsed onto a few rows has a smaller one than the data.
+    #[config(default = false)]
+    pub minibatch_std: bool,
     /// The discriminator's learning rate [default: the optimizer's]; a schedule scales it.
     pub d_learning_rate: Option<f64>,
     /// The generator's learning rate [default: the optimizer's]; a schedule scales it.
@@ -115,7 +119,7 @@ impl GanConfig {
 
     pub fn discriminator(&self) -> MlpConfig {
         MlpConfig::new()
-            .with_input_size(self.dense_size())
+            .with_input_size(self.dense_size() + usize::from(self.minibatch_std))
             .with_hidden(self.hidden.iter().rev().copied().collect())
             .with_activation(self.activation)
             .with_output_size(1)
@@ -211,6 +215,7 @@ impl GanConfig {
         if let Some(c) = flags.clip {
             self.clip = c;
         }
+        self.minibatch_std |= flags.minibatch_std;
         if flags.d_lr.is_some() {
             self.d_learning_rate = flags.d_lr;
         }
@@ -230,6 +235,7 @@ impl GanConfig {
             noise: self.latent(),
             loss: self.loss,
             clip: self.clip,
+            minibatch_std: self.minibatch_std,
         }
     }
 }

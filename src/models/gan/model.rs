@@ -28,6 +28,8 @@ pub struct Gan<B: Backend> {
     /// The critic's weight clip c of the Wasserstein loss.
     #[module(skip)]
     pub clip: f64,
+    /// Whether the discriminator's input ends with the batch's spread.
+    pub minibatch_std: bool,
 }
 
 impl<B: Backend> Gan<B> {
@@ -39,8 +41,11 @@ impl<B: Backend> Gan<B> {
 
     /// The discriminator's logit of each row, through the stages of an image.
     pub fn judge(&self, x: Tensor<B, 2>) -> Tensor<B, 2> {
-        self.discriminator
-            .forward(stages::through_down(&self.down, x))
+        let x = stages::through_down(&self.down, x);
+        match self.minibatch_std {
+            true => self.discriminator.forward(with_spread(x)),
+            false => self.discriminator.forward(x),
+        }
     }
 
     /// J_D + J_G on the real rows `x`, each on its own draw of as many generated rows, as a
@@ -134,5 +139,49 @@ impl<B: Backend> Family<B> for Gan<B> {
         let up = self.up.as_ref().map_or(0, |u| u.activations());
         let down = self.down.as_ref().map_or(0, |d| d.activations());
         self.generator.activations() + self.discriminator.activations() + up + down
+    }
+}
+
+/// `x` with one more column, the same in every row: the standard deviation of each column
+/// over the batch, averaged over the columns (Karras et al. 2018's minibatch standard
+/// deviation, on the discriminator's input).
+fn with_spread<B: Backend>(x: Tensor<B, 2>) -> Tensor<B, 2> {
+    let rows = x.dims()[0];
+    // The small floor keeps the square root's gradient finite for a batch of equal rows.
+    let spread = x
+        .clone()
+        .var(0)
+        .add_scalar(1e-8)
+        .sqrt()
+        .mean()
+        .reshape([1, 1]);
+    Tensor::cat(vec![x, spread.expand([rows, 1])], 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::tensor::TensorData;
+
+    #[test]
+    fn the_spread_column_is_the_mean_standard_deviation_of_the_columns() {
+        type B = crate::backend::Cpu;
+        let device = Default::default();
+        let x = Tensor::<B, 2>::from_data(
+            TensorData::new(vec![0.0f32, 0.0, 2.0, 4.0], [2, 2]),
+            &device,
+        );
+        let out: Vec<f32> = with_spread(x).into_data().to_vec().unwrap();
+        // Columns (0, 2) and (0, 4): sample standard deviations √2 and √8.
+        let spread = (2f32.sqrt() + 8f32.sqrt()) / 2.0;
+        assert_eq!(out.len(), 6);
+        assert_eq!(&out[..2], &[0.0, 0.0]);
+        assert!(
+            (out[2] - spread).abs() < 1e-5 && (out[5] - spread).abs() < 1e-5,
+            "{out:?}"
+        );
+        let same = Tensor::<B, 2>::ones([3, 2], &device);
+        let out: Vec<f32> = with_spread(same).into_data().to_vec().unwrap();
+        assert!(out[2].is_finite() && out[2] < 1e-3, "{out:?}");
     }
 }
