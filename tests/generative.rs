@@ -91,6 +91,9 @@ fn an_autoencoder_reconstructs_encodes_and_is_compared_with_pca() {
     let (mse, pca) = (r["mse"].as_f64().unwrap(), r["pca_mse"].as_f64().unwrap());
     // The circle (a, b) is not a plane: the nonlinear code must reconstruct it better.
     assert!(mse < pca, "autoencoder {mse}, PCA {pca}");
+    // A 2-D code is drawn, one dot per training row and one in the legend.
+    let latent = std::fs::read_to_string(d.join("ae/latent.svg")).unwrap();
+    assert_eq!(latent.matches("<circle").count(), 160 + 1);
 
     let (out, _) = run(d, &["predict", "--checkpoint", "ae", "--input", csv]);
     let (header, rows) = table(&out);

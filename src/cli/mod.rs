@@ -292,7 +292,7 @@ pub struct ExperimentArgs {
     #[arg(long, value_name = "A,B,...", value_delimiter = ',')]
     pub features: Option<Vec<String>>,
     /// Autoencoder, VAE with a 2-D latent (--latent 2): a column of the CSV file whose values
-    /// color the picture of the latent space (latent.png); it is not learned from.
+    /// color the picture of the codes (latent.png); it is not learned from.
     #[arg(long, value_name = "COLUMN")]
     pub color_by: Option<String>,
     /// Read the CSV file as a time series: these columns, in time order (--target among

@@ -363,22 +363,25 @@ fn draw_generative<B: Backend>(
             crate::plot::images::draw_image_rows(dir, "reconstruction_grid", title, &tiles, shape)?;
         }
     }
-    if let (Some(column), Some(path)) = (&config.data.color_by, &config.data.csv) {
-        let rows = &split.train[..split.train.len().min(SHOWN_POINTS)];
-        let labels =
-            crate::data::csv::read_text_column(path, column, None, false, config.data.delimiter)?.0;
-        let labels: Vec<&str> = rows
-            .iter()
-            .map(|&r| labels.get(r).map_or("", String::as_str))
-            .collect();
-        let codes = generative::encode(model, scaler, &train.features, device);
-        if let Some((codes, 2)) = codes {
-            let title = format!(
-                "{name}: the {kind}'s 2-D codes of {} training rows, by {column}",
-                rows.len()
-            );
-            draw_latent(dir, &title, &codes, &labels)?;
-        }
+    let rows = &split.train[..split.train.len().min(SHOWN_POINTS)];
+    if let Some((codes, 2)) = generative::encode(model, scaler, &train.features, device) {
+        let (labels, by) = match (&config.data.color_by, &config.data.csv) {
+            (Some(column), Some(path)) => {
+                let delimiter = config.data.delimiter;
+                let all =
+                    crate::data::csv::read_text_column(path, column, None, false, delimiter)?.0;
+                let labels = rows
+                    .iter()
+                    .map(|&r| all.get(r).cloned().unwrap_or_default());
+                (labels.collect(), format!(", by {column}"))
+            }
+            _ => (vec!["training rows".to_string(); rows.len()], String::new()),
+        };
+        let title = format!(
+            "{name}: the {kind}'s 2-D codes of {} training rows{by}",
+            rows.len()
+        );
+        draw_latent(dir, &title, &codes, &labels)?;
     }
     Ok(())
 }
@@ -388,19 +391,22 @@ const MOST_LABELS: usize = 12;
 
 /// The 2-D codes, one point per row, coloured by the rows' labels (numbers in numeric
 /// order), as latent.png and .svg.
-fn draw_latent(dir: &Path, title: &str, codes: &[f64], labels: &[&str]) -> Result<()> {
+fn draw_latent(dir: &Path, title: &str, codes: &[f64], labels: &[String]) -> Result<()> {
     use crate::plot::samples::{PointSets, plot_points};
     let mut counts: std::collections::HashMap<&str, usize> = Default::default();
     labels
         .iter()
         .for_each(|l| *counts.entry(l).or_default() += 1);
     let mut kept: Vec<&str> = counts.keys().copied().collect();
-    kept.sort_by_key(|l| std::cmp::Reverse(counts[l]));
+    kept.sort_by_key(|&l| (std::cmp::Reverse(counts[l]), l));
     kept.truncate(MOST_LABELS);
+    // Numbers first, in numeric order, then the other labels in text order.
     let number = |l: &str| l.trim().parse::<f64>().ok();
     kept.sort_by(|a, b| match (number(a), number(b)) {
-        (Some(x), Some(y)) => x.total_cmp(&y),
-        _ => a.cmp(b),
+        (Some(x), Some(y)) => x.total_cmp(&y).then(a.cmp(b)),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => a.cmp(b),
     });
     let mut groups: Vec<(&str, Vec<(f64, f64)>)> = kept.iter().map(|&l| (l, Vec::new())).collect();
     let mut other = Vec::new();
