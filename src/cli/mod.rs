@@ -19,8 +19,9 @@ use crate::models::{Activation, GanLoss, Kind, ModelFlags, Pool, Positions};
 use crate::optim::OptimizerName;
 use crate::optim::schedule::ScheduleName;
 
-/// nnlab: train, inspect and reuse neural networks on tabular data, on the CPU (flex, ndarray) or
-/// the GPU (wgpu).
+/// nnlab: train, compare, inspect, compress, explain and serve neural networks (MLPs, CNNs,
+/// RNNs, transformers, autoencoders, GANs) on tables, images, series and text, on the CPU
+/// (flex, ndarray) or the GPU (wgpu, cuda).
 #[derive(Debug, Parser)]
 #[command(name = "nnlab", version, about, long_about = None)]
 pub struct Cli {
