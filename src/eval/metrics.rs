@@ -13,7 +13,6 @@ use burn::tensor::{Int, Tensor};
 use serde::{Deserialize, Serialize};
 
 use crate::data::TargetValues;
-use crate::eval::predict::Predictions;
 use crate::loss::LossName;
 
 /// What one epoch of training measured.
@@ -236,6 +235,21 @@ pub fn classification(
         classes,
         confusion,
     }
+}
+
+/// What a model says about each input row.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Predictions {
+    /// Regression: one value per row (`rows × horizon`, row-major, for a series forecasting
+    /// several steps).
+    Values(Vec<f32>),
+    /// Classification: the class index of each row and the probability of every class.
+    Classes {
+        classes: Vec<usize>,
+        /// `rows × labels.len()`, row-major.
+        probabilities: Vec<f32>,
+        labels: Vec<String>,
+    },
 }
 
 /// The metrics of `predictions` against `truth` (which must be of the same task), for `rows`

@@ -7,24 +7,10 @@ use burn::tensor::backend::Backend;
 
 use crate::data::Dataset;
 use crate::data::scale::Scaler;
+pub use crate::eval::metrics::Predictions;
 use crate::eval::metrics::{Evaluation, class_probabilities, evaluate, predicted_classes};
 use crate::loss::LossName;
 use crate::models::Network;
-
-/// What a model says about each input row.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Predictions {
-    /// Regression: one value per row (`rows × horizon`, row-major, for a series forecasting
-    /// several steps).
-    Values(Vec<f32>),
-    /// Classification: the class index of each row and the probability of every class.
-    Classes {
-        classes: Vec<usize>,
-        /// `rows × labels.len()`, row-major.
-        probabilities: Vec<f32>,
-        labels: Vec<String>,
-    },
-}
 
 /// Runs `model` on raw `features` (row-major, `width` columns): scales them as the run was
 /// trained, and reads the outputs as the loss defines them: values in the target's original

@@ -36,7 +36,24 @@ pub use transformer::{Pool, Positions, Transformer, TransformerConfig};
 use crate::data::image::ImageShape;
 use crate::data::scale::FeatureScaling;
 use crate::error::{Error, Result};
-use crate::loss::Task;
+
+/// What the model predicts: numbers or classes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+#[value(rename_all = "snake_case")]
+pub enum Task {
+    Regression,
+    Classification,
+}
+
+impl std::fmt::Display for Task {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Task::Regression => "regression",
+            Task::Classification => "classification",
+        })
+    }
+}
 
 /// The layer indices of `training.freeze`, split among a model's parts of `counts` layers
 /// each, in turn, and counted from each part's first.

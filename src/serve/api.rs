@@ -16,19 +16,11 @@ use axum::response::{IntoResponse, Response};
 use burn::tensor::backend::Backend;
 use serde_json::{Value, json};
 
+use super::answer::{error, json_answer};
 use super::request::{decode_rows, decode_texts};
 use super::runs::{Loaded, Missing};
 use super::{Server, stream};
 use crate::eval::predict::Predictions;
-
-/// An answer with a JSON body.
-fn json_answer(status: StatusCode, body: Value) -> Response {
-    (status, axum::Json(body)).into_response()
-}
-
-pub(super) fn error(status: StatusCode, message: impl Into<String>) -> Response {
-    json_answer(status, json!({ "error": message.into() }))
-}
 
 fn missing(m: Missing) -> Response {
     match m {

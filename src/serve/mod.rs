@@ -1,6 +1,7 @@
 //! `nnlab serve`: the runs in a directory answer other programs over HTTP ([`api`], after
 //! TensorFlow Serving's REST API), each loaded on first use ([`runs`]).
 
+mod answer;
 pub mod api;
 mod listen;
 pub mod metrics;

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use burn::tensor::backend::Backend;
 use tokio::sync::mpsc;
 
-use super::api::error;
+use super::answer::error;
 use super::runs::Loaded;
 
 /// Rows predicted and written per piece of the answer: the model's own inference chunk, so

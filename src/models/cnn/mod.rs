@@ -2,6 +2,8 @@
 //! generative families wrap around their dense halves.
 
 mod config;
+#[cfg(all(test, any(feature = "flex", feature = "ndarray")))]
+mod kernel_tests;
 mod kernels;
 mod model;
 pub mod stages;
