@@ -54,8 +54,8 @@ pub(super) fn experiment_config(args: &ExperimentArgs) -> Result<ExperimentConfi
     } else if let Some(dataset) = args.dataset {
         config.data = DataConfig::new().with_dataset(Some(dataset));
     }
-    let columns = [&args.target, &args.color_by];
-    if args.data.is_none() && (columns.iter().any(|c| c.is_some()) || args.features.is_some()) {
+    let columns = args.target.is_some() || args.features.is_some() || args.color_by.is_some();
+    if args.data.is_none() && columns {
         return Err(Error::Usage(
             "--target, --features and --color-by need --data FILE.csv".into(),
         ));

@@ -294,7 +294,8 @@ fn draw_generative<B: Backend>(
     use crate::plot::samples::{Plane, PointSets, plot_points};
     let split = split_rows(config, data);
     let width = data.width();
-    let train = data.subset(&split.train[..split.train.len().min(SHOWN_POINTS)]);
+    let shown_train = &split.train[..split.train.len().min(SHOWN_POINTS)];
+    let train = data.subset(shown_train);
     let plane = Plane::fit(&train.features, &data.feature_names);
     let name = config.data.name();
     let kind = config.model.kind_name();
@@ -363,23 +364,25 @@ fn draw_generative<B: Backend>(
             crate::plot::images::draw_image_rows(dir, "reconstruction_grid", title, &tiles, shape)?;
         }
     }
-    let rows = &split.train[..split.train.len().min(SHOWN_POINTS)];
     if let Some((codes, 2)) = generative::encode(model, scaler, &train.features, device) {
         let (labels, by) = match (&config.data.color_by, &config.data.csv) {
             (Some(column), Some(path)) => {
                 let delimiter = config.data.delimiter;
                 let all =
                     crate::data::csv::read_text_column(path, column, None, false, delimiter)?.0;
-                let labels = rows
+                let labels = shown_train
                     .iter()
                     .map(|&r| all.get(r).cloned().unwrap_or_default());
                 (labels.collect(), format!(", by {column}"))
             }
-            _ => (vec!["training rows".to_string(); rows.len()], String::new()),
+            _ => (
+                vec!["training rows".to_string(); shown_train.len()],
+                String::new(),
+            ),
         };
         let title = format!(
             "{name}: the {kind}'s 2-D codes of {} training rows{by}",
-            rows.len()
+            shown_train.len()
         );
         draw_latent(dir, &title, &codes, &labels)?;
     }
