@@ -16,31 +16,40 @@
 //! (1-64-64-1, ReLU, Adam, batch 1024), each with the second of two epochs measured, and
 //! `rows-full-batch` (one neuron, 10 steps of full-batch gradient descent), which also time
 //! the CSV's load; and `csv-load` (1,000,000 rows of 20 features and a target,
-//! `$NNLAB_BENCH_DATA/wide.csv`). All by default. Without `--json` it prints the median of `--runs` runs
+//! `$NNLAB_BENCH_DATA/wide.csv`); or the generative workloads on 60,000 random rows of 784
+//! values, Adam, the second of two epochs measured: `vae` (784 → 400 → z 20 → 400 → 784, the
+//! size of PyTorch's `examples/vae`, batch 128) and `gan` (noise 64 → 256 → 256 → 784 and
+//! 784 → 256 → 256 → 1, batch 64; a step is one discriminator and one generator update, and
+//! its samples/s counts the real rows), each also timing the generation of 60,000 rows
+//! (`generated_per_s`). All by default. Without `--json` it prints the median of `--runs` runs
 //! (default 3) per workload as a table; with it, one JSON line per run, which is what
 //! `benches/peers/compare.py` reads when it runs these alternately with PyTorch and Keras.
 
 use std::io::{BufWriter, Write};
 use std::time::Instant;
 
+use burn::module::AutodiffModule;
 use burn::tensor::backend::AutodiffBackend;
 use nnlab::backend::{BackendJob, BackendName, run_on};
 use nnlab::config::{BatchSize, ExperimentConfig, TrainingConfig};
 use nnlab::data::scale::{FeatureScaling, PreprocessConfig, TargetScaling};
 use nnlab::data::{Builtin, DataConfig, Dataset, SequenceShape, TargetValues, synthetic};
+use nnlab::eval::generative;
 use nnlab::loss::{LossConfig, LossName, Task};
-use nnlab::models::{CnnConfig, MlpConfig, ModelConfig, RnnConfig};
+use nnlab::models::{AutoencoderConfig, CnnConfig, GanConfig, MlpConfig, ModelConfig, RnnConfig};
 use nnlab::optim::{OptimizerConfig, OptimizerName};
 use nnlab::train::fit;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
-const WORKLOADS: [&str; 9] = [
+const WORKLOADS: [&str; 11] = [
     "textbook",
     "small-mlp",
     "large-mlp",
     "cnn",
     "lstm",
+    "vae",
+    "gan",
     "rows-linear",
     "rows-mlp",
     "rows-full-batch",
@@ -70,7 +79,12 @@ struct Measured {
     samples_per_s: Option<f64>,
     /// Seconds to read the workload's CSV file into a dataset.
     load_s: Option<f64>,
+    /// Rows a generative model draws per second once trained.
+    generated_per_s: Option<f64>,
 }
+
+/// Rows the generative workloads draw, as many as they train on.
+const GENERATED: usize = 60_000;
 
 struct Workload(&'static str);
 
@@ -84,6 +98,7 @@ impl BackendJob for Workload {
             "small-mlp" => small_mlp(),
             "cnn" => cnn(),
             "lstm" => lstm(),
+            "vae" | "gan" => generative_rows(self.0),
             "csv-load" => return load_wide(),
             "rows-linear" | "rows-mlp" | "rows-full-batch" => {
                 let (config, data, seconds) = many_rows(self.0)?;
@@ -94,6 +109,10 @@ impl BackendJob for Workload {
         };
         let trained = fit::<B>(&config, &data, &device, None, false)?;
         let seconds = &trained.epoch_seconds;
+        let generated_per_s = match self.0 {
+            "vae" | "gan" => Some(generation_rate(&trained, &device)?),
+            _ => None,
+        };
         Ok(match self.0 {
             "textbook" | "small-mlp" => Measured {
                 us_per_step: Some(trained.train_seconds / trained.steps as f64 * 1e6),
@@ -111,10 +130,24 @@ impl BackendJob for Workload {
             _ => Measured {
                 samples_per_s: Some(data.rows() as f64 / (seconds[1] - seconds[0])),
                 load_s,
+                generated_per_s,
                 ..Measured::default()
             },
         })
     }
+}
+
+/// Rows per second of [`GENERATED`] rows drawn from a trained VAE or GAN, in the input's units.
+fn generation_rate<B: AutodiffBackend>(
+    trained: &nnlab::train::Trained<B>,
+    device: &B::Device,
+) -> nnlab::Result<f64> {
+    let model = trained.model.valid();
+    let start = Instant::now();
+    let rows = generative::generate(&model, &trained.scaler, GENERATED, 0, device)
+        .ok_or_else(|| nnlab::Error::Usage("the workload's model cannot generate".into()))?;
+    assert_eq!(rows.len(), GENERATED * 784);
+    Ok(GENERATED as f64 / start.elapsed().as_secs_f64())
 }
 
 /// The folder of the large-data workloads' CSV files: `$NNLAB_BENCH_DATA`, or one in the
@@ -363,6 +396,43 @@ fn lstm() -> (ExperimentConfig, Dataset) {
     (config, data)
 }
 
+/// The VAE or the GAN on 60,000 random rows of 784 values, which it learns without a target.
+fn generative_rows(name: &str) -> (ExperimentConfig, Dataset) {
+    let width = 784;
+    let data = random_rows(60_000, width, 10);
+    let (model, batch): (ModelConfig, usize) = match name {
+        "vae" => (
+            ModelConfig::Vae(
+                AutoencoderConfig::new()
+                    .with_input_size(width)
+                    .with_hidden(Some(vec![400]))
+                    .with_latent(Some(20)),
+            ),
+            128,
+        ),
+        _ => (
+            ModelConfig::Gan(
+                GanConfig::new()
+                    .with_input_size(width)
+                    .with_hidden(vec![256, 256])
+                    .with_latent(Some(64)),
+            ),
+            64,
+        ),
+    };
+    let mut optimizer = OptimizerConfig::new().with_name(OptimizerName::Adam);
+    optimizer.adam.beta_1 = 0.5;
+    let data_config = DataConfig::new()
+        .with_dataset(None)
+        .with_csv(Some("random.csv".into()));
+    let config = experiment(data_config, model, LossName::Mse, optimizer).with_training(
+        TrainingConfig::new()
+            .with_epochs(2)
+            .with_batch_size(BatchSize::Rows(batch)),
+    );
+    (config, data)
+}
+
 /// Peak resident memory of this process so far, in MiB (Linux's VmHWM).
 fn peak_rss_mib() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -440,6 +510,9 @@ fn main() {
                 }
                 if let Some(load) = measured.load_s {
                     line["load_s"] = load.into();
+                }
+                if let Some(rate) = measured.generated_per_s {
+                    line["generated_per_s"] = rate.into();
                 }
                 if let Some(rss) = peak_rss_mib() {
                     line["peak_rss_mib"] = rss.into();

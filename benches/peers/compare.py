@@ -39,6 +39,10 @@ FIGURES = [
     ("lstm", "samples_per_s", "samples/s", True),
     ("lstm", "gflops", "GFLOP/s", True),
     ("lstm", "peak_rss_mib", "MiB peak RSS", False),
+    ("vae", "samples_per_s", "samples/s", True),
+    ("vae", "generated_per_s", "rows drawn/s", True),
+    ("gan", "samples_per_s", "samples/s", True),
+    ("gan", "generated_per_s", "rows drawn/s", True),
     ("rows-linear", "samples_per_s", "rows/s", True),
     ("rows-linear", "load_s", "s, CSV load", False),
     ("rows-mlp", "samples_per_s", "rows/s", True),
@@ -48,6 +52,8 @@ FIGURES = [
     ("predict-100k", "rows_per_s", "rows/s, whole process", True),
 ]
 DATA_WORKLOADS = ("rows-linear", "rows-mlp", "rows-full-batch", "csv-load")
+# Keras has neither these nor the large-data workloads.
+GENERATIVE_WORKLOADS = ("vae", "gan")
 LARGE_MACS = 784 * 512 + 512 * 512 + 512 * 10
 # The CNN's two 3x3 convolutions (32 then 64 filters, 28x28 then 14x14) and its dense layers.
 CNN_MACS = 28 * 28 * 32 * 9 + 14 * 14 * 64 * 32 * 9 + 7 * 7 * 64 * 128 + 128 * 10
@@ -153,7 +159,7 @@ class Peer:
         return {**last_json(out), "peak_rss_mib": rss}
 
     def has(self, name):
-        return self.name == "PyTorch" or name not in DATA_WORKLOADS
+        return self.name == "PyTorch" or name not in DATA_WORKLOADS + GENERATIVE_WORKLOADS
 
     def save(self):
         subprocess.run([sys.executable, self.script, "save", self.work], cwd=ROOT, env=ENV, check=True)
@@ -188,6 +194,11 @@ def round_of(frameworks, one, big, results, large, want):
                 r.setdefault((name, "samples_per_s"), []).append(m["samples_per_s"])
                 r.setdefault((name, "gflops"), []).append(m["samples_per_s"] * 6 * macs / 1e9)
                 r.setdefault((name, "peak_rss_mib"), []).append(m["peak_rss_mib"])
+        for name in GENERATIVE_WORKLOADS:
+            if large and want(name) and fw.has(name):
+                m = fw.workload(name)
+                for figure in ("samples_per_s", "generated_per_s"):
+                    r.setdefault((name, figure), []).append(m[figure])
         for name in DATA_WORKLOADS:
             if large and want(name) and fw.has(name):
                 m = fw.workload(name)
@@ -210,7 +221,7 @@ def fmt(v):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--large-rounds", type=int, default=3, help="rounds that include the large MLP, the CNN, the LSTM and the large-data workloads")
+    parser.add_argument("--large-rounds", type=int, default=3, help="rounds that include the large MLP, the CNN, the LSTM, the VAE, the GAN and the large-data workloads")
     parser.add_argument("--only", help="comma-separated workloads to run (default: all), e.g. cnn,large-mlp")
     parser.add_argument("--out", type=Path, help="write every measurement here as JSON")
     args = parser.parse_args()
@@ -246,7 +257,7 @@ def main():
         row += [f"{med[o] / med[p]:.3g}" if p in med else "-" for p in peers for o in ours]
         rows.append(row)
     widths = [max(len(str(r[i])) for r in [header] + rows) for i in range(len(header))]
-    print(f"\nmedians of {args.rounds} rounds ({args.large_rounds} for large-mlp, cnn and lstm); {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs\n")
+    print(f"\nmedians of {args.rounds} rounds ({args.large_rounds} for the large workloads); {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs\n")
     for r in [header] + rows:
         print("  ".join(str(c).rjust(w) if i > 1 else str(c).ljust(w) for i, (c, w) in enumerate(zip(r, widths))))
     print("\nratio < 1 means nnlab is faster for times and slower for rates")

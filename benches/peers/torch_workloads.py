@@ -5,6 +5,7 @@ file alternately with nnlab's and Keras's and prints the table. float32, 2 threa
 TORCH_DEVICE=cuda the training workloads run on the GPU (benches/gpu/run.sh).
 
     python3 benches/peers/torch_workloads.py textbook|small-mlp|large-mlp|cnn|lstm
+    python3 benches/peers/torch_workloads.py vae|gan
     python3 benches/peers/torch_workloads.py rows-linear|rows-mlp|rows-full-batch|csv-load
     python3 benches/peers/torch_workloads.py save DIR          # the small MLP, for predict
     python3 benches/peers/torch_workloads.py predict DIR FILE.csv
@@ -137,6 +138,84 @@ def lstm():
     return {"samples_per_s": 6400 / times[1]}
 
 
+class Vae(nn.Module):
+    """784 -> 400 -> (mu, log var) of 20, and back: nnlab's VAE of the same sizes."""
+
+    def __init__(self):
+        super().__init__()
+        self.encoder = nn.Sequential(nn.Linear(784, 400), nn.ReLU(), nn.Linear(400, 40))
+        self.decoder = nn.Sequential(nn.Linear(20, 400), nn.ReLU(), nn.Linear(400, 784))
+
+    def forward(self, x):
+        mu, log_var = self.encoder(x).chunk(2, 1)
+        z = mu + torch.exp(0.5 * log_var) * torch.randn_like(mu)
+        return self.decoder(z), mu, log_var
+
+
+def negative_elbo(out, x):
+    """The mean over rows of 1/2 |x - x_hat|^2 + KL(q(z|x) | N(0, I)), as nnlab's VAE learns."""
+    x_hat, mu, log_var = out
+    reconstruction = 0.5 * ((x_hat - x) ** 2).sum(1).mean()
+    kl = 0.5 * (mu**2 + log_var.exp() - log_var - 1).sum(1).mean()
+    return reconstruction + kl
+
+
+def generated_per_s(draw, latent):
+    """Rows per second of 60,000 rows drawn from N(0, I) noise through `draw`."""
+    with torch.no_grad():
+        sync()
+        start = time.perf_counter()
+        rows = draw(torch.randn(60000, latent, device=DEVICE)).cpu().numpy()
+        seconds = time.perf_counter() - start
+    assert rows.shape == (60000, 784)
+    return 60000 / seconds
+
+
+def adam(params):
+    # Adam with beta1 = 0.5, as nnlab's generative workloads.
+    return torch.optim.Adam(params, lr=1e-3, betas=(0.5, 0.999))
+
+
+def vae():
+    x = torch.rand(60000, 784) * 2 - 1
+    model = Vae()
+    # Two epochs; the second, warm one is the one measured.
+    times = fit(model, negative_elbo, adam(model.parameters()), x, x, 2, 128)
+    return {"samples_per_s": 60000 / times[1], "generated_per_s": generated_per_s(model.decoder, 20)}
+
+
+def gan():
+    """noise 64 -> 256 -> 256 -> 784 against 784 -> 256 -> 256 -> 1, the non-saturating loss;
+    one discriminator and one generator step per batch of 64 real rows."""
+    x = (torch.rand(60000, 784) * 2 - 1).to(DEVICE)
+    g = nn.Sequential(nn.Linear(64, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 784)).to(DEVICE)
+    d = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 1)).to(DEVICE)
+    opt_g, opt_d = adam(g.parameters()), adam(d.parameters())
+    bce = nn.BCEWithLogitsLoss()
+    times = []
+    for _ in range(2):
+        sync()
+        start = time.perf_counter()
+        order = torch.randperm(60000, device=DEVICE)
+        for i in range(0, 60000, 64):
+            real = x[order[i : i + 64]]
+            rows = real.shape[0]
+            ones, zeros = torch.ones(rows, 1, device=DEVICE), torch.zeros(rows, 1, device=DEVICE)
+            fake = g(torch.randn(rows, 64, device=DEVICE)).detach()
+            d_loss = bce(d(real), ones) + bce(d(fake), zeros)
+            opt_d.zero_grad()
+            d_loss.backward()
+            opt_d.step()
+            g_loss = bce(d(g(torch.randn(rows, 64, device=DEVICE))), ones)
+            opt_g.zero_grad()
+            g_loss.backward()
+            opt_g.step()
+        sync()
+        times.append(time.perf_counter() - start)
+    # The second, warm epoch is the one measured.
+    return {"samples_per_s": 60000 / times[1], "generated_per_s": generated_per_s(g, 64)}
+
+
 def data_file(name):
     """A CSV file of the large-data workloads, which nnlab's bench binary writes first."""
     return os.path.join(os.environ.get("NNLAB_BENCH_DATA", "/tmp/nnlab-bench-data"), name)
@@ -215,6 +294,6 @@ if __name__ == "__main__":
     elif what == "predict":
         predict(sys.argv[2], sys.argv[3])
     else:
-        run = {"textbook": textbook, "small-mlp": small, "large-mlp": large, "cnn": cnn, "lstm": lstm, "csv-load": csv_load}
+        run = {"textbook": textbook, "small-mlp": small, "large-mlp": large, "cnn": cnn, "lstm": lstm, "vae": vae, "gan": gan, "csv-load": csv_load}
         result = rows_workload(what) if what.startswith("rows-") else run[what]()
         print(json.dumps({"workload": what, **result}))

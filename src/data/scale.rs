@@ -172,12 +172,18 @@ impl Scaler {
 
     /// Row-major features in this scaler's scaled units mapped back to the original units.
     pub fn restore_features(&self, values: &[f64]) -> Vec<f64> {
-        let width = self.features.len().max(1);
-        values
-            .iter()
-            .enumerate()
-            .map(|(i, &v)| self.features[i % width].restore(v))
-            .collect()
+        let mut restored = values.to_vec();
+        self.restore_in_place(&mut restored);
+        restored
+    }
+
+    /// [`Scaler::restore_features`] in place, row by row.
+    pub fn restore_in_place(&self, values: &mut [f64]) {
+        for row in values.chunks_mut(self.features.len().max(1)) {
+            for (v, map) in row.iter_mut().zip(&self.features) {
+                *v = map.restore(*v);
+            }
+        }
     }
 
     /// `data` scaled in place: features, and the target where it has a map.

@@ -9,7 +9,7 @@ use super::pca::Pca;
 use crate::data::features_tensor;
 use crate::data::scale::Scaler;
 use crate::error::{Error, Result};
-use crate::models::Network;
+use crate::models::{CHUNK_ROWS, Network};
 
 /// An autoencoder's reconstruction of rows.
 pub struct Reconstruction {
@@ -31,9 +31,14 @@ fn scaled<B: Backend>(scaler: &Scaler, rows: &[f64], device: &B::Device) -> Tens
     features_tensor(&scaler.features(rows), scaler.features.len(), device)
 }
 
-/// Values of a `[rows, k]` tensor, row-major.
+/// Values of a `[rows, k]` tensor, row-major: read as the slice it is when it holds `f32`
+/// (TensorData's element iterator is a boxed one, a call per value).
 fn values<B: Backend>(t: Tensor<B, 2>) -> Vec<f64> {
-    t.into_data().iter::<f64>().collect()
+    let data = t.into_data();
+    match data.as_slice::<f32>() {
+        Ok(floats) => floats.iter().map(|&v| f64::from(v)).collect(),
+        Err(_) => data.iter::<f64>().collect(),
+    }
 }
 
 /// Reconstructs raw `rows` through an autoencoder (a VAE's through its posterior mean).
@@ -82,8 +87,19 @@ pub fn generate<B: Backend>(
     device: &B::Device,
 ) -> Option<Vec<f64>> {
     B::seed(device, seed);
-    let rows = model.generate(count, device)?;
-    Some(scaler.restore_features(&values(rows)))
+    // In chunks, so that the layers' activations stay small and in cache, as in `predict`;
+    // the first tells whether the model generates at all.
+    let first = values(model.generate(CHUNK_ROWS.min(count), device)?);
+    let width = first.len() / CHUNK_ROWS.min(count);
+    let mut rows = Vec::with_capacity(count * width);
+    rows.extend(first);
+    for start in (CHUNK_ROWS..count).step_by(CHUNK_ROWS) {
+        rows.extend(values(
+            model.generate(CHUNK_ROWS.min(count - start), device)?,
+        ));
+    }
+    scaler.restore_in_place(&mut rows);
+    Some(rows)
 }
 
 /// The area under the ROC curve of `scores` as a detector of the rows where `positive` is true:

@@ -4,6 +4,7 @@
 //! gradients of its own network only (the other's parameters and optimizer state stay as they
 //! are), and each with its own learning rate.
 
+use burn::module::{AutodiffModule, Module};
 use burn::optim::{GradientsParams, Optimizer};
 use burn::tensor::Tensor;
 use burn::tensor::backend::AutodiffBackend;
@@ -44,7 +45,9 @@ pub fn step<B: AutodiffBackend, O: Optimizer<Network<B>, B>>(
             g_loss: None,
         };
     };
-    let fake = gan.sample(rows, &device).detach();
+    // The rows the discriminator learns to reject are drawn without autodiff: no graph is
+    // recorded for a generator whose gradients this half of the step does not take.
+    let fake = Tensor::from_inner(gan.valid().sample(rows, &device));
     let (kind, real) = (gan.loss, gan.judge(x));
     let d_loss = loss::discriminator(kind, real, gan.judge(fake));
     // The discriminator's side: its image stages and its layers.
@@ -63,7 +66,12 @@ pub fn step<B: AutodiffBackend, O: Optimizer<Network<B>, B>>(
             g_loss: None,
         };
     }
-    let g_loss = loss::generator(kind, gan.judge(gan.sample(rows, &device)));
+    // The generator's loss flows through a copy of the discriminator that takes no gradients
+    // of its own weights (the step would discard them): only those of its inputs.
+    let mut judge = gan.clone();
+    judge.discriminator = judge.discriminator.no_grad();
+    judge.down = judge.down.map(Module::no_grad);
+    let g_loss = loss::generator(kind, judge.judge(gan.sample(rows, &device)));
     let side = (gan.generator.clone(), gan.up.clone());
     let grads = GradientsParams::from_grads(g_loss.backward(), &side);
     let model = optim.step(rates.generator, Network::Gan(gan), grads);
