@@ -60,6 +60,7 @@ fn main() {
             out: RunDir::new(out.join("moons")),
             resume: None,
             quiet: true,
+            node: None,
         };
         let report = run_on(backend, job)?;
         let last = report.history.last().expect("at least one epoch");

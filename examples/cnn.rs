@@ -57,6 +57,7 @@ fn main() {
                 out: RunDir::new(out.join(name)),
                 resume: None,
                 quiet: true,
+                node: None,
             };
             let report = run_on(backend, job)?;
             // Counted from the saved config, which the data sized.

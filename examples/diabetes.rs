@@ -46,6 +46,7 @@ fn main() {
             out: RunDir::new(out.join("run")),
             resume: None,
             quiet: true,
+            node: None,
         };
         let report = run_on(backend, job)?;
         if let Some(valid) = &report.valid {

@@ -13,6 +13,7 @@ pub mod commands;
 pub mod compress;
 pub mod config;
 pub mod data;
+pub mod distributed;
 pub mod error;
 pub mod eval;
 pub mod interrupt;

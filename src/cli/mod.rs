@@ -75,6 +75,41 @@ pub enum Command {
     /// Serve the runs in a directory over HTTP, after TensorFlow Serving's REST API:
     /// POST /v1/models/RUN:predict, GET /v1/models/RUN, /healthz, /metrics.
     Serve(ServeArgs),
+    /// Run burn-collective's orchestrator for data-parallel training (`train --nodes`), in
+    /// the foreground until Ctrl-C.
+    Orchestrate(OrchestrateArgs),
+}
+
+/// `nnlab orchestrate`
+#[derive(Debug, Args)]
+pub struct OrchestrateArgs {
+    /// The port the nodes register at (`train --orchestrator HOST:PORT`).
+    #[arg(long)]
+    pub port: u16,
+}
+
+/// Where this process stands among the nodes of a data-parallel run.
+#[derive(Debug, Args)]
+pub struct NodeArgs {
+    /// Train data-parallel on N nodes (processes, here or on other machines), each started
+    /// with the same data and flags and its own --node; the gradients are averaged every
+    /// step. Needs --node and --orchestrator.
+    #[arg(long, value_name = "N", requires_all = ["node", "orchestrator"])]
+    pub nodes: Option<usize>,
+    /// This node's index, 0 to N − 1: node I takes rows I, I + N, ... of each step's rows;
+    /// node 0 writes the run.
+    #[arg(long, value_name = "I", requires = "nodes")]
+    pub node: Option<usize>,
+    /// The address of `nnlab orchestrate`.
+    #[arg(long, value_name = "HOST:PORT", requires = "nodes")]
+    pub orchestrator: Option<String>,
+    /// Where the other nodes reach this one's tensors [default: 127.0.0.1 and a free port].
+    #[arg(long, value_name = "HOST:PORT", requires = "nodes")]
+    pub node_address: Option<String>,
+    /// Seconds a node waits for the orchestrator or the other nodes before it stops with an
+    /// error.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub sync_timeout: u64,
 }
 
 impl Command {
@@ -133,6 +168,8 @@ pub struct TrainArgs {
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,
+    #[command(flatten)]
+    pub node: NodeArgs,
 }
 
 /// The optimizer of a single training run.

@@ -12,6 +12,7 @@ mod generate;
 mod gradcheck;
 mod info;
 mod input;
+mod orchestrate;
 mod predict;
 mod prune;
 mod quantize;
@@ -52,6 +53,7 @@ pub fn run(command: Command) -> Result<()> {
         Command::Encode(args) => encode::encode_command(args),
         Command::Generate(args) => generate::generate_command(args),
         Command::Serve(args) => serve::serve_command(args),
+        Command::Orchestrate(args) => orchestrate::orchestrate_command(args),
     }
 }
 

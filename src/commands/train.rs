@@ -7,9 +7,10 @@ use burn::tensor::backend::AutodiffBackend;
 use serde_json::Map;
 
 use crate::backend::{BackendJob, BackendName, run_on};
-use crate::cli::TrainArgs;
+use crate::cli::{NodeArgs, TrainArgs};
 use crate::config::ExperimentConfig;
 use crate::data::{Dataset, Loaded, Series};
+use crate::distributed::{self, Node};
 use crate::error::{Error, Result};
 use crate::eval::forecast::{Forecast, Setup};
 use crate::eval::metrics::EpochRecord;
@@ -24,12 +25,17 @@ use super::refuse_existing;
 
 pub(super) fn train(args: TrainArgs) -> Result<()> {
     let backend = args.backend.unwrap_or_else(BackendName::default_compiled);
+    let node = node_of(&args.node)?;
+    // Of the nodes of a data-parallel run, node 0 writes.
+    let writes = node.as_ref().is_none_or(|n| n.index == 0);
     // Held until the run is saved: a second writer of the directory is refused.
     let _lock;
     let job = match &args.resume {
         Some(dir) => {
             let out = args.out.clone().unwrap_or_else(|| dir.clone());
-            _lock = crate::run_dir::lock::lock(&out)?;
+            _lock = writes
+                .then(|| crate::run_dir::lock::lock(&out))
+                .transpose()?;
             let from = RunDir::new(dir);
             let (mut config, info) = from.load_meta()?;
             apply_common(&mut config, &args);
@@ -41,7 +47,7 @@ pub(super) fn train(args: TrainArgs) -> Result<()> {
                     info.epochs_done
                 )));
             }
-            if out != *dir {
+            if out != *dir && writes {
                 refuse_existing(&out, args.overwrite)?;
             }
             TrainJob {
@@ -49,6 +55,7 @@ pub(super) fn train(args: TrainArgs) -> Result<()> {
                 out: RunDir::new(out),
                 resume: Some((from, info)),
                 quiet: args.quiet,
+                node,
             }
         }
         None => {
@@ -65,13 +72,18 @@ pub(super) fn train(args: TrainArgs) -> Result<()> {
                 .out
                 .clone()
                 .unwrap_or_else(|| Path::new("artifacts").join(config.data.name()));
-            _lock = crate::run_dir::lock::lock(&out)?;
-            refuse_existing(&out, args.overwrite)?;
+            _lock = writes
+                .then(|| crate::run_dir::lock::lock(&out))
+                .transpose()?;
+            if writes {
+                refuse_existing(&out, args.overwrite)?;
+            }
             TrainJob {
                 config,
                 out: RunDir::new(out),
                 resume: None,
                 quiet: args.quiet,
+                node,
             }
         }
     };
@@ -131,8 +143,50 @@ pub(super) fn train(args: TrainArgs) -> Result<()> {
     if let Some(best) = report.best_epoch {
         eprintln!("best validation loss in epoch {best}: predict and eval use its weights");
     }
-    eprintln!("saved to {}", report.dir.display());
+    match writes {
+        true => eprintln!("saved to {}", report.dir.display()),
+        false => eprintln!("node 0 saves the run"),
+    }
     Ok(())
+}
+
+/// The node a data-parallel run makes of this process, from `--nodes`, `--node`,
+/// `--orchestrator` and `--node-address`; `None` without `--nodes`.
+fn node_of(args: &NodeArgs) -> Result<Option<Node>> {
+    let (Some(nodes), Some(index), Some(orchestrator)) =
+        (args.nodes, args.node, args.orchestrator.clone())
+    else {
+        return Ok(None);
+    };
+    if nodes == 0 {
+        return Err(Error::Usage("--nodes must be at least 1".into()));
+    }
+    if index >= nodes {
+        return Err(Error::Usage(format!(
+            "--node {index} is not one of the {nodes} nodes: give 0 to {}",
+            nodes - 1
+        )));
+    }
+    if args.sync_timeout == 0 {
+        return Err(Error::Usage(
+            "--sync-timeout must be at least 1 second".into(),
+        ));
+    }
+    distributed::host_port(&orchestrator, "--orchestrator")?;
+    let address = match &args.node_address {
+        Some(a) => {
+            distributed::host_port(a, "--node-address")?;
+            a.clone()
+        }
+        None => format!("127.0.0.1:{}", distributed::free_port()?),
+    };
+    Ok(Some(Node {
+        nodes,
+        index,
+        orchestrator,
+        address,
+        timeout: std::time::Duration::from_secs(args.sync_timeout),
+    }))
 }
 
 /// What `nnlab train` reports once the run is saved.
@@ -249,6 +303,8 @@ pub struct TrainJob {
     pub out: RunDir,
     pub resume: Option<(RunDir, RunInfo)>,
     pub quiet: bool,
+    /// This process's place in a data-parallel run; `None` trains alone.
+    pub node: Option<Node>,
 }
 
 impl BackendJob for TrainJob {
@@ -264,6 +320,7 @@ impl BackendJob for TrainJob {
             out,
             resume,
             quiet,
+            node,
         } = self;
         let Loaded {
             data,
@@ -292,7 +349,14 @@ impl BackendJob for TrainJob {
         if let Some(note) = crate::train::check(&config, &data)? {
             eprintln!("{note}");
         }
+        if let Some(node) = node {
+            distributed::join::<B>(node, config.model.parameters(), &device)?;
+        }
+        let writes = distributed::writes();
         let mut save_every = |snapshot: &Trained<B>| {
+            if !writes {
+                return Ok(());
+            }
             out.save(
                 &config,
                 &RunInfo::new(backend, &config, &data, snapshot),
@@ -301,6 +365,7 @@ impl BackendJob for TrainJob {
             )
         };
         let trained = fit_saving::<B>(&config, &data, &device, resume, !quiet, &mut save_every)?;
+        distributed::leave::<B>()?;
         if let Stop::Diverged { epoch } = trained.stop {
             return Err(Error::Training(format!(
                 "the training loss became NaN or infinite in epoch {epoch}; nothing was saved \
@@ -314,6 +379,9 @@ impl BackendJob for TrainJob {
             .as_ref()
             .and_then(|s| test_forecast(&config, &data, s, &trained, &device));
         let mut extra = Map::new();
+        if !writes {
+            return Ok(report(out.path, trained, skipped_rows, forecast, None));
+        }
         if let Some(f) = &forecast {
             extra.insert("forecast".into(), f.to_json());
         }
@@ -352,19 +420,30 @@ impl BackendJob for TrainJob {
             let target = data.target_name.as_str();
             crate::plot::forecast::plot_forecast(&out.path, &title, target, f)?;
         }
-        Ok(TrainReport {
-            dir: out.path,
-            history: trained.history,
-            steps: trained.steps,
-            train_seconds: trained.train_seconds,
-            stop: trained.stop,
-            best_epoch: trained.best.as_ref().map(|b| b.epoch),
-            skipped_rows,
-            valid: trained.valid,
-            test: trained.test,
-            forecast,
-            reconstruction: reconstruction.map(|(line, _)| line),
-        })
+        let line = reconstruction.map(|(line, _)| line);
+        Ok(report(out.path, trained, skipped_rows, forecast, line))
+    }
+}
+
+fn report<B: AutodiffBackend>(
+    dir: PathBuf,
+    trained: Trained<B>,
+    skipped_rows: usize,
+    forecast: Option<Forecast>,
+    reconstruction: Option<String>,
+) -> TrainReport {
+    TrainReport {
+        dir,
+        history: trained.history,
+        steps: trained.steps,
+        train_seconds: trained.train_seconds,
+        stop: trained.stop,
+        best_epoch: trained.best.as_ref().map(|b| b.epoch),
+        skipped_rows,
+        valid: trained.valid,
+        test: trained.test,
+        forecast,
+        reconstruction,
     }
 }
 

@@ -81,6 +81,9 @@ pub struct RunInfo {
     /// does not resume.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quantization: Option<Scheme>,
+    /// How many nodes trained the run data-parallel (`train --nodes`); absent for one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nodes: Option<usize>,
 }
 
 impl RunInfo {
@@ -104,6 +107,7 @@ impl RunInfo {
             partial_epoch: trained.partial,
             checksums: BTreeMap::new(),
             quantization: None,
+            nodes: crate::distributed::current().map(|n| n.nodes),
         }
     }
 }

@@ -22,7 +22,11 @@ impl<B: AutodiffBackend> Batches<'_, B> {
         let Some(order) = &self.order else {
             return (self.x.clone().slice(start..end), self.y.slice(start, end));
         };
-        let order = &order[start..end];
+        self.pick(&order[start..end])
+    }
+
+    /// Features and targets of the rows `order` of the table, in that order.
+    pub fn pick(&self, order: &[i64]) -> (Tensor<B, 2>, Targets<B>) {
         let device = self.x.device();
         let picked = || {
             Tensor::<B, 1, Int>::from_data(TensorData::new(order.to_vec(), [order.len()]), &device)

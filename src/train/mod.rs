@@ -23,6 +23,7 @@ use crate::config::{ExperimentConfig, TrainLoss};
 use crate::data::scale::Scaler;
 use crate::data::split::{self, Split};
 use crate::data::{Dataset, TargetValues};
+use crate::distributed;
 use crate::error::{Error, Result};
 use crate::eval::metrics::{EpochRecord, evaluate};
 use crate::eval::predict::{Predictions, predict};
@@ -405,6 +406,9 @@ impl<B: AutodiffBackend> WithOptimizer<B, Network<B>> for Loop<'_, B> {
         let eval_loss_fn: Loss<B::InnerBackend> = config.loss.init(device);
         let rows = y.rows();
         let batch = training.batch_size.rows(rows);
+        // A step of N nodes visits N batches' rows, each node its share of them.
+        let node = distributed::current();
+        let step_rows = batch * node.map_or(1, |n| n.nodes);
         let first_epoch = history.len() + 1;
         let mut rates = config
             .schedule
@@ -431,7 +435,7 @@ impl<B: AutodiffBackend> WithOptimizer<B, Network<B>> for Loop<'_, B> {
             let batches = batch::Batches {
                 x: &x,
                 y: &y,
-                order: (training.shuffle && batch < rows)
+                order: (training.shuffle && step_rows < rows)
                     .then(|| shuffled(rows, stream(training.seed, SHUFFLE_STREAM + epoch as u64))),
             };
             // A resumed run finishes an interrupted epoch from the batch it stopped at.
@@ -443,12 +447,23 @@ impl<B: AutodiffBackend> WithOptimizer<B, Network<B>> for Loop<'_, B> {
             let mut second_sum = Tensor::<B::InnerBackend, 1>::zeros([1], device);
             let mut second_rows = 0;
             let mut interrupted = None;
-            for (index, start) in (0..rows).step_by(batch).enumerate().skip(resumed.batches) {
-                let end = (start + batch).min(rows);
+            for (index, start) in (0..rows)
+                .step_by(step_rows)
+                .enumerate()
+                .skip(resumed.batches)
+            {
+                let end = (start + step_rows).min(rows);
                 if dropout {
                     B::seed(device, stream(training.seed, DROPOUT_STREAM + steps));
                 }
-                let (xb, yb) = batches.get(start, end);
+                let (xb, yb) = match node {
+                    Some(node) => match node.share(&batches.order, start, end) {
+                        Some(share) => batches.pick(&share),
+                        None => break,
+                    },
+                    None => batches.get(start, end),
+                };
+                let (start, end) = (0, xb.dims()[0]);
                 let xb = match augment {
                     Some(image) => {
                         let seed = stream(training.seed, AUGMENT_STREAM + steps);
@@ -462,7 +477,7 @@ impl<B: AutodiffBackend> WithOptimizer<B, Network<B>> for Loop<'_, B> {
                     (lr, steps),
                     step::Batch { x: xb, y: &yb },
                     (&loss_fn, mask.as_ref()),
-                );
+                )?;
                 model = stepped.model;
                 let weight = (end - start) as f64;
                 if train_eval.is_none() {
@@ -496,7 +511,8 @@ impl<B: AutodiffBackend> WithOptimizer<B, Network<B>> for Loop<'_, B> {
                     let rows = (tx.clone(), ty);
                     step::held_out_loss(config, &model.valid(), rows, &eval_loss_fn).0
                 }
-                None => loss_sum.into_scalar().elem::<f64>() / rows as f64,
+                // Each node summed its own rows' losses.
+                None => distributed::sum(loss_sum)?.into_scalar().elem::<f64>() / rows as f64,
             };
             let mut record = EpochRecord::new(epoch, train_loss, lr);
             if second_rows > 0 {

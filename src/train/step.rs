@@ -8,6 +8,7 @@ use burn::tensor::{ElementConversion, Tensor};
 
 use crate::compress::prune::Mask;
 use crate::config::ExperimentConfig;
+use crate::error::Result;
 use crate::loss::{Loss, Targets};
 use crate::models::Network;
 
@@ -33,16 +34,16 @@ pub(super) fn step<B: AutodiffBackend, O: Optimizer<Network<B>, B>>(
     (lr, steps): (f64, u64),
     batch: Batch<'_, B>,
     (loss_fn, mask): (&Loss<B>, Option<&Mask<B>>),
-) -> Stepped<B> {
+) -> Result<Stepped<B>> {
     if let Some(gan) = config.model.gan() {
         let rates = gan.rates(lr, config.optimizer.learning_rate);
         let turn = (steps + 1) % gan.d_steps as u64 == 0;
-        let s = crate::models::gan::step::step(model, optim, rates, batch.x, turn);
-        return Stepped {
+        let s = crate::models::gan::step::step(model, optim, rates, batch.x, turn)?;
+        return Ok(Stepped {
             model: s.model,
             loss: s.d_loss,
             second: s.g_loss,
-        };
+        });
     }
     let (output, extra) = model.forward_train(batch.x);
     let mut loss = loss_fn.forward(output, batch.y);
@@ -59,15 +60,16 @@ pub(super) fn step<B: AutodiffBackend, O: Optimizer<Network<B>, B>>(
         None => loss.clone(),
     };
     let grads = GradientsParams::from_grads(objective.backward(), &model);
+    let grads = crate::distributed::average(grads, &model)?;
     let mut model = optim.step(lr, model, grads);
     if let Some(mask) = mask {
         model = mask.apply(model);
     }
-    Stepped {
+    Ok(Stepped {
         model,
         loss,
         second: extra,
-    }
+    })
 }
 
 /// The loss of `model` (without autodiff) on held-out rows, as a step measures it (a VAE's

@@ -18,6 +18,7 @@ mod convergence;
 mod csv_input;
 mod data_stream;
 mod datasets;
+mod distributed;
 mod docs;
 mod evaluation;
 mod export;

@@ -10,6 +10,8 @@ use burn::tensor::Tensor;
 use burn::tensor::backend::AutodiffBackend;
 
 use super::{GanLoss, loss};
+use crate::distributed::average;
+use crate::error::Result;
 use crate::models::Network;
 
 /// The learning rates of one step.
@@ -34,16 +36,16 @@ pub fn step<B: AutodiffBackend, O: Optimizer<Network<B>, B>>(
     rates: Rates,
     x: Tensor<B, 2>,
     generator_turn: bool,
-) -> Stepped<B> {
+) -> Result<Stepped<B>> {
     let device = x.device();
     let rows = x.dims()[0];
     let Network::Gan(gan) = model else {
         let d_loss = Tensor::zeros([1], &device);
-        return Stepped {
+        return Ok(Stepped {
             model,
             d_loss,
             g_loss: None,
-        };
+        });
     };
     // The rows the discriminator learns to reject are drawn without autodiff: no graph is
     // recorded for a generator whose gradients this half of the step does not take.
@@ -52,7 +54,7 @@ pub fn step<B: AutodiffBackend, O: Optimizer<Network<B>, B>>(
     let d_loss = loss::discriminator(kind, real, gan.judge(fake));
     // The discriminator's side: its image stages and its layers.
     let side = (gan.down.clone(), gan.discriminator.clone());
-    let grads = GradientsParams::from_grads(d_loss.backward(), &side);
+    let grads = average(GradientsParams::from_grads(d_loss.backward(), &side), &side)?;
     let gan = match optim.step(rates.discriminator, Network::Gan(gan), grads) {
         Network::Gan(g) if kind == GanLoss::Wasserstein => g.clipped(),
         Network::Gan(g) => g,
@@ -60,11 +62,11 @@ pub fn step<B: AutodiffBackend, O: Optimizer<Network<B>, B>>(
     };
     if !generator_turn {
         let model = Network::Gan(gan);
-        return Stepped {
+        return Ok(Stepped {
             model,
             d_loss,
             g_loss: None,
-        };
+        });
     }
     // The generator's loss flows through a copy of the discriminator that takes no gradients
     // of its own weights (the step would discard them): only those of its inputs.
@@ -73,11 +75,11 @@ pub fn step<B: AutodiffBackend, O: Optimizer<Network<B>, B>>(
     judge.down = judge.down.map(Module::no_grad);
     let g_loss = loss::generator(kind, judge.judge(gan.sample(rows, &device)));
     let side = (gan.generator.clone(), gan.up.clone());
-    let grads = GradientsParams::from_grads(g_loss.backward(), &side);
+    let grads = average(GradientsParams::from_grads(g_loss.backward(), &side), &side)?;
     let model = optim.step(rates.generator, Network::Gan(gan), grads);
-    Stepped {
+    Ok(Stepped {
         model,
         d_loss,
         g_loss: Some(g_loss),
-    }
+    })
 }

@@ -1,0 +1,326 @@
+//! Data-parallel training across processes, on burn-collective's global all-reduce: every
+//! node holds the same data and the same weights; node I of N takes rows I, I + N, I + 2N, …
+//! of each step's N × B rows of the shuffled order, and the gradients are averaged over the
+//! nodes before every step, so that one step of N nodes is the step of one process with batch
+//! N × B. The all-reduce, the orchestrator and the transport are burn-collective's and
+//! burn-communication's; nnlab only flattens the gradients into one tensor per step.
+
+use std::str::FromStr;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use burn::module::{Module, ModuleVisitor, Param, ParamId};
+use burn::optim::GradientsParams;
+use burn::tensor::backend::{AutodiffBackend, Backend};
+use burn::tensor::{Tensor, TensorPrimitive};
+use burn_collective::{AllReduceStrategy, CollectiveConfig, PeerId, ReduceOperation};
+use burn_communication::Address;
+
+use crate::error::{Error, Result};
+
+/// This process's place among the nodes of a data-parallel run.
+#[derive(Clone, Debug)]
+pub struct Node {
+    /// How many nodes train the run.
+    pub nodes: usize,
+    /// This node's index, 0 to `nodes` − 1; node 0 writes the run directory.
+    pub index: usize,
+    /// The orchestrator's `HOST:PORT`.
+    pub orchestrator: String,
+    /// Where the other nodes reach this one's tensor service, `HOST:PORT`.
+    pub address: String,
+    /// How long a node waits for the others before it gives up.
+    pub timeout: Duration,
+}
+
+impl Node {
+    /// This node's rows of one step, positions `start..end` of the epoch's `order` (the
+    /// table's own order when it is `None`): every N-th, from its index. `None` when the step
+    /// has fewer rows than nodes, on every node alike, so that all skip it together.
+    pub fn share(&self, order: &Option<Vec<i64>>, start: usize, end: usize) -> Option<Vec<i64>> {
+        if end - start < self.nodes {
+            return None;
+        }
+        let row = |i: usize| order.as_ref().map_or(i as i64, |o| o[i]);
+        Some(
+            (start + self.index..end)
+                .step_by(self.nodes)
+                .map(row)
+                .collect(),
+        )
+    }
+}
+
+/// The peer id of this process's one device: burn-collective numbers devices per node.
+const PEER: PeerId = PeerId(0);
+
+static NODE: OnceLock<Node> = OnceLock::new();
+
+/// The node this process is, once [`join`] has registered it.
+pub fn current() -> Option<&'static Node> {
+    NODE.get()
+}
+
+/// Whether this process writes the run: node 0, or a run on one process.
+pub fn writes() -> bool {
+    current().is_none_or(|n| n.index == 0)
+}
+
+/// Splits `HOST:PORT`, naming `flag` when it is not one.
+pub fn host_port(value: &str, flag: &str) -> Result<(String, u16)> {
+    let bad = || Error::Usage(format!("{flag} must be HOST:PORT, got `{value}`"));
+    let (host, port) = value.rsplit_once(':').ok_or_else(bad)?;
+    let port: u16 = port.parse().map_err(|_| bad())?;
+    if host.is_empty() || port == 0 {
+        return Err(bad());
+    }
+    Ok((host.to_string(), port))
+}
+
+/// A port of 127.0.0.1 that no one listens on now, picked by the OS.
+pub fn free_port() -> Result<u16> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| Error::Io {
+        path: "127.0.0.1:0".into(),
+        source: e,
+    })?;
+    listener
+        .local_addr()
+        .map(|a| a.port())
+        .map_err(|e| Error::Io {
+            path: "127.0.0.1:0".into(),
+            source: e,
+        })
+}
+
+/// Runs `f` on a thread of its own and waits at most `timeout` for it: a peer that died
+/// leaves burn-collective's calls waiting for ever. On a timeout the thread is left blocked,
+/// and the error ends the command, with nothing more written.
+fn within<T: Send + 'static>(
+    timeout: Duration,
+    what: impl FnOnce() -> String,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T> {
+    let (send, receive) = std::sync::mpsc::channel();
+    std::thread::spawn(move || send.send(f()));
+    receive.recv_timeout(timeout).map_err(|_| {
+        let cause = LAST_PANIC.lock().unwrap_or_else(|e| e.into_inner()).take();
+        Error::Training(format!(
+            "{}: no answer within --sync-timeout {} s{}",
+            what(),
+            timeout.as_secs(),
+            cause.map_or(String::new(), |c| format!(" ({c})"))
+        ))
+    })
+}
+
+/// burn-collective's and burn-communication's messages on stderr, at the level that
+/// `NNLAB_LOG` names (error, warn, info, debug or trace); none without it.
+pub fn log_from_env() {
+    struct Stderr;
+    impl log::Log for Stderr {
+        fn enabled(&self, _: &log::Metadata) -> bool {
+            true
+        }
+        fn log(&self, record: &log::Record) {
+            eprintln!("{} {}: {}", record.level(), record.target(), record.args());
+        }
+        fn flush(&self) {}
+    }
+    // First, so that burn-communication's own subscriber (every connection at INFO) fails
+    // to install; its messages reach `log` only.
+    let _ = tracing::subscriber::set_global_default(tracing::subscriber::NoSubscriber::default());
+    let Some(level) = std::env::var("NNLAB_LOG").ok().and_then(|l| l.parse().ok()) else {
+        return;
+    };
+    if log::set_logger(&Stderr).is_ok() {
+        log::set_max_level(level);
+    }
+}
+
+/// Registers this process with the orchestrator as `node`, and waits for the others.
+/// `parameters` picks the all-reduce: a ring needs at least one value per node.
+pub fn join<B: AutodiffBackend>(node: Node, parameters: u64, device: &B::Device) -> Result<()> {
+    let (_, port) = host_port(&node.address, "--node-address")?;
+    let address = |a: &str| Address::from_str(&format!("ws://{a}")).expect("any text parses");
+    let strategy = match parameters >= node.nodes as u64 {
+        true => AllReduceStrategy::Ring,
+        false => AllReduceStrategy::Centralized,
+    };
+    let config = CollectiveConfig::default()
+        .with_num_devices(1)
+        .with_num_nodes(node.nodes as u32)
+        .with_global_address(address(&node.orchestrator))
+        .with_node_address(address(&node.address))
+        .with_data_service_port(port)
+        .with_global_all_reduce_strategy(strategy);
+    log_from_env();
+    quiet_panics();
+    let what = || {
+        format!(
+            "node {} of {} waited for the orchestrator at {} and the other nodes",
+            node.index, node.nodes, node.orchestrator
+        )
+    };
+    let device = device.clone();
+    within(node.timeout, what, move || {
+        burn_collective::register::<B::InnerBackend>(PEER, device, config)
+    })?
+    .map_err(|e| collective_error(&node, "registering with the orchestrator", e))?;
+    NODE.set(node)
+        .map_err(|_| Error::Usage("this process has already joined a run".into()))
+}
+
+/// What burn-communication's threads last panicked with: a peer that vanished makes them
+/// panic, and the node's one error line says it instead of their backtraces.
+static LAST_PANIC: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
+fn quiet_panics() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let name = std::thread::current().name().map(str::to_string);
+        if !name.is_some_and(|n| n.starts_with("tokio")) {
+            return default(info);
+        }
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| info.payload().downcast_ref::<&str>().map(|s| s.to_string()));
+        *LAST_PANIC.lock().unwrap_or_else(|e| e.into_inner()) = message;
+    }));
+}
+
+/// The error of a collective call, with what burn-communication panicked with, if it did.
+fn collective_error(node: &Node, doing: &str, e: burn_collective::CollectiveError) -> Error {
+    let cause = LAST_PANIC.lock().unwrap_or_else(|e| e.into_inner()).take();
+    let (index, nodes) = (node.index, node.nodes);
+    Error::Training(format!(
+        "node {index} of {nodes}: {doing} failed, a node stopped or its connection broke: \
+         {e:?}{}",
+        cause.map_or(String::new(), |c| format!(" ({c})"))
+    ))
+}
+
+/// The gradients `grads` of `module`, averaged over the nodes; unchanged on one process.
+pub fn average<B: AutodiffBackend, M: Module<B>>(
+    grads: GradientsParams,
+    module: &M,
+) -> Result<GradientsParams> {
+    let Some(node) = current() else {
+        return Ok(grads);
+    };
+    let mut flat = Flatten::<B> {
+        grads,
+        pieces: Vec::new(),
+        shapes: Vec::new(),
+    };
+    module.visit(&mut flat);
+    let Flatten {
+        mut grads,
+        pieces,
+        shapes,
+    } = flat;
+    if pieces.is_empty() {
+        return Ok(grads);
+    }
+    let mean = all_reduce(node, Tensor::cat(pieces, 0), ReduceOperation::Mean)?;
+    let mut offset = 0;
+    for (id, shape) in shapes {
+        let n = shape.iter().product::<usize>();
+        let piece = mean.clone().slice(offset..offset + n);
+        offset += n;
+        register_shaped::<B::InnerBackend>(&mut grads, id, piece, &shape);
+    }
+    Ok(grads)
+}
+
+/// The sum of `value` over the nodes; `value` itself on one process.
+pub fn sum<B: Backend>(value: Tensor<B, 1>) -> Result<Tensor<B, 1>> {
+    match current() {
+        Some(node) => all_reduce(node, value, ReduceOperation::Sum),
+        None => Ok(value),
+    }
+}
+
+fn all_reduce<B: Backend>(
+    node: &Node,
+    t: Tensor<B, 1>,
+    op: ReduceOperation,
+) -> Result<Tensor<B, 1>> {
+    let what = || {
+        format!(
+            "node {} of {} waited for the other nodes' gradients",
+            node.index, node.nodes
+        )
+    };
+    // A ring cuts the tensor into one part per node: a shorter one is padded with zeros.
+    let len = t.dims()[0];
+    let t = match len < node.nodes {
+        true => Tensor::cat(
+            vec![
+                t.clone(),
+                t.zeros_like().slice(0..1).repeat_dim(0, node.nodes - len),
+            ],
+            0,
+        ),
+        false => t,
+    };
+    let primitive = t.into_primitive().tensor();
+    let reduced = within(node.timeout, what, move || {
+        burn_collective::all_reduce::<B>(PEER, primitive, op)
+    })?
+    .map_err(|e| collective_error(node, "the all-reduce of the gradients", e))?;
+    Ok(Tensor::<B, 1>::from_primitive(TensorPrimitive::Float(reduced)).slice(0..len))
+}
+
+/// Unregisters this node, once training is over.
+pub fn leave<B: AutodiffBackend>() -> Result<()> {
+    let Some(node) = current() else {
+        return Ok(());
+    };
+    let what = || {
+        format!(
+            "node {} of {} waited to leave the run",
+            node.index, node.nodes
+        )
+    };
+    within(node.timeout, what, || {
+        burn_collective::finish_collective::<B::InnerBackend>(PEER)
+    })?
+    .map_err(|e| collective_error(node, "leaving the run", e))
+}
+
+/// Registers a flat gradient under `id` at the rank its parameter has.
+fn register_shaped<B: Backend>(
+    grads: &mut GradientsParams,
+    id: ParamId,
+    flat: Tensor<B, 1>,
+    shape: &[usize],
+) {
+    match *shape {
+        [a] => grads.register::<B, 1>(id, flat.reshape([a])),
+        [a, b] => grads.register::<B, 2>(id, flat.reshape([a, b])),
+        [a, b, c] => grads.register::<B, 3>(id, flat.reshape([a, b, c])),
+        [a, b, c, d] => grads.register::<B, 4>(id, flat.reshape([a, b, c, d])),
+        _ => unreachable!("nnlab's parameters have one to four axes"),
+    }
+}
+
+/// Takes each parameter's gradient out of `grads`, flat, in the model's own order, which is
+/// the same on every node.
+struct Flatten<B: AutodiffBackend> {
+    grads: GradientsParams,
+    pieces: Vec<Tensor<B::InnerBackend, 1>>,
+    shapes: Vec<(ParamId, Vec<usize>)>,
+}
+
+impl<B: AutodiffBackend> ModuleVisitor<B> for Flatten<B> {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
+        if let Some(g) = self.grads.remove::<B::InnerBackend, D>(param.id) {
+            let shape = g.dims().to_vec();
+            self.pieces
+                .push(g.reshape([shape.iter().product::<usize>()]));
+            self.shapes.push((param.id, shape));
+        }
+    }
+}

@@ -1,0 +1,310 @@
+//! Data-parallel training across processes (`src/distributed.rs`) on localhost: an
+//! orchestrator and two nodes, each a process of the binary, on ports the OS picks.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::common::{Tensors, export, json};
+
+fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+/// 80 rows of three features and a target that depends on them nonlinearly.
+fn write_table(path: &Path) {
+    let mut text = String::from("x1,x2,x3,y\n");
+    for i in 0..80 {
+        let (a, b, c) = ((i % 9) as f64 / 4.0, (i % 7) as f64 / 3.0, (i % 5) as f64);
+        text += &format!("{a},{b},{c},{}\n", a * b - c.sin() + 0.1 * i as f64);
+    }
+    std::fs::write(path, text).unwrap();
+}
+
+/// `nnlab train` on the table: 2 epochs, no held-out rows, Adam, one hidden layer.
+fn train_args(dir: &Path, out: &str, batch: usize) -> Vec<String> {
+    train_epochs(dir, out, batch, 2)
+}
+
+/// [`train_args`] for `epochs` epochs.
+fn train_epochs(dir: &Path, out: &str, batch: usize, epochs: usize) -> Vec<String> {
+    let table = dir.join("table.csv");
+    [
+        "train",
+        "--data",
+        table.to_str().unwrap(),
+        "--target",
+        "y",
+        "--hidden",
+        "8",
+        "--epochs",
+        &epochs.to_string(),
+        "--validation",
+        "0",
+        "--test",
+        "0",
+        "--seed",
+        "7",
+        "-q",
+        "--batch-size",
+        &batch.to_string(),
+        "--out",
+        dir.join(out).to_str().unwrap(),
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+fn spawn(args: &[String]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_nnlab"))
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// `nnlab orchestrate` on a free port, once it accepts connections.
+fn orchestrator() -> (Child, u16) {
+    let port = free_port();
+    let child = spawn(&["orchestrate".into(), "--port".into(), port.to_string()]);
+    let start = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the orchestrator never listened"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    (child, port)
+}
+
+fn finish(child: Child, what: &str) -> (bool, String) {
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    eprintln!("{what}: {stderr}");
+    (out.status.success(), stderr)
+}
+
+fn max_distance(a: &Tensors, b: &Tensors) -> f64 {
+    assert_eq!(a.len(), b.len());
+    let mut far = 0.0f64;
+    for (name, (shape, values)) in a {
+        let (other_shape, other) = &b[name];
+        assert_eq!(shape, other_shape, "{name}");
+        for (x, y) in values.iter().zip(other) {
+            far = far.max((x - y).abs());
+        }
+    }
+    far
+}
+
+#[test]
+fn two_nodes_take_the_steps_of_one_process_with_twice_the_batch() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    write_table(&dir.join("table.csv"));
+    let (mut orchestrator, port) = orchestrator();
+    let node = |i: usize| {
+        let mut args = train_args(dir, "two-nodes", 8);
+        args.extend(["--nodes", "2", "--node", &i.to_string()].map(String::from));
+        args.extend(["--orchestrator".to_string(), format!("127.0.0.1:{port}")]);
+        spawn(&args)
+    };
+    let (first, second) = (node(0), node(1));
+    let (ok_first, said) = finish(first, "node 0");
+    let (ok_second, _) = finish(second, "node 1");
+    orchestrator.kill().unwrap();
+    orchestrator.wait().unwrap();
+    assert!(ok_first && ok_second, "a node failed");
+    assert!(said.contains("(10 steps)"), "{said}");
+    assert_eq!(json(&dir.join("two-nodes/run.json"))["nodes"], 2);
+
+    for (out, batch) in [("one-16", 16), ("one-8", 8)] {
+        let (ok, said) = finish(spawn(&train_args(dir, out, batch)), out);
+        assert!(ok, "{said}");
+    }
+    let (two, _) = export(&dir.join("two-nodes"));
+    let (same, _) = export(&dir.join("one-16"));
+    let distance = max_distance(&two, &same);
+    eprintln!("largest parameter distance to one process with batch 16: {distance:e}");
+    assert!(distance < 1e-5, "{distance}");
+    // The test can tell: a node's own batch of 8 alone is another run.
+    let (alone, _) = export(&dir.join("one-8"));
+    assert!(max_distance(&two, &alone) > 1e-3);
+}
+
+#[test]
+fn an_unreachable_orchestrator_is_one_line_not_a_hang() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    write_table(&dir.join("table.csv"));
+    let mut args = train_args(dir, "run", 8);
+    let nowhere = format!("127.0.0.1:{}", free_port());
+    args.extend(
+        [
+            "--nodes",
+            "2",
+            "--node",
+            "0",
+            "--sync-timeout",
+            "2",
+            "--orchestrator",
+            &nowhere,
+        ]
+        .map(String::from),
+    );
+    let start = Instant::now();
+    let (ok, said) = finish(spawn(&args), "node 0");
+    assert!(!ok);
+    assert!(start.elapsed() < Duration::from_secs(30));
+    assert_eq!(said.trim().lines().count(), 1, "{said}");
+    assert!(
+        said.contains("orchestrator") && said.contains(&nowhere),
+        "{said}"
+    );
+    assert!(!dir.join("run").exists(), "a run was written");
+}
+
+#[test]
+fn a_killed_node_stops_the_other_with_one_line_and_its_checkpoint_resumes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    write_table(&dir.join("table.csv"));
+    let (mut orchestrator, port) = orchestrator();
+    let node = |i: usize| {
+        let mut args = train_epochs(dir, "run", 8, 100_000);
+        args.extend(
+            [
+                "--nodes",
+                "2",
+                "--node",
+                &i.to_string(),
+                "--sync-timeout",
+                "3",
+            ]
+            .map(String::from),
+        );
+        args.extend(["--checkpoint-every", "20"].map(String::from));
+        args.extend(["--orchestrator".to_string(), format!("127.0.0.1:{port}")]);
+        spawn(&args)
+    };
+    let first = node(0);
+    let mut second = node(1);
+    // Until node 0 has written a checkpoint, then SIGKILL node 1.
+    let start = Instant::now();
+    while !dir.join("run/run.json").exists() {
+        assert!(start.elapsed() < Duration::from_secs(60), "no checkpoint");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    second.kill().unwrap();
+    second.wait().unwrap();
+    let killed = Instant::now();
+    let (ok, said) = finish(first, "node 0");
+    orchestrator.kill().unwrap();
+    orchestrator.wait().unwrap();
+    assert!(!ok, "node 0 went on alone");
+    assert!(killed.elapsed() < Duration::from_secs(20));
+    assert_eq!(said.trim().lines().count(), 1, "{said}");
+    assert!(
+        said.starts_with("error: ") && said.contains("node 0 of 2"),
+        "{said}"
+    );
+    // Only complete checkpoints: no file of an unfinished save is left.
+    for entry in std::fs::read_dir(dir.join("run")).unwrap() {
+        let name = entry.unwrap().file_name().into_string().unwrap();
+        assert!(!name.ends_with(".next"), "{name} is half-written");
+    }
+    let epochs = json(&dir.join("run/run.json"))["epochs_done"]
+        .as_u64()
+        .unwrap();
+    assert!(epochs >= 20 && epochs.is_multiple_of(20), "{epochs}");
+    // Alone, the run resumes from its last checkpoint.
+    let resume = [
+        "train",
+        "--resume",
+        dir.join("run").to_str().unwrap(),
+        "--epochs",
+        &(epochs + 5).to_string(),
+        "-q",
+    ]
+    .map(String::from);
+    let (ok, said) = finish(spawn(&resume), "resume");
+    assert!(ok, "{said}");
+    assert_eq!(json(&dir.join("run/run.json"))["epochs_done"], epochs + 5);
+}
+
+#[test]
+fn node_flags_that_cannot_work_are_refused_with_one_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    write_table(&dir.join("table.csv"));
+    let cases: [(&[&str], &str); 4] = [
+        (
+            &[
+                "--nodes",
+                "2",
+                "--node",
+                "2",
+                "--orchestrator",
+                "127.0.0.1:1",
+            ],
+            "--node 2 is not one of the 2 nodes",
+        ),
+        (
+            &[
+                "--nodes",
+                "0",
+                "--node",
+                "0",
+                "--orchestrator",
+                "127.0.0.1:1",
+            ],
+            "--nodes must be at least 1",
+        ),
+        (
+            &["--nodes", "2", "--node", "0", "--orchestrator", "nowhere"],
+            "--orchestrator must be HOST:PORT",
+        ),
+        (
+            &[
+                "--nodes",
+                "2",
+                "--node",
+                "0",
+                "--orchestrator",
+                "127.0.0.1:1",
+                "--node-address",
+                "h:0",
+            ],
+            "--node-address must be HOST:PORT",
+        ),
+    ];
+    for (flags, needle) in cases {
+        let mut args = train_args(dir, "run", 8);
+        args.extend(flags.iter().map(|f| f.to_string()));
+        let out = Command::new(env!("CARGO_BIN_EXE_nnlab"))
+            .args(&args)
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{flags:?}: {said}");
+        assert_eq!(said.trim().lines().count(), 1, "{said}");
+        assert!(said.contains(needle), "{flags:?}: {said}");
+    }
+    assert!(!dir.join("run").exists());
+    // A port that is taken.
+    let taken = std::net::TcpListener::bind("0.0.0.0:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let out = Command::new(env!("CARGO_BIN_EXE_nnlab"))
+        .args(["orchestrate", "--port", &port])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{said}");
+    assert!(
+        said.contains(&format!("--port {port}: cannot listen there")),
+        "{said}"
+    );
+}
