@@ -56,6 +56,21 @@ fn train_epochs(dir: &Path, out: &str, batch: usize, epochs: usize) -> Vec<Strin
     .to_vec()
 }
 
+/// `args` as node `i` of 2 of the orchestrator on `port`, with `extra` flags.
+fn as_node(mut args: Vec<String>, i: usize, port: u16, extra: &[&str]) -> Vec<String> {
+    let orchestrator = format!("127.0.0.1:{port}");
+    let node = [
+        "--nodes",
+        "2",
+        "--node",
+        &i.to_string(),
+        "--orchestrator",
+        &orchestrator,
+    ];
+    args.extend(node.iter().chain(extra).map(|f| f.to_string()));
+    args
+}
+
 fn spawn(args: &[String]) -> Child {
     Command::new(env!("CARGO_BIN_EXE_nnlab"))
         .args(args)
@@ -106,12 +121,7 @@ fn two_nodes_take_the_steps_of_one_process_with_twice_the_batch() {
     let dir = tmp.path();
     write_table(&dir.join("table.csv"));
     let (mut orchestrator, port) = orchestrator();
-    let node = |i: usize| {
-        let mut args = train_args(dir, "two-nodes", 8);
-        args.extend(["--nodes", "2", "--node", &i.to_string()].map(String::from));
-        args.extend(["--orchestrator".to_string(), format!("127.0.0.1:{port}")]);
-        spawn(&args)
-    };
+    let node = |i: usize| spawn(&as_node(train_args(dir, "two-nodes", 8), i, port, &[]));
     let (first, second) = (node(0), node(1));
     let (ok_first, said) = finish(first, "node 0");
     let (ok_second, _) = finish(second, "node 1");
@@ -140,21 +150,9 @@ fn an_unreachable_orchestrator_is_one_line_not_a_hang() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     write_table(&dir.join("table.csv"));
-    let mut args = train_args(dir, "run", 8);
-    let nowhere = format!("127.0.0.1:{}", free_port());
-    args.extend(
-        [
-            "--nodes",
-            "2",
-            "--node",
-            "0",
-            "--sync-timeout",
-            "2",
-            "--orchestrator",
-            &nowhere,
-        ]
-        .map(String::from),
-    );
+    let port = free_port();
+    let nowhere = format!("127.0.0.1:{port}");
+    let args = as_node(train_args(dir, "run", 8), 0, port, &["--sync-timeout", "2"]);
     let start = Instant::now();
     let (ok, said) = finish(spawn(&args), "node 0");
     assert!(!ok);
@@ -174,21 +172,9 @@ fn a_killed_node_stops_the_other_with_one_line_and_its_checkpoint_resumes() {
     write_table(&dir.join("table.csv"));
     let (mut orchestrator, port) = orchestrator();
     let node = |i: usize| {
-        let mut args = train_epochs(dir, "run", 8, 100_000);
-        args.extend(
-            [
-                "--nodes",
-                "2",
-                "--node",
-                &i.to_string(),
-                "--sync-timeout",
-                "3",
-            ]
-            .map(String::from),
-        );
-        args.extend(["--checkpoint-every", "20"].map(String::from));
-        args.extend(["--orchestrator".to_string(), format!("127.0.0.1:{port}")]);
-        spawn(&args)
+        let args = train_epochs(dir, "run", 8, 100_000);
+        let extra = ["--sync-timeout", "3", "--checkpoint-every", "20"];
+        spawn(&as_node(args, i, port, &extra))
     };
     let first = node(0);
     let mut second = node(1);
