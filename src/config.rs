@@ -147,6 +147,10 @@ pub struct TrainingConfig {
     pub keep_zeros: bool,
     /// Save the run every this many epochs as well as at the end, for long runs.
     pub checkpoint_every: Option<usize>,
+    /// Federated training (`--federated`): each epoch of the run is a round, in which every
+    /// node trains this many passes over its own rows before the nodes' weights are
+    /// averaged. Unset: the gradients are averaged every step, or one process trains alone.
+    pub local_epochs: Option<usize>,
     /// Random moves and mirrors of the training images, for a CNN; none by default.
     #[config(default = "Augment::default()")]
     pub augment: Augment,
@@ -171,6 +175,9 @@ impl TrainingConfig {
             if !(f.is_finite() && (0.0..1.0).contains(&f)) {
                 return Err(Error::config(field, format!("must be in [0, 1), got {f}")));
             }
+        }
+        if self.local_epochs == Some(0) {
+            return Err(Error::config("training.local_epochs", "must be at least 1"));
         }
         if self.checkpoint_every == Some(0) {
             return Err(Error::config(

@@ -106,6 +106,22 @@ pub struct NodeArgs {
     /// Where the other nodes reach this one's tensors [default: 127.0.0.1 and a free port].
     #[arg(long, value_name = "HOST:PORT", requires = "nodes")]
     pub node_address: Option<String>,
+    /// Federated averaging instead: each node trains on its own --data, whose rows never
+    /// leave it, for --local-epochs passes a round; then the weights are averaged over the
+    /// nodes, weighted by their rows. Needs --nodes.
+    #[arg(long, requires = "nodes")]
+    pub federated: bool,
+    /// Rounds of federated training (the run's epochs) [default: --epochs].
+    #[arg(
+        long,
+        value_name = "R",
+        requires = "federated",
+        conflicts_with = "epochs"
+    )]
+    pub rounds: Option<usize>,
+    /// Passes over a node's own rows in each round [default: 1].
+    #[arg(long, value_name = "E", requires = "federated")]
+    pub local_epochs: Option<usize>,
     /// Seconds a node waits for the orchestrator or the other nodes before it stops with an
     /// error.
     #[arg(long, value_name = "SECONDS", default_value_t = 60)]

@@ -276,6 +276,13 @@ pub(super) fn apply_common(config: &mut ExperimentConfig, args: &TrainArgs) {
     if args.checkpoint_every.is_some() {
         config.training.checkpoint_every = args.checkpoint_every;
     }
+    if let Some(rounds) = args.node.rounds {
+        config.training.epochs = rounds;
+    }
+    if args.node.federated {
+        let passes = args.node.local_epochs.or(config.training.local_epochs);
+        config.training.local_epochs = Some(passes.unwrap_or(1));
+    }
 }
 
 /// Sets the model's input and output sizes from the data, and pins the data files' paths so

@@ -5,7 +5,7 @@ use crate::cli::OrchestrateArgs;
 use crate::error::{Error, Result};
 
 pub(super) fn orchestrate_command(args: OrchestrateArgs) -> Result<()> {
-    crate::distributed::log_from_env();
+    crate::distributed::log_from_env(true);
     // burn-communication binds every interface and only logs a port it cannot take: try it
     // first, so that a port in use is one line and a non-zero exit.
     let address = format!("0.0.0.0:{}", args.port);

@@ -10,7 +10,7 @@ use crate::backend::{BackendJob, BackendName, run_on};
 use crate::cli::{NodeArgs, TrainArgs};
 use crate::config::ExperimentConfig;
 use crate::data::{Dataset, Loaded, Series};
-use crate::distributed::{self, Node};
+use crate::distributed::{self, Node, Signature};
 use crate::error::{Error, Result};
 use crate::eval::forecast::{Forecast, Setup};
 use crate::eval::metrics::EpochRecord;
@@ -95,9 +95,13 @@ pub(super) fn train(args: TrainArgs) -> Result<()> {
         );
     }
     let last = report.history.last();
+    let done = report.history.len();
     let mut line = format!(
-        "trained {} epochs ({} steps) on {backend} in {:.2}s: {} {:.6}",
-        report.history.len(),
+        "trained {} ({} steps) on {backend} in {:.2}s: {} {:.6}",
+        match report.local_epochs {
+            Some(e) => format!("{done} rounds of {e} local epochs on each node"),
+            None => format!("{done} epochs"),
+        },
         report.steps,
         report.train_seconds,
         match last.and_then(|r| r.train_g_loss.or(r.train_kl)) {
@@ -186,6 +190,8 @@ fn node_of(args: &NodeArgs) -> Result<Option<Node>> {
         orchestrator,
         address,
         timeout: std::time::Duration::from_secs(args.sync_timeout),
+        // Set from the run's settings (`training.local_epochs`) once they are known.
+        federated: false,
     }))
 }
 
@@ -209,6 +215,8 @@ pub struct TrainReport {
     pub forecast: Option<Forecast>,
     /// An autoencoder's reconstruction error beside PCA's, as a line to print.
     pub reconstruction: Option<String>,
+    /// The passes of each federated round, whose rounds are the run's epochs.
+    pub local_epochs: Option<usize>,
 }
 
 /// The one-step forecasts of a series' test part by the chosen model and the baselines;
@@ -323,11 +331,20 @@ impl BackendJob for TrainJob {
             node,
         } = self;
         let Loaded {
-            data,
+            mut data,
             skipped: skipped_rows,
             series,
             ..
         } = config.load_data()?;
+        if let Some(mut node) = node {
+            node.federated = config.training.local_epochs.is_some();
+            let signature = Signature::of(&config, &data, &node.address);
+            let federated = node.federated;
+            let classes = distributed::join::<B>(node, signature, &device)?;
+            if let (true, Some(classes)) = (federated, classes) {
+                data.relabel(&classes);
+            }
+        }
         let resume = match &resume {
             Some((from, info)) => {
                 if data.feature_names != info.feature_names {
@@ -348,9 +365,6 @@ impl BackendJob for TrainJob {
         };
         if let Some(note) = crate::train::check(&config, &data)? {
             eprintln!("{note}");
-        }
-        if let Some(node) = node {
-            distributed::join::<B>(node, config.model.parameters(), &device)?;
         }
         let writes = distributed::writes();
         let mut save_every = |snapshot: &Trained<B>| {
@@ -380,7 +394,14 @@ impl BackendJob for TrainJob {
             .and_then(|s| test_forecast(&config, &data, s, &trained, &device));
         let mut extra = Map::new();
         if !writes {
-            return Ok(report(out.path, trained, skipped_rows, forecast, None));
+            return Ok(report(
+                &config,
+                out.path,
+                trained,
+                skipped_rows,
+                forecast,
+                None,
+            ));
         }
         if let Some(f) = &forecast {
             extra.insert("forecast".into(), f.to_json());
@@ -421,11 +442,19 @@ impl BackendJob for TrainJob {
             crate::plot::forecast::plot_forecast(&out.path, &title, target, f)?;
         }
         let line = reconstruction.map(|(line, _)| line);
-        Ok(report(out.path, trained, skipped_rows, forecast, line))
+        Ok(report(
+            &config,
+            out.path,
+            trained,
+            skipped_rows,
+            forecast,
+            line,
+        ))
     }
 }
 
 fn report<B: AutodiffBackend>(
+    config: &ExperimentConfig,
     dir: PathBuf,
     trained: Trained<B>,
     skipped_rows: usize,
@@ -444,6 +473,7 @@ fn report<B: AutodiffBackend>(
         test: trained.test,
         forecast,
         reconstruction,
+        local_epochs: config.training.local_epochs,
     }
 }
 

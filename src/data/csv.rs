@@ -601,15 +601,7 @@ impl Labels {
     /// alphabetically.
     fn finish(self, path: &Path, target: &str) -> Result<TargetValues> {
         let mut labels = self.order.clone();
-        if labels.iter().all(|l| l.parse::<f64>().is_ok()) {
-            labels.sort_by(|a, b| {
-                a.parse::<f64>()
-                    .unwrap()
-                    .total_cmp(&b.parse::<f64>().unwrap())
-            });
-        } else {
-            labels.sort();
-        }
+        sort_labels(&mut labels);
         if labels.len() < 2 {
             return Err(data_error(
                 path,
@@ -829,6 +821,19 @@ pub fn read_text_column(
         _ => TargetValues::Values(numbers),
     };
     Ok((texts, targets))
+}
+
+/// Orders class labels numerically when they are all numbers, else alphabetically.
+pub fn sort_labels(labels: &mut [String]) {
+    if labels.iter().all(|l| l.parse::<f64>().is_ok()) {
+        labels.sort_by(|a, b| {
+            a.parse::<f64>()
+                .unwrap()
+                .total_cmp(&b.parse::<f64>().unwrap())
+        });
+    } else {
+        labels.sort();
+    }
 }
 
 #[cfg(test)]

@@ -630,6 +630,23 @@ impl Dataset {
         }
     }
 
+    /// Renumbers the classes as positions in `labels`, which hold every label of the data
+    /// and maybe more (the classes of all nodes of a federated run).
+    pub fn relabel(&mut self, labels: &[String]) {
+        if let TargetValues::Classes {
+            indices,
+            labels: own,
+        } = &mut self.targets
+        {
+            let rank: Vec<usize> = own
+                .iter()
+                .map(|l| labels.iter().position(|m| m == l).expect("a superset"))
+                .collect();
+            indices.iter_mut().for_each(|i| *i = rank[*i]);
+            *own = labels.to_vec();
+        }
+    }
+
     /// The rows named by `indices`, in that order.
     pub fn subset(&self, indices: &[usize]) -> Dataset {
         let width = self.width();

@@ -206,6 +206,149 @@ impl Scaler {
     }
 }
 
+/// What a scaler is fitted from, per column: the count, mean, sum of squared deviations,
+/// least and greatest value. Moments of parts of a table pool into those of the whole
+/// exactly (Chan et al. 1979), so federated nodes share these and not their rows.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Moments {
+    rows: usize,
+    columns: Vec<Column>,
+    target: Option<Column>,
+}
+
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+struct Column {
+    mean: f64,
+    squares: f64,
+    min: f64,
+    max: f64,
+}
+
+impl Column {
+    fn of(values: impl Iterator<Item = f64> + Clone) -> Column {
+        let n = values.clone().count().max(1) as f64;
+        let mean = values.clone().sum::<f64>() / n;
+        let fold =
+            |(sq, lo, hi): (f64, f64, f64), v: f64| (sq + (v - mean).powi(2), lo.min(v), hi.max(v));
+        let (squares, min, max) = values.fold((0.0, f64::INFINITY, f64::NEG_INFINITY), fold);
+        Column {
+            mean,
+            squares,
+            min,
+            max,
+        }
+    }
+
+    /// The column of the union of parts of `n` rows each.
+    fn pool(parts: &[(usize, Column)]) -> Column {
+        let total = parts.iter().map(|(n, _)| *n).sum::<usize>().max(1) as f64;
+        let mean = parts.iter().map(|(n, c)| *n as f64 * c.mean).sum::<f64>() / total;
+        let squares = parts
+            .iter()
+            .map(|(n, c)| c.squares + *n as f64 * (c.mean - mean).powi(2))
+            .sum();
+        let min = parts
+            .iter()
+            .map(|(_, c)| c.min)
+            .fold(f64::INFINITY, f64::min);
+        let max = parts
+            .iter()
+            .map(|(_, c)| c.max)
+            .fold(f64::NEG_INFINITY, f64::max);
+        Column {
+            mean,
+            squares,
+            min,
+            max,
+        }
+    }
+
+    fn standard(self, rows: usize) -> Affine {
+        Affine {
+            shift: self.mean,
+            scale: nonzero((self.squares / rows.max(1) as f64).sqrt()),
+        }
+    }
+}
+
+impl Moments {
+    /// The moments of `data`'s columns and regression target.
+    pub fn of(data: &Dataset) -> Moments {
+        let width = data.width();
+        let column = |j: usize| data.features.iter().skip(j).step_by(width.max(1)).copied();
+        Moments {
+            rows: data.rows(),
+            columns: (0..width).map(|j| Column::of(column(j))).collect(),
+            target: match &data.targets {
+                TargetValues::Values(y) => Some(Column::of(y.iter().copied())),
+                TargetValues::Classes { .. } => None,
+            },
+        }
+    }
+
+    /// The moments of the union of the parts' rows.
+    pub fn pool(parts: &[Moments]) -> Moments {
+        let pool = |pick: &dyn Fn(&Moments) -> Option<Column>| {
+            let parts: Option<Vec<(usize, Column)>> =
+                parts.iter().map(|m| Some((m.rows, pick(m)?))).collect();
+            parts.map(|p| Column::pool(&p))
+        };
+        let width = parts[0].columns.len();
+        Moments {
+            rows: parts.iter().map(|m| m.rows).sum(),
+            columns: (0..width)
+                .filter_map(|j| pool(&|m| m.columns.get(j).copied()))
+                .collect(),
+            target: pool(&|m| m.target),
+        }
+    }
+
+    /// The scaler [`Scaler::fit`] fits on rows with these moments, images of `channels`
+    /// channels, channel last.
+    pub fn scaler(&self, config: &PreprocessConfig, channels: usize) -> Scaler {
+        let channels = channels.max(1);
+        let per_channel: Vec<Affine> = (0..channels)
+            .map(|c| {
+                let parts: Vec<(usize, Column)> = self
+                    .columns
+                    .iter()
+                    .skip(c)
+                    .step_by(channels)
+                    .map(|col| (self.rows, *col))
+                    .collect();
+                Column::pool(&parts).standard(self.rows * parts.len())
+            })
+            .collect();
+        let largest = self
+            .columns
+            .iter()
+            .fold(0.0f64, |m, c| m.max(c.min.abs()).max(c.max.abs()));
+        let features = self
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(j, c)| match config.features {
+                FeatureScaling::Standard => c.standard(self.rows),
+                FeatureScaling::MinMax if c.min.is_finite() => Affine {
+                    shift: c.min,
+                    scale: nonzero(c.max - c.min),
+                },
+                FeatureScaling::MinMax | FeatureScaling::None => Affine::IDENTITY,
+                FeatureScaling::Pixels => Affine {
+                    shift: 0.0,
+                    scale: nonzero(largest),
+                },
+                FeatureScaling::Channels => per_channel[j % channels],
+            })
+            .collect();
+        let target = match (self.target, config.target) {
+            (Some(t), TargetScaling::Standard) => Some(t.standard(self.rows)),
+            _ => None,
+        };
+        Scaler { features, target }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -235,6 +378,36 @@ mod tests {
         };
         for (scaled, raw) in y.iter().zip([2.0, 4.0, 6.0, 8.0]) {
             assert!((scaler.restore_target(*scaled) - raw).abs() < 1e-12);
+        }
+    }
+
+    #[test]
+    fn moments_of_parts_pool_into_the_scaler_of_the_whole() {
+        let data = table();
+        let parts: Vec<Moments> = [vec![0, 1, 2], vec![3]]
+            .iter()
+            .map(|rows| Moments::of(&data.subset(rows)))
+            .collect();
+        let pooled = Moments::pool(&parts);
+        let kinds = [
+            FeatureScaling::Standard,
+            FeatureScaling::MinMax,
+            FeatureScaling::Pixels,
+            FeatureScaling::Channels,
+            FeatureScaling::None,
+        ];
+        for features in kinds {
+            for channels in [1, 2] {
+                let config = PreprocessConfig::new().with_features(features);
+                let whole = Scaler::fit(&config, &data, channels);
+                let from_parts = pooled.scaler(&config, channels);
+                let pairs = whole.features.iter().chain(&whole.target);
+                let others = from_parts.features.iter().chain(&from_parts.target);
+                for (a, b) in pairs.zip(others) {
+                    let close = (a.shift - b.shift).abs() + (a.scale - b.scale).abs() < 1e-12;
+                    assert!(close, "{features:?} {channels}: {a:?} against {b:?}");
+                }
+            }
         }
     }
 

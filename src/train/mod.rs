@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use burn::module::AutodiffModule;
 use burn::optim::Optimizer;
-use burn::tensor::backend::AutodiffBackend;
+use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{ElementConversion, Tensor, TensorData};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rand::SeedableRng;
@@ -20,12 +20,12 @@ use crate::compress::prune::Mask;
 use crate::run_dir::record::{decode, encode};
 // What `fit` takes and returns; the run directory stores the same types.
 use crate::config::{ExperimentConfig, TrainLoss};
-use crate::data::scale::Scaler;
+use crate::data::scale::{Moments, Scaler};
 use crate::data::split::{self, Split};
 use crate::data::{Dataset, TargetValues};
-use crate::distributed;
+use crate::distributed::{self, federated};
 use crate::error::{Error, Result};
-use crate::eval::metrics::{EpochRecord, evaluate};
+use crate::eval::metrics::EpochRecord;
 use crate::eval::predict::{Predictions, predict};
 use crate::loss::{Loss, Targets};
 use crate::models::Network;
@@ -93,10 +93,7 @@ pub struct Prepared {
 pub fn prepare(config: &ExperimentConfig, data: &Dataset, scaler: Option<Scaler>) -> Prepared {
     let split = split_rows(config, data);
     let train = data.subset(&split.train);
-    let scaler = scaler.unwrap_or_else(|| {
-        let channels = config.model.image().map_or(1, |image| image.channels);
-        Scaler::fit(&config.preprocess, &train, channels)
-    });
+    let scaler = scaler.unwrap_or_else(|| fit_scaler(config, &train));
     let part = |rows: &[usize]| (!rows.is_empty()).then(|| data.subset(rows));
     // An autoencoder's targets are its scaled inputs: it learns to give them back.
     let scale = |rows: Dataset| {
@@ -113,6 +110,28 @@ pub fn prepare(config: &ExperimentConfig, data: &Dataset, scaler: Option<Scaler>
         train_rows: split.train,
         scaler,
     }
+}
+
+/// The preprocessing `config` asks for, fitted on the training rows `train`.
+fn fit_scaler(config: &ExperimentConfig, train: &Dataset) -> Scaler {
+    let channels = config.model.image().map_or(1, |image| image.channels);
+    Scaler::fit(&config.preprocess, train, channels)
+}
+
+/// A federated node's preprocessing: fitted on its own training rows, then pooled with the
+/// other nodes', so that every node scales alike.
+fn federated_scaler<B: Backend>(
+    config: &ExperimentConfig,
+    data: &Dataset,
+    device: &B::Device,
+) -> Result<Option<Scaler>> {
+    let Some(node) = distributed::current().filter(|n| n.federated) else {
+        return Ok(None);
+    };
+    let train = data.subset(&split_rows(config, data).train);
+    let moments = federated::pool_moments::<B>(node, &Moments::of(&train), device)?;
+    let channels = config.model.image().map_or(1, |image| image.channels);
+    Ok(Some(moments.scaler(&config.preprocess, channels)))
 }
 
 /// Checks that `config` can train on `data` (sizes, memory) without training; [`fit`] checks
@@ -282,6 +301,10 @@ fn fit_in_pool<B: AutodiffBackend>(
             None,
         ),
     };
+    let scaler = match scaler {
+        Some(s) => Some(s),
+        None => federated_scaler::<B::InnerBackend>(config, data, device)?,
+    };
     let model = model.freeze(&config.training.freeze);
     let mask = config.training.keep_zeros.then(|| Mask::of(&model));
     let Prepared {
@@ -406,9 +429,14 @@ impl<B: AutodiffBackend> WithOptimizer<B, Network<B>> for Loop<'_, B> {
         let eval_loss_fn: Loss<B::InnerBackend> = config.loss.init(device);
         let rows = y.rows();
         let batch = training.batch_size.rows(rows);
-        // A step of N nodes visits N batches' rows, each node its share of them.
+        // A data-parallel step of N nodes visits N batches' rows, each node its share of
+        // them; a federated node visits its own rows `passes` times a round (an epoch).
         let node = distributed::current();
-        let step_rows = batch * node.map_or(1, |n| n.nodes);
+        let splits = node.filter(|n| !n.federated);
+        let federated = node.filter(|n| n.federated);
+        let step_rows = batch * splits.map_or(1, |n| n.nodes);
+        let passes = training.local_epochs.unwrap_or(1);
+        let per_pass = rows.div_ceil(step_rows);
         let first_epoch = history.len() + 1;
         let mut rates = config
             .schedule
@@ -432,12 +460,17 @@ impl<B: AutodiffBackend> WithOptimizer<B, Network<B>> for Loop<'_, B> {
             let lr = rates.next().expect("rates never end");
             // Each batch gathers its own rows, so no shuffled copy of the whole table is made.
             // One batch of every row needs no order: its mean gradient is the same.
-            let batches = batch::Batches {
+            let order = |pass: usize| {
+                let draw = ((epoch - 1) * passes + pass + 1) as u64;
+                (training.shuffle && step_rows < rows)
+                    .then(|| shuffled(rows, stream(training.seed, SHUFFLE_STREAM + draw)))
+            };
+            let mut batches = batch::Batches {
                 x: &x,
                 y: &y,
-                order: (training.shuffle && step_rows < rows)
-                    .then(|| shuffled(rows, stream(training.seed, SHUFFLE_STREAM + epoch as u64))),
+                order: None,
             };
+            let mut pass_now = None;
             // A resumed run finishes an interrupted epoch from the batch it stopped at.
             let resumed = partial.filter(|_| epoch == first_epoch).unwrap_or_default();
             // The running mean is only summed when it is what the epoch records.
@@ -447,16 +480,16 @@ impl<B: AutodiffBackend> WithOptimizer<B, Network<B>> for Loop<'_, B> {
             let mut second_sum = Tensor::<B::InnerBackend, 1>::zeros([1], device);
             let mut second_rows = 0;
             let mut interrupted = None;
-            for (index, start) in (0..rows)
-                .step_by(step_rows)
-                .enumerate()
-                .skip(resumed.batches)
-            {
+            for index in resumed.batches..passes * per_pass {
+                let (pass, start) = (index / per_pass, (index % per_pass) * step_rows);
+                if pass_now != Some(pass) {
+                    (batches.order, pass_now) = (order(pass), Some(pass));
+                }
                 let end = (start + step_rows).min(rows);
                 if dropout {
                     B::seed(device, stream(training.seed, DROPOUT_STREAM + steps));
                 }
-                let (xb, yb) = match node {
+                let (xb, yb) = match splits {
                     Some(node) => match node.share(&batches.order, start, end) {
                         Some(share) => batches.pick(&share),
                         None => break,
@@ -506,13 +539,23 @@ impl<B: AutodiffBackend> WithOptimizer<B, Network<B>> for Loop<'_, B> {
                 };
                 break;
             }
+            if let Some(node) = federated {
+                model = federated::average_weights(node, model, rows)?;
+            }
             let train_loss = match &train_eval {
                 Some((tx, ty)) => {
                     let rows = (tx.clone(), ty);
-                    step::held_out_loss(config, &model.valid(), rows, &eval_loss_fn).0
+                    let mean = step::held_out_loss(config, &model.valid(), rows, &eval_loss_fn).0;
+                    federated::pooled_mean::<B::InnerBackend>(mean, tx.dims()[0], device)?
                 }
                 // Each node summed its own rows' losses.
-                None => distributed::sum(loss_sum)?.into_scalar().elem::<f64>() / rows as f64,
+                None => match federated {
+                    Some(_) => {
+                        let mean = loss_sum.into_scalar().elem::<f64>() / (rows * passes) as f64;
+                        federated::pooled_mean::<B::InnerBackend>(mean, rows * passes, device)?
+                    }
+                    None => distributed::sum(loss_sum)?.into_scalar().elem::<f64>() / rows as f64,
+                },
             };
             let mut record = EpochRecord::new(epoch, train_loss, lr);
             if second_rows > 0 {
@@ -529,7 +572,11 @@ impl<B: AutodiffBackend> WithOptimizer<B, Network<B>> for Loop<'_, B> {
                 let predictions =
                     Predictions::from_output(output, loss_name, labels.as_deref(), &scaler);
                 let rows = v.x.dims()[0];
-                record = record.with_validation(loss, &evaluate(&predictions, &v.truth, rows));
+                // A federated round is scored on every node's validation rows.
+                let loss = federated::pooled_mean::<B::InnerBackend>(loss, rows, device)?;
+                let evaluation =
+                    federated::evaluate::<B::InnerBackend>(predictions, &v.truth, rows, device)?;
+                record = record.with_validation(loss, &evaluation);
                 let improved = match &best {
                     None => loss.is_finite(),
                     Some(b) => loss < b.valid_loss - training.min_delta,
@@ -586,24 +633,29 @@ impl<B: AutodiffBackend> WithOptimizer<B, Network<B>> for Loop<'_, B> {
             true => (None, None),
             false => (valid, test),
         };
-        let valid_eval = valid.as_ref().map(|v| {
-            let output = chosen.forward_rows(v.x.clone());
-            let predictions =
-                Predictions::from_output(output, loss_name, labels.as_deref(), &scaler);
-            evaluate(&predictions, &v.truth, v.x.dims()[0])
-        });
-        let test = test.map(|t| {
-            let predictions = predict(
-                &chosen,
-                loss_name,
-                labels.as_deref(),
-                &scaler,
-                &t.features,
-                t.width(),
-                device,
-            );
-            evaluate(&predictions, &t.targets, t.rows())
-        });
+        let valid_eval = valid
+            .as_ref()
+            .map(|v| {
+                let output = chosen.forward_rows(v.x.clone());
+                let predictions =
+                    Predictions::from_output(output, loss_name, labels.as_deref(), &scaler);
+                federated::evaluate::<B::InnerBackend>(predictions, &v.truth, v.x.dims()[0], device)
+            })
+            .transpose()?;
+        let test = test
+            .map(|t| {
+                let predictions = predict(
+                    &chosen,
+                    loss_name,
+                    labels.as_deref(),
+                    &scaler,
+                    &t.features,
+                    t.width(),
+                    device,
+                );
+                federated::evaluate::<B::InnerBackend>(predictions, &t.targets, t.rows(), device)
+            })
+            .transpose()?;
         Ok(Trained {
             optimizer_state: encode::<B, _>(optim.to_record())?,
             model,

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::{Tensors, export, json};
+use crate::common::{Tensors, export, json, predicted_rows};
 
 fn free_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -126,9 +126,11 @@ fn two_nodes_take_the_steps_of_one_process_with_twice_the_batch() {
     let (ok_first, said) = finish(first, "node 0");
     let (ok_second, _) = finish(second, "node 1");
     orchestrator.kill().unwrap();
-    orchestrator.wait().unwrap();
+    let (_, events) = finish(orchestrator, "orchestrator");
     assert!(ok_first && ok_second, "a node failed");
     assert!(said.contains("(10 steps)"), "{said}");
+    assert!(events.contains("registered: 2 of 2 nodes"), "{events}");
+    assert_eq!(events.matches("left the run").count(), 2, "{events}");
     assert_eq!(json(&dir.join("two-nodes/run.json"))["nodes"], 2);
 
     for (out, batch) in [("one-16", 16), ("one-8", 8)] {
@@ -197,6 +199,10 @@ fn a_killed_node_stops_the_other_with_one_line_and_its_checkpoint_resumes() {
         said.starts_with("error: ") && said.contains("node 0 of 2"),
         "{said}"
     );
+    assert!(
+        said.contains("node 1 (127.0.0.1:"),
+        "the missing node is not named: {said}"
+    );
     // Only complete checkpoints: no file of an unfinished save is left.
     for entry in std::fs::read_dir(dir.join("run")).unwrap() {
         let name = entry.unwrap().file_name().into_string().unwrap();
@@ -219,6 +225,117 @@ fn a_killed_node_stops_the_other_with_one_line_and_its_checkpoint_resumes() {
     let (ok, said) = finish(spawn(&resume), "resume");
     assert!(ok, "{said}");
     assert_eq!(json(&dir.join("run/run.json"))["epochs_done"], epochs + 5);
+}
+
+/// Three classes of points in four dimensions, `counts[c]` rows of class c, from `seed`.
+fn write_classes(path: &Path, counts: [usize; 3], columns: &str, seed: u64) {
+    let mut state = seed;
+    let mut noise = || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((state >> 33) as f64 / (1u64 << 31) as f64 - 0.5) * 3.0
+    };
+    let mut text = format!("{columns},label\n");
+    for (class, &count) in counts.iter().enumerate() {
+        let c = class as f64;
+        for _ in 0..count {
+            let row = [c * 2.0, -c, c * 1.5, 0.0].map(|centre| centre + noise());
+            text += &format!("{},{},{},{},c{class}\n", row[0], row[1], row[2], row[3]);
+        }
+    }
+    std::fs::write(path, text).unwrap();
+}
+
+fn federated_args(data: &Path, out: &Path) -> Vec<String> {
+    let args = [
+        "train",
+        "--data",
+        data.to_str().unwrap(),
+        "--target",
+        "label",
+        "--task",
+        "classification",
+        "--federated",
+        "--rounds",
+        "15",
+        "--local-epochs",
+        "2",
+        "--validation",
+        "0.2",
+        "--seed",
+        "3",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.map(String::from).to_vec()
+}
+
+/// The validation accuracy in a node's summary line.
+fn accuracy(said: &str) -> f64 {
+    let (_, rest) = said.split_once("validation accuracy ").expect(said);
+    rest.split('%').next().unwrap().parse().unwrap()
+}
+
+#[test]
+fn federated_nodes_train_one_model_on_their_own_rows_and_classes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let columns = "x1,x2,x3,x4";
+    // Not identically distributed: node 0 holds no row of class 2.
+    write_classes(&dir.join("a.csv"), [160, 40, 0], columns, 1);
+    write_classes(&dir.join("b.csv"), [40, 160, 200], columns, 2);
+    let (mut orchestrator, port) = orchestrator();
+    let node = |i: usize, data: &str| {
+        let args = federated_args(&dir.join(data), &dir.join("fed"));
+        spawn(&as_node(args, i, port, &[]))
+    };
+    let (first, second) = (node(0, "a.csv"), node(1, "b.csv"));
+    let (ok_first, said_first) = finish(first, "node 0");
+    let (ok_second, said_second) = finish(second, "node 1");
+    orchestrator.kill().unwrap();
+    orchestrator.wait().unwrap();
+    assert!(ok_first && ok_second, "a node failed");
+    // Both nodes score the averaged model on both nodes' validation rows.
+    assert_eq!(accuracy(&said_first), accuracy(&said_second));
+    assert!(accuracy(&said_first) > 85.0, "{said_first}");
+    let run = json(&dir.join("fed/run.json"));
+    assert_eq!(run["nodes"], 2);
+    assert_eq!(run["epochs_done"], 15);
+    let history = std::fs::read_to_string(dir.join("fed/metrics.csv")).unwrap();
+    assert_eq!(history.lines().count(), 16, "one row a round: {history}");
+    // The model knows class 2, which node 0 never saw.
+    let rows = predicted_rows(&dir.join("fed"), &dir.join("b.csv"));
+    assert!(rows.iter().any(|r| r[0] == "c2"), "{rows:?}");
+}
+
+#[test]
+fn nodes_with_other_columns_are_refused_at_registration_naming_the_node() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    write_classes(&dir.join("a.csv"), [30, 30, 30], "x1,x2,x3,x4", 1);
+    write_classes(&dir.join("b.csv"), [30, 30, 30], "x1,x2,z,x4", 2);
+    let (mut orchestrator, port) = orchestrator();
+    let node = |i: usize, data: &str| {
+        let args = federated_args(&dir.join(data), &dir.join("fed"));
+        spawn(&as_node(args, i, port, &["--sync-timeout", "20"]))
+    };
+    let (first, second) = (node(0, "a.csv"), node(1, "b.csv"));
+    for (child, name) in [(first, "node 0"), (second, "node 1")] {
+        let out = child.wait_with_output().unwrap();
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{name}: {said}");
+        assert_eq!(said.trim().lines().count(), 1, "{said}");
+        assert!(
+            said.contains(
+                "registration refused: node 1's data has column `z` where node 0's has `x3`"
+            ),
+            "{name}: {said}"
+        );
+    }
+    orchestrator.kill().unwrap();
+    orchestrator.wait().unwrap();
+    assert!(!dir.join("fed/run.json").exists(), "a run was written");
 }
 
 #[test]

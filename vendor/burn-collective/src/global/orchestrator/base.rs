@@ -100,8 +100,13 @@ impl GlobalOrchestrator {
         let mut session_id = None;
 
         loop {
-            let packet = stream.recv().await?;
-            let Some(msg) = packet else {
+            let packet = stream.recv().await;
+            let Ok(Some(msg)) = packet else {
+                // nnlab: a node whose connection ends without a `Finish` died: forget it.
+                if let Some(id) = session_id {
+                    self.state.lock().await.forget(id).await;
+                }
+                packet?;
                 log::info!("Peer closed the connection");
                 break;
             };

@@ -121,6 +121,23 @@ impl GlobalCollectiveState {
         }
     }
 
+    /// nnlab: forgets a node whose connection closed without a `Finish` (its process died),
+    /// so that the next run can register; and says so.
+    pub(crate) async fn forget(&mut self, session_id: SessionId) {
+        let Some(node_id) = self.registered_nodes.remove(&session_id) else {
+            return;
+        };
+        if let Some(addr) = self.node_addresses.remove(&node_id) {
+            log::info!(target: "nnlab::nodes", "{addr} disconnected without leaving the run");
+        }
+        self.node_peers.remove(&node_id);
+        self.register_requests.retain(|(session, _, _)| *session != session_id);
+        self.num_global_peers = 0;
+        if self.registered_nodes.is_empty() {
+            self.cur_num_nodes = None;
+        }
+    }
+
     /// Un-register a node. Any pending requests will be cancelled, returning error responses.
     async fn finish(
         &mut self,
@@ -131,9 +148,16 @@ impl GlobalCollectiveState {
             .registered_nodes
             .remove(&session_id)
             .ok_or(GlobalCollectiveError::NotRegisteredOnFinish)?;
-        self.node_addresses.remove(&node_id);
+        // nnlab: say who left.
+        if let Some(addr) = self.node_addresses.remove(&node_id) {
+            log::info!(target: "nnlab::nodes", "{addr} left the run");
+        }
         self.node_peers.remove(&node_id);
         self.num_global_peers = 0;
+        // nnlab: once every node has left, a run of another size may register.
+        if self.registered_nodes.is_empty() {
+            self.cur_num_nodes = None;
+        }
 
         let mut register_requests = vec![];
         core::mem::swap(&mut register_requests, &mut self.register_requests);
@@ -195,6 +219,13 @@ impl GlobalCollectiveState {
 
         self.register_requests
             .push((session_id, request_id, node_id));
+        // nnlab: say who registered.
+        log::info!(
+            target: "nnlab::nodes",
+            "{} registered: {} of {num_nodes} nodes",
+            self.node_addresses[&node_id],
+            self.registered_nodes.len()
+        );
 
         if self.registered_nodes.len() == num_nodes as usize {
             let mut callbacks = vec![];

@@ -4,6 +4,10 @@
 //! nodes before every step, so that one step of N nodes is the step of one process with batch
 //! N × B. The all-reduce, the orchestrator and the transport are burn-collective's and
 //! burn-communication's; nnlab only flattens the gradients into one tensor per step.
+//! Federated runs ([`federated`]) average weights once a round instead.
+
+pub mod federated;
+pub mod signature;
 
 use std::str::FromStr;
 use std::sync::OnceLock;
@@ -13,10 +17,12 @@ use burn::module::{Module, ModuleVisitor, Param, ParamId};
 use burn::optim::GradientsParams;
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{Tensor, TensorPrimitive};
-use burn_collective::{AllReduceStrategy, CollectiveConfig, PeerId, ReduceOperation};
+use burn_collective::ReduceOperation::{self, Sum};
+use burn_collective::{AllReduceStrategy, CollectiveConfig, PeerId};
 use burn_communication::Address;
 
 use crate::error::{Error, Result};
+pub use signature::Signature;
 
 /// This process's place among the nodes of a data-parallel run.
 #[derive(Clone, Debug)]
@@ -31,6 +37,9 @@ pub struct Node {
     pub address: String,
     /// How long a node waits for the others before it gives up.
     pub timeout: Duration,
+    /// Each node trains on its own data, and the weights are averaged once a round
+    /// ([`federated`]); otherwise the gradients are averaged every step.
+    pub federated: bool,
 }
 
 impl Node {
@@ -96,64 +105,90 @@ pub fn free_port() -> Result<u16> {
 /// leaves burn-collective's calls waiting for ever. On a timeout the thread is left blocked,
 /// and the error ends the command, with nothing more written.
 fn within<T: Send + 'static>(
-    timeout: Duration,
+    node: &Node,
     what: impl FnOnce() -> String,
     f: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T> {
     let (send, receive) = std::sync::mpsc::channel();
     std::thread::spawn(move || send.send(f()));
-    receive.recv_timeout(timeout).map_err(|_| {
+    receive.recv_timeout(node.timeout).map_err(|_| {
         let cause = LAST_PANIC.lock().unwrap_or_else(|e| e.into_inner()).take();
         Error::Training(format!(
-            "{}: no answer within --sync-timeout {} s{}",
+            "{}: no answer within --sync-timeout {} s{}{}",
             what(),
-            timeout.as_secs(),
-            cause.map_or(String::new(), |c| format!(" ({c})"))
+            node.timeout.as_secs(),
+            cause.map_or(String::new(), |c| format!(" ({c})")),
+            missing(node)
         ))
     })
 }
 
+/// The log target of the orchestrator's lines about nodes that register and leave (marked
+/// `nnlab:` in vendor/burn-collective), which `nnlab orchestrate` always prints.
+const NODE_EVENTS: &str = "nnlab::nodes";
+
 /// burn-collective's and burn-communication's messages on stderr, at the level that
-/// `NNLAB_LOG` names (error, warn, info, debug or trace); none without it.
-pub fn log_from_env() {
-    struct Stderr;
+/// `NNLAB_LOG` names (error, warn, info, debug or trace); none without it, except the
+/// orchestrator's lines about nodes when `events`.
+pub fn log_from_env(events: bool) {
+    struct Stderr {
+        level: log::LevelFilter,
+        events: bool,
+    }
     impl log::Log for Stderr {
-        fn enabled(&self, _: &log::Metadata) -> bool {
-            true
+        fn enabled(&self, meta: &log::Metadata) -> bool {
+            meta.level() <= self.level || (self.events && meta.target() == NODE_EVENTS)
         }
         fn log(&self, record: &log::Record) {
-            eprintln!("{} {}: {}", record.level(), record.target(), record.args());
+            match record.target() == NODE_EVENTS {
+                true if self.events => eprintln!("{}", record.args()),
+                _ if record.level() <= self.level => {
+                    eprintln!("{} {}: {}", record.level(), record.target(), record.args())
+                }
+                _ => {}
+            }
         }
         fn flush(&self) {}
     }
     // First, so that burn-communication's own subscriber (every connection at INFO) fails
     // to install; its messages reach `log` only.
     let _ = tracing::subscriber::set_global_default(tracing::subscriber::NoSubscriber::default());
-    let Some(level) = std::env::var("NNLAB_LOG").ok().and_then(|l| l.parse().ok()) else {
-        return;
+    let level = std::env::var("NNLAB_LOG")
+        .ok()
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(log::LevelFilter::Off);
+    let shown = match events {
+        true => level.max(log::LevelFilter::Info),
+        false => level,
     };
-    if log::set_logger(&Stderr).is_ok() {
-        log::set_max_level(level);
+    if shown == log::LevelFilter::Off {
+        return;
+    }
+    if log::set_boxed_logger(Box::new(Stderr { level, events })).is_ok() {
+        log::set_max_level(shown);
     }
 }
 
-/// Registers this process with the orchestrator as `node`, and waits for the others.
-/// `parameters` picks the all-reduce: a ring needs at least one value per node.
-pub fn join<B: AutodiffBackend>(node: Node, parameters: u64, device: &B::Device) -> Result<()> {
+/// Registers this process with the orchestrator as `node`, waits for the others, and
+/// refuses the run when a node differs from node 0 in what it trains ([`signature`]).
+/// Returns the classes of all nodes' data, in order, for federated classification: a node
+/// may lack some.
+pub fn join<B: AutodiffBackend>(
+    node: Node,
+    mut signature: Signature,
+    device: &B::Device,
+) -> Result<Option<Vec<String>>> {
     let (_, port) = host_port(&node.address, "--node-address")?;
     let address = |a: &str| Address::from_str(&format!("ws://{a}")).expect("any text parses");
-    let strategy = match parameters >= node.nodes as u64 {
-        true => AllReduceStrategy::Ring,
-        false => AllReduceStrategy::Centralized,
-    };
     let config = CollectiveConfig::default()
         .with_num_devices(1)
         .with_num_nodes(node.nodes as u32)
         .with_global_address(address(&node.orchestrator))
         .with_node_address(address(&node.address))
         .with_data_service_port(port)
-        .with_global_all_reduce_strategy(strategy);
-    log_from_env();
+        // Tensors shorter than the nodes are padded for it (`all_reduce`).
+        .with_global_all_reduce_strategy(AllReduceStrategy::Ring);
+    log_from_env(false);
     quiet_panics();
     let what = || {
         format!(
@@ -161,13 +196,87 @@ pub fn join<B: AutodiffBackend>(node: Node, parameters: u64, device: &B::Device)
             node.index, node.nodes, node.orchestrator
         )
     };
-    let device = device.clone();
-    within(node.timeout, what, move || {
-        burn_collective::register::<B::InnerBackend>(PEER, device, config)
+    let inner = device.clone();
+    within(&node, what, move || {
+        burn_collective::register::<B::InnerBackend>(PEER, inner, config)
     })?
     .map_err(|e| collective_error(&node, "registering with the orchestrator", e))?;
+    signature.precision = std::any::type_name::<B::FloatElem>().to_string();
+    let mine = serde_json::to_vec(&signature).expect("a signature serializes");
+    let nodes = gather_bytes::<B::InnerBackend>(&node, &mine, device)?
+        .iter()
+        .map(|bytes| serde_json::from_slice::<Signature>(bytes))
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|e| Error::Training(format!("a node sent a malformed registration: {e}")))?;
+    signature::check(&nodes, node.federated)?;
+    let _ = ADDRESSES.set(nodes.iter().map(|n| n.address.clone()).collect());
+    let classes = signature::all_classes(&nodes);
     NODE.set(node)
-        .map_err(|_| Error::Usage("this process has already joined a run".into()))
+        .map_err(|_| Error::Usage("this process has already joined a run".into()))?;
+    Ok(classes)
+}
+
+/// Where every node's tensors are served, in node order, once [`join`] has heard them.
+static ADDRESSES: OnceLock<Vec<String>> = OnceLock::new();
+
+/// The nodes whose tensor service no longer answers, for the line of a failed call: a
+/// node that died leaves its port closed.
+fn missing(node: &Node) -> String {
+    let Some(addresses) = ADDRESSES.get() else {
+        return String::new();
+    };
+    let gone: Vec<String> = addresses
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != node.index)
+        .filter(|(_, a)| !answers(a))
+        .map(|(i, a)| format!("node {i} ({a})"))
+        .collect();
+    match gone.len() {
+        0 => String::new(),
+        _ => format!("; {} no longer answers", gone.join(", ")),
+    }
+}
+
+fn answers(address: &str) -> bool {
+    use std::net::ToSocketAddrs;
+    let Ok(mut resolved) = address.to_socket_addrs() else {
+        return false;
+    };
+    resolved.any(|a| std::net::TcpStream::connect_timeout(&a, Duration::from_secs(2)).is_ok())
+}
+
+/// Every node's `bytes`, in node order, through burn-collective's all-reduce (a sum): first
+/// of the lengths, then of a table with one row per node, each node's bytes in its own row
+/// and zeros elsewhere. Sums of one byte value and zeros are exact in f32.
+pub(crate) fn gather_bytes<B: Backend>(
+    node: &Node,
+    bytes: &[u8],
+    device: &B::Device,
+) -> Result<Vec<Vec<u8>>> {
+    let n = node.nodes;
+    let mut lengths = vec![0.0f32; n];
+    lengths[node.index] = bytes.len() as f32;
+    let lengths = all_reduce(node, Tensor::<B, 1>::from_floats(&lengths[..], device), Sum)?
+        .into_data()
+        .to_vec::<f32>()
+        .map_err(|e| Error::Training(format!("{e:?}")))?;
+    let lengths: Vec<usize> = lengths.iter().map(|&l| l as usize).collect();
+    let width = lengths.iter().copied().max().unwrap_or(0).max(1);
+    let mut table = vec![0.0f32; n * width];
+    for (cell, &b) in table[node.index * width..].iter_mut().zip(bytes) {
+        *cell = f32::from(b);
+    }
+    let table = all_reduce(node, Tensor::<B, 1>::from_floats(&table[..], device), Sum)?
+        .into_data()
+        .to_vec::<f32>()
+        .map_err(|e| Error::Training(format!("{e:?}")))?;
+    Ok((0..n)
+        .map(|i| {
+            let row = &table[i * width..i * width + lengths[i].min(width)];
+            row.iter().map(|&v| v as u8).collect()
+        })
+        .collect())
 }
 
 /// What burn-communication's threads last panicked with: a peer that vanished makes them
@@ -196,8 +305,9 @@ fn collective_error(node: &Node, doing: &str, e: burn_collective::CollectiveErro
     let (index, nodes) = (node.index, node.nodes);
     Error::Training(format!(
         "node {index} of {nodes}: {doing} failed, a node stopped or its connection broke: \
-         {e:?}{}",
-        cause.map_or(String::new(), |c| format!(" ({c})"))
+         {e:?}{}{}",
+        cause.map_or(String::new(), |c| format!(" ({c})")),
+        missing(node)
     ))
 }
 
@@ -206,7 +316,7 @@ pub fn average<B: AutodiffBackend, M: Module<B>>(
     grads: GradientsParams,
     module: &M,
 ) -> Result<GradientsParams> {
-    let Some(node) = current() else {
+    let Some(node) = current().filter(|n| !n.federated) else {
         return Ok(grads);
     };
     let mut flat = Flatten::<B> {
@@ -237,7 +347,7 @@ pub fn average<B: AutodiffBackend, M: Module<B>>(
 /// The sum of `value` over the nodes; `value` itself on one process.
 pub fn sum<B: Backend>(value: Tensor<B, 1>) -> Result<Tensor<B, 1>> {
     match current() {
-        Some(node) => all_reduce(node, value, ReduceOperation::Sum),
+        Some(node) => all_reduce(node, value, Sum),
         None => Ok(value),
     }
 }
@@ -249,7 +359,7 @@ fn all_reduce<B: Backend>(
 ) -> Result<Tensor<B, 1>> {
     let what = || {
         format!(
-            "node {} of {} waited for the other nodes' gradients",
+            "node {} of {} waited for the other nodes",
             node.index, node.nodes
         )
     };
@@ -266,10 +376,10 @@ fn all_reduce<B: Backend>(
         false => t,
     };
     let primitive = t.into_primitive().tensor();
-    let reduced = within(node.timeout, what, move || {
+    let reduced = within(node, what, move || {
         burn_collective::all_reduce::<B>(PEER, primitive, op)
     })?
-    .map_err(|e| collective_error(node, "the all-reduce of the gradients", e))?;
+    .map_err(|e| collective_error(node, "an all-reduce", e))?;
     Ok(Tensor::<B, 1>::from_primitive(TensorPrimitive::Float(reduced)).slice(0..len))
 }
 
@@ -284,7 +394,7 @@ pub fn leave<B: AutodiffBackend>() -> Result<()> {
             node.index, node.nodes
         )
     };
-    within(node.timeout, what, || {
+    within(node, what, || {
         burn_collective::finish_collective::<B::InnerBackend>(PEER)
     })?
     .map_err(|e| collective_error(node, "leaving the run", e))
