@@ -171,3 +171,14 @@ fn regularization_beats_the_over_fitting_model_on_validation() {
     // Early stopping stopped early.
     assert!(variants[4]["epochs"].as_u64().unwrap() < 400);
 }
+
+#[test]
+fn distributed_trains_on_two_nodes_the_model_of_one_process() {
+    let dir = run_example("distributed");
+    let json = |run: &str| {
+        let text = std::fs::read_to_string(dir.path().join(run).join("run.json")).unwrap();
+        serde_json::from_str::<serde_json::Value>(&text).unwrap()
+    };
+    assert_eq!(json("two-nodes")["nodes"], 2);
+    assert_eq!(json("two-nodes")["steps"], json("one-process")["steps"]);
+}
