@@ -110,18 +110,34 @@ fn within<T: Send + 'static>(
     f: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T> {
     let (send, receive) = std::sync::mpsc::channel();
-    std::thread::spawn(move || send.send(f()));
-    receive.recv_timeout(node.timeout).map_err(|_| {
-        let cause = LAST_PANIC.lock().unwrap_or_else(|e| e.into_inner()).take();
-        Error::Training(format!(
-            "{}: no answer within --sync-timeout {} s{}{}",
-            what(),
-            node.timeout.as_secs(),
-            cause.map_or(String::new(), |c| format!(" ({c})")),
-            missing(node)
-        ))
-    })
+    // burn-collective panics on a malformed or missing transfer: caught here, its message
+    // goes into the error line.
+    let call = move || {
+        let _ = send.send(std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)));
+    };
+    std::thread::Builder::new()
+        .name(CALL_THREAD.into())
+        .spawn(call)
+        .map_err(|e| Error::Training(format!("cannot start a thread: {e}")))?;
+    let failed = match receive.recv_timeout(node.timeout) {
+        Ok(Ok(value)) => return Ok(value),
+        Ok(Err(_)) => "burn-collective failed".to_string(),
+        Err(_) => format!(
+            "no answer within --sync-timeout {} s",
+            node.timeout.as_secs()
+        ),
+    };
+    let cause = LAST_PANIC.lock().unwrap_or_else(|e| e.into_inner()).take();
+    let cause = cause.map_or(String::new(), |c| format!(" ({c})"));
+    Err(Error::Training(format!(
+        "{}: {failed}{cause}{}",
+        what(),
+        missing(node)
+    )))
 }
+
+/// The name of the thread that makes each collective call.
+const CALL_THREAD: &str = "nnlab-collective";
 
 /// The log target of the orchestrator's lines about nodes that register and leave (marked
 /// `nnlab:` in vendor/burn-collective), which `nnlab orchestrate` always prints.
@@ -287,7 +303,7 @@ fn quiet_panics() {
     let default = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         let name = std::thread::current().name().map(str::to_string);
-        if !name.is_some_and(|n| n.starts_with("tokio")) {
+        if !name.is_some_and(|n| n.starts_with("tokio") || n == CALL_THREAD) {
             return default(info);
         }
         let message = info
@@ -432,5 +448,55 @@ impl<B: AutodiffBackend> ModuleVisitor<B> for Flatten<B> {
                 .push(g.reshape([shape.iter().product::<usize>()]));
             self.shapes.push((param.id, shape));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node() -> Node {
+        Node {
+            nodes: 2,
+            index: 0,
+            orchestrator: "127.0.0.1:1".into(),
+            address: "127.0.0.1:2".into(),
+            timeout: Duration::from_secs(5),
+            federated: false,
+        }
+    }
+
+    #[test]
+    fn a_panic_in_a_collective_call_is_an_error_line_with_its_message() {
+        quiet_panics();
+        let said = within(
+            &node(),
+            || "node 0 of 2 waited".into(),
+            || -> u8 { panic!("a tensor of shape [3] where [4] was expected") },
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            said.contains("node 0 of 2 waited: burn-collective failed"),
+            "{said}"
+        );
+        assert!(said.contains("shape [3] where [4]"), "{said}");
+        assert_eq!(said.lines().count(), 1);
+    }
+
+    #[test]
+    fn a_call_that_never_returns_ends_at_the_timeout() {
+        let mut quick = node();
+        quick.timeout = Duration::from_millis(200);
+        let start = std::time::Instant::now();
+        let said = within(
+            &quick,
+            || "node 0 of 2 waited".into(),
+            || std::thread::sleep(Duration::from_secs(3)),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(start.elapsed() < Duration::from_secs(2));
+        assert!(said.contains("no answer within --sync-timeout"), "{said}");
     }
 }
