@@ -39,6 +39,7 @@ pub(super) fn train(args: TrainArgs) -> Result<()> {
             let from = RunDir::new(dir);
             let (mut config, info) = from.load_meta()?;
             apply_common(&mut config, &args);
+            own_data(&mut config, &args)?;
             config.validate()?;
             if config.training.epochs <= info.epochs_done {
                 return Err(Error::Usage(format!(
@@ -151,6 +152,23 @@ pub(super) fn train(args: TrainArgs) -> Result<()> {
         true => eprintln!("saved to {}", report.dir.display()),
         false => eprintln!("node 0 saves the run"),
     }
+    Ok(())
+}
+
+/// A resumed federated node's own `--data`: the run's config names node 0's. Any other
+/// resumed run reads the data it was trained on.
+fn own_data(config: &mut ExperimentConfig, args: &TrainArgs) -> Result<()> {
+    let Some(path) = &args.experiment.data else {
+        return Ok(());
+    };
+    if config.training.local_epochs.is_none() || args.node.nodes.is_none() {
+        return Err(Error::Usage(
+            "--data with --resume is for the nodes of a federated run, which each read their \
+             own data; a resumed run reads the data it was trained on"
+                .into(),
+        ));
+    }
+    config.data.csv = Some(std::fs::canonicalize(path).map_err(|e| Error::io(path, e))?);
     Ok(())
 }
 

@@ -307,6 +307,30 @@ fn federated_nodes_train_one_model_on_their_own_rows_and_classes() {
     // The model knows class 2, which node 0 never saw.
     let rows = predicted_rows(&dir.join("fed"), &dir.join("b.csv"));
     assert!(rows.iter().any(|r| r[0] == "c2"), "{rows:?}");
+    // Every node resumes node 0's run on its own rows.
+    let (mut orchestrator, port) = self::orchestrator();
+    let resume = |i: usize, data: &str| {
+        let run = dir.join("fed");
+        let args = [
+            "train",
+            "--resume",
+            run.to_str().unwrap(),
+            "--rounds",
+            "17",
+            "-q",
+        ];
+        let mut args: Vec<String> = args.map(String::from).to_vec();
+        args.extend(["--federated".into(), "--data".into()]);
+        args.push(dir.join(data).to_str().unwrap().into());
+        spawn(&as_node(args, i, port, &[]))
+    };
+    let (first, second) = (resume(0, "a.csv"), resume(1, "b.csv"));
+    let (ok_first, said) = finish(first, "node 0");
+    let (ok_second, _) = finish(second, "node 1");
+    orchestrator.kill().unwrap();
+    orchestrator.wait().unwrap();
+    assert!(ok_first && ok_second, "a resumed node failed: {said}");
+    assert_eq!(json(&dir.join("fed/run.json"))["epochs_done"], 17);
 }
 
 #[test]
