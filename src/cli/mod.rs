@@ -86,6 +86,10 @@ pub struct OrchestrateArgs {
     /// The port the nodes register at (`train --orchestrator HOST:PORT`).
     #[arg(long)]
     pub port: u16,
+    /// The interface to listen on: 127.0.0.1 keeps the orchestrator to this machine; give
+    /// this machine's address on a private network (or 0.0.0.0) for nodes elsewhere.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
 }
 
 /// Where this process stands among the nodes of a data-parallel run.
@@ -103,7 +107,8 @@ pub struct NodeArgs {
     /// The address of `nnlab orchestrate`.
     #[arg(long, value_name = "HOST:PORT", requires = "nodes")]
     pub orchestrator: Option<String>,
-    /// Where the other nodes reach this one's tensors [default: 127.0.0.1 and a free port].
+    /// Where the other nodes reach this one's tensors, and where it listens for them
+    /// [default: 127.0.0.1 and a free port].
     #[arg(long, value_name = "HOST:PORT", requires = "nodes")]
     pub node_address: Option<String>,
     /// Federated averaging instead: each node trains on its own --data, whose rows never

@@ -80,10 +80,35 @@ fn spawn(args: &[String]) -> Child {
         .unwrap()
 }
 
+/// `nnlab orchestrate`, stopped when dropped: a failed assertion leaves no process behind.
+struct Orchestrator(Option<Child>);
+
+impl Orchestrator {
+    /// Stops it, and returns what it printed.
+    fn stop(mut self) -> String {
+        let mut child = self.0.take().unwrap();
+        child.kill().unwrap();
+        finish(child, "orchestrator").1
+    }
+}
+
+impl Drop for Orchestrator {
+    fn drop(&mut self) {
+        if let Some(child) = &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
 /// `nnlab orchestrate` on a free port, once it accepts connections.
-fn orchestrator() -> (Child, u16) {
+fn orchestrator() -> (Orchestrator, u16) {
     let port = free_port();
-    let child = spawn(&["orchestrate".into(), "--port".into(), port.to_string()]);
+    let child = Orchestrator(Some(spawn(&[
+        "orchestrate".into(),
+        "--port".into(),
+        port.to_string(),
+    ])));
     let start = Instant::now();
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
         assert!(
@@ -120,13 +145,12 @@ fn two_nodes_take_the_steps_of_one_process_with_twice_the_batch() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     write_table(&dir.join("table.csv"));
-    let (mut orchestrator, port) = orchestrator();
+    let (orchestrator, port) = orchestrator();
     let node = |i: usize| spawn(&as_node(train_args(dir, "two-nodes", 8), i, port, &[]));
     let (first, second) = (node(0), node(1));
     let (ok_first, said) = finish(first, "node 0");
     let (ok_second, _) = finish(second, "node 1");
-    orchestrator.kill().unwrap();
-    let (_, events) = finish(orchestrator, "orchestrator");
+    let events = orchestrator.stop();
     assert!(ok_first && ok_second, "a node failed");
     assert!(said.contains("(10 steps)"), "{said}");
     assert!(events.contains("registered: 2 of 2 nodes"), "{events}");
@@ -172,7 +196,7 @@ fn a_killed_node_stops_the_other_with_one_line_and_its_checkpoint_resumes() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     write_table(&dir.join("table.csv"));
-    let (mut orchestrator, port) = orchestrator();
+    let (orchestrator, port) = orchestrator();
     let node = |i: usize| {
         let args = train_epochs(dir, "run", 8, 100_000);
         let extra = ["--sync-timeout", "3", "--checkpoint-every", "20"];
@@ -190,8 +214,7 @@ fn a_killed_node_stops_the_other_with_one_line_and_its_checkpoint_resumes() {
     second.wait().unwrap();
     let killed = Instant::now();
     let (ok, said) = finish(first, "node 0");
-    orchestrator.kill().unwrap();
-    orchestrator.wait().unwrap();
+    orchestrator.stop();
     assert!(!ok, "node 0 went on alone");
     assert!(killed.elapsed() < Duration::from_secs(20));
     assert_eq!(said.trim().lines().count(), 1, "{said}");
@@ -285,7 +308,7 @@ fn federated_nodes_train_one_model_on_their_own_rows_and_classes() {
     // Not identically distributed: node 0 holds no row of class 2.
     write_classes(&dir.join("a.csv"), [160, 40, 0], columns, 1);
     write_classes(&dir.join("b.csv"), [40, 160, 200], columns, 2);
-    let (mut orchestrator, port) = orchestrator();
+    let (orchestrator, port) = orchestrator();
     let node = |i: usize, data: &str| {
         let args = federated_args(&dir.join(data), &dir.join("fed"));
         spawn(&as_node(args, i, port, &[]))
@@ -293,8 +316,7 @@ fn federated_nodes_train_one_model_on_their_own_rows_and_classes() {
     let (first, second) = (node(0, "a.csv"), node(1, "b.csv"));
     let (ok_first, said_first) = finish(first, "node 0");
     let (ok_second, said_second) = finish(second, "node 1");
-    orchestrator.kill().unwrap();
-    orchestrator.wait().unwrap();
+    orchestrator.stop();
     assert!(ok_first && ok_second, "a node failed");
     // Both nodes score the averaged model on both nodes' validation rows.
     assert_eq!(accuracy(&said_first), accuracy(&said_second));
@@ -308,7 +330,7 @@ fn federated_nodes_train_one_model_on_their_own_rows_and_classes() {
     let rows = predicted_rows(&dir.join("fed"), &dir.join("b.csv"));
     assert!(rows.iter().any(|r| r[0] == "c2"), "{rows:?}");
     // Every node resumes node 0's run on its own rows.
-    let (mut orchestrator, port) = self::orchestrator();
+    let (orchestrator, port) = self::orchestrator();
     let resume = |i: usize, data: &str| {
         let run = dir.join("fed");
         let args = [
@@ -327,8 +349,7 @@ fn federated_nodes_train_one_model_on_their_own_rows_and_classes() {
     let (first, second) = (resume(0, "a.csv"), resume(1, "b.csv"));
     let (ok_first, said) = finish(first, "node 0");
     let (ok_second, _) = finish(second, "node 1");
-    orchestrator.kill().unwrap();
-    orchestrator.wait().unwrap();
+    orchestrator.stop();
     assert!(ok_first && ok_second, "a resumed node failed: {said}");
     assert_eq!(json(&dir.join("fed/run.json"))["epochs_done"], 17);
 }
@@ -339,7 +360,7 @@ fn nodes_with_other_columns_are_refused_at_registration_naming_the_node() {
     let dir = tmp.path();
     write_classes(&dir.join("a.csv"), [30, 30, 30], "x1,x2,x3,x4", 1);
     write_classes(&dir.join("b.csv"), [30, 30, 30], "x1,x2,z,x4", 2);
-    let (mut orchestrator, port) = orchestrator();
+    let (orchestrator, port) = orchestrator();
     let node = |i: usize, data: &str| {
         let args = federated_args(&dir.join(data), &dir.join("fed"));
         spawn(&as_node(args, i, port, &["--sync-timeout", "20"]))
@@ -357,8 +378,7 @@ fn nodes_with_other_columns_are_refused_at_registration_naming_the_node() {
             "{name}: {said}"
         );
     }
-    orchestrator.kill().unwrap();
-    orchestrator.wait().unwrap();
+    orchestrator.stop();
     assert!(!dir.join("fed/run.json").exists(), "a run was written");
 }
 

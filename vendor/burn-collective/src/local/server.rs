@@ -291,7 +291,11 @@ impl<B: Backend> LocalCollectiveServer<B> {
         if let Some(global_params) = &global_params
             && self.global_client.is_none()
         {
-            let server = WsServer::new(global_params.data_service_port);
+            // nnlab: listen on the host this node tells the others, not every interface.
+            let server = WsServer::bound(
+                &listening_host(&global_params.node_address),
+                global_params.data_service_port,
+            );
             let client = Node::new(&global_params.global_address, server);
             self.global_client = Some(client)
         }
@@ -492,4 +496,12 @@ impl<B: Backend> LocalCollectiveServer<B> {
 
         callback.send(Ok(())).unwrap();
     }
+}
+
+/// nnlab: the host of an address `ws://HOST:PORT`, to listen on.
+fn listening_host(address: &burn_communication::Address) -> String {
+    let text = address.to_string();
+    let rest = text.split_once("://").map_or(text.as_str(), |(_, r)| r);
+    let rest = rest.split('/').next().unwrap_or(rest);
+    rest.rsplit_once(':').map_or(rest, |(host, _)| host).to_string()
 }

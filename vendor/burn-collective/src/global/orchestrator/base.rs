@@ -135,7 +135,12 @@ impl GlobalOrchestrator {
 
 /// Start a global orchestrator with WebSocket on the given port
 pub async fn start_global_orchestrator(port: u16) {
-    let server = WsServer::new(port);
+    start_global_orchestrator_on("0.0.0.0", port).await
+}
+
+/// nnlab: [`start_global_orchestrator`], listening on `host` only.
+pub async fn start_global_orchestrator_on(host: &str, port: u16) {
+    let server = WsServer::bound(host, port);
     let res = GlobalOrchestrator::start(os_shutdown_signal(), server).await;
     if let Err(err) = res {
         log::error!("Global Collective Orchestrator error: {err:?}");
