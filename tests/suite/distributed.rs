@@ -120,6 +120,18 @@ fn orchestrator() -> (Orchestrator, u16) {
     (child, port)
 }
 
+/// Nodes 0 and 1 of one run on an orchestrator of their own, node i started with
+/// `args(i)`: whether each succeeded and what it printed, and what the orchestrator printed.
+fn two_nodes(args: impl Fn(usize) -> Vec<String>) -> ([(bool, String); 2], String) {
+    let (orchestrator, port) = orchestrator();
+    let (first, second) = (
+        spawn(&as_node(args(0), 0, port, &[])),
+        spawn(&as_node(args(1), 1, port, &[])),
+    );
+    let nodes = [finish(first, "node 0"), finish(second, "node 1")];
+    (nodes, orchestrator.stop())
+}
+
 fn finish(child: Child, what: &str) -> (bool, String) {
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
@@ -145,12 +157,8 @@ fn two_nodes_take_the_steps_of_one_process_with_twice_the_batch() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     write_table(&dir.join("table.csv"));
-    let (orchestrator, port) = orchestrator();
-    let node = |i: usize| spawn(&as_node(train_args(dir, "two-nodes", 8), i, port, &[]));
-    let (first, second) = (node(0), node(1));
-    let (ok_first, said) = finish(first, "node 0");
-    let (ok_second, _) = finish(second, "node 1");
-    let events = orchestrator.stop();
+    let ([(ok_first, said), (ok_second, _)], events) =
+        two_nodes(|_| train_args(dir, "two-nodes", 8));
     assert!(ok_first && ok_second, "a node failed");
     assert!(said.contains("(10 steps)"), "{said}");
     assert!(events.contains("registered: 2 of 2 nodes"), "{events}");
@@ -308,15 +316,9 @@ fn federated_nodes_train_one_model_on_their_own_rows_and_classes() {
     // Not identically distributed: node 0 holds no row of class 2.
     write_classes(&dir.join("a.csv"), [160, 40, 0], columns, 1);
     write_classes(&dir.join("b.csv"), [40, 160, 200], columns, 2);
-    let (orchestrator, port) = orchestrator();
-    let node = |i: usize, data: &str| {
-        let args = federated_args(&dir.join(data), &dir.join("fed"));
-        spawn(&as_node(args, i, port, &[]))
-    };
-    let (first, second) = (node(0, "a.csv"), node(1, "b.csv"));
-    let (ok_first, said_first) = finish(first, "node 0");
-    let (ok_second, said_second) = finish(second, "node 1");
-    orchestrator.stop();
+    let data = |i: usize| dir.join(["a.csv", "b.csv"][i]);
+    let ([(ok_first, said_first), (ok_second, said_second)], _) =
+        two_nodes(|i| federated_args(&data(i), &dir.join("fed")));
     assert!(ok_first && ok_second, "a node failed");
     // Both nodes score the averaged model on both nodes' validation rows.
     assert_eq!(accuracy(&said_first), accuracy(&said_second));
@@ -330,9 +332,8 @@ fn federated_nodes_train_one_model_on_their_own_rows_and_classes() {
     let rows = predicted_rows(&dir.join("fed"), &dir.join("b.csv"));
     assert!(rows.iter().any(|r| r[0] == "c2"), "{rows:?}");
     // Every node resumes node 0's run on its own rows.
-    let (orchestrator, port) = self::orchestrator();
-    let resume = |i: usize, data: &str| {
-        let run = dir.join("fed");
+    let run = dir.join("fed");
+    let ([(ok_first, said), (ok_second, _)], _) = two_nodes(|i| {
         let args = [
             "train",
             "--resume",
@@ -343,13 +344,9 @@ fn federated_nodes_train_one_model_on_their_own_rows_and_classes() {
         ];
         let mut args: Vec<String> = args.map(String::from).to_vec();
         args.extend(["--federated".into(), "--data".into()]);
-        args.push(dir.join(data).to_str().unwrap().into());
-        spawn(&as_node(args, i, port, &[]))
-    };
-    let (first, second) = (resume(0, "a.csv"), resume(1, "b.csv"));
-    let (ok_first, said) = finish(first, "node 0");
-    let (ok_second, _) = finish(second, "node 1");
-    orchestrator.stop();
+        args.push(data(i).to_str().unwrap().into());
+        args
+    });
     assert!(ok_first && ok_second, "a resumed node failed: {said}");
     assert_eq!(json(&dir.join("fed/run.json"))["epochs_done"], 17);
 }
