@@ -61,6 +61,7 @@ fn main() {
             resume: None,
             quiet: true,
             node: None,
+            devices: None,
         };
         let report = run_on(backend, job)?;
         let last = report.history.last().expect("at least one epoch");

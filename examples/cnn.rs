@@ -58,6 +58,7 @@ fn main() {
                 resume: None,
                 quiet: true,
                 node: None,
+                devices: None,
             };
             let report = run_on(backend, job)?;
             // Counted from the saved config, which the data sized.

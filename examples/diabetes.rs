@@ -47,6 +47,7 @@ fn main() {
             resume: None,
             quiet: true,
             node: None,
+            devices: None,
         };
         let report = run_on(backend, job)?;
         if let Some(valid) = &report.valid {

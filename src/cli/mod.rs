@@ -111,6 +111,11 @@ pub struct NodeArgs {
     /// [default: 127.0.0.1 and a free port].
     #[arg(long, value_name = "HOST:PORT", requires = "nodes")]
     pub node_address: Option<String>,
+    /// Train data-parallel on N devices of this process, burn-collective's local peers:
+    /// device I takes rows I, I + N, ... of each step's rows, and the gradients are averaged
+    /// every step. On the CPU the cores are shared out among them.
+    #[arg(long, value_name = "N", conflicts_with = "nodes")]
+    pub devices: Option<usize>,
     /// Federated averaging instead: each node trains on its own --data, whose rows never
     /// leave it, for --local-epochs passes a round; then the weights are averaged over the
     /// nodes, weighted by their rows. Needs --nodes.

@@ -26,6 +26,7 @@ use super::refuse_existing;
 pub(super) fn train(args: TrainArgs) -> Result<()> {
     let backend = args.backend.unwrap_or_else(BackendName::default_compiled);
     let node = node_of(&args.node)?;
+    let devices = devices_of(&args.node)?;
     // Of the nodes of a data-parallel run, node 0 writes.
     let writes = node.as_ref().is_none_or(|n| n.index == 0);
     // Held until the run is saved: a second writer of the directory is refused.
@@ -57,6 +58,7 @@ pub(super) fn train(args: TrainArgs) -> Result<()> {
                 resume: Some((from, info)),
                 quiet: args.quiet,
                 node,
+                devices,
             }
         }
         None => {
@@ -85,6 +87,7 @@ pub(super) fn train(args: TrainArgs) -> Result<()> {
                 resume: None,
                 quiet: args.quiet,
                 node,
+                devices,
             }
         }
     };
@@ -172,6 +175,18 @@ fn own_data(config: &mut ExperimentConfig, args: &TrainArgs) -> Result<()> {
     Ok(())
 }
 
+/// `--devices N` and its `--sync-timeout`.
+fn devices_of(args: &NodeArgs) -> Result<Option<(usize, std::time::Duration)>> {
+    match args.devices {
+        Some(0) => Err(Error::Usage("--devices must be at least 1".into())),
+        Some(n) => Ok(Some((
+            n,
+            std::time::Duration::from_secs(args.sync_timeout.max(1)),
+        ))),
+        None => Ok(None),
+    }
+}
+
 /// The node a data-parallel run makes of this process, from `--nodes`, `--node`,
 /// `--orchestrator` and `--node-address`; `None` without `--nodes`.
 fn node_of(args: &NodeArgs) -> Result<Option<Node>> {
@@ -210,6 +225,7 @@ fn node_of(args: &NodeArgs) -> Result<Option<Node>> {
         timeout: std::time::Duration::from_secs(args.sync_timeout),
         // Set from the run's settings (`training.local_epochs`) once they are known.
         federated: false,
+        local: false,
     }))
 }
 
@@ -331,6 +347,60 @@ pub struct TrainJob {
     pub quiet: bool,
     /// This process's place in a data-parallel run; `None` trains alone.
     pub node: Option<Node>,
+    /// `--devices N` peers in this process, and how long each waits for the others.
+    pub devices: Option<(usize, std::time::Duration)>,
+}
+
+impl TrainJob {
+    /// `--devices N`: N copies of the job, on threads of their own, each registered as one
+    /// of burn-collective's local peers and training in a rayon pool of its share of the
+    /// cores. Device 0 writes the run and reports it.
+    fn on_devices<B: AutodiffBackend>(
+        self,
+        (devices, timeout): (usize, std::time::Duration),
+        backend: BackendName,
+        device: B::Device,
+    ) -> Result<TrainReport> {
+        let threads = (rayon::current_num_threads() / devices).max(1);
+        let results: Vec<Result<TrainReport>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..devices)
+                .map(|d| {
+                    let job = TrainJob {
+                        config: self.config.clone(),
+                        out: self.out.clone(),
+                        resume: self.resume.clone(),
+                        quiet: self.quiet || d > 0,
+                        node: None,
+                        devices: None,
+                    };
+                    let device = device.clone();
+                    scope.spawn(move || {
+                        let pool = rayon::ThreadPoolBuilder::new()
+                            .num_threads(threads)
+                            .build()
+                            .map_err(|e| Error::Training(format!("device {d}: {e}")))?;
+                        pool.install(|| {
+                            let peer = Node::device(devices, d, timeout);
+                            distributed::join_local::<B>(peer, &device)?;
+                            job.run::<B>(backend, device)
+                        })
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join().unwrap_or_else(|_| {
+                        Err(Error::Training("a device's thread panicked".into()))
+                    })
+                })
+                .collect()
+        });
+        let mut results = results.into_iter();
+        let first = results.next().expect("at least one device");
+        results.try_for_each(|r| r.map(drop))?;
+        first
+    }
 }
 
 impl BackendJob for TrainJob {
@@ -341,12 +411,16 @@ impl BackendJob for TrainJob {
         backend: BackendName,
         device: B::Device,
     ) -> Result<TrainReport> {
+        if let Some(devices) = self.devices.filter(|(n, _)| *n > 1) {
+            return self.on_devices::<B>(devices, backend, device);
+        }
         let TrainJob {
             mut config,
             out,
             resume,
             quiet,
             node,
+            devices: _,
         } = self;
         let Loaded {
             mut data,

@@ -4,7 +4,8 @@
 //! nodes before every step, so that one step of N nodes is the step of one process with batch
 //! N × B. The all-reduce, the orchestrator and the transport are burn-collective's and
 //! burn-communication's; nnlab only flattens the gradients into one tensor per step.
-//! Federated runs ([`federated`]) average weights once a round instead.
+//! Federated runs ([`federated`]) average weights once a round instead. `--devices N`
+//! peers in one process take the same steps through burn-collective's local all-reduce.
 
 pub mod federated;
 pub mod signature;
@@ -40,6 +41,9 @@ pub struct Node {
     /// Each node trains on its own data, and the weights are averaged once a round
     /// ([`federated`]); otherwise the gradients are averaged every step.
     pub federated: bool,
+    /// One of `--devices N` peers in this process (burn-collective's local all-reduce),
+    /// not a process of its own.
+    pub local: bool,
 }
 
 impl Node {
@@ -60,14 +64,45 @@ impl Node {
     }
 }
 
-/// The peer id of this process's one device: burn-collective numbers devices per node.
-const PEER: PeerId = PeerId(0);
+impl Node {
+    /// Device `index` of `devices` peers in this process.
+    pub fn device(devices: usize, index: usize, timeout: Duration) -> Node {
+        Node {
+            nodes: devices,
+            index,
+            orchestrator: String::new(),
+            address: String::new(),
+            timeout,
+            federated: false,
+            local: true,
+        }
+    }
 
+    /// Its burn-collective peer id: burn-collective numbers the devices of each process.
+    fn peer(&self) -> PeerId {
+        PeerId(if self.local { self.index as u32 } else { 0 })
+    }
+
+    /// "node I of N", or "device I of N".
+    fn name(&self) -> String {
+        let kind = if self.local { "device" } else { "node" };
+        format!("{kind} {} of {}", self.index, self.nodes)
+    }
+}
+
+/// This process's place among the nodes, once [`join`] has registered it.
 static NODE: OnceLock<Node> = OnceLock::new();
 
-/// The node this process is, once [`join`] has registered it.
+thread_local! {
+    /// This thread's device among the `--devices` peers of the process, once [`join_local`]
+    /// has registered it. The thread trains in a rayon pool of its own, so that the whole
+    /// training loop runs on it.
+    static DEVICE: std::cell::Cell<Option<&'static Node>> = const { std::cell::Cell::new(None) };
+}
+
+/// The node or device this thread trains as, once registered.
 pub fn current() -> Option<&'static Node> {
-    NODE.get()
+    DEVICE.with(|d| d.get()).or_else(|| NODE.get())
 }
 
 /// Whether this process writes the run: node 0, or a run on one process.
@@ -208,13 +243,14 @@ pub fn join<B: AutodiffBackend>(
     quiet_panics();
     let what = || {
         format!(
-            "node {} of {} waited for the orchestrator at {} and the other nodes",
-            node.index, node.nodes, node.orchestrator
+            "{} waited for the orchestrator at {} and the other nodes",
+            node.name(),
+            node.orchestrator
         )
     };
     let inner = device.clone();
     within(&node, what, move || {
-        burn_collective::register::<B::InnerBackend>(PEER, inner, config)
+        burn_collective::register::<B::InnerBackend>(PeerId(0), inner, config)
     })?
     .map_err(|e| collective_error(&node, "registering with the orchestrator", e))?;
     signature.precision = std::any::type_name::<B::FloatElem>().to_string();
@@ -230,6 +266,22 @@ pub fn join<B: AutodiffBackend>(
     NODE.set(node)
         .map_err(|_| Error::Usage("this process has already joined a run".into()))?;
     Ok(classes)
+}
+
+/// Registers this thread as `device`, one of the `--devices` peers of this process, and
+/// waits for the others. Call it on the thread that trains: the node is the thread's.
+pub fn join_local<B: AutodiffBackend>(device: Node, on: &B::Device) -> Result<()> {
+    let config = CollectiveConfig::default().with_num_devices(device.nodes);
+    quiet_panics();
+    let (peer, on) = (device.peer(), on.clone());
+    let what = || format!("{} waited for the other devices", device.name());
+    within(&device, what, move || {
+        burn_collective::register::<B::InnerBackend>(peer, on, config)
+    })?
+    .map_err(|e| collective_error(&device, "registering the devices", e))?;
+    let device: &'static Node = Box::leak(Box::new(device));
+    DEVICE.with(|d| d.set(Some(device)));
+    Ok(())
 }
 
 /// Where every node's tensors are served, in node order, once [`join`] has heard them.
@@ -300,6 +352,11 @@ pub(crate) fn gather_bytes<B: Backend>(
 static LAST_PANIC: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
 
 fn quiet_panics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(quiet_panics_now);
+}
+
+fn quiet_panics_now() {
     let default = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         let name = std::thread::current().name().map(str::to_string);
@@ -318,10 +375,10 @@ fn quiet_panics() {
 /// The error of a collective call, with what burn-communication panicked with, if it did.
 fn collective_error(node: &Node, doing: &str, e: burn_collective::CollectiveError) -> Error {
     let cause = LAST_PANIC.lock().unwrap_or_else(|e| e.into_inner()).take();
-    let (index, nodes) = (node.index, node.nodes);
     Error::Training(format!(
-        "node {index} of {nodes}: {doing} failed, a node stopped or its connection broke: \
+        "{}: {doing} failed, a node stopped or its connection broke: \
          {e:?}{}{}",
+        node.name(),
         cause.map_or(String::new(), |c| format!(" ({c})")),
         missing(node)
     ))
@@ -373,12 +430,7 @@ fn all_reduce<B: Backend>(
     t: Tensor<B, 1>,
     op: ReduceOperation,
 ) -> Result<Tensor<B, 1>> {
-    let what = || {
-        format!(
-            "node {} of {} waited for the other nodes",
-            node.index, node.nodes
-        )
-    };
+    let what = || format!("{} waited for the other nodes", node.name());
     // A ring cuts the tensor into one part per node: a shorter one is padded with zeros.
     let len = t.dims()[0];
     let t = match len < node.nodes {
@@ -391,9 +443,9 @@ fn all_reduce<B: Backend>(
         ),
         false => t,
     };
-    let primitive = t.into_primitive().tensor();
+    let (primitive, peer) = (t.into_primitive().tensor(), node.peer());
     let reduced = within(node, what, move || {
-        burn_collective::all_reduce::<B>(PEER, primitive, op)
+        burn_collective::all_reduce::<B>(peer, primitive, op)
     })?
     .map_err(|e| collective_error(node, "an all-reduce", e))?;
     Ok(Tensor::<B, 1>::from_primitive(TensorPrimitive::Float(reduced)).slice(0..len))
@@ -404,14 +456,10 @@ pub fn leave<B: AutodiffBackend>() -> Result<()> {
     let Some(node) = current() else {
         return Ok(());
     };
-    let what = || {
-        format!(
-            "node {} of {} waited to leave the run",
-            node.index, node.nodes
-        )
-    };
-    within(node, what, || {
-        burn_collective::finish_collective::<B::InnerBackend>(PEER)
+    let what = || format!("{} waited to leave the run", node.name());
+    let peer = node.peer();
+    within(node, what, move || {
+        burn_collective::finish_collective::<B::InnerBackend>(peer)
     })?
     .map_err(|e| collective_error(node, "leaving the run", e))
 }
@@ -463,6 +511,7 @@ mod tests {
             address: "127.0.0.1:2".into(),
             timeout: Duration::from_secs(5),
             federated: false,
+            local: false,
         }
     }
 

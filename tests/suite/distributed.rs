@@ -153,7 +153,7 @@ fn max_distance(a: &Tensors, b: &Tensors) -> f64 {
 }
 
 #[test]
-fn two_nodes_take_the_steps_of_one_process_with_twice_the_batch() {
+fn two_nodes_or_devices_take_the_steps_of_one_process_with_twice_the_batch() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     write_table(&dir.join("table.csv"));
@@ -173,6 +173,15 @@ fn two_nodes_take_the_steps_of_one_process_with_twice_the_batch() {
     let (same, _) = export(&dir.join("one-16"));
     let distance = max_distance(&two, &same);
     eprintln!("largest parameter distance to one process with batch 16: {distance:e}");
+    assert!(distance < 1e-5, "{distance}");
+    // Two devices of one process take the same steps, through the local all-reduce.
+    let mut devices = train_args(dir, "two-devices", 8);
+    devices.extend(["--devices", "2"].map(String::from));
+    let (ok, said) = finish(spawn(&devices), "two devices");
+    assert!(ok, "{said}");
+    let (local, _) = export(&dir.join("two-devices"));
+    let distance = max_distance(&local, &same);
+    eprintln!("two devices against one process with batch 16: {distance:e}");
     assert!(distance < 1e-5, "{distance}");
     // The test can tell: a node's own batch of 8 alone is another run.
     let (alone, _) = export(&dir.join("one-8"));
