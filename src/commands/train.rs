@@ -139,6 +139,12 @@ pub(super) fn train(args: TrainArgs) -> Result<()> {
             test.rows()
         );
     }
+    if let Some(b) = &report.baselines {
+        eprintln!("{}", b.line);
+        if let Some(note) = &b.note {
+            eprintln!("{note}");
+        }
+    }
     if let Some(forecast) = &report.forecast {
         eprint!("{}", forecast.table());
     }
@@ -251,6 +257,8 @@ pub struct TrainReport {
     pub reconstruction: Option<String>,
     /// The passes of each federated round, whose rounds are the run's epochs.
     pub local_epochs: Option<usize>,
+    /// The simple baselines on the same held-out rows.
+    pub baselines: Option<Baselines>,
 }
 
 /// The one-step forecasts of a series' test part by the chosen model and the baselines;
@@ -502,6 +510,10 @@ impl BackendJob for TrainJob {
         if let Some((_, json)) = &reconstruction {
             extra.insert("reconstruction".into(), json.clone());
         }
+        let baselines = baseline_report(&config, &data, &trained);
+        if let Some(b) = &baselines {
+            extra.insert("baselines".into(), b.json.clone());
+        }
         out.save(&config, &info, &trained, extra)?;
         if let Stop::Interrupted { signal, .. } = trained.stop {
             return Err(Error::Interrupted {
@@ -534,15 +546,72 @@ impl BackendJob for TrainJob {
             crate::plot::forecast::plot_forecast(&out.path, &title, target, f)?;
         }
         let line = reconstruction.map(|(line, _)| line);
-        Ok(report(
-            &config,
-            out.path,
-            trained,
-            skipped_rows,
-            forecast,
-            line,
-        ))
+        let mut done = report(&config, out.path, trained, skipped_rows, forecast, line);
+        done.baselines = baselines;
+        Ok(done)
     }
+}
+
+/// The simple baselines on the rows of the run's final score, as a line, a note when one
+/// beats the network, and their JSON.
+pub struct Baselines {
+    pub line: String,
+    pub note: Option<String>,
+    json: serde_json::Value,
+}
+
+/// The baselines ([`crate::eval::baseline`]) of a table's run, on its test rows, else its
+/// validation rows; `None` for series (their forecast has its own), text, generative
+/// models and federated nodes (whose rows are their own).
+fn baseline_report<B: AutodiffBackend>(
+    config: &ExperimentConfig,
+    data: &Dataset,
+    trained: &Trained<B>,
+) -> Option<Baselines> {
+    let skip = config.data.is_series() || config.data.is_text() || config.model.is_generative();
+    if skip || distributed::current().is_some_and(|n| n.federated) {
+        return None;
+    }
+    let split = crate::train::split_rows(config, data);
+    let (rows, part, network) = match (&trained.test, &trained.valid) {
+        (Some(t), _) if !split.test.is_empty() => (&split.test, "test", t),
+        (_, Some(v)) if !split.valid.is_empty() => (&split.valid, "validation", v),
+        _ => return None,
+    };
+    let found = crate::eval::baseline::baselines(&data.subset(&split.train), &data.subset(rows));
+    let name = network.score_name();
+    let scores: Vec<String> = found
+        .iter()
+        .map(|b| format!("{} {name} {:.4}", b.name, b.evaluation.score()))
+        .collect();
+    let best = found
+        .iter()
+        .max_by(|a, b| a.evaluation.score().total_cmp(&b.evaluation.score()))?;
+    let note = (best.evaluation.score() > network.score()).then(|| {
+        format!(
+            "note: {} scores {name} {:.4} on these rows, the network {:.4}",
+            best.name,
+            best.evaluation.score(),
+            network.score()
+        )
+    });
+    let json = serde_json::json!({
+        "rows": part,
+        "count": rows.len(),
+        "score": name,
+        "network": network.score(),
+        "baselines": found.iter().map(|b| (b.name.to_string(), serde_json::json!(b.evaluation.score()))).collect::<Map<_, _>>(),
+    });
+    Some(Baselines {
+        line: format!(
+            "baselines on the {} {part} rows, where the network scores {name} {:.4}: {}",
+            rows.len(),
+            network.score(),
+            scores.join(", ")
+        ),
+        note,
+        json,
+    })
 }
 
 fn report<B: AutodiffBackend>(
@@ -566,6 +635,7 @@ fn report<B: AutodiffBackend>(
         forecast,
         reconstruction,
         local_epochs: config.training.local_epochs,
+        baselines: None,
     }
 }
 

@@ -2,6 +2,7 @@
 //! of those predictions against the truth.
 
 pub mod attribution;
+pub mod baseline;
 pub mod forecast;
 pub mod generative;
 pub mod importance;

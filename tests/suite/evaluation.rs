@@ -657,3 +657,39 @@ fn text_runs_get_per_token_attributions_that_find_the_deciding_word() {
         "the deciding word ranked first in {found} of 40 rows"
     );
 }
+
+/// `nnlab train -q --validation 0.2 --dataset NAME` with `flags`, into `out`: what it printed.
+fn train_dataset(name: &str, flags: &[&str], out: &Path) -> String {
+    let run = nnlab()
+        .args(["train", "-q", "--validation", "0.2", "--dataset", name])
+        .args(flags)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&run.stderr).into_owned();
+    assert!(run.status.success(), "{said}");
+    said
+}
+
+#[test]
+fn train_prints_the_baselines_on_the_same_rows_and_a_note_when_one_wins() {
+    let dir = tempfile::tempdir().unwrap();
+    // One epoch at a tiny rate: the network is worse than a straight line on y = 3x + U.
+    let weak = dir.path().join("weak");
+    let said = train_dataset("linear", &["--epochs", "1", "--lr", "0.00001"], &weak);
+    assert!(
+        said.contains("baselines on the 20 validation rows"),
+        "{said}"
+    );
+    let note = "note: linear least squares scores R² ";
+    assert!(said.contains(note), "{said}");
+    let found = &json(&weak.join("summary.json"))["baselines"];
+    let least_squares = found["baselines"]["linear least squares"].as_f64().unwrap();
+    assert!(least_squares > 0.5, "{found}");
+    assert!(found["network"].as_f64().unwrap() < least_squares);
+    // A network that wins gets no note; the majority class scores about a half.
+    let said = train_dataset("moons", &[], &dir.path().join("moons"));
+    assert!(said.contains("the majority class accuracy 0.5"), "{said}");
+    assert!(!said.contains("note:"), "{said}");
+}
