@@ -240,6 +240,14 @@ impl ExperimentConfig {
         self.loss.name.task()
     }
 
+    /// Settles a series' season on its training part (see [`DataConfig::fit_season`]),
+    /// before a fresh run loads its windows; the line saying what was found.
+    pub fn fit_season(&mut self) -> Result<Option<String>> {
+        let t = &self.training;
+        let share = 1.0 - t.validation_fraction - t.test_fraction;
+        self.data.fit_season(share)
+    }
+
     /// Loads the data; image files are resized to the model's image size, and their shape is
     /// taken into the model. Says once, on stderr, what was done to the images.
     pub fn load_data(&mut self) -> Result<Loaded> {

@@ -374,8 +374,8 @@ pub struct ExperimentArgs {
     /// Series: steps each window forecasts at once, one output per step ahead [default: 1].
     #[arg(long, value_name = "H")]
     pub horizon: Option<usize>,
-    /// Series: steps per season (12 for monthly data), for the seasonal-naive forecast and
-    /// MASE [default: none; a built-in series' own].
+    /// Series: steps per season (12 for monthly data), for the seasonal-naive forecast, MASE
+    /// and the network's target; 0 for none [default: found on the training part].
     #[arg(long, value_name = "P")]
     pub season: Option<usize>,
     /// Series: read windows as levels, not relative to their last step.

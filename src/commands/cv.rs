@@ -32,6 +32,9 @@ impl BackendJob for CvJob {
             folds,
             quiet,
         } = self;
+        if let Some(line) = config.fit_season()?.filter(|_| !quiet) {
+            eprintln!("{line}");
+        }
         let data = config.load_data()?.data;
         fit_to_data(&mut config, &data)?;
         if let (_, Some(note)) = crate::lab::cv::check_folds(&config, &data, folds)? {

@@ -127,7 +127,7 @@ impl Input {
                 let series = read_series(path, &columns, &info.target_name, *delimiter)?;
                 let (window, horizon) = (config.data.window(), config.data.horizon);
                 series.check_window(window, horizon, 1, &path.display().to_string())?;
-                return Ok(series.windows(window, horizon, config.data.relative));
+                return Ok(series.windows(window, horizon, config.data.target_base()));
             }
             Input::Csv { path, delimiter } if config.data.is_text() => {
                 let data = self.text_rows(config, path, *delimiter, Some(info))?;

@@ -124,6 +124,7 @@ fn forecast<B: Backend>(
         )));
     }
     let relative = config.data.relative;
+    let base = config.data.target_base();
     let mut out = Vec::with_capacity(steps);
     while out.len() < steps {
         let end = series.steps();
@@ -133,13 +134,10 @@ fn forecast<B: Backend>(
         else {
             unreachable!("a series run is a regression")
         };
-        let base = if relative {
-            series.target_values()[end - 1]
-        } else {
-            0.0
-        };
-        for change in v.into_iter().take(steps - out.len()) {
-            let next = f64::from(change) + base;
+        let target = series.target_values();
+        let ahead = v.into_iter().take(steps - out.len()).enumerate();
+        for (h, change) in ahead.collect::<Vec<_>>() {
+            let next = f64::from(change) + base.value(&target, end, h + 1);
             out.push(next as f32);
             series.values.push(next);
         }

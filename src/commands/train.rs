@@ -293,7 +293,7 @@ fn test_forecast<B: AutodiffBackend>(
         windows: data,
         window: config.data.window(),
         horizon: config.data.horizon,
-        relative: config.data.relative,
+        base: config.data.target_base(),
         season: config.data.season(),
         split: &split,
     };
@@ -430,6 +430,11 @@ impl BackendJob for TrainJob {
             node,
             devices: _,
         } = self;
+        if resume.is_none()
+            && let Some(line) = config.fit_season()?.filter(|_| !quiet)
+        {
+            eprintln!("{line}");
+        }
         let Loaded {
             mut data,
             skipped: skipped_rows,

@@ -248,7 +248,7 @@ impl Builtin {
     /// generated ones only.
     pub fn load(self, samples: usize, noise: f64, classes: usize, seed: u64) -> Dataset {
         if let Some(series) = self.series(samples, DEFAULT_WINDOW, noise, seed) {
-            return series.windows(DEFAULT_WINDOW, 1, true);
+            return series.windows(DEFAULT_WINDOW, 1, super::sequence::series::Base::Last);
         }
         match self {
             Builtin::Airline | Builtin::NoisySine => unreachable!("series, above"),

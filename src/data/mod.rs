@@ -22,6 +22,8 @@ use crate::error::{Error, Result};
 use crate::loss::{Targets, Task};
 
 pub use builtin::Builtin;
+use sequence::season::{self, lag_error};
+use sequence::series::Base;
 pub use sequence::{SequenceShape, Series};
 
 use sequence::text::{self, Texts, Tokens};
@@ -75,8 +77,12 @@ pub struct DataConfig {
     #[config(default = 1)]
     pub horizon: usize,
     /// Steps per season of a series (12 for monthly data), for the seasonal-naive forecast
-    /// and MASE; unset for none (a built-in series has its own).
+    /// and MASE; 0 for none; unset until training finds it (a built-in series has its own).
     pub season: Option<usize>,
+    /// Read a series' targets relative to the value one season back, not the last value:
+    /// chosen by training when that forecasts the training part better.
+    #[config(default = false)]
+    pub seasonal_base: bool,
     /// Read each window relative to its last step and forecast the change (see
     /// `data::sequence::series`); false for raw levels.
     #[config(default = true)]
@@ -144,7 +150,6 @@ impl DataConfig {
                 "data.text",
                 "and data.series are two readings of a file: keep one",
             )),
-            _ if self.season == Some(0) => Err(Error::config("data.season", "must be at least 1")),
             (Some(_), _) if self.series.is_some() && self.drop_missing => Err(Error::config(
                 "data.drop_missing",
                 "cannot skip rows of a series: it would join the steps on either side",
@@ -251,10 +256,60 @@ impl DataConfig {
 
     /// Steps per season of the series: set, or the built-in series'.
     pub fn season(&self) -> Option<usize> {
-        match (&self.csv, self.dataset) {
+        let season = match (&self.csv, self.dataset) {
             (None, Some(builtin)) => self.season.or(builtin.season()),
             _ => self.season,
+        };
+        season.filter(|&p| p > 0)
+    }
+
+    /// What a series' targets are read relative to.
+    pub fn target_base(&self) -> Base {
+        match (self.relative, self.season()) {
+            (false, _) => Base::Level,
+            (true, Some(p)) if self.seasonal_base => Base::SeasonBack(p),
+            (true, _) => Base::Last,
         }
+    }
+
+    /// Settles a series' season before training, from its first `train_share` of steps
+    /// (the training part): the one set (`--season`), the built-in series' own, or the one
+    /// [`season::detect`] finds; and whether the targets are read one season back. The
+    /// line to print, `None` for other data.
+    pub fn fit_season(&mut self, train_share: f64) -> Result<Option<String>> {
+        let Some(series) = self.read_series()? else {
+            return Ok(None);
+        };
+        let values = series.target_values();
+        let values = &values[..((values.len() as f64 * train_share) as usize).max(2)];
+        let line = match self.season() {
+            Some(p) => format!("season {p} (given)"),
+            None if self.season == Some(0) => "season off (--season 0)".to_string(),
+            None => match season::detect(values) {
+                Some(found) => {
+                    self.season = Some(found.period);
+                    let r = found.autocorrelation;
+                    format!("season {} (autocorrelation {r:.2})", found.period)
+                }
+                None => {
+                    self.season = Some(0);
+                    "no season found".to_string()
+                }
+            },
+        };
+        let (window, horizon) = (self.window(), self.horizon);
+        self.seasonal_base = self.relative
+            && self.season().is_some_and(|p| {
+                p <= window && horizon <= p && lag_error(values, p) < lag_error(values, 1)
+            });
+        let base = match self.seasonal_base {
+            true => "the network forecasts the change from one season back",
+            false => "the network forecasts the change from the last value",
+        };
+        Ok(Some(match self.relative {
+            true => format!("{line}; {base}"),
+            false => line,
+        }))
     }
 
     /// The series, for series data: a CSV file's columns or a built-in series.
@@ -347,7 +402,7 @@ impl DataConfig {
         let file = file.unwrap_or(self.name());
         series.check_window(window, self.horizon, sequence::MIN_WINDOWS, &file)?;
         Ok(Some(Loaded {
-            data: series.windows(window, self.horizon, self.relative),
+            data: series.windows(window, self.horizon, self.target_base()),
             skipped: 0,
             image: None,
             note: None,

@@ -14,6 +14,7 @@
 
 use serde_json::{Value, json};
 
+use crate::data::sequence::series::Base;
 use crate::data::split::Split;
 use crate::data::{Dataset, Series, TargetValues};
 
@@ -53,7 +54,7 @@ pub struct Setup<'a> {
     pub window: usize,
     /// Steps each window forecasts (outputs per row).
     pub horizon: usize,
-    pub relative: bool,
+    pub base: Base,
     pub season: Option<usize>,
     pub split: &'a Split,
 }
@@ -87,12 +88,11 @@ impl Setup<'_> {
         // Each test row's origin (its first unknown step) and the step forecast from it.
         let origins: Vec<usize> = self.split.test.iter().map(|&r| self.window + r).collect();
         let steps: Vec<usize> = origins.iter().map(|&o| o + h - 1).collect();
-        let base = |o: usize| if self.relative { target[o - 1] } else { 0.0 };
         let level = |outputs: &[f64]| -> Vec<f64> {
             origins
                 .iter()
                 .zip(outputs)
-                .map(|(&o, y)| y + base(o))
+                .map(|(&o, y)| y + self.base.value(&target, o, h))
                 .collect()
         };
         let mut methods = vec![
@@ -350,14 +350,14 @@ mod tests {
             values: (0..30).map(|t| (t * t) as f64).collect(),
             target: 0,
         };
-        let windows = series.windows(3, 1, true);
+        let windows = series.windows(3, 1, Base::Last);
         let split = crate::data::split::ordered(windows.rows(), 0.0, 0.2, 0);
         let setup = Setup {
             series: &series,
             windows: &windows,
             window: 3,
             horizon: 1,
-            relative: true,
+            base: Base::Last,
             season: None,
             split: &split,
         };
@@ -383,7 +383,7 @@ mod tests {
             values: (0..40).map(|t| (t * t) as f64).collect(),
             target: 0,
         };
-        let windows = series.windows(3, 4, true);
+        let windows = series.windows(3, 4, Base::Last);
         assert_eq!((windows.rows(), windows.outputs()), (34, 4));
         let TargetValues::Values(changes) = &windows.targets else {
             unreachable!()
@@ -398,7 +398,7 @@ mod tests {
             windows: &windows,
             window: 3,
             horizon: 4,
-            relative: true,
+            base: Base::Last,
             season: Some(2),
             split: &split,
         };

@@ -511,3 +511,74 @@ fn the_vocabulary_is_fitted_on_the_training_rows_only() {
     assert_eq!(data.features[held * data.width()], 1.0);
     assert!(data.features[held * data.width() + 1] > 1.0);
 }
+
+/// A monthly series: a yearly profile on a slow trend with noise, 240 steps.
+fn monthly_series(dir: &Path) -> std::path::PathBuf {
+    let profile = [
+        4.0, 9.0, 13.0, 10.0, 2.0, -5.0, -11.0, -14.0, -8.0, -1.0, 3.0, -2.0,
+    ];
+    let mut state = 7u64;
+    let mut text = String::from("value\n");
+    for t in 0..240 {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let noise = (state >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0;
+        text += &format!("{}\n", 50.0 + 0.1 * t as f64 + profile[t % 12] + noise);
+    }
+    let csv = dir.join("monthly.csv");
+    std::fs::write(&csv, text).unwrap();
+    csv
+}
+
+#[test]
+fn a_season_is_found_on_the_training_part_used_in_the_target_and_turned_off_by_season_0() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = monthly_series(dir.path());
+    let train = |run: &Path, extra: &[&str]| -> String {
+        let output = nnlab()
+            .args(["train", "--series", "value", "--epochs", "40", "--data"])
+            .arg(&csv)
+            .args(extra)
+            .arg("--out")
+            .arg(run)
+            .output()
+            .unwrap();
+        assert!(output.status.success());
+        String::from_utf8(output.stderr).unwrap()
+    };
+    let run = dir.path().join("found");
+    let said = train(&run, &[]);
+    assert!(said.contains("season 12 (autocorrelation 0."), "{said}");
+    assert!(said.contains("the change from one season back"), "{said}");
+    let config = common::json(&run.join("config.json"));
+    assert_eq!(config["data"]["season"], 12);
+    assert_eq!(config["data"]["seasonal_base"], true);
+    let maes = forecast_maes(&run);
+    let mae = |prefix: &str| maes.iter().find(|(m, _)| m.starts_with(prefix)).unwrap().1;
+    assert!(mae("network") <= mae("seasonal naive (m = 12)"), "{maes:?}");
+    // predict continues the series from one season back, as training read it.
+    let next = stdout(common::predict_command(&run, &csv).args(["--steps", "12"]));
+    let next: Vec<f64> = next
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(1).unwrap().parse().unwrap())
+        .collect();
+    let year_ago: Vec<f64> = std::fs::read_to_string(&csv)
+        .unwrap()
+        .lines()
+        .skip(229)
+        .map(|l| l.parse().unwrap())
+        .collect();
+    let gap = common::max_abs_diff(&next, &year_ago);
+    assert!(gap < 6.0, "{next:?} against a year before {year_ago:?}");
+
+    let off = dir.path().join("off");
+    let said = train(&off, &["--season", "0"]);
+    assert!(said.contains("season off (--season 0)"), "{said}");
+    assert!(!said.contains("seasonal naive"), "{said}");
+    assert_eq!(
+        common::json(&off.join("config.json"))["data"]["seasonal_base"],
+        false
+    );
+}

@@ -12,6 +12,27 @@ use std::path::Path;
 use crate::data::{Dataset, TargetValues};
 use crate::error::{Error, Result};
 
+/// What a window's targets are read relative to: nothing (levels), the last value (the
+/// network learns the change, and no change is the naive forecast), or the value a whole
+/// number of seasons back (no change is the seasonal-naive forecast).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Base {
+    Level,
+    Last,
+    SeasonBack(usize),
+}
+
+impl Base {
+    /// The value `h` steps ahead of the window ending before `end` is read relative to.
+    pub fn value(self, target: &[f64], end: usize, h: usize) -> f64 {
+        match self {
+            Base::Level => 0.0,
+            Base::Last => target[end - 1],
+            Base::SeasonBack(p) => target[end + h - 1 - p * h.div_ceil(p)],
+        }
+    }
+}
+
 /// Columns in time order, row-major, and which one is forecast.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Series {
@@ -55,17 +76,17 @@ impl Series {
     }
 
     /// The windows of `window` steps, each labelled with the next `horizon` target values
-    /// (their changes from the last value if `relative`): row `r` forecasts steps
-    /// `window + r .. window + r + horizon`.
-    pub fn windows(&self, window: usize, horizon: usize, relative: bool) -> Dataset {
+    /// less their [`Base`]: row `r` forecasts steps `window + r .. window + r + horizon`.
+    pub fn windows(&self, window: usize, horizon: usize, base: Base) -> Dataset {
         let target = self.target_values();
         let rows = (self.steps() + 1).saturating_sub(window + horizon);
         let mut features = Vec::with_capacity(rows * window * self.names.len());
         let mut next = Vec::with_capacity(rows * horizon);
+        let relative = base != Base::Level;
         for end in (window..).take(rows) {
             features.extend(self.window_features(end, window, relative));
-            let base = if relative { target[end - 1] } else { 0.0 };
-            next.extend(target[end..end + horizon].iter().map(|y| y - base));
+            let ahead = target[end..end + horizon].iter().enumerate();
+            next.extend(ahead.map(|(h, y)| y - base.value(&target, end, h + 1)));
         }
         Dataset {
             features,
