@@ -32,10 +32,9 @@ impl BackendJob for CvJob {
             folds,
             quiet,
         } = self;
-        if let Some(line) = config.fit_season()?.filter(|_| !quiet) {
-            eprintln!("{line}");
-        }
+        let season = config.fit_season()?.filter(|_| !quiet);
         let data = config.load_data()?.data;
+        season.inspect(|line| eprintln!("{line}"));
         fit_to_data(&mut config, &data)?;
         if let (_, Some(note)) = crate::lab::cv::check_folds(&config, &data, folds)? {
             eprintln!("{note}");
@@ -95,15 +94,32 @@ pub(super) fn cv_command(args: CvArgs) -> Result<()> {
         .folds
         .iter()
         .map(|f| {
-            vec![
+            let mut row = vec![
                 f.fold.to_string(),
                 f.test_rows.to_string(),
                 format!("{:.4}", f.evaluation.score()),
-            ]
+            ];
+            row.extend(f.baselines.iter().map(|(_, s)| format!("{s:.4}")));
+            row
         })
         .collect();
+    let mut header = vec!["fold", "held-out rows", cv.score.as_str()];
+    header.extend(cv.baseline_means.iter().map(|(name, _)| name.as_str()));
+    let baselines: String = cv
+        .baseline_means
+        .iter()
+        .map(|(name, m)| format!("{name}: {} {m:.4} (mean over the same folds)\n", cv.score))
+        .collect();
+    let best = cv.baseline_means.iter().max_by(|a, b| a.1.total_cmp(&b.1));
+    let note = match best {
+        Some((name, m)) if *m > mean => format!(
+            "note: {name} scores {} {m:.4} on these folds, the network {mean:.4}\n",
+            cv.score
+        ),
+        _ => String::new(),
+    };
     let text = format!(
-        "{}-fold cross-validation on {} ({}), {backend}\n\n{}\n{} {:.4} ± {:.4} (mean ± standard deviation over the folds)\nsaved {} to {}\n",
+        "{}-fold cross-validation on {} ({}), {backend}\n\n{}\n{} {:.4} ± {:.4} (mean ± standard deviation over the folds)\n{baselines}{note}saved {} to {}\n",
         args.folds,
         config.data.name(),
         if config.task() == Task::Classification {
@@ -111,7 +127,7 @@ pub(super) fn cv_command(args: CvArgs) -> Result<()> {
         } else {
             "shuffled"
         },
-        crate::plot::charts::table(&["fold", "held-out rows", cv.score.as_str()], &rows, &[]),
+        crate::plot::charts::table(&header, &rows, &[]),
         cv.score,
         mean,
         std,

@@ -430,17 +430,17 @@ impl BackendJob for TrainJob {
             node,
             devices: _,
         } = self;
-        if resume.is_none()
-            && let Some(line) = config.fit_season()?.filter(|_| !quiet)
-        {
-            eprintln!("{line}");
-        }
+        let season = match resume.is_none() {
+            true => config.fit_season()?.filter(|_| !quiet),
+            false => None,
+        };
         let Loaded {
             mut data,
             skipped: skipped_rows,
             series,
             ..
         } = config.load_data()?;
+        season.inspect(|line| eprintln!("{line}"));
         if let Some(mut node) = node {
             node.federated = config.training.local_epochs.is_some();
             let signature = Signature::of(&config, &data, &node.address);

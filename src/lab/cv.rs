@@ -24,6 +24,9 @@ pub struct Fold {
     pub test_rows: usize,
     pub evaluation: Evaluation,
     pub train_seconds: f64,
+    /// The simple baselines' scores on the same held-out rows, fitted on the same training
+    /// rows (see [`crate::eval::baseline`]); none for a series or text.
+    pub baselines: Vec<(String, f64)>,
 }
 
 /// Every fold, and the mean and standard deviation of their scores.
@@ -39,6 +42,8 @@ pub struct CvReport {
     /// examples report).
     pub std: Option<f64>,
     pub folds: Vec<Fold>,
+    /// Each baseline's mean score over the folds, when complete.
+    pub baseline_means: Vec<(String, f64)>,
     /// The signal that stopped the cross-validation early, if one did.
     #[serde(skip)]
     pub stopped_by: Option<i32>,
@@ -170,6 +175,13 @@ pub fn cross_validate<B: AutodiffBackend>(
             test_rows: held_out.len(),
             evaluation: evaluate(&predictions, &test_set.targets, test_set.rows()),
             train_seconds: trained.train_seconds,
+            baselines: match config.data.is_series() || config.data.is_text() {
+                true => Vec::new(),
+                false => crate::eval::baseline::baselines(&train_set, &test_set)
+                    .into_iter()
+                    .map(|b| (b.name.to_string(), b.evaluation.score()))
+                    .collect(),
+            },
         };
         done(&fold);
         results.push(fold);
@@ -178,6 +190,15 @@ pub fn cross_validate<B: AutodiffBackend>(
     let scores: Vec<f64> = results.iter().map(|f| f.evaluation.score()).collect();
     let mean = scores.iter().sum::<f64>() / k as f64;
     let std = (scores.iter().map(|s| (s - mean).powi(2)).sum::<f64>() / k as f64).sqrt();
+    let baseline_means = match (complete, results.first()) {
+        (true, Some(first)) => (first.baselines.iter().enumerate())
+            .map(|(i, (name, _))| {
+                let sum: f64 = results.iter().map(|f| f.baselines[i].1).sum();
+                (name.clone(), sum / k as f64)
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
     Ok(CvReport {
         score: match config.task() {
             Task::Regression => "R²",
@@ -188,6 +209,7 @@ pub fn cross_validate<B: AutodiffBackend>(
         mean: complete.then_some(mean),
         std: complete.then_some(std),
         folds: results,
+        baseline_means,
         stopped_by,
     })
 }

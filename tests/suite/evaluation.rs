@@ -202,7 +202,15 @@ fn cross_validation_holds_out_each_stratified_fold_once() {
             assert!((16..=17).contains(&support), "{fold}");
         }
         scores.push(m["accuracy"].as_f64().unwrap());
+        // The majority class of the training folds, scored on the held-out one.
+        let majority = &fold["baselines"][0];
+        assert_eq!(majority[0], "the majority class", "{fold}");
+        assert!(
+            (0.3..0.36).contains(&majority[1].as_f64().unwrap()),
+            "{fold}"
+        );
     }
+    assert!(text.contains("the majority class: accuracy 0.3"), "{text}");
     let mean = scores.iter().sum::<f64>() / 3.0;
     let std = (scores.iter().map(|s| (s - mean).powi(2)).sum::<f64>() / 3.0).sqrt();
     assert!((cv["mean"].as_f64().unwrap() - mean).abs() < 1e-12);
@@ -218,6 +226,70 @@ fn cross_validation_holds_out_each_stratified_fold_once() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("--folds must be between 2"));
+}
+
+#[test]
+fn cv_scores_the_baselines_on_each_fold_and_a_small_table_gets_the_l2_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let cv = |name: &str, extra: &[&str]| -> (String, Value, Value) {
+        let out = dir.path().join(name);
+        let text = stdout(
+            nnlab()
+                .args([
+                    "cv",
+                    "--dataset",
+                    "diabetes",
+                    "--folds",
+                    "3",
+                    "--epochs",
+                    "1",
+                    "-q",
+                ])
+                .args(extra)
+                .arg("--out")
+                .arg(&out),
+        );
+        (
+            text,
+            json(&out.join("cv.json")),
+            json(&out.join("config.json")),
+        )
+    };
+    let (text, report, config) = cv("default", &[]);
+    assert_eq!(config["loss"]["l2"], 0.01);
+    let folds = report["folds"].as_array().unwrap();
+    let least_squares: Vec<f64> = folds
+        .iter()
+        .map(|f| {
+            assert_eq!(f["baselines"][0][0], "the training mean", "{f}");
+            assert_eq!(f["baselines"][1][0], "linear least squares", "{f}");
+            f["baselines"][1][1].as_f64().unwrap()
+        })
+        .collect();
+    let mean = least_squares.iter().sum::<f64>() / 3.0;
+    assert!((report["baseline_means"][1][1].as_f64().unwrap() - mean).abs() < 1e-12);
+    // Least squares on diabetes scores about 0.48 on any fold: a real fit, not a stub.
+    assert!(
+        least_squares.iter().all(|r| (0.35..0.6).contains(r)),
+        "{least_squares:?}"
+    );
+    assert!(
+        text.contains("the training mean  linear least squares"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("linear least squares: R² {mean:.4}")),
+        "{text}"
+    );
+    // One epoch leaves the network below least squares, and the note says so.
+    assert!(
+        text.contains("note: linear least squares scores R²"),
+        "{text}"
+    );
+    let (_, _, off) = cv("off", &["--l2", "0"]);
+    assert_eq!(off["loss"]["l2"], 0.0);
+    let (_, _, neuron) = cv("neuron", &["--hidden", "none"]);
+    assert_eq!(neuron["loss"]["l2"], 0.0);
 }
 
 #[test]
