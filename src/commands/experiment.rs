@@ -43,8 +43,8 @@ pub const SMALL_TABLE_L2: f64 = 0.01;
 /// Rows under which a regression table is small.
 pub const SMALL_TABLE_ROWS: usize = 2000;
 
-/// Whether `config` trains an MLP with hidden layers on a regression table of under [`SMALL_TABLE_ROWS`]
-/// rows (a CSV file's lines are counted up to that).
+/// Whether `config` trains an MLP with hidden layers on a regression table of under
+/// [`SMALL_TABLE_ROWS`] rows (a CSV file's lines are counted up to that).
 fn small_regression_table(config: &ExperimentConfig) -> bool {
     let d = &config.data;
     let table = d.images.is_none() && d.idx_images.is_none() && !d.is_series() && !d.is_text();

@@ -135,8 +135,7 @@ fn forecast<B: Backend>(
             unreachable!("a series run is a regression")
         };
         let target = series.target_values();
-        let ahead = v.into_iter().take(steps - out.len()).enumerate();
-        for (h, change) in ahead.collect::<Vec<_>>() {
+        for (h, change) in v.into_iter().take(steps - out.len()).enumerate() {
             let next = f64::from(change) + base.value(&target, end, h + 1);
             out.push(next as f32);
             series.values.push(next);
