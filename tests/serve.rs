@@ -540,6 +540,24 @@ fn web_pages_list_sort_and_escape_and_serve_only_the_run_files() {
         &runs.join("line"),
         &["--dataset", "linear", "--epochs", "2"],
     );
+    // One epoch at a tiny rate loses to least squares on its validation rows.
+    train(
+        &runs.join("weak"),
+        &[
+            "--dataset",
+            "linear",
+            "--epochs",
+            "1",
+            "--lr",
+            "0.00001",
+            "--validation",
+            "0.2",
+        ],
+    );
+    train(
+        &runs.join("air"),
+        &["--dataset", "airline", "--epochs", "5"],
+    );
     train(
         &runs.join("x<i>y"),
         &["--dataset", "linear", "--epochs", "1"],
@@ -608,9 +626,21 @@ fn web_pages_list_sort_and_escape_and_serve_only_the_run_files() {
         "name=\"x3\"",
         "<img src=\"/runs/iris/files/",
         "<table id=\"config\">",
+        "<table id=\"baselines\">",
+        "<td>the majority class</td>",
+        "<td>logistic regression</td>",
     ] {
         at(&page, needle);
     }
+    // The weak run's page says it lost; a series run shows its forecast's baselines.
+    let (_, page) = server.call("GET", "/runs/weak", "", "");
+    at(
+        &page,
+        "<p id=\"baseline-note\" class=\"error\">note: linear least squares",
+    );
+    let (_, page) = server.call("GET", "/runs/air", "", "");
+    at(&page, "<td>seasonal naive (m = 12)</td>");
+    at(&page, "<th>MASE</th>");
     at(
         &server.call("GET", "/runs/race", "", "").1,
         "<table id=\"variants\">",

@@ -6,18 +6,20 @@ use burn::tensor::backend::{AutodiffBackend, Backend};
 
 use crate::backend::{BackendJob, BackendName, run_on};
 use crate::cli::EvalArgs;
+use crate::config::ExperimentConfig;
 use crate::data::Dataset;
 use crate::data::scale::Scaler;
 use crate::error::{Error, Result};
+use crate::eval::baseline::{Report, baselines};
 use crate::eval::metrics::{Evaluation, evaluate};
 use crate::eval::predict::predict;
 use crate::loss::LossName;
 use crate::models::Network;
-use crate::run_dir::RunDir;
+use crate::run_dir::{RunDir, RunInfo};
 
 use super::describe;
 use super::encode::{Ask, AutoencoderJob, Table, check_autoencoder};
-use super::input::Input;
+use super::input::{Input, run_data};
 
 /// A saved run loaded to score labelled rows: what `eval` does once and `explain` many times.
 pub(super) struct Scorer<B: Backend> {
@@ -77,12 +79,45 @@ struct EvalJob {
 }
 
 impl BackendJob for EvalJob {
-    type Output = Evaluation;
+    /// The metrics, and the rows they were computed on.
+    type Output = (Evaluation, Dataset);
 
-    fn run<B: AutodiffBackend>(self, _: BackendName, device: B::Device) -> Result<Evaluation> {
+    fn run<B: AutodiffBackend>(self, _: BackendName, device: B::Device) -> Result<Self::Output> {
         let scorer = Scorer::<B::InnerBackend>::load(&self.dir, &self.input, self.last, &device)?;
-        Ok(scorer.score(&scorer.data.features))
+        Ok((scorer.score(&scorer.data.features), scorer.data))
     }
+}
+
+/// The baselines fitted on the run's own training rows (its data rebuilt from its config and
+/// split as `train` split it) and scored on `rows`; `None` for a series or text run, whose
+/// rows are windows or tokens. A run whose data can no longer be read gets a line saying so.
+fn eval_baselines(
+    config: &ExperimentConfig,
+    info: &RunInfo,
+    rows: &Dataset,
+    network: &Evaluation,
+) -> Option<Report> {
+    if config.data.is_series() || config.data.is_text() {
+        return None;
+    }
+    let data = match run_data(config, info, "") {
+        Ok(data) => data,
+        Err(e) => {
+            return Some(Report {
+                line: format!("baselines not scored: the run's training data: {e}"),
+                note: None,
+                json: serde_json::json!({ "error": e.to_string() }),
+            });
+        }
+    };
+    let train = data.subset(&crate::train::split_rows(config, &data).train);
+    let found = baselines(&train, rows);
+    let named = format!(
+        "these {} rows, fitted on the run's {} training rows",
+        rows.rows(),
+        train.rows()
+    );
+    Report::new(&found, network, &named, rows.rows())
 }
 
 pub(super) fn eval_command(args: EvalArgs) -> Result<()> {
@@ -90,7 +125,7 @@ pub(super) fn eval_command(args: EvalArgs) -> Result<()> {
     let input = Input::labelled_rows(&args.source);
     let shown = input.path().display().to_string();
     let dir = RunDir::new(&args.checkpoint);
-    let (config, _) = dir.load_meta()?;
+    let (config, info) = dir.load_meta()?;
     if config.model.is_generative() {
         check_autoencoder(&config, &dir, "eval")?;
         let job = AutoencoderJob {
@@ -114,7 +149,7 @@ pub(super) fn eval_command(args: EvalArgs) -> Result<()> {
             config.model.kind_name()
         )));
     }
-    let evaluation = run_on(
+    let (evaluation, rows) = run_on(
         backend,
         EvalJob {
             dir: RunDir::new(&args.checkpoint),
@@ -122,15 +157,27 @@ pub(super) fn eval_command(args: EvalArgs) -> Result<()> {
             last: args.last,
         },
     )?;
+    let baselines = eval_baselines(&config, &info, &rows, &evaluation);
     let text = if args.json {
-        serde_json::to_string_pretty(&evaluation).expect("metrics serialize") + "\n"
+        let mut json = serde_json::to_value(&evaluation).expect("metrics serialize");
+        if let Some(b) = baselines {
+            json["baselines"] = b.json;
+        }
+        serde_json::to_string_pretty(&json).expect("metrics serialize") + "\n"
     } else {
-        format!(
+        let mut text = format!(
             "{} on {}\n\n{}",
             args.checkpoint.display(),
             shown,
             describe(&evaluation)
-        )
+        );
+        if let Some(b) = &baselines {
+            text += &format!("\n{}\n", b.line);
+            if let Some(note) = &b.note {
+                text += &format!("{note}\n");
+            }
+        }
+        text
     };
     std::io::stdout()
         .lock()

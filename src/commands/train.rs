@@ -12,6 +12,7 @@ use crate::config::ExperimentConfig;
 use crate::data::{Dataset, Loaded, Series};
 use crate::distributed::{self, Node, Signature};
 use crate::error::{Error, Result};
+use crate::eval::baseline::Report;
 use crate::eval::forecast::{Forecast, Setup};
 use crate::eval::metrics::EpochRecord;
 use crate::eval::metrics::Evaluation;
@@ -258,7 +259,7 @@ pub struct TrainReport {
     /// The passes of each federated round, whose rounds are the run's epochs.
     pub local_epochs: Option<usize>,
     /// The simple baselines on the same held-out rows.
-    pub baselines: Option<Baselines>,
+    pub baselines: Option<Report>,
 }
 
 /// The one-step forecasts of a series' test part by the chosen model and the baselines;
@@ -557,14 +558,6 @@ impl BackendJob for TrainJob {
     }
 }
 
-/// The simple baselines on the rows of the run's final score, as a line, a note when one
-/// beats the network, and their JSON.
-pub struct Baselines {
-    pub line: String,
-    pub note: Option<String>,
-    json: serde_json::Value,
-}
-
 /// The baselines ([`crate::eval::baseline`]) of a table's run, on its test rows, else its
 /// validation rows; `None` for series (their forecast has its own), text, generative
 /// models and federated nodes (whose rows are their own).
@@ -572,7 +565,7 @@ fn baseline_report<B: AutodiffBackend>(
     config: &ExperimentConfig,
     data: &Dataset,
     trained: &Trained<B>,
-) -> Option<Baselines> {
+) -> Option<Report> {
     let skip = config.data.is_series() || config.data.is_text() || config.model.is_generative();
     if skip || distributed::current().is_some_and(|n| n.federated) {
         return None;
@@ -584,39 +577,8 @@ fn baseline_report<B: AutodiffBackend>(
         _ => return None,
     };
     let found = crate::eval::baseline::baselines(&data.subset(&split.train), &data.subset(rows));
-    let name = network.score_name();
-    let scores: Vec<String> = found
-        .iter()
-        .map(|b| format!("{} {name} {:.4}", b.name, b.evaluation.score()))
-        .collect();
-    let best = found
-        .iter()
-        .max_by(|a, b| a.evaluation.score().total_cmp(&b.evaluation.score()))?;
-    let note = (best.evaluation.score() > network.score()).then(|| {
-        format!(
-            "note: {} scores {name} {:.4} on these rows, the network {:.4}",
-            best.name,
-            best.evaluation.score(),
-            network.score()
-        )
-    });
-    let json = serde_json::json!({
-        "rows": part,
-        "count": rows.len(),
-        "score": name,
-        "network": network.score(),
-        "baselines": found.iter().map(|b| (b.name.to_string(), serde_json::json!(b.evaluation.score()))).collect::<Map<_, _>>(),
-    });
-    Some(Baselines {
-        line: format!(
-            "baselines on the {} {part} rows, where the network scores {name} {:.4}: {}",
-            rows.len(),
-            network.score(),
-            scores.join(", ")
-        ),
-        note,
-        json,
-    })
+    let named = format!("the {} {part} rows", rows.len());
+    Report::new(&found, network, &named, rows.len())
 }
 
 fn report<B: AutodiffBackend>(

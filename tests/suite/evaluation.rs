@@ -140,6 +140,16 @@ fn eval_of_a_classifier_matches_its_predictions_and_refuses_unknown_labels() {
         [50, 50, 50]
     );
     assert_eq!(m["classes"][0]["label"], "setosa");
+    // The baselines are fitted on the run's own training rows (all 150) and scored on these.
+    let baselines = &metrics["baselines"];
+    assert_eq!(baselines["count"], 150, "{metrics}");
+    let logistic = baselines["baselines"]["logistic regression"]
+        .as_f64()
+        .unwrap();
+    assert!(logistic > 0.9, "{metrics}");
+    assert!(
+        (baselines["network"].as_f64().unwrap() - m["accuracy"].as_f64().unwrap()).abs() < 1e-12
+    );
 
     let text_output = stdout(
         nnlab()
@@ -150,6 +160,9 @@ fn eval_of_a_classifier_matches_its_predictions_and_refuses_unknown_labels() {
     );
     assert!(text_output.contains("macro average"), "{text_output}");
     assert!(text_output.contains("confusion matrix"), "{text_output}");
+    let line = "baselines on these 150 rows, fitted on the run's 150 training rows, where the \
+                network scores accuracy";
+    assert!(text_output.contains(line), "{text_output}");
 
     let odd = dir.path().join("odd.csv");
     std::fs::write(&odd, text.replacen("setosa", "daisy", 1)).unwrap();
@@ -209,6 +222,9 @@ fn cross_validation_holds_out_each_stratified_fold_once() {
             (0.3..0.36).contains(&majority[1].as_f64().unwrap()),
             "{fold}"
         );
+        let logistic = &fold["baselines"][1];
+        assert_eq!(logistic[0], "logistic regression", "{fold}");
+        assert!(logistic[1].as_f64().unwrap() > 0.85, "{fold}");
     }
     assert!(text.contains("the majority class: accuracy 0.3"), "{text}");
     let mean = scores.iter().sum::<f64>() / 3.0;
@@ -763,5 +779,6 @@ fn train_prints_the_baselines_on_the_same_rows_and_a_note_when_one_wins() {
     // A network that wins gets no note; the majority class scores about a half.
     let said = train_dataset("moons", &[], &dir.path().join("moons"));
     assert!(said.contains("the majority class accuracy 0.5"), "{said}");
+    assert!(said.contains("logistic regression accuracy 0."), "{said}");
     assert!(!said.contains("note:"), "{said}");
 }

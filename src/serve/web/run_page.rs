@@ -65,11 +65,74 @@ pub fn render(dir: &Path, name: &str, submitted: Option<Submitted>) -> Response 
         }
         None => StatusCode::OK,
     };
+    body.push_str(&baselines_html(&summary));
     body.push_str("<h2>Final numbers</h2>");
     body.push_str(&html::pairs("summary", &html::flatten(&summary)));
     body.push_str(&pictures(dir, name));
     body.push_str(&config_table(dir));
     html_answer(status, html::page(&format!("run {name}"), &body))
+}
+
+/// The network's score beside the simple baselines' on the same rows, from the summary a
+/// table run (`baselines`) or a series run (`forecast`) wrote; with the note when one wins.
+fn baselines_html(summary: &serde_json::Value) -> String {
+    let (header, rows, note) = if let Some(b) = summary.get("baselines") {
+        let score = b["score"].as_str().unwrap_or("score");
+        let mut rows = vec![vec!["the network".into(), number(&b["network"])]];
+        for (name, value) in b["baselines"].as_object().into_iter().flatten() {
+            rows.push(vec![escape(name), number(value)]);
+        }
+        let note = b["note"].as_str().map(str::to_string);
+        let on = format!("on {}", b["rows"].as_str().unwrap_or("the held-out rows"));
+        (
+            vec!["model".into(), format!("{} {}", escape(score), escape(&on))],
+            rows,
+            note,
+        )
+    } else if let Some(scores) = summary["forecast"]["scores"].as_array() {
+        let rows: Vec<Vec<String>> = scores
+            .iter()
+            .map(|s| {
+                let name = escape(s["method"].as_str().unwrap_or_default());
+                vec![name, number(&s["mae"]), number(&s["mase"])]
+            })
+            .collect();
+        let mae = |s: &serde_json::Value| s["mae"].as_f64().unwrap_or(f64::NAN);
+        let best = scores
+            .iter()
+            .skip(1)
+            .min_by(|a, b| mae(a).total_cmp(&mae(b)));
+        let note = best.filter(|b| mae(b) < mae(&scores[0])).map(|b| {
+            let method = b["method"].as_str().unwrap_or_default();
+            format!(
+                "note: {method} forecasts with MAE {:.4}, the network {:.4}",
+                mae(b),
+                mae(&scores[0])
+            )
+        });
+        (
+            vec!["forecast".into(), "MAE".into(), "MASE".into()],
+            rows,
+            note,
+        )
+    } else {
+        return String::new();
+    };
+    let mut out = String::from("<h2>Against the baselines</h2>");
+    out.push_str(&html::table("baselines", &header, &rows));
+    if let Some(note) = note {
+        let _ = write!(
+            out,
+            "<p id=\"baseline-note\" class=\"error\">{}</p>",
+            escape(&note)
+        );
+    }
+    out + "\n"
+}
+
+/// A JSON number to four decimals, or `-`.
+fn number(value: &serde_json::Value) -> String {
+    value.as_f64().map_or("-".into(), |v| format!("{v:.4}"))
 }
 
 /// The predict form: one number per feature (filled with the training data's centre), or one
