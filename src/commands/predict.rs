@@ -136,7 +136,7 @@ fn forecast<B: Backend>(
         };
         let target = series.target_values();
         for (h, change) in v.into_iter().take(steps - out.len()).enumerate() {
-            let next = f64::from(change) + base.value(&target, end, h + 1);
+            let next = f64::from(change) + base.value(&series, &target, end, h + 1);
             out.push(next as f32);
             series.values.push(next);
         }

@@ -432,7 +432,7 @@ impl BackendJob for TrainJob {
             devices: _,
         } = self;
         let season = match resume.is_none() {
-            true => config.fit_season()?.filter(|_| !quiet),
+            true => config.fit_season(true)?.filter(|_| !quiet),
             false => None,
         };
         let Loaded {

@@ -23,7 +23,7 @@ use crate::loss::{Targets, Task};
 
 pub use builtin::Builtin;
 use sequence::season::{self, lag_error};
-use sequence::series::Base;
+use sequence::series::{Base, fit_autoregression};
 pub use sequence::{SequenceShape, Series};
 
 use sequence::text::{self, Texts, Tokens};
@@ -83,6 +83,10 @@ pub struct DataConfig {
     /// chosen by training when that forecasts the training part better.
     #[config(default = false)]
     pub seasonal_base: bool,
+    /// Read a series' targets relative to a linear autoregression's forecast: per step ahead,
+    /// the coefficients of the relative window and an intercept, fitted on the training part
+    /// by training when that forecasts the training part's last fifth better.
+    pub autoregressive_base: Option<Vec<Vec<f64>>>,
     /// Read each window relative to its last step and forecast the change (see
     /// `data::sequence::series`); false for raw levels.
     #[config(default = true)]
@@ -264,19 +268,23 @@ impl DataConfig {
     }
 
     /// What a series' targets are read relative to.
-    pub fn target_base(&self) -> Base {
-        match (self.relative, self.season()) {
-            (false, _) => Base::Level,
-            (true, Some(p)) if self.seasonal_base => Base::SeasonBack(p),
-            (true, _) => Base::Last,
+    pub fn target_base(&self) -> Base<'_> {
+        match (self.relative, self.season(), &self.autoregressive_base) {
+            (false, _, _) => Base::Level,
+            (true, _, Some(steps)) => Base::Autoregression(steps),
+            (true, Some(p), None) if self.seasonal_base => Base::SeasonBack(p),
+            (true, _, None) => Base::Last,
         }
     }
 
     /// Settles a series' season before training, from its first `train_share` of steps
     /// (the training part): the one set (`--season`), the built-in series' own, or the one
-    /// [`season::detect`] finds; and whether the targets are read one season back. The
-    /// line to print, `None` for other data.
-    pub fn fit_season(&mut self, train_share: f64) -> Result<Option<String>> {
+    /// [`season::detect`] finds; and what the targets are read relative to: one season back
+    /// when that forecasts the training part better than the last value, and with
+    /// `autoregression` a linear autoregression when that forecasts the training part's last
+    /// fifth better still, fitted on its first four fifths. The line to print, `None` for
+    /// other data.
+    pub fn fit_season(&mut self, train_share: f64, autoregression: bool) -> Result<Option<String>> {
         let Some(series) = self.read_series()? else {
             return Ok(None);
         };
@@ -302,14 +310,24 @@ impl DataConfig {
             && self.season().is_some_and(|p| {
                 p <= window && horizon <= p && lag_error(values, p) < lag_error(values, 1)
             });
-        let base = match self.seasonal_base {
-            true => "the network forecasts the change from one season back",
-            false => "the network forecasts the change from the last value",
+        self.autoregressive_base = None;
+        if !self.relative {
+            return Ok(Some(line));
+        }
+        let naive = self.target_base();
+        let fitted = match autoregression {
+            true => fit_autoregression(&series, window, horizon, values.len(), naive),
+            false => None,
         };
-        Ok(Some(match self.relative {
-            true => format!("{line}; {base}"),
-            false => line,
-        }))
+        let base = match fitted {
+            Some((steps, ar, plain)) if ar < plain => {
+                self.autoregressive_base = Some(steps);
+                "the network forecasts the error of a linear autoregression"
+            }
+            _ if self.seasonal_base => "the network forecasts the change from one season back",
+            _ => "the network forecasts the change from the last value",
+        };
+        Ok(Some(format!("{line}; {base}")))
     }
 
     /// The series, for series data: a CSV file's columns or a built-in series.

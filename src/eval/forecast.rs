@@ -14,7 +14,7 @@
 
 use serde_json::{Value, json};
 
-use crate::data::sequence::series::Base;
+use crate::data::sequence::series::{Base, least_squares};
 use crate::data::split::Split;
 use crate::data::{Dataset, Series, TargetValues};
 
@@ -54,7 +54,7 @@ pub struct Setup<'a> {
     pub window: usize,
     /// Steps each window forecasts (outputs per row).
     pub horizon: usize,
-    pub base: Base,
+    pub base: Base<'a>,
     pub season: Option<usize>,
     pub split: &'a Split,
 }
@@ -92,7 +92,7 @@ impl Setup<'_> {
             origins
                 .iter()
                 .zip(outputs)
-                .map(|(&o, y)| y + self.base.value(&target, o, h))
+                .map(|(&o, y)| y + self.base.value(self.series, &target, o, h))
                 .collect()
         };
         let mut methods = vec![
@@ -162,44 +162,6 @@ impl Setup<'_> {
 fn mean_abs(values: impl Iterator<Item = f64>) -> f64 {
     let (sum, n) = values.fold((0.0, 0usize), |(s, n), v| (s + v.abs(), n + 1));
     sum / n.max(1) as f64
-}
-
-/// β minimising Σ (xᵀβ − y)², from the normal equations with a ridge of 1e-12 × their mean
-/// diagonal (so that collinear lags still solve), by Gaussian elimination.
-fn least_squares(rows: &[(Vec<f64>, f64)], width: usize) -> Option<Vec<f64>> {
-    let mut a = vec![vec![0.0; width + 1]; width];
-    for (x, y) in rows {
-        for i in 0..width {
-            for j in 0..width {
-                a[i][j] += x[i] * x[j];
-            }
-            a[i][width] += x[i] * y;
-        }
-    }
-    let ridge = 1e-12 * (0..width).map(|i| a[i][i]).sum::<f64>() / width as f64;
-    for (i, row) in a.iter_mut().enumerate() {
-        row[i] += ridge;
-    }
-    for col in 0..width {
-        let pivot = (col..width).max_by(|&i, &j| a[i][col].abs().total_cmp(&a[j][col].abs()))?;
-        if a[pivot][col].abs() < 1e-300 {
-            return None;
-        }
-        a.swap(col, pivot);
-        let top = a[col].clone();
-        for row in a.iter_mut().skip(col + 1) {
-            let f = row[col] / top[col];
-            for (x, t) in row.iter_mut().zip(&top).skip(col) {
-                *x -= f * t;
-            }
-        }
-    }
-    let mut beta = vec![0.0; width];
-    for i in (0..width).rev() {
-        let rest: f64 = (i + 1..width).map(|j| a[i][j] * beta[j]).sum();
-        beta[i] = (a[i][width] - rest) / a[i][i];
-    }
-    beta.iter().all(|b| b.is_finite()).then_some(beta)
 }
 
 impl Forecast {
@@ -345,11 +307,7 @@ mod tests {
     #[test]
     fn a_perfect_forecast_scores_zero_and_naive_scores_its_changes() {
         // y = t²: the naive forecast misses by the change, 2t − 1.
-        let series = Series {
-            names: vec!["y".into()],
-            values: (0..30).map(|t| (t * t) as f64).collect(),
-            target: 0,
-        };
+        let series = crate::data::sequence::series::tests::squares(30);
         let windows = series.windows(3, 1, Base::Last);
         let split = crate::data::split::ordered(windows.rows(), 0.0, 0.2, 0);
         let setup = Setup {
@@ -378,11 +336,7 @@ mod tests {
     fn direct_forecasts_are_scored_at_each_step_ahead() {
         // y = t², windows of 3 forecasting 4 steps: row r's targets are the changes from
         // y[r + 2] to y[r + 3 + j], j < 4.
-        let series = Series {
-            names: vec!["y".into()],
-            values: (0..40).map(|t| (t * t) as f64).collect(),
-            target: 0,
-        };
+        let series = crate::data::sequence::series::tests::squares(40);
         let windows = series.windows(3, 4, Base::Last);
         assert_eq!((windows.rows(), windows.outputs()), (34, 4));
         let TargetValues::Values(changes) = &windows.targets else {

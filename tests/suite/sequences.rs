@@ -550,14 +550,21 @@ fn a_season_is_found_on_the_training_part_used_in_the_target_and_turned_off_by_s
     let run = dir.path().join("found");
     let said = train(&run, &[]);
     assert!(said.contains("season 12 (autocorrelation 0."), "{said}");
-    assert!(said.contains("the change from one season back"), "{said}");
+    // The autoregression forecasts the training part's last fifth better than one season back.
+    assert!(
+        said.contains("the error of a linear autoregression"),
+        "{said}"
+    );
     let config = common::json(&run.join("config.json"));
     assert_eq!(config["data"]["season"], 12);
     assert_eq!(config["data"]["seasonal_base"], true);
+    let steps = config["data"]["autoregressive_base"].as_array().unwrap();
+    assert_eq!((steps.len(), steps[0].as_array().unwrap().len()), (1, 13));
     let maes = forecast_maes(&run);
     let mae = |prefix: &str| maes.iter().find(|(m, _)| m.starts_with(prefix)).unwrap().1;
     assert!(mae("network") <= mae("seasonal naive (m = 12)"), "{maes:?}");
-    // predict continues the series from one season back, as training read it.
+    assert!(mae("network") <= 1.1 * mae("linear AR(12)"), "{maes:?}");
+    // predict continues the series through the autoregression, as training read it.
     let next = stdout(common::predict_command(&run, &csv).args(["--steps", "12"]));
     let next: Vec<f64> = next
         .lines()
