@@ -943,6 +943,12 @@ fn every_bad_input_is_one_line_with_the_right_exit_code() {
             "apply to a series",
         ),
         case(
+            "--time without a series read from a CSV file",
+            &["train", "--dataset", "airline", "--time", "month"],
+            2,
+            "--time names the date column of a series read from a CSV file",
+        ),
+        case(
             "--horizon 0",
             &[
                 "train",

@@ -182,7 +182,7 @@ pub struct TrainArgs {
     pub freeze: Option<Vec<usize>>,
     /// Continue a saved run up to `--epochs` epochs in all (written back to DIR unless
     /// `--out` names another directory). A federated node names its own --data again.
-    #[arg(long, value_name = "DIR", conflicts_with_all = ["config", "images", "idx_images", "idx_labels", "dataset", "samples", "noise", "classes", "data_seed", "drop_missing", "delimiter", "scale", "scale_target", "target", "features", "color_by", "series", "window", "horizon", "season", "absolute", "text", "tokens", "vocab", "max_len", "task", "optimizer", "batch_size", "weight_decay", "model", "image", "conv", "kernel", "pool", "dense", "steps", "hidden_size", "layers", "bidirectional", "d_model", "heads", "positions", "pooling", "latent", "gan_loss", "d_steps", "clip", "minibatch_std", "d_lr", "g_lr", "hidden", "activation", "dropout", "batch_norm", "augment", "l1", "l2", "loss", "seed", "validation", "test", "patience", "min_delta", "schedule", "warmup", "clip_norm", "clip_value"])]
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["config", "images", "idx_images", "idx_labels", "dataset", "samples", "noise", "classes", "data_seed", "drop_missing", "delimiter", "scale", "scale_target", "target", "features", "color_by", "series", "window", "horizon", "season", "time", "absolute", "text", "tokens", "vocab", "max_len", "task", "optimizer", "batch_size", "weight_decay", "model", "image", "conv", "kernel", "pool", "dense", "steps", "hidden_size", "layers", "bidirectional", "d_model", "heads", "positions", "pooling", "latent", "gan_loss", "d_steps", "clip", "minibatch_std", "d_lr", "g_lr", "hidden", "activation", "dropout", "batch_norm", "augment", "l1", "l2", "loss", "seed", "validation", "test", "patience", "min_delta", "schedule", "warmup", "clip_norm", "clip_value"])]
     pub resume: Option<PathBuf>,
     /// Save the run every N epochs as well as at the end (Ctrl-C also saves, at any step).
     #[arg(long, value_name = "N")]
@@ -378,6 +378,11 @@ pub struct ExperimentArgs {
     /// and the network's target; 0 for none [default: found on the training part].
     #[arg(long, value_name = "P")]
     pub season: Option<usize>,
+    /// Series: the CSV file's date column (YYYY-MM-DD, YYYY-MM, optionally with HH:MM); its
+    /// spacing (hourly, daily, weekly, monthly, quarterly) proposes the season, kept when the
+    /// training part bears it out [default: the first other column whose cells are dates].
+    #[arg(long, value_name = "COL")]
+    pub time: Option<String>,
     /// Series: read windows as levels, not relative to their last step.
     #[arg(long)]
     pub absolute: bool,

@@ -260,6 +260,16 @@ fn apply_series(config: &mut ExperimentConfig, args: &ExperimentArgs) -> Result<
     }
     config.data.window = args.window.or(config.data.window);
     config.data.season = args.season.or(config.data.season);
+    if let Some(column) = &args.time {
+        if config.data.csv.is_none() || !config.data.is_series() {
+            return Err(Error::Usage(
+                "--time names the date column of a series read from a CSV file (--data FILE \
+                 --series COL)"
+                    .into(),
+            ));
+        }
+        config.data.time = Some(column.clone());
+    }
     config.data.horizon = args.horizon.unwrap_or(config.data.horizon);
     config.data.relative &= !args.absolute;
     let series_flag =

@@ -836,6 +836,33 @@ pub fn sort_labels(labels: &mut [String]) {
     }
 }
 
+/// A column's cells as text, one per data row, with each row's line number.
+pub fn read_cells(path: &Path, name: &str, delimiter: Option<char>) -> Result<Vec<(u64, String)>> {
+    let mut table = open(path, delimiter)?;
+    let i = column_index(path, &table, name)?;
+    let mut cells = Vec::new();
+    for_each_row(path, &mut table, |line, record| {
+        cells.push((line, record[i].trim().to_string()));
+        Ok(())
+    })?;
+    Ok(cells)
+}
+
+/// The header's names and the first data row's cells (empty without one).
+pub fn read_first_row(path: &Path, delimiter: Option<char>) -> Result<(Vec<String>, Vec<String>)> {
+    let mut table = open(path, delimiter)?;
+    let mut record = ::csv::StringRecord::new();
+    let more = (table.reader.read_record(&mut record)).map_err(|e| {
+        let line = e.position().map(|p| p.line());
+        data_error(path, line, None, e.to_string())
+    })?;
+    let cells = match more {
+        true => record.iter().map(|c| c.trim().to_string()).collect(),
+        false => Vec::new(),
+    };
+    Ok((table.header.clone(), cells))
+}
+
 #[cfg(test)]
 mod tests {
     use super::plain_decimal;

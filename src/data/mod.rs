@@ -22,6 +22,7 @@ use crate::error::{Error, Result};
 use crate::loss::{Targets, Task};
 
 pub use builtin::Builtin;
+use sequence::calendar;
 use sequence::season::{self, lag_error};
 use sequence::series::{Base, fit_autoregression};
 pub use sequence::{SequenceShape, Series};
@@ -83,6 +84,8 @@ pub struct DataConfig {
     /// chosen by training when that forecasts the training part better.
     #[config(default = false)]
     pub seasonal_base: bool,
+    /// A series' date column, whose spacing proposes the season (`--time`).
+    pub time: Option<String>,
     /// Read a series' targets relative to a linear autoregression's forecast: per step ahead,
     /// the coefficients of the relative window and an intercept, fitted on the training part
     /// by training when that forecasts the training part's last fifth better.
@@ -293,17 +296,7 @@ impl DataConfig {
         let line = match self.season() {
             Some(p) => format!("season {p} (given)"),
             None if self.season == Some(0) => "season off (--season 0)".to_string(),
-            None => match season::detect(values) {
-                Some(found) => {
-                    self.season = Some(found.period);
-                    let r = found.autocorrelation;
-                    format!("season {} (autocorrelation {r:.2})", found.period)
-                }
-                None => {
-                    self.season = Some(0);
-                    "no season found".to_string()
-                }
-            },
+            None => self.settle_season(values)?,
         };
         let (window, horizon) = (self.window(), self.horizon);
         self.seasonal_base = self.relative
@@ -328,6 +321,47 @@ impl DataConfig {
             _ => "the network forecasts the change from the last value",
         };
         Ok(Some(format!("{line}; {base}")))
+    }
+
+    /// The season of a series without one set: the calendar's period when the dates propose
+    /// one and `values` (the training part) bear it out, else the one [`season::detect`]
+    /// finds; the line that says which.
+    fn settle_season(&mut self, values: &[f64]) -> Result<String> {
+        let hint = match (&self.csv, &self.series) {
+            (Some(path), Some(columns)) => {
+                calendar::hint(path, self.time.as_deref(), columns, self.delimiter)?
+            }
+            _ => None,
+        };
+        let mut line = String::new();
+        if let Some((column, p, kind)) = hint {
+            match season::confirm(values, p) {
+                Some(found) => {
+                    self.season = Some(p);
+                    let r = found.autocorrelation;
+                    return Ok(format!(
+                        "season {p} from the {kind} dates in `{column}` (autocorrelation {r:.2})"
+                    ));
+                }
+                None => {
+                    line = format!(
+                        "the {kind} dates in `{column}` propose season {p}, which the training \
+                         part does not bear out; "
+                    )
+                }
+            }
+        }
+        Ok(match season::detect(values) {
+            Some(found) => {
+                self.season = Some(found.period);
+                let r = found.autocorrelation;
+                format!("{line}season {} (autocorrelation {r:.2})", found.period)
+            }
+            None => {
+                self.season = Some(0);
+                format!("{line}no season found")
+            }
+        })
     }
 
     /// The series, for series data: a CSV file's columns or a built-in series.

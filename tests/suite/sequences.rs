@@ -589,3 +589,65 @@ fn a_season_is_found_on_the_training_part_used_in_the_target_and_turned_off_by_s
         false
     );
 }
+
+#[test]
+fn the_dates_propose_the_season_and_a_bad_date_names_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let values = std::fs::read_to_string(monthly_series(dir.path())).unwrap();
+    let dated = |name: &str, values: Vec<String>| {
+        let mut text = String::from("month,value\n");
+        for (i, v) in values.iter().enumerate() {
+            text += &format!("{}-{:02},{v}\n", 2000 + i / 12, i % 12 + 1);
+        }
+        let csv = dir.path().join(name);
+        std::fs::write(&csv, text).unwrap();
+        csv
+    };
+    let train = |csv: &Path, extra: &[&str]| {
+        nnlab()
+            .args(["train", "--series", "value", "--epochs", "2", "--data"])
+            .arg(csv)
+            .args(extra)
+            .arg("--out")
+            .arg(dir.path().join(csv.file_stem().unwrap()))
+            .output()
+            .unwrap()
+    };
+    let seasonal = dated(
+        "seasonal.csv",
+        values.lines().skip(1).map(String::from).collect(),
+    );
+    let run = train(&seasonal, &[]);
+    let said = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{said}");
+    let line = "season 12 from the monthly dates in `month` (autocorrelation 0.";
+    assert!(said.contains(line), "{said}");
+    let config = common::json(&dir.path().join("seasonal/config.json"));
+    assert_eq!(config["data"]["season"], 12);
+    // A random walk with monthly dates: the training part does not bear the season out.
+    let (mut level, mut state) = (0.0, 11u64);
+    let walk = (0..240)
+        .map(|_| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            level += (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5;
+            level.to_string()
+        })
+        .collect();
+    let said = String::from_utf8_lossy(&train(&dated("walk.csv", walk), &[]).stderr).into_owned();
+    let line = "the monthly dates in `month` propose season 12, which the training part does not \
+                bear out; ";
+    assert!(said.contains(line), "{said}");
+    // --time insists that every cell is a date.
+    let text = std::fs::read_to_string(&seasonal).unwrap();
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, text.replacen("2001-03", "2001-13", 1)).unwrap();
+    let run = train(&bad, &["--time", "month"]);
+    assert_eq!(run.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        said.contains("bad.csv, line 16, column `month`: `2001-13` is not a date"),
+        "{said}"
+    );
+}

@@ -1,5 +1,6 @@
 //! Sequence data: time series cut into windows, and the built-in sequence tasks.
 
+pub mod calendar;
 pub mod season;
 pub mod series;
 pub mod tasks;

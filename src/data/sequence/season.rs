@@ -45,6 +45,22 @@ pub fn detect(values: &[f64]) -> Option<Found> {
     })
 }
 
+/// The season `period` (the calendar's) when `values` bear it out: three whole seasons, and
+/// an autocorrelation at that lag that passes the same two tests as a detected peak.
+pub fn confirm(values: &[f64], period: usize) -> Option<Found> {
+    let d: Vec<f64> = values.windows(2).map(|w| w[1] - w[0]).collect();
+    if period < 2 || period > d.len() / 3 {
+        return None;
+    }
+    let r = autocorrelations(&d, period);
+    let squares: f64 = r[1..period].iter().map(|v| v * v).sum();
+    let se = ((1.0 + 2.0 * squares) / d.len() as f64).sqrt();
+    (r[period] >= LEAST_AUTOCORRELATION && r[period] > 2.58 * se).then_some(Found {
+        period,
+        autocorrelation: r[period],
+    })
+}
+
 /// r_0 … r_{lags}: the sample autocorrelations of `x`.
 fn autocorrelations(x: &[f64], lags: usize) -> Vec<f64> {
     let mean = x.iter().sum::<f64>() / x.len() as f64;
@@ -98,6 +114,11 @@ mod tests {
         let found = detect(&y).expect("a season");
         assert_eq!(found.period, 12);
         assert!(found.autocorrelation > 0.5, "{found:?}");
+        // The calendar's 12 is borne out, its 7 is not, nor 12 on noise or too short a part.
+        assert_eq!(confirm(&y, 12), Some(found));
+        assert_eq!(confirm(&y, 7), None);
+        assert_eq!(confirm(&noise(240, 2), 12), None);
+        assert_eq!(confirm(&y[..30], 12), None);
     }
 
     #[test]
