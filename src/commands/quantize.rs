@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 use crate::eval::metrics::Evaluation;
 use crate::eval::predict::{predict, score};
 use crate::models::Network;
-use crate::run_dir::record::{encode_network, write_atomic};
+use crate::run_dir::record::write_atomic;
 use crate::run_dir::{RunDir, RunInfo};
 
 use super::input::Input;
@@ -140,7 +140,7 @@ impl BackendJob for QuantizeJob {
         let start = Instant::now();
         let float = from.load_chosen::<B::InnerBackend>(&config, &info, last, &device)?;
         let float_load = start.elapsed();
-        let bytes = encode_network(&float)?;
+        let bytes = float.to_bytes()?;
         let float_bytes = bytes.len() as u64;
         let (quantized, quantized_values) = run_on_host(QuantizeRecord {
             config: &config,

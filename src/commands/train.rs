@@ -310,9 +310,7 @@ fn reconstruction_report<B: AutodiffBackend>(
     trained: &Trained<B>,
     device: &B::Device,
 ) -> Result<Option<(String, serde_json::Value)>> {
-    let (crate::models::ModelConfig::Autoencoder(c) | crate::models::ModelConfig::Vae(c)) =
-        &config.model
-    else {
+    let Some(k) = config.model.code_size() else {
         return Ok(None);
     };
     let split = crate::train::split_rows(config, data);
@@ -324,7 +322,6 @@ fn reconstruction_report<B: AutodiffBackend>(
     let train = data.subset(&split.train).features;
     let model =
         crate::eval::generative::reconstruct(&trained.chosen(), &trained.scaler, &shown, device);
-    let k = c.latent();
     let pca = crate::eval::generative::pca_mse(&trained.scaler, &train, &shown, k)?;
     let verdict = match (model.mse() <= pca, config.model.kind()) {
         (true, _) => "the nonlinearity paid off",

@@ -147,17 +147,15 @@ impl<B: AutodiffBackend> Mask<B> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::models::{MlpConfig, ModelConfig};
+    use crate::models::ModelConfig;
 
     type B = <crate::backend::Cpu as burn::tensor::backend::AutodiffBackend>::InnerBackend;
 
     fn model() -> Network<B> {
-        let config = ModelConfig::Mlp(MlpConfig {
-            input_size: 3,
-            hidden: vec![7, 5],
-            output_size: 2,
-            ..MlpConfig::new()
-        });
+        let mut mlp = ModelConfig::default_value(&"mlp".into()).unwrap();
+        mlp["hidden"] = serde_json::json!([7, 5]);
+        (mlp["input_size"], mlp["output_size"]) = (3.into(), 2.into());
+        let config = ModelConfig::from_value(mlp).unwrap();
         config.init(1, &Default::default())
     }
 

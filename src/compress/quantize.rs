@@ -28,7 +28,6 @@ use crate::backend::HostJob;
 use crate::config::ExperimentConfig;
 use crate::error::Result;
 use crate::models::Network;
-use crate::run_dir::record::{decode_network, encode_network};
 
 /// How the weights are quantized.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -133,11 +132,11 @@ impl HostJob for QuantizeRecord<'_> {
 
     fn run<H: Backend>(self, device: H::Device) -> Result<Self::Output> {
         let template: Network<H> = self.config.model.init(self.config.training.seed, &device);
-        let model = decode_network(template, &self.bytes, &device)?;
+        let model = template.load_bytes(&self.bytes, &device)?;
         let quantized = model.map(&mut Int8Weights(self.scheme));
         let mut count = CountQuantized::default();
         quantized.visit(&mut count);
-        Ok((encode_network(&quantized)?, count.0))
+        Ok((quantized.to_bytes()?, count.0))
     }
 }
 
@@ -153,8 +152,8 @@ impl HostJob for DequantizeRecord<'_> {
 
     fn run<H: Backend>(self, device: H::Device) -> Result<Vec<u8>> {
         let template: Network<H> = self.config.model.init(self.config.training.seed, &device);
-        let model = decode_network(template, &self.bytes, &device)?;
-        encode_network(&model.map(&mut Dequantize))
+        let model = template.load_bytes(&self.bytes, &device)?;
+        model.map(&mut Dequantize).to_bytes()
     }
 }
 

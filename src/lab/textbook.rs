@@ -2,11 +2,10 @@
 //! the textbook's 100 points, set beside the least-squares line. `examples/regression.rs`
 //! prints it. The training is called from here, inside the library, so that the README's
 //! first command does not compile the training loop a second time for the example
-//! (docs/benchmarks.md, "Build time").
+//! (docs/history/benchmarks.md, "Build time").
 
 use std::path::Path;
 
-use burn::tensor::ElementConversion;
 use burn::tensor::backend::AutodiffBackend;
 use serde_json::{Map, json};
 
@@ -17,7 +16,7 @@ use crate::data::{Builtin, DataConfig, TargetValues, synthetic};
 use crate::error::Result;
 use crate::eval::predict::{Predictions, predict};
 use crate::loss::{LossConfig, LossName};
-use crate::models::{MlpConfig, Network};
+use crate::models::ModelConfig;
 use crate::optim::{OptimizerConfig, OptimizerName};
 use crate::reference::least_squares_line;
 use crate::run_dir::{RunDir, RunInfo};
@@ -59,13 +58,7 @@ pub fn config() -> ExperimentConfig {
                 .with_features(FeatureScaling::None)
                 .with_target(TargetScaling::None),
         )
-        .with_model(
-            MlpConfig::new()
-                .with_input_size(1)
-                .with_hidden(vec![])
-                .with_output_size(1)
-                .into(),
-        )
+        .with_model(ModelConfig::neuron(1, 1))
         .with_loss(LossConfig::new().with_name(LossName::Mse))
         .with_optimizer(
             OptimizerConfig::new()
@@ -100,13 +93,10 @@ impl BackendJob for Job<'_> {
             unreachable!("the textbook data is a regression problem")
         };
         let trained = fit::<B>(&config, &data, &device, None, true)?;
-        let Network::Mlp(mlp) = &trained.model else {
-            unreachable!("the config builds an MLP")
+        let Some((weights, b)) = trained.model.neuron() else {
+            unreachable!("the config builds a single neuron")
         };
-        let layer = &mlp.layers[0];
-        let w: f64 = layer.weight.val().into_scalar().elem();
-        let bias = layer.bias.as_ref().expect("the neuron has a bias");
-        let b: f64 = bias.val().into_scalar().elem();
+        let w = weights[0];
         let scaler = &trained.scaler;
         let Predictions::Values(predictions) =
             predict(&trained.model, LossName::Mse, None, scaler, &x, 1, &device)

@@ -36,6 +36,7 @@ pub use transformer::{Pool, Positions, Transformer, TransformerConfig};
 use crate::data::image::ImageShape;
 use crate::data::scale::FeatureScaling;
 use crate::error::{Error, Result};
+use crate::run_dir::record;
 
 /// What the model predicts: numbers or classes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -89,6 +90,16 @@ pub trait Family<B: Backend>: Module<B> {
     fn weights(&self) -> Vec<Tensor<B, 1>>;
     /// About how many values one row's forward pass holds at once, to size chunks of rows.
     fn activations(&self) -> usize;
+    /// The weights as bytes: the family's own Burn record at full precision, so that a run
+    /// written before families existed (a bare MLP record) reads as one written now. A family
+    /// whose stored form differs overrides this and [`Family::load_bytes`].
+    fn to_bytes(&self) -> Result<Vec<u8>> {
+        record::encode::<B, _>(self.clone().into_record())
+    }
+    /// This model with the weights that [`Family::to_bytes`] wrote.
+    fn load_bytes(self, bytes: &[u8], device: &B::Device) -> Result<Self> {
+        Ok(self.load_record(record::decode(bytes, device, "weights")?))
+    }
     /// Height, width and channels of an input image, for a family that reads images: what
     /// decides whether a run directory gets pictures of filters and feature maps.
     fn image(&self) -> Option<[usize; 3]> {
@@ -148,6 +159,21 @@ macro_rules! each {
     };
 }
 pub(crate) use each;
+
+/// Calls the same method on whichever family `$net` holds and puts its answer, a model of the
+/// same family, back into the same variant.
+macro_rules! each_same {
+    ($net:expr, $m:ident => $body:expr) => {
+        match $net {
+            Network::Mlp($m) => Network::Mlp($body),
+            Network::Cnn($m) => Network::Cnn($body),
+            Network::Recurrent($m) => Network::Recurrent($body),
+            Network::Transformer($m) => Network::Transformer($body),
+            Network::Autoencoder($m) => Network::Autoencoder($body),
+            Network::Gan($m) => Network::Gan($body),
+        }
+    };
+}
 
 /// Values of activations one chunk of inference rows may hold (128 MB in `f32`).
 const CHUNK_ACTIVATIONS: usize = 32 << 20;
@@ -256,14 +282,7 @@ impl<B: Backend> Network<B> {
     }
 
     pub fn freeze(self, layers: &[usize]) -> Self {
-        match self {
-            Network::Mlp(m) => Network::Mlp(m.freeze(layers)),
-            Network::Cnn(m) => Network::Cnn(m.freeze(layers)),
-            Network::Recurrent(m) => Network::Recurrent(m.freeze(layers)),
-            Network::Transformer(m) => Network::Transformer(m.freeze(layers)),
-            Network::Autoencoder(m) => Network::Autoencoder(m.freeze(layers)),
-            Network::Gan(m) => Network::Gan(m.freeze(layers)),
-        }
+        each_same!(self, m => m.freeze(layers))
     }
 
     pub fn weights(&self) -> Vec<Tensor<B, 1>> {
@@ -271,14 +290,27 @@ impl<B: Backend> Network<B> {
     }
 
     pub fn without_dropout(self) -> Self {
+        each_same!(self, m => m.without_dropout())
+    }
+
+    /// A single neuron's weights and bias, `None` unless the network is one
+    /// ([`ModelConfig::neuron`]).
+    pub fn neuron(&self) -> Option<(Vec<f64>, f64)> {
         match self {
-            Network::Mlp(m) => Network::Mlp(m.without_dropout()),
-            Network::Cnn(m) => Network::Cnn(m.without_dropout()),
-            Network::Recurrent(m) => Network::Recurrent(m.without_dropout()),
-            Network::Transformer(m) => Network::Transformer(m.without_dropout()),
-            Network::Autoencoder(m) => Network::Autoencoder(m.without_dropout()),
-            Network::Gan(m) => Network::Gan(m.without_dropout()),
+            Network::Mlp(m) => m.neuron(),
+            _ => None,
         }
+    }
+
+    /// The weights as bytes, in the family's own form ([`Family::to_bytes`]).
+    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        each!(self, m => m.to_bytes())
+    }
+
+    /// This network, of the family that wrote `bytes` with [`Network::to_bytes`], with their
+    /// weights.
+    pub fn load_bytes(self, bytes: &[u8], device: &B::Device) -> Result<Self> {
+        Ok(each_same!(self, m => m.load_bytes(bytes, device)?))
     }
 
     pub fn image(&self) -> Option<[usize; 3]> {
@@ -371,6 +403,12 @@ impl ModelConfig {
             Kind::Vae => ModelConfig::Vae(AutoencoderConfig::new()),
             Kind::Gan => ModelConfig::Gan(GanConfig::new()),
         }
+    }
+
+    /// The textbook's single neuron, y = wᵀx + b: an MLP without hidden layers.
+    pub fn neuron(inputs: usize, outputs: usize) -> Self {
+        let mlp = MlpConfig::new().with_hidden(vec![]);
+        ModelConfig::Mlp(mlp.with_input_size(inputs).with_output_size(outputs))
     }
 
     /// The defaults of the family `kind` names, as JSON; an unknown kind is an error.

@@ -34,7 +34,7 @@ use crate::error::{Error, Result};
 use crate::eval::metrics::{EpochRecord, Evaluation};
 use crate::loss::Task;
 use crate::models::Network;
-use record::{decode_network, encode_network, write_atomic, write_synced};
+use record::{write_atomic, write_synced};
 use state::{Best, PartialEpoch, Resume, Stop, Trained};
 
 /// Version of the run-directory layout; a directory from another version is refused.
@@ -177,7 +177,7 @@ impl RunDir {
         let mut summary = summary(info, trained);
         summary.extend(extra);
         let mut files = vec![
-            (MODEL, encode_network(&trained.model)?),
+            (MODEL, trained.model.to_bytes()?),
             (OPTIMIZER, trained.optimizer_state.clone()),
             (SCALER, pretty(&trained.scaler)),
             (METRICS, metrics_csv(&trained.history)?),
@@ -185,7 +185,7 @@ impl RunDir {
             (SUMMARY, pretty(&Value::Object(summary))),
         ];
         if let Some(best) = &trained.best {
-            files.push((BEST, encode_network(&best.model)?));
+            files.push((BEST, best.model.to_bytes()?));
         }
         // run.json says there is no best, so a stale file is never read; remove it anyway.
         let remove: &[&str] = if trained.best.is_none() { &[BEST] } else { &[] };
@@ -406,7 +406,8 @@ impl RunDir {
         }
         let template: Network<B> = config.model.init(config.training.seed, device);
         let expected = template.shapes();
-        let model = decode_network(template, &bytes, device)
+        let model = template
+            .load_bytes(&bytes, device)
             .map_err(|e| Error::checkpoint(self.file(file), e))?;
         let found = model.shapes();
         if found != expected {

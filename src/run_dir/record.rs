@@ -1,15 +1,14 @@
 //! Encoding of Burn records (weights, optimizer state) and atomic file writes: the two ways
-//! nnlab puts bytes on disk, shared by the run directory, exports and pictures.
+//! nnlab puts bytes on disk, shared by the run directory, the model families' own weights
+//! ([`crate::models::Family::to_bytes`]), exports and pictures.
 
 use std::io::Write;
 use std::path::Path;
 
-use burn::module::Module;
 use burn::record::{FullPrecisionSettings, NamedMpkBytesRecorder, Record, Recorder, RecorderError};
 use burn::tensor::backend::Backend;
 
 use crate::error::{Error, Result};
-use crate::models::Network;
 
 type Bytes = NamedMpkBytesRecorder<FullPrecisionSettings>;
 
@@ -62,39 +61,4 @@ pub(crate) fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let mut file = std::fs::File::create(path)?;
     file.write_all(bytes)?;
     file.sync_all()
-}
-
-/// Encodes a network's weights as its family's own record, so that a run directory written
-/// before families existed (a bare MLP record) reads the same as one written now.
-pub fn encode_network<B: Backend>(network: &Network<B>) -> Result<Vec<u8>> {
-    match network.clone() {
-        Network::Mlp(m) => encode::<B, _>(m.into_record()),
-        Network::Cnn(m) => encode::<B, _>(m.into_record()),
-        Network::Recurrent(m) => encode::<B, _>(m.into_record()),
-        Network::Transformer(m) => encode::<B, _>(m.into_record()),
-        Network::Autoencoder(m) => encode::<B, _>(m.into_record()),
-        Network::Gan(m) => encode::<B, _>(m.into_record()),
-    }
-}
-
-/// Loads weights written by [`encode_network`] into `template`, a network of the same family.
-pub fn decode_network<B: Backend>(
-    template: Network<B>,
-    bytes: &[u8],
-    device: &B::Device,
-) -> Result<Network<B>> {
-    Ok(match template {
-        Network::Mlp(m) => Network::Mlp(m.load_record(decode(bytes, device, "weights")?)),
-        Network::Cnn(m) => Network::Cnn(m.load_record(decode(bytes, device, "weights")?)),
-        Network::Recurrent(m) => {
-            Network::Recurrent(m.load_record(decode(bytes, device, "weights")?))
-        }
-        Network::Transformer(m) => {
-            Network::Transformer(m.load_record(decode(bytes, device, "weights")?))
-        }
-        Network::Autoencoder(m) => {
-            Network::Autoencoder(m.load_record(decode(bytes, device, "weights")?))
-        }
-        Network::Gan(m) => Network::Gan(m.load_record(decode(bytes, device, "weights")?)),
-    })
 }

@@ -25,6 +25,7 @@ mod export;
 mod flex;
 mod fuzz;
 mod generalization;
+mod layout;
 mod losses;
 mod optimizers;
 mod regularization;

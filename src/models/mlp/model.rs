@@ -29,6 +29,22 @@ pub struct Mlp<B: Backend> {
     pub activation: Activation,
 }
 
+impl<B: Backend> Mlp<B> {
+    /// The weights and bias of a single neuron (no hidden layers, one output), `None` for any
+    /// other perceptron.
+    pub fn neuron(&self) -> Option<(Vec<f64>, f64)> {
+        let [layer] = &self.layers[..] else {
+            return None;
+        };
+        let bias = layer.bias.as_ref()?.val().into_data().convert::<f64>();
+        let weights = layer.weight.val().into_data().convert::<f64>();
+        match &bias.to_vec::<f64>().ok()?[..] {
+            [b] => Some((weights.to_vec().ok()?, *b)),
+            _ => None,
+        }
+    }
+}
+
 impl<B: Backend> Family<B> for Mlp<B> {
     /// Maps a batch `[rows, input_size]` to `[rows, output_size]`.
     fn forward(&self, x: Tensor<B, 2>) -> Tensor<B, 2> {
