@@ -41,20 +41,20 @@ fn every_bad_input_is_one_line_with_the_right_exit_code() {
         text(&path)
     };
     let run = d.join("run");
-    nnlab()
-        .args([
-            "train",
+    common::train_run(
+        &run,
+        &[
             "--dataset",
             "moons",
             "--samples",
             "40",
             "--hidden",
             "4",
-        ])
-        .args(["--epochs", "1", "--quiet", "--out"])
-        .arg(&run)
-        .assert()
-        .success();
+            "--epochs",
+            "1",
+            "--quiet",
+        ],
+    );
     let quantized = d.join("quantized");
     nnlab()
         .args(["quantize", "--batch-rows", "10", "--checkpoint"])
@@ -66,38 +66,42 @@ fn every_bad_input_is_one_line_with_the_right_exit_code() {
     let (run, quantized) = (text(&run), text(&quantized));
     let student = text(&d.join("student"));
     let cnn_run = d.join("cnn-run");
-    nnlab()
-        .args([
-            "train",
+    common::train_run(
+        &cnn_run,
+        &[
             "--dataset",
             "shapes",
             "--samples",
             "30",
             "--model",
             "cnn",
-        ])
-        .args([
-            "--conv", "2", "--dense", "4", "--epochs", "1", "--quiet", "--out",
-        ])
-        .arg(&cnn_run)
-        .assert()
-        .success();
+            "--conv",
+            "2",
+            "--dense",
+            "4",
+            "--epochs",
+            "1",
+            "--quiet",
+        ],
+    );
     let cnn_run = text(&cnn_run);
     let series_run = d.join("series-run");
-    nnlab()
-        .args([
-            "train",
+    common::train_run(
+        &series_run,
+        &[
             "--dataset",
             "noisy_sine",
             "--samples",
             "40",
             "--window",
             "10",
-        ])
-        .args(["--hidden", "4", "--epochs", "1", "--quiet", "--out"])
-        .arg(&series_run)
-        .assert()
-        .success();
+            "--hidden",
+            "4",
+            "--epochs",
+            "1",
+            "--quiet",
+        ],
+    );
     let series_run = text(&series_run);
     let steps: String = (0..30).map(|t| format!("{t},{}\n", t % 7)).collect();
     let series = write("series.csv", &format!("t,y\n{steps}"));

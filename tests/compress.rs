@@ -34,20 +34,20 @@ fn quantize_table(run: &Path) -> HashMap<String, [f64; 3]> {
 fn quantized_weights_lie_on_the_int8_grid_and_keep_the_score() {
     let dir = tempfile::tempdir().unwrap();
     let run = dir.path().join("run");
-    nnlab()
-        .args([
-            "train",
+    common::train_run(
+        &run,
+        &[
             "--dataset",
             "iris",
             "--hidden",
-            "128,128",
+            "128, 128",
             "--test",
             "0.2",
-        ])
-        .args(["--epochs", "60", "-q", "--out"])
-        .arg(&run)
-        .assert()
-        .success();
+            "--epochs",
+            "60",
+            "-q",
+        ],
+    );
     let (float, _) = export(&run);
     for scheme in ["int8", "int8-per-channel"] {
         let out = dir.path().join(scheme);
@@ -100,19 +100,7 @@ fn quantized_weights_lie_on_the_int8_grid_and_keep_the_score() {
 fn quantize_refuses_a_quantized_run_and_its_own_checkpoint() {
     let dir = tempfile::tempdir().unwrap();
     let run = dir.path().join("run");
-    nnlab()
-        .args([
-            "train",
-            "--dataset",
-            "moons",
-            "--epochs",
-            "3",
-            "-q",
-            "--out",
-        ])
-        .arg(&run)
-        .assert()
-        .success();
+    common::train_run(&run, &["--dataset", "moons", "--epochs", "3", "-q"]);
     let quantize = |from: &Path, out: &Path| {
         let mut command = nnlab();
         command
@@ -164,20 +152,20 @@ fn zero_weights(run: &Path) -> Vec<(String, usize)> {
 fn pruned_runs_hold_the_share_of_zeros_through_fine_tuning_and_resume() {
     let dir = tempfile::tempdir().unwrap();
     let run = dir.path().join("run");
-    nnlab()
-        .args([
-            "train",
+    common::train_run(
+        &run,
+        &[
             "--dataset",
             "iris",
             "--hidden",
-            "16,8",
+            "16, 8",
             "--test",
             "0.3",
-        ])
-        .args(["--epochs", "80", "-q", "--out"])
-        .arg(&run)
-        .assert()
-        .success();
+            "--epochs",
+            "80",
+            "-q",
+        ],
+    );
     let out = dir.path().join("pruned");
     let printed = nnlab()
         .args(["prune", "--sparsity", "0.5,0.8", "--fine-tune-epochs", "15"])
@@ -235,12 +223,22 @@ fn prune_refuses_a_sparsity_outside_zero_to_one() {
 
 /// Trains a classifier on circles (300 samples) into `run`.
 fn circles_teacher(run: &Path) {
-    nnlab()
-        .args(["train", "-q", "--dataset", "circles", "--samples", "300"])
-        .args(["--hidden", "32", "--epochs", "40", "--test", "0.5", "--out"])
-        .arg(run)
-        .assert()
-        .success();
+    common::train_run(
+        run,
+        &[
+            "-q",
+            "--dataset",
+            "circles",
+            "--samples",
+            "300",
+            "--hidden",
+            "32",
+            "--epochs",
+            "40",
+            "--test",
+            "0.5",
+        ],
+    );
 }
 
 /// `nnlab distill` of a student with `flags` from `teacher` into `out`.
@@ -327,19 +325,7 @@ fn distill_refuses_a_teacher_of_other_columns_a_regression_teacher_and_a_bad_tem
         .code(2)
         .stderr(predicate::str::contains("loss.distill.temperature"));
     let regression = dir.path().join("regression");
-    nnlab()
-        .args([
-            "train",
-            "-q",
-            "--dataset",
-            "linear",
-            "--epochs",
-            "2",
-            "--out",
-        ])
-        .arg(&regression)
-        .assert()
-        .success();
+    common::train_run(&regression, &["-q", "--dataset", "linear", "--epochs", "2"]);
     distill(&regression, &out, &["--epochs", "2"])
         .assert()
         .code(2)

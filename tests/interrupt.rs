@@ -270,20 +270,18 @@ fn sigint_stops_cv_and_compare_without_a_false_result() {
 fn commands_without_training_stop_on_the_first_sigint() {
     let dir = tempfile::tempdir().unwrap();
     let run = dir.path().join("run");
-    common::nnlab()
-        .args([
-            "train",
+    common::train_run(
+        &run,
+        &[
             "--dataset",
             "moons",
             "--samples",
             "40",
             "--epochs",
             "1",
-        ])
-        .args(["--quiet", "--out"])
-        .arg(&run)
-        .assert()
-        .success();
+            "--quiet",
+        ],
+    );
     // A named pipe that nobody writes: the command blocks opening it until a signal stops it.
     let fifo = dir.path().join("pipe");
     let name = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();

@@ -80,15 +80,6 @@ impl Drop for Server {
     }
 }
 
-fn train(out: &Path, flags: &[&str]) {
-    nnlab()
-        .args(["train", "-q", "--out"])
-        .arg(out)
-        .args(flags)
-        .assert()
-        .success();
-}
-
 const IRIS_CSV: &str = "sepal_length,sepal_width,petal_length,petal_width\n\
                         5.1,3.5,1.4,0.2\n6.4,3.2,4.5,1.5\n6.3,3.3,6.0,2.5\n";
 
@@ -104,8 +95,8 @@ fn iris_instances() -> Value {
 fn answers_equal_nnlab_predict_and_bad_requests_are_4xx() {
     let dir = tempfile::tempdir().unwrap();
     let runs = dir.path().join("runs");
-    train(&runs.join("iris"), &["--dataset", "iris", "--epochs", "20"]);
-    train(
+    common::train_run(&runs.join("iris"), &["--dataset", "iris", "--epochs", "20"]);
+    common::train_run(
         &runs.join("line"),
         &["--dataset", "linear", "--epochs", "20"],
     );
@@ -195,15 +186,15 @@ fn answers_equal_nnlab_predict_and_bad_requests_are_4xx() {
 fn names_cannot_reach_outside_the_runs_and_a_damaged_run_answers_503_alone() {
     let dir = tempfile::tempdir().unwrap();
     let runs = dir.path().join("runs");
-    train(&runs.join("iris"), &["--dataset", "iris", "--epochs", "5"]);
+    common::train_run(&runs.join("iris"), &["--dataset", "iris", "--epochs", "5"]);
     // A run beside the served folder, and a link to it from inside.
-    train(
+    common::train_run(
         &dir.path().join("secret"),
         &["--dataset", "iris", "--epochs", "5"],
     );
     std::os::unix::fs::symlink(dir.path().join("secret"), runs.join("link")).unwrap();
     let damaged = runs.join("damaged");
-    train(&damaged, &["--dataset", "iris", "--epochs", "5"]);
+    common::train_run(&damaged, &["--dataset", "iris", "--epochs", "5"]);
     std::fs::write(damaged.join("model.mpk"), b"not weights").unwrap();
     let server = Server::start(&runs, &[]);
     let body = iris_instances();
@@ -252,7 +243,7 @@ fn a_run_retrained_while_served_is_picked_up_whole() {
             "--seed",
             seed,
         ];
-        train(&run, &flags);
+        common::train_run(&run, &flags);
         predicted_rows(&run, &csv)
             .into_iter()
             .map(|r| r[1].clone())
@@ -335,7 +326,7 @@ fn send_and_wait(address: &str, request: &str) -> (std::io::Result<usize>, Strin
 fn a_slow_client_gets_408_and_a_stalled_one_is_cut_off_after_the_timeout() {
     let dir = tempfile::tempdir().unwrap();
     let runs = dir.path().join("runs");
-    train(&runs.join("iris"), &["--dataset", "iris", "--epochs", "5"]);
+    common::train_run(&runs.join("iris"), &["--dataset", "iris", "--epochs", "5"]);
     let server = Server::start(&runs, &["--timeout", "1"]);
     let address = server.base.trim_start_matches("http://");
     let (_, answer, took) = send_and_wait(
@@ -362,7 +353,7 @@ fn a_slow_client_gets_408_and_a_stalled_one_is_cut_off_after_the_timeout() {
 fn sigterm_answers_the_requests_in_flight_and_exits_zero() {
     let dir = tempfile::tempdir().unwrap();
     let runs = dir.path().join("runs");
-    train(&runs.join("iris"), &["--dataset", "iris", "--epochs", "5"]);
+    common::train_run(&runs.join("iris"), &["--dataset", "iris", "--epochs", "5"]);
     let mut server = Server::start(&runs, &[]);
     assert_eq!(
         server
@@ -393,7 +384,7 @@ fn sigterm_answers_the_requests_in_flight_and_exits_zero() {
 fn random_bodies_get_a_4xx_never_a_5xx() {
     let dir = tempfile::tempdir().unwrap();
     let runs = dir.path().join("runs");
-    train(&runs.join("iris"), &["--dataset", "iris", "--epochs", "5"]);
+    common::train_run(&runs.join("iris"), &["--dataset", "iris", "--epochs", "5"]);
     let server = Server::start(&runs, &["--max-rows", "50"]);
     let mut state = 99u64;
     let mut next = |n: u64| {
@@ -491,7 +482,7 @@ fn the_web_page_predicts_in_a_real_browser_as_nnlab_predict_does() {
     };
     let dir = tempfile::tempdir().unwrap();
     let runs = dir.path().join("runs");
-    train(&runs.join("iris"), &["--dataset", "iris", "--epochs", "20"]);
+    common::train_run(&runs.join("iris"), &["--dataset", "iris", "--epochs", "20"]);
     let server = Server::start(&runs, &[]);
 
     browser.open(&server.url("/"));
@@ -532,16 +523,16 @@ fn the_web_page_predicts_in_a_real_browser_as_nnlab_predict_does() {
 fn web_pages_list_sort_and_escape_and_serve_only_the_run_files() {
     let dir = tempfile::tempdir().unwrap();
     let runs = dir.path().join("runs");
-    train(
+    common::train_run(
         &runs.join("iris"),
         &["--dataset", "iris", "--epochs", "20", "--test", "0.3"],
     );
-    train(
+    common::train_run(
         &runs.join("line"),
         &["--dataset", "linear", "--epochs", "2"],
     );
     // One epoch at a tiny rate loses to least squares on its validation rows.
-    train(
+    common::train_run(
         &runs.join("weak"),
         &[
             "--dataset",
@@ -554,11 +545,11 @@ fn web_pages_list_sort_and_escape_and_serve_only_the_run_files() {
             "0.2",
         ],
     );
-    train(
+    common::train_run(
         &runs.join("air"),
         &["--dataset", "airline", "--epochs", "5"],
     );
-    train(
+    common::train_run(
         &runs.join("x<i>y"),
         &["--dataset", "linear", "--epochs", "1"],
     );
@@ -681,11 +672,11 @@ fn web_pages_list_sort_and_escape_and_serve_only_the_run_files() {
 fn text_runs_answer_as_nnlab_predict_and_csv_answers_stream() {
     let dir = tempfile::tempdir().unwrap();
     let runs = dir.path().join("runs");
-    train(
+    common::train_run(
         &runs.join("reviews"),
         &["--dataset", "reviews", "--epochs", "2"],
     );
-    train(
+    common::train_run(
         &runs.join("line"),
         &["--dataset", "linear", "--epochs", "2"],
     );
@@ -761,7 +752,7 @@ fn method_of(name: &str) -> minreq::Method {
 fn autoencoders_answer_reconstructions_and_generative_runs_generate_as_nnlab_does() {
     let dir = tempfile::tempdir().unwrap();
     let runs = dir.path().join("runs");
-    train(
+    common::train_run(
         &runs.join("ae"),
         &[
             "--dataset",
@@ -772,11 +763,11 @@ fn autoencoders_answer_reconstructions_and_generative_runs_generate_as_nnlab_doe
             "5",
         ],
     );
-    train(
+    common::train_run(
         &runs.join("vae"),
         &["--dataset", "iris", "--model", "vae", "--epochs", "5"],
     );
-    train(
+    common::train_run(
         &runs.join("gan"),
         &["--dataset", "ring", "--model", "gan", "--epochs", "2"],
     );

@@ -640,13 +640,10 @@ fn parse_delimiter(s: &str) -> Result<char, String> {
     csv::delimiter_byte(c).map(|_| c)
 }
 
-/// `nnlab predict`
+/// Where `predict` and `encode` read rows: exactly one of a CSV file, images or an IDX file
+/// (the group is required by each command).
 #[derive(Debug, Args)]
-#[command(group(ArgGroup::new("source").required(true).args(["input", "images", "idx_images"])))]
-pub struct PredictArgs {
-    /// A run directory written by `nnlab train`.
-    #[arg(long, value_name = "DIR")]
-    pub checkpoint: PathBuf,
+pub struct Rows {
     /// A CSV file with a header row holding the feature columns used in training (other
     /// columns are ignored).
     #[arg(long, value_name = "FILE.csv")]
@@ -662,6 +659,17 @@ pub struct PredictArgs {
     /// header line: `,`, `;` or tab].
     #[arg(long, value_name = "CHAR", value_parser = parse_delimiter)]
     pub delimiter: Option<char>,
+}
+
+/// `nnlab predict`
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("source").required(true).args(["input", "images", "idx_images"])))]
+pub struct PredictArgs {
+    /// A run directory written by `nnlab train`.
+    #[arg(long, value_name = "DIR")]
+    pub checkpoint: PathBuf,
+    #[command(flatten)]
+    pub rows: Rows,
     /// Use the last epoch's weights, not the best epoch's.
     #[arg(long)]
     pub last: bool,
@@ -683,18 +691,8 @@ pub struct EncodeArgs {
     /// A run directory written by `nnlab train --model autoencoder` or `--model vae`.
     #[arg(long, value_name = "DIR")]
     pub checkpoint: PathBuf,
-    /// A CSV file with a header row holding the run's columns (other columns are ignored).
-    #[arg(long, value_name = "FILE.csv")]
-    pub input: Option<PathBuf>,
-    /// An image file, or a folder of them, for a run trained on images.
-    #[arg(long, value_name = "FILE|DIR")]
-    pub images: Option<PathBuf>,
-    /// An IDX3 image file, for a run trained on images.
-    #[arg(long, value_name = "FILE")]
-    pub idx_images: Option<PathBuf>,
-    /// Field separator of the input: one character, or `tab` [default: detected].
-    #[arg(long, value_name = "CHAR", value_parser = parse_delimiter)]
-    pub delimiter: Option<char>,
+    #[command(flatten)]
+    pub rows: Rows,
     /// Use the last epoch's weights, not the best epoch's.
     #[arg(long)]
     pub last: bool,

@@ -186,10 +186,9 @@ pub(super) fn print_csv(table: &Table) -> Result<()> {
 
 pub(super) fn encode_command(args: EncodeArgs) -> Result<()> {
     let backend = args.backend.unwrap_or_else(BackendName::default_compiled);
-    let idx = args.idx_images.map(|images| (images, None));
     let job = AutoencoderJob {
         dir: RunDir::new(&args.checkpoint),
-        input: Input::new(args.input, args.images, idx, args.delimiter),
+        input: Input::unlabelled(args.rows),
         last: args.last,
         ask: Ask::Encode,
     };

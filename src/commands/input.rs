@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::cli::LabelledRows;
+use crate::cli::{LabelledRows, Rows};
 use crate::config::ExperimentConfig;
 use crate::data::image::{ImageShape, Images, read_folder, read_idx, read_unlabelled};
 use crate::data::sequence::series::read_series;
@@ -43,7 +43,12 @@ impl Input {
         }
     }
 
-    /// The file or folder read, for messages.
+    /// The unlabelled rows `predict` and `encode` read.
+    pub(super) fn unlabelled(rows: Rows) -> Input {
+        let idx = rows.idx_images.map(|images| (images, None));
+        Input::new(rows.input, rows.images, idx, rows.delimiter)
+    }
+
     /// The labelled rows `eval` and `explain` were given.
     pub(super) fn labelled_rows(rows: &LabelledRows) -> Input {
         let idx = rows

@@ -146,8 +146,7 @@ fn forecast<B: Backend>(
 
 pub(super) fn predict_command(args: PredictArgs) -> Result<()> {
     let backend = args.backend.unwrap_or_else(BackendName::default_compiled);
-    let idx = args.idx_images.map(|images| (images, None));
-    let input = Input::new(args.input, args.images, idx, args.delimiter);
+    let input = Input::unlabelled(args.rows);
     let dir = RunDir::new(&args.checkpoint);
     let (config, _) = dir.load_meta()?;
     if config.model.gan().is_some() {

@@ -499,14 +499,7 @@ impl DataConfig {
             let (image, note) = (Some(images.shape), images.note.clone());
             let data = images.into_dataset();
             self.check_task(&data, task)?;
-            return Ok(Loaded {
-                data,
-                skipped: 0,
-                image,
-                note,
-                sequence: None,
-                series: None,
-            });
+            return Ok(Loaded::rows(data, image, note));
         }
         let (data, skipped) = match (&self.csv, self.dataset) {
             (Some(path), _) => {
@@ -632,14 +625,7 @@ impl DataConfig {
         };
         data.targets = TargetValues::Values(data.features.clone());
         data.target_name = String::new();
-        Ok(Loaded {
-            data,
-            skipped: 0,
-            image,
-            note,
-            sequence: None,
-            series: None,
-        })
+        Ok(Loaded::rows(data, image, note))
     }
 
     /// The images of a folder or of IDX files; `None` for other sources.
@@ -679,6 +665,21 @@ pub struct Loaded {
     pub sequence: Option<SequenceShape>,
     /// The series the rows are windows of.
     pub series: Option<Series>,
+}
+
+impl Loaded {
+    /// Rows read without steps: a table's, or images of `image`'s shape, with what was done to
+    /// them.
+    fn rows(data: Dataset, image: Option<image::ImageShape>, note: Option<String>) -> Self {
+        Loaded {
+            data,
+            skipped: 0,
+            image,
+            note,
+            sequence: None,
+            series: None,
+        }
+    }
 }
 
 /// The target column: numbers, or class indices with their labels.

@@ -5,6 +5,7 @@ use std::sync::Once;
 
 use image::ImageEncoder;
 use plotters::coord::Shift;
+use plotters::coord::ranged1d::AsRangedCoord;
 use plotters::element::Rectangle;
 use plotters::prelude::*;
 
@@ -47,6 +48,7 @@ fn register_font() {
 }
 
 /// A picture that can be drawn on any plotters backend.
+/// A picture: drawn twice by [`save`], as SVG and as PNG, on a white area.
 pub(super) trait Figure {
     fn draw<D: DrawingBackend>(
         &self,
@@ -69,7 +71,7 @@ pub(super) fn save(dir: &Path, stem: &str, figure: &impl Figure) -> Result<()> {
     let mut text = String::new();
     {
         let root = SVGBackend::with_string(&mut text, SIZE).into_drawing_area();
-        figure.draw(&root).map_err(plot_error(&svg))?;
+        on_white(figure, &root).map_err(plot_error(&svg))?;
     }
     write_atomic(&svg, text.as_bytes())?;
 
@@ -77,13 +79,42 @@ pub(super) fn save(dir: &Path, stem: &str, figure: &impl Figure) -> Result<()> {
     let mut pixels = vec![0u8; (w * h * 3) as usize];
     {
         let root = BitMapBackend::with_buffer(&mut pixels, SIZE).into_drawing_area();
-        figure.draw(&root).map_err(plot_error(&png))?;
+        on_white(figure, &root).map_err(plot_error(&png))?;
     }
     let mut bytes = Vec::new();
     image::codecs::png::PngEncoder::new(&mut bytes)
         .write_image(&pixels, w, h, image::ColorType::Rgb8)
         .map_err(|e| plot_error(&png)(e.to_string()))?;
     write_atomic(&png, &bytes)
+}
+
+fn on_white<D: DrawingBackend>(
+    figure: &impl Figure,
+    root: &DrawingArea<D, Shift>,
+) -> std::result::Result<(), String> {
+    root.fill(&WHITE).map_err(|e| e.to_string())?;
+    figure.draw(root)
+}
+
+/// A chart of `x` and `y` coordinates on `D`.
+pub(super) type Chart<'a, D, X, Y> = ChartContext<'a, D, Cartesian2d<X, Y>>;
+
+/// The chart every picture with axes starts from: `title` above, `label_areas` (x, y)
+/// pixels for the axes' labels, and the coordinates `x` and `y`.
+pub(super) fn frame<'a, D: DrawingBackend, X: AsRangedCoord, Y: AsRangedCoord>(
+    root: &'a DrawingArea<D, Shift>,
+    title: &str,
+    label_areas: (u32, u32),
+    x: X,
+    y: Y,
+) -> std::result::Result<Chart<'a, D, X::CoordDescType, Y::CoordDescType>, String> {
+    ChartBuilder::on(root)
+        .caption(title, (FONT, 22))
+        .margin(16)
+        .x_label_area_size(label_areas.0)
+        .y_label_area_size(label_areas.1)
+        .build_cartesian_2d(x, y)
+        .map_err(|e| e.to_string())
 }
 
 /// Draws `curves` (loss against epoch, logarithmic loss axis) to `stem.png` and `stem.svg` in
@@ -150,17 +181,13 @@ fn draw<D: DrawingBackend>(
         .flat_map(|c| c.points.iter().map(|p| p.0))
         .fold(1.0f64, f64::max);
 
-    root.fill(&WHITE).map_err(err)?;
-    let mut chart = ChartBuilder::on(root)
-        .caption(plot.title, (FONT, 22))
-        .margin(16)
-        .x_label_area_size(48)
-        .y_label_area_size(80)
-        .build_cartesian_2d(
-            0.0..x_max,
-            (lo..hi).log_scale().with_key_points(log_ticks(lo, hi)),
-        )
-        .map_err(err)?;
+    let mut chart = frame(
+        root,
+        plot.title,
+        (48, 80),
+        0.0..x_max,
+        (lo..hi).log_scale().with_key_points(log_ticks(lo, hi)),
+    )?;
     chart
         .configure_mesh()
         .x_desc("epoch")
@@ -346,14 +373,7 @@ impl Figure for Scatter<'_> {
     ) -> std::result::Result<(), String> {
         let err = |e: DrawingAreaErrorKind<D::ErrorType>| e.to_string();
         let range = value_range(self.points.iter().flat_map(|&(a, p)| [a, p]));
-        root.fill(&WHITE).map_err(err)?;
-        let mut chart = ChartBuilder::on(root)
-            .caption(self.title, (FONT, 22))
-            .margin(16)
-            .x_label_area_size(48)
-            .y_label_area_size(80)
-            .build_cartesian_2d(range.clone(), range.clone())
-            .map_err(err)?;
+        let mut chart = frame(root, self.title, (48, 80), range.clone(), range.clone())?;
         chart
             .configure_mesh()
             .x_desc(format!("actual {}", self.target))
@@ -417,14 +437,7 @@ impl Figure for Confusion<'_> {
     ) -> std::result::Result<(), String> {
         let err = |e: DrawingAreaErrorKind<D::ErrorType>| e.to_string();
         let k = self.labels.len();
-        root.fill(&WHITE).map_err(err)?;
-        let mut chart = ChartBuilder::on(root)
-            .caption(self.title, (FONT, 22))
-            .margin(16)
-            .x_label_area_size(56)
-            .y_label_area_size(120)
-            .build_cartesian_2d(0.0..k as f64, 0.0..k as f64)
-            .map_err(err)?;
+        let mut chart = frame(root, self.title, (56, 120), 0.0..k as f64, 0.0..k as f64)?;
         let labels = self.labels;
         // Row 0 (the first true class) at the top.
         let name = move |v: &f64, flip: bool| {
@@ -508,14 +521,13 @@ impl Figure for Regions<'_> {
         root: &DrawingArea<D, Shift>,
     ) -> std::result::Result<(), String> {
         let err = |e: DrawingAreaErrorKind<D::ErrorType>| e.to_string();
-        root.fill(&WHITE).map_err(err)?;
-        let mut chart = ChartBuilder::on(root)
-            .caption(self.title, (FONT, 22))
-            .margin(16)
-            .x_label_area_size(48)
-            .y_label_area_size(64)
-            .build_cartesian_2d(self.x.0..self.x.1, self.y.0..self.y.1)
-            .map_err(err)?;
+        let mut chart = frame(
+            root,
+            self.title,
+            (48, 64),
+            self.x.0..self.x.1,
+            self.y.0..self.y.1,
+        )?;
         chart
             .configure_mesh()
             .disable_mesh()

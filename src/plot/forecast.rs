@@ -6,7 +6,7 @@ use std::path::Path;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::charts::{FONT, Figure, color, legend, save, value_range};
+use super::charts::{FONT, Figure, color, frame, legend, save, value_range};
 use crate::error::Result;
 use crate::eval::forecast::Forecast;
 
@@ -39,14 +39,13 @@ impl Figure for Picture<'_> {
         let f = self.forecast;
         let shown = f.methods.iter().take(2).flat_map(|(_, v)| v.iter());
         let values = value_range(f.history.iter().chain(shown).copied());
-        root.fill(&WHITE).map_err(err)?;
-        let mut chart = ChartBuilder::on(root)
-            .caption(self.title, (FONT, 22))
-            .margin(16)
-            .x_label_area_size(48)
-            .y_label_area_size(80)
-            .build_cartesian_2d(0f64..f.history.len() as f64, values)
-            .map_err(err)?;
+        let mut chart = frame(
+            root,
+            self.title,
+            (48, 80),
+            0f64..f.history.len() as f64,
+            values,
+        )?;
         chart
             .configure_mesh()
             .x_desc("step")

@@ -439,7 +439,6 @@ impl Figure for Sheet {
         root: &DrawingArea<D, Shift>,
     ) -> std::result::Result<(), String> {
         let err = |e: DrawingAreaErrorKind<D::ErrorType>| e.to_string();
-        root.fill(&WHITE).map_err(err)?;
         let area = root.titled(&self.title, (FONT, 22)).map_err(err)?;
         let layout = self.layout(area.dim_in_pixel());
         let heading = (FONT, 16).into_font().color(&BLACK);

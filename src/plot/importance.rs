@@ -30,7 +30,6 @@ impl Figure for Bars<'_> {
         root: &DrawingArea<D, Shift>,
     ) -> std::result::Result<(), String> {
         let err = |e: DrawingAreaErrorKind<D::ErrorType>| e.to_string();
-        root.fill(&WHITE).map_err(err)?;
         let (width, height) = root.dim_in_pixel();
         root.draw(&Text::new(self.title, (24, 24), (FONT, 20)))
             .map_err(err)?;

@@ -7,7 +7,7 @@ use std::path::Path;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::charts::{FONT, Figure, color, legend, save, value_range};
+use super::charts::{FONT, Figure, color, frame, legend, save, value_range};
 use crate::error::Result;
 use crate::eval::pca::Pca;
 
@@ -81,14 +81,7 @@ impl Figure for PointSets<'_> {
         let all = || self.sets.iter().flat_map(|(_, p)| p.iter());
         let xs = value_range(all().map(|p| p.0));
         let ys = value_range(all().map(|p| p.1));
-        root.fill(&WHITE).map_err(err)?;
-        let mut chart = ChartBuilder::on(root)
-            .caption(self.title, (FONT, 22))
-            .margin(16)
-            .x_label_area_size(48)
-            .y_label_area_size(80)
-            .build_cartesian_2d(xs, ys)
-            .map_err(err)?;
+        let mut chart = frame(root, self.title, (48, 80), xs, ys)?;
         chart
             .configure_mesh()
             .x_desc(&self.axes[0])

@@ -6,7 +6,7 @@ use std::path::Path;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::charts::{FONT, Figure, color, legend, save, value_range};
+use super::charts::{FONT, Figure, color, frame, legend, save, value_range};
 use crate::error::Result;
 
 /// What `nnlab prune` measured.
@@ -32,14 +32,7 @@ impl Figure for SparsityPlot<'_> {
         let err = |e: DrawingAreaErrorKind<D::ErrorType>| e.to_string();
         let scores = self.points.iter().flat_map(|p| [p.1, p.2]);
         let ys = value_range(scores.chain([self.original]));
-        root.fill(&WHITE).map_err(err)?;
-        let mut chart = ChartBuilder::on(root)
-            .caption(self.title, (FONT, 22))
-            .margin(16)
-            .x_label_area_size(48)
-            .y_label_area_size(80)
-            .build_cartesian_2d(0.0..1.0, ys)
-            .map_err(err)?;
+        let mut chart = frame(root, self.title, (48, 80), 0.0..1.0, ys)?;
         chart
             .configure_mesh()
             .x_desc("sparsity (share of weights set to zero)")

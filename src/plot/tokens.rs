@@ -46,7 +46,6 @@ impl Figure for Tokens<'_> {
         root: &DrawingArea<D, Shift>,
     ) -> std::result::Result<(), String> {
         let err = |e: DrawingAreaErrorKind<D::ErrorType>| e.to_string();
-        root.fill(&WHITE).map_err(err)?;
         let (width, _) = root.dim_in_pixel();
         let centre = Pos::new(HPos::Center, VPos::Center);
         root.draw(&Text::new(self.title, (24, 24), (FONT, 20)))

@@ -124,15 +124,15 @@ pub async fn predict<B: Backend>(
         .unwrap_or_else(|_| error(StatusCode::INTERNAL_SERVER_ERROR, "the request failed"))
 }
 
+/// The request's body as JSON, or why it is not.
+fn json_body(body: &[u8]) -> std::result::Result<Value, String> {
+    serde_json::from_slice(body).map_err(|e| format!("the body is not JSON: {e}"))
+}
+
 fn predict_json<B: Backend>(loaded: &Loaded<B>, body: &[u8], max_rows: usize) -> Response {
-    let body: Value = match serde_json::from_slice(body) {
+    let body = match json_body(body) {
         Ok(body) => body,
-        Err(e) => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                format!("the body is not JSON: {e}"),
-            );
-        }
+        Err(message) => return error(StatusCode::BAD_REQUEST, message),
     };
     let rows = match loaded.is_text() {
         true => decode_texts(&body, loaded.config.data.text_column(), max_rows)
@@ -166,14 +166,9 @@ fn predict_json<B: Backend>(loaded: &Loaded<B>, body: &[u8], max_rows: usize) ->
 /// VAE or GAN run in the input's columns and units, the same for the same seed. N is at most
 /// the server's `--max-rows`.
 fn generate_json<B: Backend>(loaded: &Loaded<B>, body: &[u8], max_rows: usize) -> Response {
-    let body: Value = match serde_json::from_slice(body) {
+    let body = match json_body(body) {
         Ok(body) => body,
-        Err(e) => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                format!("the body is not JSON: {e}"),
-            );
-        }
+        Err(message) => return error(StatusCode::BAD_REQUEST, message),
     };
     let count = match body.get("count").map(Value::as_u64) {
         None => 1,

@@ -167,6 +167,17 @@ pub fn nnlab() -> assert_cmd::Command {
     assert_cmd::Command::cargo_bin("nnlab").unwrap()
 }
 
+/// `nnlab train FLAGS --out OUT`, which must succeed.
+pub fn train_run(out: &Path, flags: &[&str]) {
+    nnlab()
+        .arg("train")
+        .args(flags)
+        .arg("--out")
+        .arg(out)
+        .assert()
+        .success();
+}
+
 /// Asserts that every parameter tensor gradcheck looked at has a gradient and that autodiff's
 /// gradient matches finite differences to a relative error of 1e-6; `what` names the case.
 pub fn assert_gradients_match(checks: &[nnlab::lab::gradcheck::ParamCheck], what: &str) {

@@ -17,11 +17,7 @@ use common::{nnlab, predict_command};
 /// Trains the default model for one epoch into `DIR/run`.
 fn one_epoch_run(dir: &Path) -> std::path::PathBuf {
     let run = dir.join("run");
-    nnlab()
-        .args(["train", "--epochs", "1", "-q", "--out"])
-        .arg(&run)
-        .assert()
-        .success();
+    crate::common::train_run(&run, &["--epochs", "1", "-q"]);
     run
 }
 
@@ -104,23 +100,20 @@ fn train_then_predict_gives_the_saved_models_predictions() {
 fn classification_prints_labels_and_probabilities() {
     let dir = tempfile::tempdir().unwrap();
     let run = dir.path().join("moons");
-    nnlab()
-        .args([
-            "train",
+    crate::common::train_run(
+        &run,
+        &[
             "--dataset",
             "moons",
             "--hidden",
-            "16,16",
+            "16, 16",
             "--optimizer",
             "adam",
             "--epochs",
             "30",
             "-q",
-            "--out",
-        ])
-        .arg(&run)
-        .assert()
-        .success();
+        ],
+    );
     let input = dir.path().join("points.csv");
     std::fs::write(&input, "x1,x2\n0.0,1.0\n1.0,-0.5\n").unwrap();
     let output = predict_command(&run, &input).output().unwrap();
@@ -187,19 +180,7 @@ fn text_labels_are_learned_and_printed_back() {
 fn resume_continues_to_the_requested_epoch() {
     let dir = tempfile::tempdir().unwrap();
     let run = dir.path().join("run");
-    nnlab()
-        .args([
-            "train",
-            "--dataset",
-            "linear",
-            "--epochs",
-            "3",
-            "-q",
-            "--out",
-        ])
-        .arg(&run)
-        .assert()
-        .success();
+    crate::common::train_run(&run, &["--dataset", "linear", "--epochs", "3", "-q"]);
     nnlab()
         .args(["train", "--epochs", "7", "-q", "--resume"])
         .arg(&run)
@@ -521,20 +502,20 @@ fn a_config_with_only_a_dataset_gets_its_task_defaults() {
 fn validation_metrics_are_labelled_as_chosen_on_those_rows() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("run");
-    nnlab()
-        .args([
-            "train",
+    crate::common::train_run(
+        &out,
+        &[
             "--dataset",
             "moons",
             "--samples",
             "100",
             "--epochs",
             "3",
-        ])
-        .args(["--validation", "0.3", "-q", "--out"])
-        .arg(&out)
-        .assert()
-        .success();
+            "--validation",
+            "0.3",
+            "-q",
+        ],
+    );
     let summary = common::json(&out.join("summary.json"));
     assert!(summary.get("valid").is_none(), "{summary}");
     assert_eq!(

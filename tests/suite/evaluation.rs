@@ -90,20 +90,22 @@ fn predictions_come_back_in_raw_units_and_eval_scores_them() {
 fn eval_of_a_classifier_matches_its_predictions_and_refuses_unknown_labels() {
     let dir = tempfile::tempdir().unwrap();
     let run = dir.path().join("run");
-    nnlab()
-        .args([
-            "train",
+    crate::common::train_run(
+        &run,
+        &[
             "--dataset",
             "iris",
             "--hidden",
             "16",
             "--optimizer",
             "adam",
-        ])
-        .args(["--lr", "0.01", "--epochs", "40", "-q", "--out"])
-        .arg(&run)
-        .assert()
-        .success();
+            "--lr",
+            "0.01",
+            "--epochs",
+            "40",
+            "-q",
+        ],
+    );
     // Iris as a CSV with text labels, as a user would have it.
     let data = nnlab::data::Builtin::Iris.load(0, 0.0, 0, 0);
     let labels = data.labels().unwrap().to_vec();

@@ -22,19 +22,21 @@ fn predict(run: &Path, input: &Path) -> Vec<Vec<f64>> {
 fn the_exported_file_alone_reproduces_predict() {
     let dir = tempfile::tempdir().unwrap();
     let run = dir.path().join("run");
-    nnlab()
-        .args([
-            "train",
+    crate::common::train_run(
+        &run,
+        &[
             "--dataset",
             "moons",
             "--hidden",
-            "8,6",
+            "8, 6",
             "--batch-norm",
-        ])
-        .args(["--validation", "0.2", "--epochs", "5", "-q", "--out"])
-        .arg(&run)
-        .assert()
-        .success();
+            "--validation",
+            "0.2",
+            "--epochs",
+            "5",
+            "-q",
+        ],
+    );
     let (t, meta) = export(&run);
     let mut names: Vec<&String> = t.keys().collect();
     names.sort();

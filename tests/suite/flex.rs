@@ -37,12 +37,18 @@ fn flex_and_ndarray_train_to_the_same_weights() {
 fn a_run_trained_on_flex_predicts_on_ndarray() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("run");
-    common::nnlab()
-        .args(["train", "--dataset", "moons", "--epochs", "5", "--quiet"])
-        .args(["--backend", "flex", "--out"])
-        .arg(&out)
-        .assert()
-        .success();
+    crate::common::train_run(
+        &out,
+        &[
+            "--dataset",
+            "moons",
+            "--epochs",
+            "5",
+            "--quiet",
+            "--backend",
+            "flex",
+        ],
+    );
     let input = dir.path().join("points.csv");
     std::fs::write(&input, "x1,x2\n0.0,1.0\n1.0,-0.5\n").unwrap();
     let rows: Vec<Vec<Vec<String>>> = ["flex", "ndarray"]

@@ -130,20 +130,22 @@ fn parse_config(text: &str) {
 /// A real run directory, saved once, that the checkpoint cases damage.
 fn saved_run(dir: &Path) -> std::path::PathBuf {
     let out = dir.join("run");
-    common::nnlab()
-        .args([
-            "train",
+    crate::common::train_run(
+        &out,
+        &[
             "--dataset",
             "moons",
             "--samples",
             "50",
             "--hidden",
             "4",
-        ])
-        .args(["--epochs", "2", "--validation", "0.2", "--quiet", "--out"])
-        .arg(&out)
-        .assert()
-        .success();
+            "--epochs",
+            "2",
+            "--validation",
+            "0.2",
+            "--quiet",
+        ],
+    );
     out
 }
 

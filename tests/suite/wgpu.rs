@@ -254,9 +254,9 @@ fn compression_and_explanation_commands_run_on_wgpu() {
     }
     let dir = tempfile::tempdir().unwrap();
     let run = dir.path().join("run");
-    common::nnlab()
-        .args([
-            "train",
+    crate::common::train_run(
+        &run,
+        &[
             "-q",
             "--dataset",
             "iris",
@@ -264,19 +264,14 @@ fn compression_and_explanation_commands_run_on_wgpu() {
             "16",
             "--test",
             "0.3",
-        ])
-        .args([
             "--epochs",
             "30",
             "--batch-size",
             "full",
             "--backend",
             CPU,
-            "--out",
-        ])
-        .arg(&run)
-        .assert()
-        .success();
+        ],
+    );
     let csv = dir.path().join("iris.csv");
     std::fs::write(
         &csv,
