@@ -692,6 +692,23 @@ fn every_bad_input_is_one_line_with_the_right_exit_code() {
             "data.samples",
         ),
         case(
+            "`datasets NAME` of more rows than memory holds as CSV",
+            &["datasets", "moons", "--samples", "100000000000"],
+            2,
+            "data.samples",
+        ),
+        case(
+            "`datasets NAME --out` into a folder that does not exist",
+            &[
+                "datasets",
+                "iris",
+                "--out",
+                &fresh("no-such-folder/iris.csv"),
+            ],
+            1,
+            "no-such-folder/iris.csv",
+        ),
+        case(
             "config with only a built-in dataset (defaults follow its task)",
             &[
                 "train",

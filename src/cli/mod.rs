@@ -49,8 +49,9 @@ pub enum Command {
     Compare(Box<CompareArgs>),
     /// Check autodiff's gradients against finite differences, per parameter tensor.
     Gradcheck(GradcheckArgs),
-    /// List the built-in datasets.
-    Datasets,
+    /// List the built-in datasets, or write one as a CSV file (`nnlab datasets iris --out
+    /// iris.csv`) with the columns training names.
+    Datasets(DatasetsArgs),
     /// Write a run's weights as SafeTensors, for PyTorch and other tools.
     Export(ExportArgs),
     /// Which input columns a saved run's answers depend on: the drop in its score when each
@@ -982,6 +983,29 @@ pub struct GradcheckArgs {
     /// How many rows of the data the loss is taken over.
     #[arg(long, default_value_t = 32)]
     pub rows: usize,
+}
+
+/// `nnlab datasets`
+#[derive(Debug, Args)]
+pub struct DatasetsArgs {
+    /// The dataset to write as CSV; without it, the list of them.
+    #[arg(value_enum)]
+    pub name: Option<Builtin>,
+    /// The CSV file to write (atomically) [default: stdout].
+    #[arg(long, value_name = "FILE", requires = "name")]
+    pub out: Option<PathBuf>,
+    /// Points of a generated dataset [default: 1000].
+    #[arg(long, value_name = "N", requires = "name")]
+    pub samples: Option<usize>,
+    /// Standard deviation of a generated dataset's noise [default: 0.1].
+    #[arg(long, value_name = "STD", requires = "name")]
+    pub noise: Option<f64>,
+    /// Classes of `blobs` [default: 3].
+    #[arg(long, value_name = "K", requires = "name")]
+    pub classes: Option<usize>,
+    /// Seed of a generated dataset [default: 0].
+    #[arg(long, value_name = "SEED", requires = "name")]
+    pub data_seed: Option<u64>,
 }
 
 /// `nnlab info`

@@ -131,8 +131,8 @@ fn write_grid(path: &Path, table: &Table, image: [usize; 3]) -> Result<()> {
     Ok(())
 }
 
-/// Writes the samples to `path`, atomically.
-fn write_csv(path: &Path, table: &Table) -> Result<()> {
+/// Writes a table to `path`, atomically.
+pub(super) fn write_csv(path: &Path, table: &Table) -> Result<()> {
     let name = path.display().to_string();
     let bytes = csv_bytes(&name, &table.header, &table.rows)?;
     write_atomic(path, &bytes)?;

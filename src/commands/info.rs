@@ -2,8 +2,8 @@
 
 use std::io::Write;
 
-use crate::cli::InfoArgs;
-use crate::data::Builtin;
+use crate::cli::{DatasetsArgs, InfoArgs};
+use crate::data::{Builtin, DataConfig};
 use crate::error::{Error, Result};
 use crate::eval::metrics::Evaluation;
 use crate::loss::Task;
@@ -81,7 +81,35 @@ pub(super) fn info(args: InfoArgs) -> Result<()> {
         .map_err(|e| Error::io("<stdout>", e))
 }
 
-pub(super) fn datasets() -> Result<()> {
+/// `nnlab datasets`: the list, or with a name the dataset as a CSV file.
+pub(super) fn datasets(args: DatasetsArgs) -> Result<()> {
+    let Some(name) = args.name else {
+        return list_datasets();
+    };
+    // Validated as training validates them: a bad noise, too few points, or more than
+    // memory holds is refused before anything is generated.
+    let d = DataConfig::new().with_dataset(Some(name));
+    let d = DataConfig {
+        samples: args.samples.unwrap_or(d.samples),
+        noise: args.noise.unwrap_or(d.noise),
+        classes: args.classes.unwrap_or(d.classes),
+        seed: args.data_seed.unwrap_or(d.seed),
+        ..d
+    };
+    d.validate()?;
+    // Each cell is held as text, then as the file's bytes: about 64 bytes.
+    let cells = (name.about().features + 1) as f64 * 64.0;
+    let what = format!("{} rows as CSV", d.samples);
+    crate::memory::check("data.samples", &what, d.samples as f64 * cells)?;
+    let (header, rows) = name.csv_cells(d.samples, d.noise, d.classes, d.seed);
+    let table = super::encode::Table { header, rows };
+    match &args.out {
+        Some(path) => super::generate::write_csv(path, &table),
+        None => super::encode::print_csv(&table),
+    }
+}
+
+fn list_datasets() -> Result<()> {
     let rows: Vec<Vec<String>> = Builtin::ALL
         .iter()
         .map(|b| {

@@ -44,7 +44,7 @@ pub fn run(command: Command) -> Result<()> {
         Command::Info(args) => info::info(args),
         Command::Compare(args) => compare::compare_command(*args),
         Command::Gradcheck(args) => gradcheck::gradcheck_command(args),
-        Command::Datasets => info::datasets(),
+        Command::Datasets(args) => info::datasets(args),
         Command::Export(args) => export::export_command(args),
         Command::Explain(args) => explain::explain_command(args),
         Command::Quantize(args) => quantize::quantize_command(args),

@@ -322,6 +322,59 @@ impl Builtin {
 }
 
 impl Builtin {
+    /// The dataset as the cells of a CSV file that `nnlab train` reads back as the same data:
+    /// a table's features and target, a series' columns in time order (airline's with its
+    /// months), a text set's texts and labels. Numbers are written to round-trip exactly.
+    pub fn csv_cells(
+        self,
+        samples: usize,
+        noise: f64,
+        classes: usize,
+        seed: u64,
+    ) -> (Vec<String>, Vec<Vec<String>>) {
+        let text_of = |values: &[f64]| values.iter().map(f64::to_string).collect::<Vec<_>>();
+        if let Some(series) = self.series(samples, DEFAULT_WINDOW, noise, seed) {
+            let width = series.names.len();
+            let mut header = series.names.clone();
+            let mut rows: Vec<_> = series.values.chunks(width).map(text_of).collect();
+            if self == Builtin::Airline {
+                header.insert(0, "month".into());
+                for (i, row) in rows.iter_mut().enumerate() {
+                    row.insert(0, format!("{}-{:02}", 1949 + i / 12, i % 12 + 1));
+                }
+            }
+            return (header, rows);
+        }
+        let (names, columns, targets) = if self == Builtin::Reviews {
+            let texts = text::reviews(samples, seed);
+            let cells: Vec<Vec<String>> = texts.texts.iter().map(|t| vec![t.clone()]).collect();
+            (
+                vec!["text".into()],
+                cells,
+                (texts.target_name, texts.targets),
+            )
+        } else {
+            let data = self.load(samples, noise, classes, seed);
+            let width = data.width().max(1);
+            let cells = data.features.chunks(width).map(text_of).collect();
+            (data.feature_names, cells, (data.target_name, data.targets))
+        };
+        let (target_name, targets) = targets;
+        let target = |i: usize| match &targets {
+            TargetValues::Values(v) => v[i].to_string(),
+            TargetValues::Classes { indices, labels } => labels[indices[i]].clone(),
+        };
+        let rows = columns
+            .into_iter()
+            .enumerate()
+            .map(|(i, mut row): (usize, Vec<String>)| {
+                row.push(target(i));
+                row
+            })
+            .collect();
+        ([names, vec![target_name]].concat(), rows)
+    }
+
     /// The series of a built-in series, long enough for `samples` windows of `window` steps
     /// when generated; `None` for other datasets.
     pub fn series(self, samples: usize, window: usize, noise: f64, seed: u64) -> Option<Series> {
