@@ -3,7 +3,8 @@ run, answering TensorFlow Serving's `POST /v1/models/{run}:predict` as nnlab doe
 
     NNLAB_MODEL=runs/iris/model.safetensors uvicorn serve_fastapi:app --workers 2
 
-The weights come from `nnlab export` (an MLP), read as the README's PyTorch snippet reads them.
+The weights come from `nnlab export` (an MLP), read as the PyTorch snippet of
+docs/guide/evaluation.md reads them.
 """
 
 import json

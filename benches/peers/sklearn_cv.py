@@ -1,4 +1,5 @@
-"""scikit-learn's MLP on nnlab's iris and diabetes data: the README's Evaluation table.
+"""scikit-learn's MLP on nnlab's iris and diabetes data: the Evaluation table of
+docs/guide/evaluation.md.
 
     python3 benches/peers/sklearn_cv.py [--data DIR] [--seeds N]
 

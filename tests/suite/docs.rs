@@ -1,5 +1,5 @@
-//! The docs cannot drift from the binary: every `--flag` that README.md and docs/ mention
-//! exists.
+//! The docs cannot drift from the binary: every command that README.md and docs/guide/ show
+//! in a `console` block runs, and every `--flag` that README.md and docs/ mention exists.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -61,13 +61,19 @@ fn cargo_help() -> String {
         .collect()
 }
 
-/// The text of every file in `dir` whose name ends with `ext`.
+/// The text of every file below `dir` whose name ends with `ext`, by path.
 fn texts(dir: &Path, ext: &str) -> Vec<(String, String)> {
-    let mut files: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == ext))
-        .collect();
+    let mut files = Vec::new();
+    let mut dirs = vec![dir.to_path_buf()];
+    while let Some(d) = dirs.pop() {
+        for path in std::fs::read_dir(d).unwrap().map(|e| e.unwrap().path()) {
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == ext) {
+                files.push(path);
+            }
+        }
+    }
     files.sort();
     files
         .into_iter()
@@ -122,4 +128,125 @@ fn flags_are_read_whole_and_not_from_dashes_inside_words() {
     let text = "run `nnlab train --d-lr 0.1 --epochs=3` |---| x--y —-- --Upper";
     let flags: Vec<String> = flags_in(text).into_iter().collect();
     assert_eq!(flags, ["--d-lr", "--epochs"]);
+}
+
+/// The commands of the `console` blocks of a page: the lines that start with `$ `, a
+/// trailing backslash continuing one on the next line. The other lines are their output.
+fn console_commands(page: &str) -> Vec<String> {
+    let (mut commands, mut in_block, mut open): (Vec<String>, bool, Option<String>) =
+        (Vec::new(), false, None);
+    for line in page.lines() {
+        let fence = line.trim_start();
+        if fence.starts_with("```") {
+            in_block = !in_block && fence == "```console";
+            continue;
+        }
+        if !in_block {
+            continue;
+        }
+        let command = match open.take() {
+            Some(start) => format!("{start}\n{line}"),
+            None => match line.strip_prefix("$ ") {
+                Some(command) => command.to_string(),
+                None => continue,
+            },
+        };
+        if command.ends_with('\\') {
+            open = Some(command);
+        } else {
+            commands.push(command);
+        }
+    }
+    commands
+}
+
+/// A page's commands as one `sh -e` script that prints each before running it; a command
+/// ending in `&` runs in the background until the script ends.
+fn page_script(commands: &[String]) -> String {
+    let mut script = String::from("set -e\npids=\ntrap 'kill $pids 2>/dev/null || true' EXIT\n");
+    for command in commands {
+        let shown = format!("$ {command}").replace('\'', "'\\''");
+        script += &format!("printf '%s\\n' '{shown}'\n{command}\n");
+        if command.trim_end().ends_with('&') {
+            script += "pids=\"$pids $!\"\n";
+        }
+    }
+    script
+}
+
+/// Runs a page's commands in a fresh folder that links the repository's examples/, with the
+/// nnlab under test first on PATH; the output on failure.
+fn run_page(commands: &[String]) -> Result<(), String> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(root.join("examples"), dir.path().join("examples")).unwrap();
+    let bin = Path::new(env!("CARGO_BIN_EXE_nnlab")).parent().unwrap();
+    let path = std::env::join_paths(std::iter::once(bin.to_path_buf()).chain(
+        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
+    ))
+    .unwrap();
+    // A command that never ends (a server without `&`) fails the page instead of the run.
+    let out = Command::new("timeout")
+        .args(["300", "sh", "-c", &page_script(commands)])
+        .current_dir(dir.path())
+        .env("PATH", path)
+        .output()
+        .unwrap();
+    if out.status.success() {
+        return Ok(());
+    }
+    let text = String::from_utf8_lossy(&out.stdout) + String::from_utf8_lossy(&out.stderr);
+    let tail: Vec<&str> = text.lines().rev().take(30).collect();
+    let tail: Vec<&str> = tail.into_iter().rev().collect();
+    Err(format!("{}:\n{}", out.status, tail.join("\n")))
+}
+
+#[test]
+fn every_command_the_readme_and_the_guide_show_runs() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut pages = texts(&root.join("docs/guide"), "md");
+    pages.push((
+        "README.md".into(),
+        std::fs::read_to_string(root.join("README.md")).unwrap(),
+    ));
+    let pages: Vec<(String, Vec<String>)> = pages
+        .into_iter()
+        .map(|(file, text)| (file, console_commands(&text)))
+        .filter(|(_, commands)| !commands.is_empty())
+        .collect();
+    let shown: usize = pages.iter().map(|(_, c)| c.len()).sum();
+    assert!(
+        pages.len() >= 10 && pages.iter().any(|(f, _)| f == "README.md"),
+        "only {} pages with console commands: {:?}",
+        pages.len(),
+        pages.iter().map(|(f, _)| f).collect::<Vec<_>>()
+    );
+    let failures: Vec<String> = std::thread::scope(|scope| {
+        let runs: Vec<_> = pages
+            .iter()
+            .map(|(file, commands)| (file, scope.spawn(|| run_page(commands))))
+            .collect();
+        runs.into_iter()
+            .filter_map(|(file, run)| run.join().unwrap().err().map(|e| format!("{file}: {e}")))
+            .collect()
+    });
+    assert!(
+        failures.is_empty(),
+        "of {shown} commands on {} pages, these pages failed:\n{}",
+        pages.len(),
+        failures.join("\n\n")
+    );
+}
+
+#[test]
+fn console_blocks_give_their_commands_and_not_their_output() {
+    let page =
+        "```sh\n$ not run\n```\n```console\n$ nnlab a \\\n  --b\nout $ x\n$ nnlab c &\n```\n";
+    assert_eq!(console_commands(page), ["nnlab a \\\n  --b", "nnlab c &"]);
+    let script = page_script(&console_commands("```console\n$ echo 'hi' &\n```\n"));
+    assert!(
+        script.contains("printf '%s\\n' '$ echo '\\''hi'\\'' &'"),
+        "{script}"
+    );
+    assert!(script.contains("pids=\"$pids $!\""), "{script}");
 }

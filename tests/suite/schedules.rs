@@ -57,7 +57,7 @@ fn each_schedule_follows_its_formula() {
 
 #[test]
 fn cosine_holds_min_lr_after_its_horizon() {
-    // Burn's scheduler restarts from the full rate after its horizon; the README promises a
+    // Burn's scheduler restarts from the full rate after its horizon; docs/guide/mathematics.md promises a
     // fall to min_lr, and a run longer than the horizon stays there.
     let cosine = ScheduleConfig::new()
         .with_name(ScheduleName::Cosine)
