@@ -416,18 +416,8 @@ pub struct ExperimentArgs {
     /// A built-in dataset instead of a file (`nnlab datasets` lists them).
     #[arg(long, value_enum)]
     pub dataset: Option<Builtin>,
-    /// Points of a generated dataset [default: 1000].
-    #[arg(long, value_name = "N")]
-    pub samples: Option<usize>,
-    /// Standard deviation of a generated dataset's noise [default: 0.1].
-    #[arg(long, value_name = "STD", allow_negative_numbers = true)]
-    pub noise: Option<f64>,
-    /// Classes of `blobs` [default: 3].
-    #[arg(long, value_name = "K")]
-    pub classes: Option<usize>,
-    /// Seed of a generated dataset [default: 0].
-    #[arg(long, value_name = "SEED")]
-    pub data_seed: Option<u64>,
+    #[command(flatten)]
+    pub generated: Generated,
     /// Skip CSV rows with an empty, NaN or infinite cell instead of failing.
     #[arg(long)]
     pub drop_missing: bool,
@@ -987,6 +977,8 @@ pub struct GradcheckArgs {
 
 /// `nnlab datasets`
 #[derive(Debug, Args)]
+#[command(group(ArgGroup::new("drawn").multiple(true).requires("name")
+    .args(["samples", "noise", "classes", "data_seed"])))]
 pub struct DatasetsArgs {
     /// The dataset to write as CSV; without it, the list of them.
     #[arg(value_enum)]
@@ -994,17 +986,25 @@ pub struct DatasetsArgs {
     /// The CSV file to write (atomically) [default: stdout].
     #[arg(long, value_name = "FILE", requires = "name")]
     pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub generated: Generated,
+}
+
+/// How a generated dataset is drawn, for `train` (and the commands with its flags) and
+/// `datasets`.
+#[derive(Clone, Copy, Debug, Args)]
+pub struct Generated {
     /// Points of a generated dataset [default: 1000].
-    #[arg(long, value_name = "N", requires = "name")]
+    #[arg(long, value_name = "N")]
     pub samples: Option<usize>,
     /// Standard deviation of a generated dataset's noise [default: 0.1].
-    #[arg(long, value_name = "STD", requires = "name")]
+    #[arg(long, value_name = "STD", allow_negative_numbers = true)]
     pub noise: Option<f64>,
     /// Classes of `blobs` [default: 3].
-    #[arg(long, value_name = "K", requires = "name")]
+    #[arg(long, value_name = "K")]
     pub classes: Option<usize>,
     /// Seed of a generated dataset [default: 0].
-    #[arg(long, value_name = "SEED", requires = "name")]
+    #[arg(long, value_name = "SEED")]
     pub data_seed: Option<u64>,
 }
 

@@ -1,7 +1,7 @@
 //! The experiment a command line describes: the config file (or defaults) with the flags on
 //! top, then sized to the data.
 
-use crate::cli::{ExperimentArgs, OptimArgs, TrainArgs};
+use crate::cli::{ExperimentArgs, Generated, OptimArgs, TrainArgs};
 use crate::config::ExperimentConfig;
 use crate::data::{DataConfig, Dataset};
 use crate::error::{Error, Result};
@@ -32,6 +32,20 @@ pub fn train_config(experiment: &ExperimentArgs, optim: &OptimArgs) -> Result<Ex
     }
     config.validate()?;
     Ok(config)
+}
+
+/// The flags that shape a generated dataset, over `data`'s fields.
+pub(super) fn apply_generated(data: &mut DataConfig, flags: &Generated) {
+    let Generated {
+        samples,
+        noise,
+        classes,
+        data_seed,
+    } = *flags;
+    data.samples = samples.unwrap_or(data.samples);
+    data.noise = noise.unwrap_or(data.noise);
+    data.classes = classes.unwrap_or(data.classes);
+    data.seed = data_seed.unwrap_or(data.seed);
 }
 
 /// The L2 penalty λ₂ of the MLP on a small table when neither `--l2` nor a config file sets
@@ -105,18 +119,7 @@ pub(super) fn experiment_config(args: &ExperimentArgs) -> Result<ExperimentConfi
     }
     apply_series(&mut config, args)?;
     apply_text(&mut config, args)?;
-    if let Some(samples) = args.samples {
-        config.data.samples = samples;
-    }
-    if let Some(noise) = args.noise {
-        config.data.noise = noise;
-    }
-    if let Some(classes) = args.classes {
-        config.data.classes = classes;
-    }
-    if let Some(seed) = args.data_seed {
-        config.data.seed = seed;
-    }
+    apply_generated(&mut config.data, &args.generated);
     if args.drop_missing {
         config.data.drop_missing = true;
     }

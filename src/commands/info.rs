@@ -88,14 +88,8 @@ pub(super) fn datasets(args: DatasetsArgs) -> Result<()> {
     };
     // Validated as training validates them: a bad noise, too few points, or more than
     // memory holds is refused before anything is generated.
-    let d = DataConfig::new().with_dataset(Some(name));
-    let d = DataConfig {
-        samples: args.samples.unwrap_or(d.samples),
-        noise: args.noise.unwrap_or(d.noise),
-        classes: args.classes.unwrap_or(d.classes),
-        seed: args.data_seed.unwrap_or(d.seed),
-        ..d
-    };
+    let mut d = DataConfig::new().with_dataset(Some(name));
+    super::experiment::apply_generated(&mut d, &args.generated);
     d.validate()?;
     // Each cell is held as text, then as the file's bytes: about 64 bytes.
     let cells = (name.about().features + 1) as f64 * 64.0;

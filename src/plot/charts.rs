@@ -88,6 +88,7 @@ pub(super) fn save(dir: &Path, stem: &str, figure: &impl Figure) -> Result<()> {
     write_atomic(&png, &bytes)
 }
 
+/// Draws `figure` on `root` filled white first, so that no figure fills it itself.
 fn on_white<D: DrawingBackend>(
     figure: &impl Figure,
     root: &DrawingArea<D, Shift>,

@@ -2,7 +2,7 @@
 #![allow(dead_code)]
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::tensor::Tensor;
@@ -165,6 +165,23 @@ pub fn max_abs_diff<T: Into<f64> + Copy>(a: &[T], b: &[T]) -> f64 {
 /// The `nnlab` binary built for these tests.
 pub fn nnlab() -> assert_cmd::Command {
     assert_cmd::Command::cargo_bin("nnlab").unwrap()
+}
+
+/// Every file below `dir` whose name ends with `.ext`, sorted.
+pub fn files_below(dir: &Path, ext: &str) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut dirs = vec![dir.to_path_buf()];
+    while let Some(d) = dirs.pop() {
+        for path in std::fs::read_dir(d).unwrap().map(|e| e.unwrap().path()) {
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == ext) {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    files
 }
 
 /// `nnlab train FLAGS --out OUT`, which must succeed.

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
 
-use crate::common::nnlab;
+use crate::common::{files_below, nnlab};
 
 /// The `--flag`s in `text`: two dashes after a character that is not part of a word or a
 /// dash, then a lowercase letter, then letters, digits and dashes.
@@ -63,19 +63,7 @@ fn cargo_help() -> String {
 
 /// The text of every file below `dir` whose name ends with `ext`, by path.
 fn texts(dir: &Path, ext: &str) -> Vec<(String, String)> {
-    let mut files = Vec::new();
-    let mut dirs = vec![dir.to_path_buf()];
-    while let Some(d) = dirs.pop() {
-        for path in std::fs::read_dir(d).unwrap().map(|e| e.unwrap().path()) {
-            if path.is_dir() {
-                dirs.push(path);
-            } else if path.extension().is_some_and(|e| e == ext) {
-                files.push(path);
-            }
-        }
-    }
-    files.sort();
-    files
+    files_below(dir, ext)
         .into_iter()
         .map(|p| {
             (
@@ -86,14 +74,19 @@ fn texts(dir: &Path, ext: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// README.md and every page below `dir`, each with its text.
+fn readme_and(dir: &Path) -> Vec<(String, String)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut pages = texts(dir, "md");
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    pages.push(("README.md".into(), readme));
+    pages
+}
+
 #[test]
 fn every_flag_the_docs_mention_exists_in_a_help_text() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut docs = texts(&root.join("docs"), "md");
-    docs.push((
-        "README.md".into(),
-        std::fs::read_to_string(root.join("README.md")).unwrap(),
-    ));
+    let docs = readme_and(&root.join("docs"));
     // The benchmark scripts' own arguments (`compare.py --rounds 3`) count as theirs.
     let scripts: String = texts(&root.join("benches/peers"), "py")
         .into_iter()
@@ -204,11 +197,7 @@ fn run_page(commands: &[String]) -> Result<(), String> {
 #[test]
 fn every_command_the_readme_and_the_guide_show_runs() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut pages = texts(&root.join("docs/guide"), "md");
-    pages.push((
-        "README.md".into(),
-        std::fs::read_to_string(root.join("README.md")).unwrap(),
-    ));
+    let pages = readme_and(&root.join("docs/guide"));
     let pages: Vec<(String, Vec<String>)> = pages
         .into_iter()
         .map(|(file, text)| (file, console_commands(&text)))

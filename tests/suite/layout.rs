@@ -2,25 +2,9 @@
 //! types, and no two modules import each other (../shared/DESIGN.md: data flows one way).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-/// Every `.rs` file below `dir`, sorted.
-fn rust_files(dir: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    let mut dirs = vec![dir.to_path_buf()];
-    while let Some(d) = dirs.pop() {
-        for entry in std::fs::read_dir(&d).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                dirs.push(path);
-            } else if path.extension().is_some_and(|e| e == "rs") {
-                files.push(path);
-            }
-        }
-    }
-    files.sort();
-    files
-}
+use crate::common::files_below;
 
 /// `text` with its comments and string literals blanked (newlines kept, so line numbers
 /// stay): what is left is the code's own names.
@@ -170,7 +154,7 @@ fn only_the_models_folder_names_a_model_family() {
         );
     }
     let mut found = Vec::new();
-    for file in rust_files(&src) {
+    for file in files_below(&src, "rs") {
         if file.starts_with(src.join("models")) {
             continue;
         }
@@ -309,7 +293,7 @@ fn expand(text: &str) -> Vec<String> {
 #[test]
 fn no_two_modules_import_each_other() {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let files = rust_files(&src);
+    let files = files_below(&src, "rs");
     let modules: BTreeSet<Vec<String>> = files.iter().map(|f| module_of(&src, f)).collect();
     let mut edges: BTreeMap<Vec<String>, BTreeSet<Vec<String>>> = BTreeMap::new();
     for file in &files {
