@@ -709,6 +709,12 @@ fn every_bad_input_is_one_line_with_the_right_exit_code() {
             "no-such-folder/iris.csv",
         ),
         case(
+            "`datasets --samples N` (or `--out`, `--noise`, `--classes`, `--data-seed`) without a NAME",
+            &["datasets", "--samples", "50"],
+            2,
+            "required arguments were not provided",
+        ),
+        case(
             "config with only a built-in dataset (defaults follow its task)",
             &[
                 "train",
